@@ -1,0 +1,31 @@
+# Third-party dependencies, found once for the whole tree. Every one comes from the OS
+# packages that scripts/bootstrap installs (Homebrew / vcpkg equivalents: see README).
+include_guard(GLOBAL)
+
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+
+set(_idl_qt_components Core Network WebSockets)
+if(IDL_BUILD_TESTS)
+  list(APPEND _idl_qt_components Test)
+endif()
+if(IDL_BUILD_CONSOLE)
+  list(APPEND _idl_qt_components Gui Widgets Charts)
+endif()
+find_package(Qt6 6.4 REQUIRED COMPONENTS ${_idl_qt_components})
+qt_standard_project_setup()
+set(CMAKE_AUTOMOC ON)
+
+find_package(OpenSSL REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(simdjson REQUIRED)
+pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+if(IDL_BUILD_BACKEND)
+  find_package(Boost 1.74 REQUIRED)
+endif()
+if(IDL_BUILD_CONSOLE)
+  find_package(Qt6Keychain REQUIRED)
+endif()
