@@ -29,16 +29,16 @@ std::optional<Level> levelFromOtelSeverity(long long number) noexcept;
 // Times are nanoseconds since the Unix epoch (UTC).
 struct LogEvent
 {
-    std::string id;          // unique event id (UUIDv7 text, time-ordered)
-    std::int64_t tsNs = 0;   // event time, as reported by the application
+    std::string id;              // unique event id (UUIDv7 text, time-ordered)
+    std::int64_t tsNs = 0;       // event time, as reported by the application
     std::int64_t receivedNs = 0; // when the collector received it
     Level level = Level::Info;
-    std::string app;         // application / service name
-    std::string host;        // host name
-    std::string message;     // the log line
+    std::string app;              // application / service name
+    std::string host;             // host name
+    std::string message;          // the log line
     std::string attrsJson = "{}"; // attributes: a JSON object, minified
-    std::string traceId;     // hex, may be empty
-    std::string spanId;      // hex, may be empty
+    std::string traceId;          // hex, may be empty
+    std::string spanId;           // hex, may be empty
 
     bool operator==(const LogEvent &) const = default;
 };

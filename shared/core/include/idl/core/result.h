@@ -11,8 +11,7 @@ namespace idl {
 
 // The value of an operation that can fail in an expected way (bad input, a service down):
 // either a T or an Error. Exceptions are kept for programmer errors.
-template <typename T>
-class [[nodiscard]] Result
+template <typename T> class [[nodiscard]] Result
 {
 public:
     Result(T value) : m_v(std::in_place_index<0>, std::move(value)) {}
@@ -57,8 +56,7 @@ private:
 };
 
 // Result of an operation that returns nothing on success.
-template <>
-class [[nodiscard]] Result<void>
+template <> class [[nodiscard]] Result<void>
 {
 public:
     Result() = default;
