@@ -1,0 +1,21 @@
+#pragma once
+
+#include "idl/service/http_server.h"
+
+#include <functional>
+#include <string>
+
+namespace idl::service {
+
+// Adds the endpoints every service exposes:
+//   GET /healthz  200 while the process serves requests
+//   GET /readyz   200 when notReadyReason() is empty, else 503 with that reason
+//   GET /metrics  Prometheus text of metrics::Registry::global(); when metricsToken is set,
+//                 only with `Authorization: Bearer <token>` (401 otherwise)
+void addOpsRoutes(http::Server &server, std::function<std::string()> notReadyReason,
+                  std::string metricsToken);
+
+// Constant-time comparison for secrets.
+bool constantTimeEquals(std::string_view a, std::string_view b) noexcept;
+
+} // namespace idl::service

@@ -1,0 +1,499 @@
+#include "idl/service/http_server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <atomic>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+namespace idl::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = boost::asio::ip::tcp;
+
+std::string_view Request::header(std::string_view lowerName) const
+{
+    for (const auto &[k, v] : headers)
+        if (k == lowerName)
+            return v;
+    return {};
+}
+
+Response errorResponse(int status, std::string_view code, std::string_view message)
+{
+    Response r;
+    r.status = status;
+    r.body.reserve(message.size() + code.size() + 40);
+    r.body += R"({"error":{"code":")";
+    r.body += code;
+    r.body += R"(","message":")";
+    for (char c : message) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            r.body += '\\';
+            r.body += c;
+        } else if (u < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", u);
+            r.body += buf;
+        } else {
+            r.body += c;
+        }
+    }
+    r.body += "\"}}";
+    return r;
+}
+
+namespace {
+
+struct Route
+{
+    std::string method;
+    std::string path;
+    Handler handler;
+    std::size_t maxBody;
+};
+
+class SessionBase
+{
+public:
+    virtual ~SessionBase() = default;
+    virtual void close() = 0;
+};
+
+} // namespace
+
+// Everything the I/O threads touch. Shared by sessions so it outlives the last of them.
+struct Core
+{
+    explicit Core(ServerOptions o) : opt(std::move(o)) {}
+    ServerOptions opt;
+    std::vector<Route> routes;
+    net::io_context ioc;
+    std::optional<ssl::context> sslCtx;
+    std::mutex sessionsMutex;
+    std::unordered_set<SessionBase *> sessions;
+    std::atomic<std::uint64_t> accepted{0}, open{0}, requests{0}, tooLarge{0}, timedOut{0},
+        tlsFailures{0};
+};
+
+namespace {
+
+bool isTimeout(const beast::error_code &ec)
+{
+    return ec == beast::error::timeout;
+}
+
+std::optional<PeerCertificate> peerCertificate(SSL *ssl)
+{
+    if (!ssl || SSL_get_verify_result(ssl) != X509_V_OK)
+        return std::nullopt;
+    X509 *cert = SSL_get1_peer_certificate(ssl);
+    if (!cert)
+        return std::nullopt;
+    PeerCertificate pc;
+    X509_NAME *name = X509_get_subject_name(cert);
+    if (BIO *bio = BIO_new(BIO_s_mem())) {
+        X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253);
+        char *data = nullptr;
+        const long len = BIO_get_mem_data(bio, &data);
+        pc.subject.assign(data, static_cast<size_t>(len));
+        BIO_free(bio);
+    }
+    char cn[256] = {};
+    const int n = X509_NAME_get_text_by_NID(name, NID_commonName, cn, sizeof cn);
+    if (n > 0)
+        pc.commonName.assign(cn, static_cast<size_t>(n));
+    X509_free(cert);
+    return pc;
+}
+
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>>
+{
+public:
+    template <class... Args>
+    Session(std::shared_ptr<Core> core, Args &&...args)
+        : m_core(std::move(core)), m_stream(std::forward<Args>(args)...)
+    {
+        m_core->open.fetch_add(1);
+        std::lock_guard lock(m_core->sessionsMutex);
+        m_core->sessions.insert(this);
+    }
+    ~Session() override
+    {
+        m_core->open.fetch_sub(1);
+        std::lock_guard lock(m_core->sessionsMutex);
+        m_core->sessions.erase(this);
+    }
+
+    void start()
+    {
+        net::dispatch(m_stream.get_executor(), [self = this->shared_from_this()] {
+            if constexpr (kTls) {
+                beast::get_lowest_layer(self->m_stream)
+                    .expires_after(self->m_core->opt.readTimeout);
+                self->m_stream.async_handshake(
+                    ssl::stream_base::server, [self](beast::error_code ec) {
+                        if (ec) {
+                            self->m_core->tlsFailures.fetch_add(1);
+                            return;
+                        }
+                        self->m_peerCert = peerCertificate(self->m_stream.native_handle());
+                        self->readHeader();
+                    });
+            } else {
+                self->readHeader();
+            }
+        });
+    }
+
+    // Called from Server::stop() on any thread.
+    void close() override
+    {
+        net::post(m_stream.get_executor(), [weak = this->weak_from_this()] {
+            if (auto self = weak.lock()) {
+                beast::error_code ec;
+                beast::get_lowest_layer(self->m_stream).socket().close(ec);
+            }
+        });
+    }
+
+private:
+    static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+    const ServerOptions &opt() const { return m_core->opt; }
+
+    void readHeader()
+    {
+        m_parser.emplace();
+        m_parser->header_limit(static_cast<std::uint32_t>(opt().maxHeaderBytes));
+        // The route's own limit is applied once the header names the route (onHeader).
+        m_parser->body_limit(std::numeric_limits<std::uint64_t>::max());
+        beast::get_lowest_layer(m_stream).expires_after(opt().idleTimeout);
+        bhttp::async_read_header(m_stream, m_buffer, *m_parser,
+                                 [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                                     self->onHeader(ec);
+                                 });
+    }
+
+    void onHeader(beast::error_code ec)
+    {
+        if (ec) {
+            if (isTimeout(ec))
+                m_core->timedOut.fetch_add(1);
+            if (ec == bhttp::error::header_limit)
+                return fail(431, "too_large", "request headers are over the limit");
+            if (ec != bhttp::error::end_of_stream && ec != net::error::operation_aborted &&
+                ec != net::error::eof && !isTimeout(ec) && ec != net::error::connection_reset)
+                return fail(400, "bad_request", "malformed HTTP request");
+            return shutdown();
+        }
+        auto &req = m_parser->get();
+        const std::string_view target = req.target();
+        const auto q = target.find('?');
+        const std::string_view path = target.substr(0, q);
+        m_route = nullptr;
+        bool pathKnown = false;
+        for (const auto &r : m_core->routes) {
+            if (r.path != path)
+                continue;
+            pathKnown = true;
+            if (r.method == req.method_string()) {
+                m_route = &r;
+                break;
+            }
+        }
+        if (!m_route)
+            return pathKnown ? fail(405, "method_not_allowed", "method not allowed on this path")
+                             : fail(404, "not_found", "no such endpoint");
+        const std::size_t limit = m_route->maxBody ? m_route->maxBody : opt().maxBodyBytes;
+        if (const auto len = m_parser->content_length(); len && *len > limit) {
+            m_core->tooLarge.fetch_add(1);
+            return fail(413, "too_large",
+                        "request body is over the limit of " + std::to_string(limit) + " bytes");
+        }
+        m_parser->body_limit(limit);
+        if (req[bhttp::field::expect] == "100-continue") {
+            // Tell the client to go on only once the route and size are known to be fine.
+            auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(
+                bhttp::status::continue_, req.version());
+            bhttp::async_write(
+                m_stream, *cont,
+                [self = this->shared_from_this(), cont](beast::error_code e, size_t) {
+                    if (e)
+                        return self->shutdown();
+                    self->readBody();
+                });
+            return;
+        }
+        readBody();
+    }
+
+    void readBody()
+    {
+        beast::get_lowest_layer(m_stream).expires_after(opt().readTimeout);
+        bhttp::async_read(
+            m_stream, m_buffer, *m_parser,
+            [self = this->shared_from_this()](beast::error_code ec, size_t) { self->onBody(ec); });
+    }
+
+    void onBody(beast::error_code ec)
+    {
+        if (ec == bhttp::error::body_limit) {
+            m_core->tooLarge.fetch_add(1);
+            return fail(413, "too_large", "request body is over the limit");
+        }
+        if (isTimeout(ec)) {
+            // beast::tcp_stream has already closed the socket: nothing can be answered.
+            m_core->timedOut.fetch_add(1);
+            return;
+        }
+        if (ec)
+            return ec == net::error::operation_aborted ? void() : shutdown();
+        beast::get_lowest_layer(m_stream).expires_never();
+        m_core->requests.fetch_add(1);
+        auto msg = m_parser->release();
+        m_keepAlive = msg.keep_alive();
+        m_version = msg.version();
+        Request req;
+        req.method = std::string(msg.method_string());
+        req.target = std::string(msg.target());
+        const auto q = req.target.find('?');
+        req.path = req.target.substr(0, q);
+        if (q != std::string::npos)
+            req.query = req.target.substr(q + 1);
+        req.headers.reserve(8);
+        for (const auto &f : msg) {
+            std::string name(f.name_string());
+            std::transform(name.begin(), name.end(), name.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            req.headers.emplace_back(std::move(name), std::string(f.value()));
+        }
+        req.body = std::move(msg.body());
+        beast::error_code pec;
+        const auto ep = beast::get_lowest_layer(m_stream).socket().remote_endpoint(pec);
+        if (!pec)
+            req.peerAddress = ep.address().to_string();
+        req.clientCertificate = m_peerCert;
+
+        auto once = std::make_shared<std::atomic<bool>>(false);
+        Responder respond = [self = this->shared_from_this(), once](Response resp) {
+            if (once->exchange(true))
+                return;
+            net::post(self->m_stream.get_executor(), [self, resp = std::move(resp)]() mutable {
+                self->write(std::move(resp), self->m_keepAlive);
+            });
+        };
+        try {
+            m_route->handler(std::move(req), std::move(respond));
+        } catch (const std::exception &e) {
+            // A handler bug: answer 500 rather than take the process down.
+            fail(500, "internal", "internal error");
+        }
+    }
+
+    void fail(int status, std::string_view code, std::string_view message)
+    {
+        write(errorResponse(status, code, message), false);
+    }
+
+    void write(Response resp, bool keepAlive)
+    {
+        auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
+            static_cast<bhttp::status>(resp.status), m_version ? m_version : 11);
+        res->set(bhttp::field::server, opt().serverName);
+        res->set(bhttp::field::content_type, resp.contentType);
+        for (auto &[k, v] : resp.headers)
+            res->set(k, v);
+        res->body() = std::move(resp.body);
+        res->keep_alive(keepAlive);
+        res->prepare_payload();
+        beast::get_lowest_layer(m_stream).expires_after(opt().readTimeout);
+        bhttp::async_write(
+            m_stream, *res,
+            [self = this->shared_from_this(), res, keepAlive](beast::error_code ec, size_t) {
+                if (ec || !keepAlive)
+                    return self->shutdown();
+                self->readHeader();
+            });
+    }
+
+    void shutdown()
+    {
+        beast::error_code ec;
+        if constexpr (kTls) {
+            beast::get_lowest_layer(m_stream).expires_after(std::chrono::seconds(2));
+            m_stream.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+                beast::error_code e;
+                beast::get_lowest_layer(self->m_stream).socket().close(e);
+            });
+        } else {
+            m_stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+            m_stream.socket().close(ec);
+        }
+    }
+
+    std::shared_ptr<Core> m_core; // declared first: destroyed after the stream
+    Stream m_stream;
+    beast::flat_buffer m_buffer;
+    std::optional<bhttp::request_parser<bhttp::string_body>> m_parser;
+    const Route *m_route = nullptr;
+    std::optional<PeerCertificate> m_peerCert;
+    bool m_keepAlive = false;
+    unsigned m_version = 11;
+};
+
+} // namespace
+
+struct Server::Impl
+{
+    std::shared_ptr<Core> core;
+    std::optional<tcp::acceptor> acceptor;
+    std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+    std::vector<std::thread> threads;
+    std::uint16_t port = 0;
+    bool started = false;
+
+    void accept()
+    {
+        acceptor->async_accept(net::make_strand(core->ioc), [this](beast::error_code ec,
+                                                                   tcp::socket socket) {
+            if (ec == net::error::operation_aborted || !acceptor->is_open())
+                return;
+            if (!ec) {
+                core->accepted.fetch_add(1);
+                if (core->open.load() >= core->opt.maxConnections) {
+                    beast::error_code e;
+                    socket.close(e);
+                } else if (core->sslCtx) {
+                    std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+                        core, std::move(socket), *core->sslCtx)
+                        ->start();
+                } else {
+                    std::make_shared<Session<beast::tcp_stream>>(core, std::move(socket))->start();
+                }
+            }
+            accept();
+        });
+    }
+};
+
+Server::Server(ServerOptions options) : d(std::make_unique<Impl>())
+{
+    d->core = std::make_shared<Core>(std::move(options));
+}
+
+Server::~Server()
+{
+    stop();
+}
+
+void Server::route(std::string method, std::string path, Handler handler, std::size_t maxBodyBytes)
+{
+    d->core->routes.push_back(
+        {std::move(method), std::move(path), std::move(handler), maxBodyBytes});
+}
+
+Result<void> Server::start()
+{
+    auto &core = *d->core;
+    const auto &o = core.opt;
+    const auto unavailable = [](std::string m) {
+        return makeError(ErrorCode::Unavailable, std::move(m));
+    };
+    if (!o.tlsCertFile.empty() || !o.tlsKeyFile.empty()) {
+        try {
+            ssl::context ctx(ssl::context::tls_server);
+            ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                            ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                            ssl::context::no_tlsv1_1);
+            ctx.use_certificate_chain_file(o.tlsCertFile);
+            ctx.use_private_key_file(o.tlsKeyFile, ssl::context::pem);
+            if (!o.tlsClientCaFile.empty()) {
+                ctx.load_verify_file(o.tlsClientCaFile);
+                ctx.set_verify_mode(
+                    ssl::verify_peer |
+                    (o.tlsRequireClientCert ? ssl::verify_fail_if_no_peer_cert : 0));
+            }
+            core.sslCtx.emplace(std::move(ctx));
+        } catch (const std::exception &e) {
+            return unavailable(std::string("TLS setup failed: ") + e.what());
+        }
+    }
+    try {
+        tcp::endpoint ep(net::ip::make_address(o.address), o.port);
+        d->acceptor.emplace(net::make_strand(core.ioc));
+        d->acceptor->open(ep.protocol());
+        d->acceptor->set_option(net::socket_base::reuse_address(true));
+        d->acceptor->bind(ep);
+        d->acceptor->listen(net::socket_base::max_listen_connections);
+        d->port = d->acceptor->local_endpoint().port();
+    } catch (const std::exception &e) {
+        d->acceptor.reset();
+        return unavailable("cannot listen on " + o.address + ":" + std::to_string(o.port) + ": " +
+                           e.what());
+    }
+    d->work.emplace(core.ioc.get_executor());
+    d->accept();
+    for (int i = 0; i < std::max(1, o.threads); ++i)
+        d->threads.emplace_back([c = d->core] { c->ioc.run(); });
+    d->started = true;
+    return {};
+}
+
+void Server::stop()
+{
+    if (!d->started)
+        return;
+    d->started = false;
+    net::post(d->acceptor->get_executor(), [this] {
+        beast::error_code ec;
+        d->acceptor->close(ec);
+    });
+    {
+        std::lock_guard lock(d->core->sessionsMutex);
+        for (auto *s : d->core->sessions)
+            s->close();
+    }
+    d->work.reset();
+    // Sessions waiting for a Responder keep no I/O pending, so run() returns once the
+    // closes above have been processed.
+    for (auto &t : d->threads)
+        t.join();
+    d->threads.clear();
+    d->acceptor.reset();
+}
+
+std::uint16_t Server::port() const
+{
+    return d->port;
+}
+
+bool Server::tls() const
+{
+    return d->core->sslCtx.has_value();
+}
+
+ServerStats Server::stats() const
+{
+    const auto &c = *d->core;
+    return {c.accepted.load(), c.open.load(),     c.requests.load(),
+            c.tooLarge.load(), c.timedOut.load(), c.tlsFailures.load()};
+}
+
+} // namespace idl::http
