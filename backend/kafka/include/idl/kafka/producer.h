@@ -1,0 +1,72 @@
+#pragma once
+
+#include "idl/kafka/common.h"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <thread>
+
+struct rd_kafka_s;
+
+namespace idl::kafka {
+
+// The outcome of one produced message, reported once per message.
+struct DeliveryReport
+{
+    std::string topic;
+    int32_t partition = -1;
+    int64_t offset = -1;        // valid when error is empty
+    std::optional<Error> error; // set when the message was not acknowledged
+    bool ok() const { return !error.has_value(); }
+};
+
+// Called once per message from the poll thread (or from poll() in manual mode).
+using DeliveryCallback = std::function<void(const DeliveryReport &)>;
+
+// How a Producer is built.
+struct ProducerOptions
+{
+    Config config;                              // at least bootstrap.servers
+    bool pollThread = true;                     // false: call poll() yourself to get reports
+    DeliveryCallback onDelivery;                // for messages produced without their own callback
+    std::function<void(const Error &)> onError; // client-level errors (broker down, fatal)
+};
+
+// A Kafka producer (acks=all, enable.idempotence=true unless overridden). Lifecycle:
+// create() → produce()… → destructor flushes (up to 10 s), then reports every message still
+// pending as failed (purged) before it destroys the client. produce() and flush() are thread
+// safe; delivery callbacks run on the producer's poll thread (or the caller of poll()).
+class Producer
+{
+public:
+    static Result<std::unique_ptr<Producer>> create(ProducerOptions options);
+    ~Producer();
+    Producer(const Producer &) = delete;
+    Producer &operator=(const Producer &) = delete;
+
+    // Queues one message (copied). A full local queue is ErrorCode::Overloaded: back off.
+    // partition -1 lets the partitioner choose (by key hash).
+    Result<void> produce(std::string_view topic, std::optional<std::string_view> key,
+                         std::string_view value, const Headers &headers = {},
+                         DeliveryCallback onDelivery = {}, int32_t partition = -1);
+    // Serves delivery reports (manual mode); returns how many events were served.
+    int poll(std::chrono::milliseconds timeout);
+    // Waits until every queued message is acknowledged or failed; Timeout if some remain.
+    Result<void> flush(std::chrono::milliseconds timeout);
+    // Messages queued or in flight.
+    int outstanding() const;
+    // A fatal client error (e.g. idempotence broken), if one happened; the producer is then
+    // unusable and must be recreated.
+    std::optional<Error> fatalError() const;
+
+private:
+    Producer() = default;
+    rd_kafka_s *m_rk = nullptr;
+    struct Callbacks;
+    std::unique_ptr<Callbacks> m_callbacks;
+    std::atomic<bool> m_stop{false};
+    std::thread m_poller;
+};
+
+} // namespace idl::kafka
