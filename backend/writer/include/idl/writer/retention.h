@@ -1,0 +1,67 @@
+#pragma once
+
+#include "idl/core/result.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace idl::pg {
+class Connection;
+}
+
+namespace idl::writer {
+
+// How old data is removed.
+struct RetentionOptions
+{
+    std::chrono::seconds defaultTtl{30 * 86400}; // apps without a row in retention_policies
+    std::int64_t deleteBatchRows = 10000;        // rows per DELETE statement (per-app TTLs)
+    std::int64_t maxDeletedPerRun = 5'000'000;   // bound on one run's deletes; the rest next run
+    int partitionsAheadDays = 2;                 // partitions created ahead of today
+};
+
+// What one retention run did.
+struct RetentionReport
+{
+    int partitionsDropped = 0;
+    std::int64_t rowsDeleted = 0;
+    std::int64_t rollupRowsDeleted = 0;
+    int partitionsCreated = 0;
+    bool complete = true; // false when maxDeletedPerRun stopped it early
+};
+
+// One retention pass at wall-clock time nowNs:
+// 1. creates the partitions for today and the next partitionsAheadDays days;
+// 2. drops every daily partition whose whole range is older than the longest TTL in force
+//    (the default and every per-app TTL), and the rollups of that range;
+// 3. for apps whose TTL is shorter than that (per-app rows, or the default when some app
+//    keeps data longer), deletes their rows older than their TTL in bounded batches (each in
+//    its own short transaction) and, with the last batch, their rollups of that range.
+// Cut-offs are rounded down to the minute so rollups stay equal to the raw rows.
+// Under TimescaleDB, step 2 is drop_chunks().
+Result<RetentionReport> runRetention(pg::Connection &connection, const RetentionOptions &options,
+                                     std::int64_t nowNs);
+
+// Runs runRetention() on its own thread and connection every `interval` (first run at
+// once). Lifecycle: start() → stop() (or the destructor). Failures are logged and retried at
+// the next interval. Metrics: idl_writer_retention_*.
+class RetentionWorker
+{
+public:
+    RetentionWorker(std::string dsn, RetentionOptions options, std::chrono::milliseconds interval);
+    ~RetentionWorker();
+    RetentionWorker(const RetentionWorker &) = delete;
+    RetentionWorker &operator=(const RetentionWorker &) = delete;
+
+    void start();
+    void stop();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace idl::writer

@@ -1,0 +1,78 @@
+#pragma once
+
+#include "idl/core/result.h"
+#include "idl/kafka/common.h"
+#include "idl/pg/connection.h"
+#include "idl/writer/sanitize.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace idl::writer {
+
+// Everything the writer needs; filled from idl::Config by writer_config.h.
+struct WriterOptions
+{
+    std::string kafkaBootstrap = "127.0.0.1:9092";
+    std::string topic = "idl.logs.events";
+    std::string group = "idl-writer";
+    std::string dlqTopic = "idl.logs.dlq";
+    kafka::Config kafkaExtra; // more librdkafka properties (consumer and producer)
+    std::string pgDsn;
+    int batchMaxEvents = 5000;
+    std::chrono::milliseconds batchMaxTime{200};
+    std::int64_t batchMaxBytes = 16 * 1024 * 1024; // payload bytes per batch
+    pg::CopyFormat copyFormat = pg::CopyFormat::Binary;
+    std::chrono::milliseconds retryInitial{100};
+    std::chrono::milliseconds retryMax{5000};
+    std::int64_t maxFutureNs = 3600LL * 1'000'000'000;
+    // Events older than now - this are dead-lettered (0: accept any age).
+    std::chrono::seconds maxEventAge{0};
+    bool migrate = true; // apply schema migrations at start
+};
+
+// Counters of one writer, for tests and logs (the same figures go to the metrics registry).
+struct WriterStats
+{
+    std::uint64_t rowsWritten = 0;
+    std::uint64_t batches = 0;
+    std::uint64_t deadLettered = 0;
+    std::uint64_t sanitized = 0;
+    std::uint64_t dbErrors = 0;
+    std::uint64_t fenced = 0;
+};
+
+// Consumes the events topic as a member of a consumer group and stores every event in
+// PostgreSQL exactly once: batches (by count, bytes and time) are COPYed together with their
+// rollups and the next Kafka offsets in one transaction; on assignment the consumer seeks to
+// the offsets stored in PostgreSQL. While PostgreSQL is away it pauses its partitions,
+// retries with exponential back-off and jitter, reports not-ready, and resumes by itself.
+//
+// Lifecycle: start() launches one worker thread (the Kafka consumer lives on it) and returns;
+// connecting and migrating happen there, retried until they work. stop() (or the destructor)
+// finishes the thread, leaving the group cleanly; a half-built batch is not stored (it is
+// re-read by whoever gets its partitions). notReadyReason() and stats() are thread-safe.
+class Writer
+{
+public:
+    explicit Writer(WriterOptions options);
+    ~Writer();
+    Writer(const Writer &) = delete;
+    Writer &operator=(const Writer &) = delete;
+
+    Result<void> start();
+    void stop();
+
+    // Empty when consuming and storing normally; otherwise why not (for /readyz).
+    std::string notReadyReason() const;
+    WriterStats stats() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace idl::writer

@@ -1,0 +1,30 @@
+#pragma once
+
+#include "idl/core/config.h"
+#include "idl/core/result.h"
+#include "idl/writer/retention.h"
+#include "idl/writer/writer.h"
+
+#include <chrono>
+#include <string>
+
+namespace idl::writer {
+
+// Everything idl-writer reads from its configuration.
+struct WriterSettings
+{
+    WriterOptions writer;
+    RetentionOptions retention;
+    std::chrono::milliseconds retentionInterval{600'000}; // 0: retention off in this process
+    std::string httpAddress = "127.0.0.1";
+    int httpPort = 0;
+    std::string metricsToken;
+};
+
+// Declares every setting of idl-writer (see `idl-writer --help`).
+void declareWriterSettings(Config &config);
+
+// Reads the declared settings after Config::load(); BadField for an invalid combination.
+Result<WriterSettings> readWriterSettings(const Config &config);
+
+} // namespace idl::writer

@@ -1,0 +1,74 @@
+// idl-writer: stores the events topic in PostgreSQL exactly once; applies retention.
+#include "idl/core/config.h"
+#include "idl/core/json_log.h"
+#include "idl/service/http_server.h"
+#include "idl/service/lifecycle.h"
+#include "idl/service/ops.h"
+#include "idl/writer/retention.h"
+#include "idl/writer/writer.h"
+#include "idl/writer/writer_config.h"
+
+#include <QCoreApplication>
+
+#include <cstdio>
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    idl::Config config(QStringLiteral("idl-writer"),
+                       QStringLiteral("Stores log events from Kafka in PostgreSQL exactly once, "
+                                      "with rollups and retention"));
+    idl::writer::declareWriterSettings(config);
+    if (auto r = config.load(QCoreApplication::arguments()); !r) {
+        std::fprintf(stderr, "idl-writer: %s\n", r.error().message.c_str());
+        return 2;
+    }
+    if (config.helpRequested()) {
+        std::fputs(config.helpText().toUtf8().constData(), stdout);
+        return 0;
+    }
+    if (config.versionRequested()) {
+        std::puts("idl-writer " IDL_VERSION);
+        return 0;
+    }
+    auto settings = idl::writer::readWriterSettings(config);
+    if (!settings) {
+        std::fprintf(stderr, "idl-writer: %s\n", settings.error().message.c_str());
+        return 2;
+    }
+    idl::jlog::init("idl-writer");
+
+    idl::writer::Writer writer(settings->writer);
+    idl::writer::RetentionWorker retention(settings->writer.pgDsn, settings->retention,
+                                           settings->retentionInterval);
+    idl::http::ServerOptions httpOptions;
+    httpOptions.address = settings->httpAddress;
+    httpOptions.port = static_cast<std::uint16_t>(settings->httpPort);
+    httpOptions.threads = 1;
+    idl::http::Server http(httpOptions);
+    idl::service::addOpsRoutes(
+        http, [&writer] { return writer.notReadyReason(); }, settings->metricsToken);
+
+    idl::service::Lifecycle lifecycle;
+    lifecycle.add(
+        "writer", [&] { return writer.start(); }, [&] { writer.stop(); });
+    lifecycle.add(
+        "retention",
+        [&]() -> idl::Result<void> {
+            if (settings->retentionInterval.count() > 0)
+                retention.start();
+            return {};
+        },
+        [&] { retention.stop(); });
+    lifecycle.add(
+        "ops-http", [&] { return http.start(); }, [&] { http.stop(); });
+    if (auto r = lifecycle.startAll(); !r) {
+        idl::jlog::error("start failed", {{"error", QString::fromStdString(r.error().message)}});
+        return 1;
+    }
+    idl::jlog::info("idl-writer started", {{"ops_port", int(http.port())}});
+    idl::service::quitOnSignals();
+    const int rc = QCoreApplication::exec();
+    lifecycle.stopAll();
+    return rc;
+}

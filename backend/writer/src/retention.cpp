@@ -1,0 +1,253 @@
+#include "idl/writer/retention.h"
+
+#include "idl/core/json_log.h"
+#include "idl/core/metrics.h"
+#include "idl/pg/connection.h"
+#include "idl/writer/batch_store.h"
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace idl::writer {
+namespace {
+
+constexpr std::int64_t kSecondNs = 1'000'000'000;
+constexpr std::int64_t kDayNs = 86400 * kSecondNs;
+
+std::string arrayLiteral(const std::vector<std::string> &items)
+{
+    std::string out = "{";
+    for (const auto &s : items) {
+        if (out.size() > 1)
+            out += ',';
+        out += '"';
+        for (const char c : s) {
+            if (c == '"' || c == '\\')
+                out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    out += '}';
+    return out;
+}
+
+std::int64_t toNs(std::chrono::seconds s)
+{
+    return static_cast<std::int64_t>(s.count()) * kSecondNs;
+}
+
+// Deletes rows of the apps selected by `appFilter` ($1 = app array) older than cutoff, in
+// batches, partition by partition (a TID scan per batch); the rollups go with the last batch.
+Result<std::int64_t> deleteOld(pg::Connection &c, const std::string &appFilter,
+                               const std::string &apps, std::int64_t cutoff,
+                               const RetentionOptions &o, std::int64_t budget,
+                               RetentionReport &report)
+{
+    std::vector<std::string> tables;
+    auto parts = c.query("SELECT name FROM idl_log_partitions() WHERE from_ns < $1",
+                         {std::to_string(cutoff)});
+    if (!parts)
+        return parts.error();
+    for (int r = 0; r < parts->rowCount(); ++r)
+        tables.emplace_back(parts->value(r, 0));
+    if (tables.empty())
+        tables.emplace_back("logs"); // TimescaleDB: one statement over the hypertable
+    std::int64_t deleted = 0;
+    for (const std::string &table : tables) {
+        for (;;) {
+            if (deleted >= budget) {
+                report.complete = false;
+                return deleted;
+            }
+            const std::string sql = "DELETE FROM " + table +
+                                    " WHERE ctid = ANY(ARRAY(SELECT ctid FROM " + table +
+                                    " WHERE " + appFilter + " AND ts < $2 LIMIT $3))";
+            auto r =
+                c.query(sql, {apps, std::to_string(cutoff), std::to_string(o.deleteBatchRows)});
+            if (!r)
+                return r.error();
+            deleted += r->affectedRows();
+            if (r->affectedRows() < o.deleteBatchRows)
+                break;
+        }
+    }
+    auto roll = c.query("DELETE FROM log_rollup_minute WHERE " + appFilter + " AND bucket < $2",
+                        {apps, std::to_string(cutoff)});
+    if (!roll)
+        return roll.error();
+    report.rollupRowsDeleted += roll->affectedRows();
+    return deleted;
+}
+
+} // namespace
+
+Result<RetentionReport> runRetention(pg::Connection &c, const RetentionOptions &o,
+                                     std::int64_t nowNs)
+{
+    RetentionReport report;
+    for (int day = 0; day <= o.partitionsAheadDays; ++day) {
+        auto r =
+            c.query("SELECT idl_ensure_log_partition($1)", {std::to_string(nowNs + day * kDayNs)});
+        if (!r)
+            return r.error();
+    }
+    auto isHyper = c.query("SELECT idl_logs_is_hypertable()");
+    if (!isHyper)
+        return isHyper.error();
+    const bool hypertable = isHyper->value(0, 0) == "t";
+
+    auto policies = c.query(
+        "SELECT app, (extract(epoch FROM ttl) * 1000000000)::bigint FROM retention_policies");
+    if (!policies)
+        return policies.error();
+    std::map<std::string, std::int64_t> ttl;
+    for (int r = 0; r < policies->rowCount(); ++r)
+        ttl[std::string(policies->value(r, 0))] = std::stoll(std::string(policies->value(r, 1)));
+    const std::int64_t defaultTtl = toNs(o.defaultTtl);
+    std::int64_t longest = defaultTtl;
+    for (const auto &[app, t] : ttl)
+        longest = std::max(longest, t);
+
+    // 1. Whole partitions older than every TTL.
+    const std::int64_t dropBefore = minuteBucket(nowNs - longest);
+    if (hypertable) {
+        auto r = c.query("SELECT count(*) FROM drop_chunks('logs', older_than => $1::bigint)",
+                         {std::to_string(dropBefore)});
+        if (!r)
+            return r.error();
+        report.partitionsDropped += std::stoi(std::string(r->value(0, 0)));
+    } else {
+        auto old = c.query("SELECT name FROM idl_log_partitions() WHERE to_ns <= $1",
+                           {std::to_string(dropBefore)});
+        if (!old)
+            return old.error();
+        for (int r = 0; r < old->rowCount(); ++r) {
+            const std::string name(old->value(r, 0));
+            // Detach first: DROP of an attached partition locks the parent longer.
+            if (auto x = c.exec("ALTER TABLE logs DETACH PARTITION \"" + name + "\""); !x)
+                return x.error();
+            if (auto x = c.exec("DROP TABLE \"" + name + "\""); !x)
+                return x.error();
+            ++report.partitionsDropped;
+            jlog::info("retention: partition dropped",
+                       {{"partition", QString::fromStdString(name)}});
+        }
+    }
+    {
+        auto r = c.query("DELETE FROM log_rollup_minute WHERE bucket < $1",
+                         {std::to_string(minuteBucket(dropBefore - dropBefore % kDayNs))});
+        if (!r)
+            return r.error();
+        report.rollupRowsDeleted += r->affectedRows();
+    }
+
+    // 2. Apps whose TTL is shorter than the longest one: bounded batched deletes.
+    std::int64_t budget = o.maxDeletedPerRun;
+    std::vector<std::string> withPolicy;
+    for (const auto &[app, t] : ttl) {
+        withPolicy.push_back(app);
+        if (t >= longest)
+            continue;
+        auto n = deleteOld(c, "app = ANY($1::text[])", arrayLiteral({app}), minuteBucket(nowNs - t),
+                           o, budget, report);
+        if (!n)
+            return n.error();
+        report.rowsDeleted += *n;
+        budget -= *n;
+    }
+    if (defaultTtl < longest) {
+        auto n = deleteOld(c, "NOT (app = ANY($1::text[]))", arrayLiteral(withPolicy),
+                           minuteBucket(nowNs - defaultTtl), o, budget, report);
+        if (!n)
+            return n.error();
+        report.rowsDeleted += *n;
+    }
+    return report;
+}
+
+struct RetentionWorker::Impl
+{
+    std::string dsn;
+    RetentionOptions options;
+    std::chrono::milliseconds interval;
+    std::thread thread;
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool stopping = false;
+
+    void run()
+    {
+        auto &reg = metrics::Registry::global();
+        auto &dropped = reg.counter("idl_writer_retention_partitions_dropped_total",
+                                    "Daily partitions dropped by retention");
+        auto &deleted = reg.counter("idl_writer_retention_rows_deleted_total",
+                                    "Rows deleted by per-app retention");
+        auto &failures =
+            reg.counter("idl_writer_retention_failures_total", "Retention runs that failed");
+        pg::Connection conn;
+        std::unique_lock lock(mutex);
+        while (!stopping) {
+            lock.unlock();
+            if (conn.isBroken()) {
+                if (auto c = pg::Connection::connect(dsn, std::chrono::seconds(5)); c)
+                    conn = std::move(c).value();
+            }
+            const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count();
+            auto r = conn.isBroken() ? Result<RetentionReport>(makeError(ErrorCode::Unavailable,
+                                                                         "postgres unavailable"))
+                                     : runRetention(conn, options, now);
+            if (r) {
+                dropped.inc(static_cast<std::uint64_t>(r->partitionsDropped));
+                deleted.inc(static_cast<std::uint64_t>(r->rowsDeleted));
+                if (r->partitionsDropped || r->rowsDeleted)
+                    jlog::info("retention run", {{"partitions_dropped", r->partitionsDropped},
+                                                 {"rows_deleted", qint64(r->rowsDeleted)}});
+            } else {
+                failures.inc();
+                jlog::warn("retention run failed",
+                           {{"error", QString::fromStdString(r.error().message)}});
+            }
+            lock.lock();
+            wake.wait_for(lock, interval, [this] { return stopping; });
+        }
+    }
+};
+
+RetentionWorker::RetentionWorker(std::string dsn, RetentionOptions options,
+                                 std::chrono::milliseconds interval)
+    : d(std::make_unique<Impl>())
+{
+    d->dsn = std::move(dsn);
+    d->options = options;
+    d->interval = interval;
+}
+
+RetentionWorker::~RetentionWorker()
+{
+    stop();
+}
+
+void RetentionWorker::start()
+{
+    d->thread = std::thread([impl = d.get()] { impl->run(); });
+}
+
+void RetentionWorker::stop()
+{
+    if (!d->thread.joinable())
+        return;
+    {
+        std::lock_guard lock(d->mutex);
+        d->stopping = true;
+    }
+    d->wake.notify_all();
+    d->thread.join();
+}
+
+} // namespace idl::writer

@@ -1,0 +1,98 @@
+#include "idl/writer/writer_config.h"
+
+namespace idl::writer {
+
+void declareWriterSettings(Config &c)
+{
+    c.addString(QStringLiteral("kafka.bootstrap"), QStringLiteral("127.0.0.1:9092"),
+                QStringLiteral("Kafka bootstrap servers (host:port, comma-separated)"));
+    c.addString(QStringLiteral("kafka.topic"), QStringLiteral("idl.logs.events"),
+                QStringLiteral("Topic of normalized events to store"));
+    c.addString(QStringLiteral("kafka.group"), QStringLiteral("idl-writer"),
+                QStringLiteral("Consumer group; also the key of the offsets stored in PostgreSQL"));
+    c.addString(QStringLiteral("kafka.dlq-topic"), QStringLiteral("idl.logs.dlq"),
+                QStringLiteral("Dead-letter topic for events PostgreSQL cannot store"));
+    c.addSecret(QStringLiteral("pg.dsn"), QStringLiteral("dbname=idl"),
+                QStringLiteral("PostgreSQL connection string (libpq keywords or URI)"));
+    c.addBool(QStringLiteral("pg.migrate"), true,
+              QStringLiteral("Apply the schema migrations at start (under an advisory lock)"));
+    c.addInt(QStringLiteral("batch.max-events"), 5000,
+             QStringLiteral("Store a batch once it has this many events"), 1, 1'000'000);
+    c.addDuration(QStringLiteral("batch.max-time"), QStringLiteral("200ms"),
+                  QStringLiteral("Store a batch at the latest this long after its first event"));
+    c.addSize(QStringLiteral("batch.max-bytes"), QStringLiteral("16MiB"),
+              QStringLiteral("Store a batch once its events total this many bytes"));
+    c.addString(QStringLiteral("copy.format"), QStringLiteral("binary"),
+                QStringLiteral("COPY format: binary or text (see docs/benchmarks.md)"));
+    c.addDuration(QStringLiteral("retry.initial"), QStringLiteral("100ms"),
+                  QStringLiteral("First back-off after a database failure (doubles, jittered)"));
+    c.addDuration(QStringLiteral("retry.max"), QStringLiteral("5s"),
+                  QStringLiteral("Longest back-off between attempts"));
+    c.addDuration(QStringLiteral("events.max-future"), QStringLiteral("1h"),
+                  QStringLiteral("Event times further ahead than this are clamped to the "
+                                 "receive time (original kept in attrs idl.original_ts)"));
+    c.addBool(QStringLiteral("events.dead-letter-expired"), true,
+              QStringLiteral("Dead-letter events already older than retention.default"));
+    c.addDuration(QStringLiteral("retention.default"), QStringLiteral("30d"),
+                  QStringLiteral("Time to live of apps without a row in retention_policies"));
+    c.addDuration(QStringLiteral("retention.interval"), QStringLiteral("10m"),
+                  QStringLiteral("How often retention runs (0: never in this process)"));
+    c.addInt(QStringLiteral("retention.delete-batch"), 10000,
+             QStringLiteral("Rows per DELETE for per-app TTLs"), 100, 10'000'000);
+    c.addInt(QStringLiteral("retention.max-deletes"), 5'000'000,
+             QStringLiteral("Rows one retention run deletes at most (the rest waits)"), 1,
+             1'000'000'000'000);
+    c.addInt(QStringLiteral("partitions.ahead-days"), 2,
+             QStringLiteral("Daily partitions created ahead of today"), 0, 366);
+    c.addString(QStringLiteral("http.address"), QStringLiteral("127.0.0.1"),
+                QStringLiteral("Address of the ops endpoints (/healthz, /readyz, /metrics)"));
+    c.addInt(QStringLiteral("http.port"), 9102,
+             QStringLiteral("Port of the ops endpoints (0: any free port)"), 0, 65535);
+    c.addSecret(QStringLiteral("metrics.token"), QString(),
+                QStringLiteral("Bearer token required by /metrics (empty: none)"));
+}
+
+Result<WriterSettings> readWriterSettings(const Config &c)
+{
+    WriterSettings s;
+    WriterOptions &w = s.writer;
+    w.kafkaBootstrap = c.string(QStringLiteral("kafka.bootstrap")).toStdString();
+    w.topic = c.string(QStringLiteral("kafka.topic")).toStdString();
+    w.group = c.string(QStringLiteral("kafka.group")).toStdString();
+    w.dlqTopic = c.string(QStringLiteral("kafka.dlq-topic")).toStdString();
+    w.pgDsn = c.string(QStringLiteral("pg.dsn")).toStdString();
+    w.migrate = c.boolean(QStringLiteral("pg.migrate"));
+    w.batchMaxEvents = static_cast<int>(c.integer(QStringLiteral("batch.max-events")));
+    w.batchMaxTime = c.duration(QStringLiteral("batch.max-time"));
+    w.batchMaxBytes = c.bytes(QStringLiteral("batch.max-bytes"));
+    const QString format = c.string(QStringLiteral("copy.format"));
+    if (format == u"binary")
+        w.copyFormat = pg::CopyFormat::Binary;
+    else if (format == u"text")
+        w.copyFormat = pg::CopyFormat::Text;
+    else
+        return makeError(ErrorCode::BadField, "copy.format must be binary or text");
+    w.retryInitial = c.duration(QStringLiteral("retry.initial"));
+    w.retryMax = c.duration(QStringLiteral("retry.max"));
+    if (w.retryInitial.count() <= 0 || w.retryMax < w.retryInitial)
+        return makeError(ErrorCode::BadField, "retry.initial must be > 0 and <= retry.max");
+    w.maxFutureNs = c.duration(QStringLiteral("events.max-future")).count() * 1'000'000LL;
+    const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(
+        c.duration(QStringLiteral("retention.default")));
+    if (ttl.count() <= 0)
+        return makeError(ErrorCode::BadField, "retention.default must be at least 1s");
+    if (c.boolean(QStringLiteral("events.dead-letter-expired")))
+        w.maxEventAge = ttl;
+    s.retention.defaultTtl = ttl;
+    s.retention.deleteBatchRows = c.integer(QStringLiteral("retention.delete-batch"));
+    s.retention.maxDeletedPerRun = c.integer(QStringLiteral("retention.max-deletes"));
+    s.retention.partitionsAheadDays =
+        static_cast<int>(c.integer(QStringLiteral("partitions.ahead-days")));
+    s.retentionInterval = c.duration(QStringLiteral("retention.interval"));
+    s.httpAddress = c.string(QStringLiteral("http.address")).toStdString();
+    s.httpPort = static_cast<int>(c.integer(QStringLiteral("http.port")));
+    s.metricsToken = c.string(QStringLiteral("metrics.token")).toStdString();
+    return s;
+}
+
+} // namespace idl::writer
