@@ -1,0 +1,41 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+// API keys for ingestion: "idl_" + a 12-character public prefix + "_" + a 40-character secret,
+// all from [a-z0-9] (about 206 random bits in the secret). The prefix identifies the key
+// (database lookup, logs, the Kafka key-id header); only the SHA-256 of the whole key is
+// stored. See docs/security.md.
+namespace idl::collector {
+
+// Length of the public prefix and of the secret part.
+inline constexpr std::size_t kKeyPrefixLength = 12;
+inline constexpr std::size_t kKeySecretLength = 40;
+
+// A newly generated key: the full text (shown once) and what is stored.
+struct NewApiKey
+{
+    std::string key;    // idl_<prefix>_<secret>
+    std::string prefix; // public lookup id
+    std::string hash;   // SHA-256 of `key`, 32 raw bytes
+};
+
+// Generates a key from the OpenSSL CSPRNG.
+NewApiKey generateApiKey();
+
+// The public prefix of a well-formed key, or nullopt when the text is not shaped like a key.
+std::optional<std::string_view> apiKeyPrefix(std::string_view key) noexcept;
+
+// SHA-256 of the key text, 32 raw bytes.
+std::string hashApiKey(std::string_view key);
+
+// True when the key hashes to storedHash; the comparison takes the same time wherever the
+// bytes differ.
+bool apiKeyMatches(std::string_view key, std::string_view storedHash);
+
+// Lower-case hex of raw bytes (hashes in the database are bytea, shown as hex).
+std::string toHex(std::string_view bytes);
+
+} // namespace idl::collector

@@ -1,0 +1,88 @@
+#pragma once
+
+#include "idl/core/json_codec.h"
+#include "idl/core/log_event.h"
+#include "idl/core/result.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// Turning a request body into events: content type and encoding, bounded decompression, and
+// splitting a JSON array or NDJSON into events that are decoded one by one (a bad event is
+// rejected with its index and code; the others are kept). Pure functions, no I/O; the
+// collector calls them on its I/O threads.
+namespace idl::collector {
+
+// Content-Encoding of a request body.
+enum class ContentEncoding { Identity, Gzip, Zstd };
+
+// Shape of a native ingestion body.
+enum class BodyFormat {
+    Json,  // application/json: one event object, or an array of them
+    Ndjson // application/x-ndjson (and aliases): one event object per line
+};
+
+// Parses Content-Encoding: identity/absent, gzip (x-gzip), zstd. BadEncoding otherwise.
+Result<ContentEncoding> parseContentEncoding(std::string_view header);
+
+// Parses Content-Type for POST /api/v1/logs. BadEncoding for anything else (including a
+// charset other than UTF-8).
+Result<BodyFormat> parseNativeContentType(std::string_view header);
+
+// The media type without parameters, lower-case ("application/json").
+std::string mediaType(std::string_view header);
+
+// Decompresses `body` in chunks; stops with TooLarge as soon as the output would exceed
+// maxOutput bytes (so a decompression bomb costs at most maxOutput bytes of memory).
+// Corrupt or truncated data: BadRequest. Identity returns the body unchanged.
+Result<std::string> decompress(std::string body, ContentEncoding encoding, std::size_t maxOutput);
+
+// Limits of one request's batch.
+struct BatchLimits
+{
+    std::size_t maxEvents = 10'000; // more events in one request: the request fails (TooMany)
+    std::size_t maxErrors = 100;    // per-event errors listed in the reply (all are counted)
+};
+
+// One rejected event: its 0-based index in the request and why.
+struct EventError
+{
+    std::size_t index = 0;
+    Error error;
+};
+
+// The events of one request that passed, and what was rejected.
+struct DecodedBatch
+{
+    std::vector<LogEvent> events;
+    std::size_t total = 0;           // events in the request (accepted + rejected)
+    std::size_t rejected = 0;        // rejected events (errors lists the first ones)
+    std::vector<EventError> errors;  // at most BatchLimits::maxErrors, in index order
+    std::optional<ErrorCode> common; // the code shared by every rejection, if there is one
+
+    // Records a rejection.
+    void reject(std::size_t index, Error error, std::size_t maxErrors);
+};
+
+// Called for each decoded event before it is accepted: may fill defaults (the app of the
+// key) or return an error that rejects the event (e.g. Forbidden for another app).
+using EventCheck = std::function<std::optional<Error>(LogEvent &)>;
+
+// Splits a native body and decodes every event. Request-level failures: TooMany (more than
+// maxEvents events) and BadJson when the body holds no JSON value at all.
+Result<DecodedBatch> decodeNativeBatch(std::string_view body, BodyFormat format,
+                                       EventDecoder &decoder, std::int64_t receivedNs,
+                                       const BatchLimits &limits, const EventCheck &check);
+
+// Decodes an OTLP/HTTP JSON ExportLogsServiceRequest (see docs/collector.md for the
+// mapping). BadJson when the body is not such a request; TooMany over maxEvents records.
+Result<DecodedBatch> decodeOtlpJson(std::string_view body, std::int64_t receivedNs,
+                                    const IngestLimits &eventLimits, const BatchLimits &limits,
+                                    const EventCheck &check);
+
+} // namespace idl::collector

@@ -1,0 +1,567 @@
+#include "idl/collector/collector.h"
+
+#include "idl/collector/key_store.h"
+#include "idl/collector/rate_limiter.h"
+#include "idl/collector/status_table.h"
+#include "idl/core/json_log.h"
+#include "idl/core/json_writer.h"
+#include "idl/core/metrics.h"
+#include "idl/kafka/admin.h"
+#include "idl/kafka/producer.h"
+#include "idl/pg/connection.h"
+#include "idl/service/ops.h"
+
+#include <QString>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace idl::collector {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+enum class Endpoint { Native, Otlp };
+
+std::string_view endpointName(Endpoint e)
+{
+    return e == Endpoint::Native ? "native" : "otlp";
+}
+
+std::int64_t nowNs()
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// The reply body shared by every outcome (see docs/collector.md):
+// {"accepted":N,"rejected":M,"errors":[...]} plus "error" when the whole request was refused,
+// plus "partialSuccess" on the OTLP endpoint (ExportLogsServiceResponse).
+std::string replyBody(Endpoint ep, std::size_t accepted, std::size_t rejected,
+                      const std::vector<EventError> &errors, const Error *requestError)
+{
+    std::string out;
+    out.reserve(64 + errors.size() * 96);
+    JsonWriter w(out);
+    w.beginObject();
+    w.key("accepted");
+    w.value(static_cast<std::uint64_t>(accepted));
+    w.key("rejected");
+    w.value(static_cast<std::uint64_t>(rejected));
+    w.key("errors");
+    w.beginArray();
+    for (const auto &e : errors) {
+        w.beginObject();
+        w.key("index");
+        w.value(static_cast<std::uint64_t>(e.index));
+        w.key("code");
+        w.value(e.error.codeName());
+        w.key("message");
+        w.value(e.error.message);
+        w.endObject();
+    }
+    w.endArray();
+    if (requestError) {
+        w.key("error");
+        w.beginObject();
+        w.key("code");
+        w.value(requestError->codeName());
+        w.key("message");
+        w.value(requestError->message);
+        w.endObject();
+    }
+    if (ep == Endpoint::Otlp && (rejected > 0 || requestError)) {
+        w.key("partialSuccess");
+        w.beginObject();
+        w.key("rejectedLogRecords");
+        w.value(std::to_string(rejected));
+        w.key("errorMessage");
+        w.value(requestError      ? requestError->message
+                : !errors.empty() ? errors.front().error.message
+                                  : std::string("some log records were rejected"));
+        w.endObject();
+    }
+    w.endObject();
+    return out;
+}
+
+// Looks keys up in PostgreSQL over one connection owned by the authenticator's thread.
+KeyLookup postgresLookup(std::string dsn)
+{
+    auto conn = std::make_shared<std::optional<pg::Connection>>();
+    return
+        [dsn = std::move(dsn), conn](std::string_view prefix) -> Result<std::optional<KeyRecord>> {
+            if (!*conn || (*conn)->isBroken()) {
+                conn->reset();
+                auto c = pg::Connection::connect(dsn, std::chrono::seconds(3));
+                if (!c)
+                    return c.error();
+                conn->emplace(std::move(*c));
+            }
+            auto r = findKey(**conn, prefix);
+            if (!r && (*conn)->isBroken())
+                conn->reset();
+            return r;
+        };
+}
+
+} // namespace
+
+struct Collector::Impl
+{
+    CollectorOptions opt;
+    KeyLookup lookup;
+    std::unique_ptr<Authenticator> auth;
+    std::unique_ptr<RateLimiter> limiter;
+    std::unique_ptr<kafka::Producer> producer;
+    std::unique_ptr<kafka::Admin> admin;
+    std::unique_ptr<http::Server> server;
+    kafka::Headers headersTemplate;
+
+    std::thread probe;
+    std::mutex probeMutex;
+    std::condition_variable probeCv;
+    bool stopProbe = false;
+    std::atomic<bool> kafkaReady{false};
+    bool topicChecked = false;
+    mutable std::mutex reasonMutex;
+    std::string notReady = "starting";
+    std::atomic<std::int64_t> pendingRequests{0};
+    std::atomic<std::int64_t> lastErrorLogNs{0};
+
+    metrics::Registry &reg = metrics::Registry::global();
+    metrics::Counter &eventsAccepted =
+        reg.counter("idl_collector_events_accepted_total",
+                    "Events acknowledged by Kafka and answered as accepted");
+    metrics::Counter &eventsRejected = reg.counter("idl_collector_events_rejected_total",
+                                                   "Events rejected as invalid or not allowed");
+    metrics::Counter &eventsFailed =
+        reg.counter("idl_collector_events_failed_total",
+                    "Valid events of requests answered 429/503 because Kafka did not ack");
+    metrics::Counter &bytesWire = reg.counter("idl_collector_bytes_received_total",
+                                              "Request body bytes as sent", {{"form", "wire"}});
+    metrics::Counter &bytesDecoded = reg.counter(
+        "idl_collector_bytes_received_total", "Request body bytes as sent", {{"form", "decoded"}});
+    metrics::Histogram &produceLatency =
+        reg.histogram("idl_collector_produce_latency_seconds",
+                      "From the first produce of a request to the last delivery report");
+    metrics::Gauge &queueDepthGauge =
+        reg.gauge("idl_collector_kafka_queue_depth", "Producer messages queued or in flight");
+    metrics::Gauge &pendingGauge =
+        reg.gauge("idl_collector_pending_requests", "Requests waiting for Kafka acknowledgements");
+
+    std::string reason() const
+    {
+        std::lock_guard lock(reasonMutex);
+        return notReady;
+    }
+    void setReason(std::string r)
+    {
+        std::lock_guard lock(reasonMutex);
+        notReady = std::move(r);
+    }
+
+    void countRequest(Endpoint ep, int status)
+    {
+        reg.counter("idl_collector_requests_total", "HTTP ingestion requests by reply status",
+                    {{"endpoint", std::string(endpointName(ep))}, {"code", std::to_string(status)}})
+            .inc();
+    }
+
+    void reply(Endpoint ep, const http::Responder &respond, int status, std::string body,
+               bool retryAfter = false)
+    {
+        http::Response r;
+        r.status = status;
+        r.body = std::move(body);
+        if (retryAfter || status == 429 || status == 503) {
+            const auto secs = (opt.retryAfter.count() + 999) / 1000;
+            r.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, secs)));
+        }
+        if (status == 401)
+            r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"idl-collector\"");
+        countRequest(ep, status);
+        respond(std::move(r));
+    }
+
+    void refuse(Endpoint ep, const http::Responder &respond, const Error &error,
+                std::size_t rejected = 0, const std::vector<EventError> &errors = {})
+    {
+        reply(ep, respond, httpStatus(error.code), replyBody(ep, 0, rejected, errors, &error));
+    }
+
+    void probeOnce()
+    {
+        if (!admin) {
+            kafka::Config cfg{{"bootstrap.servers", opt.kafkaBootstrap}, {"log_level", "0"}};
+            auto a = kafka::Admin::create(cfg);
+            if (!a) {
+                kafkaReady = false;
+                setReason("kafka: " + a.error().message);
+                return;
+            }
+            admin = std::move(*a);
+        }
+        if (auto r = admin->waitForMetadata(std::chrono::milliseconds(1500)); !r) {
+            kafkaReady = false;
+            setReason("kafka does not answer: " + r.error().message);
+            return;
+        }
+        if (!topicChecked) {
+            if (opt.createTopic) {
+                if (auto r = admin->createTopics({opt.topic}, opt.topicPartitions, -1,
+                                                 std::chrono::seconds(10));
+                    !r) {
+                    kafkaReady = false;
+                    setReason("cannot create topic " + opt.topic + ": " + r.error().message);
+                    return;
+                }
+            }
+            topicChecked = true;
+        }
+        if (auto fatal = producer->fatalError()) {
+            kafkaReady = false;
+            setReason("kafka producer failed: " + fatal->message);
+            return;
+        }
+        kafkaReady = true;
+        setReason({});
+    }
+
+    void runProbe()
+    {
+        std::unique_lock lock(probeMutex);
+        while (!stopProbe) {
+            lock.unlock();
+            probeOnce();
+            queueDepthGauge.set(producer->outstanding());
+            lock.lock();
+            probeCv.wait_for(lock, std::chrono::seconds(2), [&] { return stopProbe; });
+        }
+    }
+
+    EventDecoder &decoder()
+    {
+        thread_local const Impl *owner = nullptr;
+        thread_local std::optional<EventDecoder> dec;
+        if (owner != this || !dec) {
+            dec.emplace(opt.eventLimits);
+            owner = this;
+        }
+        return *dec;
+    }
+
+    void handle(Endpoint ep, http::Request &&request, http::Responder respond)
+    {
+        const std::int64_t receivedNs = nowNs();
+        bytesWire.inc(request.body.size());
+        auto req = std::make_shared<http::Request>(std::move(request));
+        auth->authenticate(*req, [this, ep, req, respond = std::move(respond),
+                                  receivedNs](Result<Identity> id) mutable {
+            process(ep, *req, respond, receivedNs, std::move(id));
+        });
+    }
+
+    void process(Endpoint ep, http::Request &req, const http::Responder &respond,
+                 std::int64_t receivedNs, Result<Identity> id)
+    {
+        if (!id)
+            return refuse(ep, respond, id.error());
+        const Identity &who = *id;
+        if (auto wait = limiter->acquire(who.id)) {
+            http::Response r;
+            r.status = 429;
+            const Error e = makeError(ErrorCode::RateLimited,
+                                      "request rate limit of this key exceeded; retry later");
+            r.body = replyBody(ep, 0, 0, {}, &e);
+            r.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(
+                                                      1, (wait->count() + 999) / 1000)));
+            countRequest(ep, 429);
+            return respond(std::move(r));
+        }
+        if (!kafkaReady)
+            return refuse(ep, respond,
+                          makeError(ErrorCode::Unavailable, "Kafka is unavailable: " + reason()));
+        const int depth = producer->outstanding();
+        queueDepthGauge.set(depth);
+        if (static_cast<std::size_t>(depth) > opt.queueHighWater)
+            return refuse(
+                ep, respond,
+                makeError(ErrorCode::Overloaded, "the Kafka producer queue is full; retry later"));
+
+        auto encoding = parseContentEncoding(req.header("content-encoding"));
+        if (!encoding)
+            return refuse(ep, respond, encoding.error());
+        std::optional<BodyFormat> format;
+        if (ep == Endpoint::Native) {
+            auto f = parseNativeContentType(req.header("content-type"));
+            if (!f)
+                return refuse(ep, respond, f.error());
+            format = *f;
+        } else {
+            const std::string type = mediaType(req.header("content-type"));
+            if (type == "application/x-protobuf" || type == "application/protobuf")
+                return refuse(ep, respond,
+                              makeError(ErrorCode::BadEncoding,
+                                        "OTLP protobuf is not supported: configure the exporter "
+                                        "for JSON (OTLP/HTTP with application/json)"));
+            if (type != "application/json")
+                return refuse(ep, respond,
+                              makeError(ErrorCode::BadEncoding,
+                                        "unsupported Content-Type \"" + type +
+                                            "\" (OTLP/HTTP JSON needs application/json)"));
+        }
+        auto body = decompress(std::move(req.body), *encoding, opt.maxDecodedBodyBytes);
+        if (!body)
+            return refuse(ep, respond, body.error());
+        bytesDecoded.inc(body->size());
+
+        const EventCheck check = [&who](LogEvent &ev) -> std::optional<Error> {
+            if (!who.app)
+                return std::nullopt;
+            if (ev.app.empty())
+                ev.app = *who.app;
+            else if (ev.app != *who.app)
+                return makeError(ErrorCode::Forbidden,
+                                 "this credential may only send events for app \"" + *who.app +
+                                     "\", not \"" + ev.app + "\"");
+            return std::nullopt;
+        };
+        auto batch =
+            ep == Endpoint::Native
+                ? decodeNativeBatch(*body, *format, decoder(), receivedNs, opt.batchLimits, check)
+                : decodeOtlpJson(*body, receivedNs, opt.eventLimits, opt.batchLimits, check);
+        if (!batch)
+            return refuse(ep, respond, batch.error());
+        eventsRejected.inc(batch->rejected);
+        if (batch->events.empty()) {
+            if (ep == Endpoint::Otlp && batch->total == 0)
+                return reply(ep, respond, 200, replyBody(ep, 0, 0, {}, nullptr));
+            const Error none = batch->total == 0
+                                   ? makeError(ErrorCode::BadRequest, "the body holds no events")
+                                   : makeError(batch->common.value_or(ErrorCode::BadRequest),
+                                               "no valid event in the request");
+            return reply(ep, respond, httpStatus(none.code),
+                         replyBody(ep, 0, batch->rejected, batch->errors,
+                                   batch->total == 0 ? &none : nullptr));
+        }
+        produceBatch(ep, who, std::move(*batch), respond);
+    }
+
+    // Per-request delivery accounting: the reply goes out when the last report arrives.
+    struct Pending
+    {
+        Impl *impl = nullptr;
+        Endpoint ep = Endpoint::Native;
+        http::Responder respond;
+        std::atomic<std::int64_t> remaining{1}; // 1 = the producing loop itself
+        std::atomic<bool> failed{false};
+        std::mutex errorMutex;
+        Error error;
+        std::size_t accepted = 0;
+        std::size_t rejected = 0;
+        std::vector<EventError> errors;
+        Clock::time_point started;
+
+        void fail(const Error &e)
+        {
+            std::lock_guard lock(errorMutex);
+            if (!failed.exchange(true))
+                error = e;
+        }
+    };
+
+    void finishOne(const std::shared_ptr<Pending> &p)
+    {
+        if (p->remaining.fetch_sub(1) != 1)
+            return;
+        pendingRequests.fetch_sub(1);
+        pendingGauge.add(-1);
+        produceLatency.observe(std::chrono::duration<double>(Clock::now() - p->started).count());
+        if (!p->failed) {
+            eventsAccepted.inc(p->accepted);
+            reply(p->ep, p->respond, p->ep == Endpoint::Native ? 202 : 200,
+                  replyBody(p->ep, p->accepted, p->rejected, p->errors, nullptr));
+            return;
+        }
+        eventsFailed.inc(p->accepted);
+        Error e;
+        {
+            std::lock_guard lock(p->errorMutex);
+            e = p->error;
+        }
+        // Only back-pressure is 429; anything else Kafka did (timeouts, unknown topic, a
+        // broken producer) is "not acknowledged in time" for the client: 503.
+        const bool overloaded = e.code == ErrorCode::Overloaded;
+        Error out = makeError(
+            overloaded ? ErrorCode::Overloaded : ErrorCode::Unavailable,
+            (overloaded ? std::string("the Kafka producer queue is full")
+                        : "Kafka did not acknowledge every event in time (" + e.message + ")") +
+                "; nothing was accepted. Retry the whole request: some of its events may "
+                "still be written, so a retry can duplicate them (at-least-once)");
+        reply(p->ep, p->respond, httpStatus(out.code),
+              replyBody(p->ep, 0, p->accepted + p->rejected, p->errors, &out));
+        const auto now = nowNs();
+        if (now - lastErrorLogNs.load() > 5'000'000'000LL) {
+            lastErrorLogNs = now;
+            jlog::warn("kafka did not acknowledge a request",
+                       {{"code", QString::fromUtf8(e.codeName().data(),
+                                                   static_cast<qsizetype>(e.codeName().size()))},
+                        {"error", QString::fromStdString(e.message)}});
+        }
+    }
+
+    void produceBatch(Endpoint ep, const Identity &who, DecodedBatch batch,
+                      const http::Responder &respond)
+    {
+        auto p = std::make_shared<Pending>();
+        p->impl = this;
+        p->ep = ep;
+        p->respond = respond;
+        p->accepted = batch.events.size();
+        p->rejected = batch.rejected;
+        p->errors = std::move(batch.errors);
+        p->started = Clock::now();
+        pendingRequests.fetch_add(1);
+        pendingGauge.add(1);
+
+        kafka::Headers headers = headersTemplate;
+        headers.push_back({"idl-key-id", who.id});
+        std::string value;
+        value.reserve(512);
+        for (const LogEvent &ev : batch.events) {
+            value.clear();
+            appendEncodedEvent(value, ev);
+            p->remaining.fetch_add(1);
+            auto r = producer->produce(opt.topic, ev.app, value, headers,
+                                       [this, p](const kafka::DeliveryReport &report) {
+                                           if (!report.ok())
+                                               p->fail(*report.error);
+                                           finishOne(p);
+                                       });
+            if (!r) {
+                p->remaining.fetch_sub(1);
+                p->fail(r.error());
+                break;
+            }
+        }
+        finishOne(p);
+    }
+};
+
+Collector::Collector(CollectorOptions options) : Collector(options, KeyLookup{}) {}
+
+Collector::Collector(CollectorOptions options, KeyLookup lookup) : d(std::make_unique<Impl>())
+{
+    d->opt = std::move(options);
+    d->lookup = lookup ? std::move(lookup) : postgresLookup(d->opt.pgDsn);
+}
+
+Collector::~Collector()
+{
+    stop();
+}
+
+Result<void> Collector::start()
+{
+    auto &o = d->opt;
+    kafka::ProducerOptions po;
+    po.config = {
+        {"bootstrap.servers", o.kafkaBootstrap},
+        {"client.id", "idl-collector"},
+        {"message.timeout.ms", std::to_string(std::max<long long>(1, o.ackTimeout.count()))},
+        {"queue.buffering.max.messages",
+         std::to_string(std::max<std::size_t>(o.queueHighWater * 2, o.queueHighWater + 100'000))},
+        {"batch.num.messages", "10000"},
+        {"log_level", "3"}};
+    for (const auto &[k, v] : o.kafkaConfig)
+        po.config[k] = v;
+    po.config["acks"] = "all";
+    po.config["enable.idempotence"] = "true";
+    po.onError = [this](const Error &e) {
+        const auto now = nowNs();
+        if (now - d->lastErrorLogNs.load() > 5'000'000'000LL) {
+            d->lastErrorLogNs = now;
+            jlog::warn("kafka producer error", {{"error", QString::fromStdString(e.message)}});
+        }
+    };
+    auto producer = kafka::Producer::create(std::move(po));
+    if (!producer)
+        return producer.error();
+    d->producer = std::move(*producer);
+    d->headersTemplate = {{"idl-collector", o.collectorId}};
+
+    d->auth = std::make_unique<Authenticator>(o.auth, d->lookup);
+    d->limiter = std::make_unique<RateLimiter>(o.rateLimitPerSecond, o.rateLimitBurst);
+
+    d->server = std::make_unique<http::Server>(o.http);
+    d->server->route("POST", "/api/v1/logs", [this](http::Request &&r, http::Responder resp) {
+        d->handle(Endpoint::Native, std::move(r), std::move(resp));
+    });
+    d->server->route("POST", "/v1/logs", [this](http::Request &&r, http::Responder resp) {
+        d->handle(Endpoint::Otlp, std::move(r), std::move(resp));
+    });
+    service::addOpsRoutes(
+        *d->server, [this] { return d->reason(); }, o.metricsToken);
+
+    d->probeOnce();
+    d->queueDepthGauge.set(0);
+    if (auto r = d->server->start(); !r) {
+        d->server.reset();
+        return r;
+    }
+    d->stopProbe = false;
+    d->probe = std::thread([this] { d->runProbe(); });
+    jlog::info("collector listening", {{"port", static_cast<int>(d->server->port())},
+                                       {"tls", d->server->tls()},
+                                       {"topic", QString::fromStdString(o.topic)},
+                                       {"ready", d->kafkaReady.load()}});
+    return {};
+}
+
+void Collector::stop()
+{
+    if (d->server) {
+        d->server->stop();
+        d->server.reset();
+    }
+    // Key lookups still waiting are answered (503) before Kafka goes away.
+    d->auth.reset();
+    if (d->producer) {
+        // Requests already produced get their real outcome if Kafka acks within the timeout.
+        const auto deadline = Clock::now() + d->opt.ackTimeout + std::chrono::seconds(1);
+        while (d->pendingRequests.load() > 0 && Clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (d->probe.joinable()) {
+        {
+            std::lock_guard lock(d->probeMutex);
+            d->stopProbe = true;
+        }
+        d->probeCv.notify_all();
+        d->probe.join();
+    }
+    d->producer.reset();
+    d->admin.reset();
+}
+
+std::uint16_t Collector::port() const
+{
+    return d->server ? d->server->port() : 0;
+}
+
+std::string Collector::notReadyReason() const
+{
+    return d->reason();
+}
+
+int Collector::queueDepth() const
+{
+    return d->producer ? d->producer->outstanding() : 0;
+}
+
+} // namespace idl::collector

@@ -1,0 +1,151 @@
+#include "idl/collector/collector.h"
+
+#include <QStringList>
+
+#include <unistd.h>
+
+namespace idl::collector {
+
+namespace {
+
+QString s(const char *text)
+{
+    return QString::fromUtf8(text);
+}
+
+std::string str(const Config &c, const char *name)
+{
+    return c.string(s(name)).toStdString();
+}
+
+} // namespace
+
+void declareConfig(Config &c)
+{
+    c.addString(s("http.address"), s("0.0.0.0"), s("Address to listen on"));
+    c.addInt(s("http.port"), 7080, s("Port to listen on (0: any free port)"), 0, 65535);
+    c.addInt(s("http.threads"), 2, s("HTTP I/O threads"), 1, 64);
+    c.addSize(s("http.max-body"), s("5MiB"),
+              s("Largest request body as sent (compressed or not); over it: 413"));
+    c.addSize(s("http.max-header"), s("16KiB"), s("Largest request header block; over it: 431"));
+    c.addDuration(s("http.read-timeout"), s("30s"), s("A request must arrive whole within this"));
+    c.addDuration(s("http.idle-timeout"), s("60s"),
+                  s("Idle keep-alive connections close after this"));
+    c.addInt(s("http.max-connections"), 4096, s("Open connections at most"), 1, 1'000'000);
+
+    c.addString(s("tls.cert"), QString(), s("PEM certificate chain: serve HTTPS only"));
+    c.addString(s("tls.key"), QString(), s("PEM private key of tls.cert"));
+    c.addString(s("tls.client-ca"), QString(),
+                s("PEM CA bundle: request and verify client certificates (mTLS)"));
+    c.addBool(s("tls.require-client-cert"), false,
+              s("Refuse TLS connections without a client certificate that verifies"));
+
+    c.addSize(s("ingest.max-decoded-body"), s("5MiB"),
+              s("Largest body after decompression; a decompression bomb stops here (413)"));
+    c.addSize(s("ingest.max-event"), s("256KiB"), s("Largest single event (413 for that event)"));
+    c.addInt(s("ingest.max-events"), 10'000, s("Events per request at most (413 over it)"), 1,
+             10'000'000);
+    c.addInt(s("ingest.max-errors"), 100, s("Per-event errors listed in a reply"), 0, 100'000);
+    c.addInt(s("ingest.max-attributes"), 256, s("Attributes per event at most"), 1, 100'000);
+
+    c.addString(s("pg.dsn"), s("host=127.0.0.1 dbname=idl user=idl"),
+                s("PostgreSQL connection string (api_keys table)"));
+    c.addDuration(s("auth.key-cache-ttl"), s("10s"),
+                  s("How long a looked-up API key is trusted; revocation takes effect within it"));
+    c.addDuration(s("auth.key-cache-max-stale"), s("5m"),
+                  s("While PostgreSQL is unreachable, cached keys stay usable up to this age"));
+    c.addString(s("auth.client-cert-apps"), QString(),
+                s("Verified client certificate CN to app: \"cn=app,cn2=app2\"; \"*=*\" maps any "
+                  "CN to the app of the same name, \"cn=\" allows any app"));
+    c.addInt(s("auth.rate-limit"), 100, s("Requests per second per key or certificate (0: off)"), 0,
+             100'000'000);
+    c.addInt(s("auth.rate-burst"), 200, s("Requests a key may burst above its rate"), 1,
+             100'000'000);
+
+    c.addString(s("kafka.bootstrap"), s("127.0.0.1:9092"), s("Kafka bootstrap servers"));
+    c.addString(s("kafka.topic"), s("idl.logs.raw"), s("Topic for accepted events"));
+    c.addDuration(s("kafka.ack-timeout"), s("10s"),
+                  s("A request whose events Kafka has not acknowledged by then gets 503"));
+    c.addInt(s("kafka.queue-high-water"), 100'000,
+             s("Queued producer messages above which requests get 429"), 1, 100'000'000);
+    c.addDuration(s("kafka.retry-after"), s("1s"), s("Retry-After sent with 429 and 503"));
+    c.addString(s("kafka.compression"), s("lz4"),
+                s("Producer compression: none, gzip, lz4, zstd, snappy"));
+    c.addDuration(s("kafka.linger"), s("5ms"), s("Producer batching delay (linger.ms)"));
+    c.addBool(s("kafka.create-topic"), true, s("Create the topic at start when it is missing"));
+    c.addInt(s("kafka.topic-partitions"), 4, s("Partitions when the topic is created"), 1, 10'000);
+    c.addString(s("kafka.config"), QString(),
+                s("Extra librdkafka properties: \"name=value,name=value\""));
+
+    c.addString(s("collector.id"), QString(),
+                s("This instance's id in the idl-collector record header (default host:pid)"));
+    c.addSecret(s("metrics.token"), QString(),
+                s("Bearer token required by /metrics (empty: open)"));
+}
+
+Result<CollectorOptions> optionsFromConfig(const Config &c)
+{
+    CollectorOptions o;
+    o.http.address = str(c, "http.address");
+    o.http.port = static_cast<std::uint16_t>(c.integer(s("http.port")));
+    o.http.threads = static_cast<int>(c.integer(s("http.threads")));
+    o.http.maxBodyBytes = static_cast<std::size_t>(c.bytes(s("http.max-body")));
+    o.http.maxHeaderBytes = static_cast<std::size_t>(c.bytes(s("http.max-header")));
+    o.http.readTimeout = c.duration(s("http.read-timeout"));
+    o.http.idleTimeout = c.duration(s("http.idle-timeout"));
+    o.http.maxConnections = static_cast<std::size_t>(c.integer(s("http.max-connections")));
+    o.http.tlsCertFile = str(c, "tls.cert");
+    o.http.tlsKeyFile = str(c, "tls.key");
+    o.http.tlsClientCaFile = str(c, "tls.client-ca");
+    o.http.tlsRequireClientCert = c.boolean(s("tls.require-client-cert"));
+    o.http.serverName = "idl-collector";
+    if (o.http.tlsCertFile.empty() != o.http.tlsKeyFile.empty())
+        return makeError(ErrorCode::BadField, "tls.cert and tls.key must be set together");
+    if (!o.http.tlsClientCaFile.empty() && o.http.tlsCertFile.empty())
+        return makeError(ErrorCode::BadField, "tls.client-ca needs tls.cert and tls.key");
+
+    o.maxDecodedBodyBytes = static_cast<std::size_t>(c.bytes(s("ingest.max-decoded-body")));
+    o.eventLimits.maxEventBytes = static_cast<std::size_t>(c.bytes(s("ingest.max-event")));
+    o.eventLimits.maxAttributes = static_cast<std::size_t>(c.integer(s("ingest.max-attributes")));
+    o.batchLimits.maxEvents = static_cast<std::size_t>(c.integer(s("ingest.max-events")));
+    o.batchLimits.maxErrors = static_cast<std::size_t>(c.integer(s("ingest.max-errors")));
+
+    o.pgDsn = str(c, "pg.dsn");
+    o.auth.cacheTtl = c.duration(s("auth.key-cache-ttl"));
+    o.auth.maxStale = c.duration(s("auth.key-cache-max-stale"));
+    auto certApps = parseCertApps(str(c, "auth.client-cert-apps"));
+    if (!certApps)
+        return certApps.error();
+    o.auth.certApps = std::move(*certApps);
+    o.rateLimitPerSecond = static_cast<double>(c.integer(s("auth.rate-limit")));
+    o.rateLimitBurst = static_cast<double>(c.integer(s("auth.rate-burst")));
+
+    o.kafkaBootstrap = str(c, "kafka.bootstrap");
+    o.topic = str(c, "kafka.topic");
+    o.ackTimeout = c.duration(s("kafka.ack-timeout"));
+    o.queueHighWater = static_cast<std::size_t>(c.integer(s("kafka.queue-high-water")));
+    o.retryAfter = c.duration(s("kafka.retry-after"));
+    o.createTopic = c.boolean(s("kafka.create-topic"));
+    o.topicPartitions = static_cast<int>(c.integer(s("kafka.topic-partitions")));
+    o.kafkaConfig["compression.codec"] = str(c, "kafka.compression");
+    o.kafkaConfig["linger.ms"] = std::to_string(c.duration(s("kafka.linger")).count());
+    for (const QString &item : c.string(s("kafka.config")).split(u',', Qt::SkipEmptyParts)) {
+        const auto eq = item.indexOf(u'=');
+        if (eq <= 0)
+            return makeError(ErrorCode::BadField,
+                             "kafka.config entries must be name=value: " + item.toStdString());
+        o.kafkaConfig[item.left(eq).trimmed().toStdString()] =
+            item.mid(eq + 1).trimmed().toStdString();
+    }
+
+    o.collectorId = str(c, "collector.id");
+    if (o.collectorId.empty()) {
+        char host[256] = {};
+        ::gethostname(host, sizeof host - 1);
+        o.collectorId = std::string(host) + ":" + std::to_string(::getpid());
+    }
+    o.metricsToken = str(c, "metrics.token");
+    return o;
+}
+
+} // namespace idl::collector
