@@ -238,6 +238,14 @@ Result<void> Consumer::commit(const std::vector<TopicPartition> &offsets, bool a
     return {};
 }
 
+Result<void> Consumer::commitConsumed(bool async)
+{
+    const rd_kafka_resp_err_t err = rd_kafka_commit(m_rk, nullptr, async ? 1 : 0);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        return detail::toError(err, "commit");
+    return {};
+}
+
 Result<void> Consumer::seek(const TopicPartition &position, std::chrono::milliseconds timeout)
 {
     rd_kafka_topic_partition_list_t *list = detail::toList({position});

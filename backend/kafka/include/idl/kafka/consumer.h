@@ -74,6 +74,8 @@ public:
     Result<void> commit(const Message &message, bool async = false);
     // Commits these offsets (the offset is the next one to read).
     Result<void> commit(const std::vector<TopicPartition> &offsets, bool async = false);
+    // Commits the offsets after every message poll() returned so far (e.g. when revoked).
+    Result<void> commitConsumed(bool async = false);
     // Moves an assigned partition's read position.
     Result<void> seek(const TopicPartition &position, std::chrono::milliseconds timeout);
     // The current assignment.
