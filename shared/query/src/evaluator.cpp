@@ -1,0 +1,391 @@
+// Live-tail matching with the SQL's semantics: ILIKE = Unicode lower-case substring, ~* =
+// RE2 with PostgreSQL-like options, attrs #> path = simdjson DOM walk (keys, array indexes).
+#include "idl/query/evaluator.h"
+
+#include "regex_check.h"
+
+#include <QString>
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <optional>
+#include <unordered_map>
+
+namespace idl::query {
+
+namespace {
+
+template <class... F> struct Overloaded : F...
+{
+    using F::operator()...;
+};
+template <class... F> Overloaded(F...) -> Overloaded<F...>;
+
+bool isAscii(std::string_view s)
+{
+    for (char c : s) {
+        if (static_cast<unsigned char>(c) >= 0x80)
+            return false;
+    }
+    return true;
+}
+
+// Lower-case form used for case-insensitive substring matching (PostgreSQL's ILIKE lowers
+// both sides per character).
+std::string foldCase(std::string_view s)
+{
+    if (isAscii(s)) {
+        std::string out(s);
+        for (char &c : out) {
+            if (c >= 'A' && c <= 'Z')
+                c = static_cast<char>(c - 'A' + 'a');
+        }
+        return out;
+    }
+    const QByteArray lower =
+        QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size())).toLower().toUtf8();
+    return std::string(lower.constData(), static_cast<std::size_t>(lower.size()));
+}
+
+bool globMatch(const Pattern &p, std::string_view text)
+{
+    if (p.isExact())
+        return text == p.segments.front();
+    if (p.isAnyValue())
+        return !text.empty();
+    const std::string &first = p.segments.front();
+    const std::string &last = p.segments.back();
+    if (text.size() < first.size() + last.size())
+        return false;
+    if (text.substr(0, first.size()) != first)
+        return false;
+    if (text.substr(text.size() - last.size()) != last)
+        return false;
+    std::size_t pos = first.size();
+    const std::size_t end = text.size() - last.size();
+    for (std::size_t i = 1; i + 1 < p.segments.size(); ++i) {
+        const std::string &seg = p.segments[i];
+        const std::size_t found = text.substr(0, end).find(seg, pos);
+        if (found == std::string_view::npos)
+            return false;
+        pos = found + seg.size();
+    }
+    return true;
+}
+
+bool compare(CompareOp op, int c)
+{
+    switch (op) {
+    case CompareOp::Eq:
+        return c == 0;
+    case CompareOp::Lt:
+        return c < 0;
+    case CompareOp::Le:
+        return c <= 0;
+    case CompareOp::Gt:
+        return c > 0;
+    case CompareOp::Ge:
+        return c >= 0;
+    }
+    return false;
+}
+
+template <typename T> int threeWay(T a, T b)
+{
+    return a < b ? -1 : (b < a ? 1 : 0);
+}
+
+// A numeric literal from the query, as an exact integer when it is one.
+struct NumberLiteral
+{
+    std::optional<std::int64_t> integer;
+    double real = 0;
+};
+
+NumberLiteral parseNumber(std::string_view s)
+{
+    NumberLiteral n;
+    std::int64_t v = 0;
+    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec == std::errc() && ptr == s.data() + s.size())
+        n.integer = v;
+    n.real = std::strtod(std::string(s).c_str(), nullptr);
+    return n;
+}
+
+// Compares a JSON number with a literal: -1, 0, 1, or nullopt when it is not a number.
+std::optional<int> compareNumber(simdjson::dom::element e, const NumberLiteral &lit)
+{
+    using simdjson::dom::element_type;
+    switch (e.type()) {
+    case element_type::INT64: {
+        const std::int64_t v = e.get_int64().value_unsafe();
+        if (lit.integer)
+            return threeWay(v, *lit.integer);
+        return threeWay(static_cast<double>(v), lit.real);
+    }
+    case element_type::UINT64: {
+        const std::uint64_t v = e.get_uint64().value_unsafe();
+        if (lit.integer)
+            return *lit.integer < 0 ? 1 : threeWay(v, static_cast<std::uint64_t>(*lit.integer));
+        return threeWay(static_cast<double>(v), lit.real);
+    }
+    case element_type::DOUBLE:
+        return threeWay(e.get_double().value_unsafe(), lit.real);
+    default:
+        return std::nullopt;
+    }
+}
+
+// The element at path, following PostgreSQL's #> (object keys; integer indexes into arrays,
+// negative ones from the end).
+std::optional<simdjson::dom::element> lookup(simdjson::dom::element root,
+                                             const std::vector<std::string> &path)
+{
+    simdjson::dom::element cur = root;
+    for (const std::string &key : path) {
+        if (cur.is_object()) {
+            simdjson::dom::element next;
+            if (cur.get_object().value_unsafe().at_key(key).get(next) != simdjson::SUCCESS)
+                return std::nullopt;
+            cur = next;
+        } else if (cur.is_array()) {
+            std::int64_t index = 0;
+            const auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), index);
+            if (ec != std::errc() || ptr != key.data() + key.size())
+                return std::nullopt;
+            const simdjson::dom::array arr = cur.get_array().value_unsafe();
+            const auto size = static_cast<std::int64_t>(arr.size());
+            if (index < 0)
+                index += size;
+            if (index < 0 || index >= size)
+                return std::nullopt;
+            simdjson::dom::element next;
+            if (arr.at(static_cast<std::size_t>(index)).get(next) != simdjson::SUCCESS)
+                return std::nullopt;
+            cur = next;
+        } else {
+            return std::nullopt;
+        }
+    }
+    return cur;
+}
+
+} // namespace
+
+struct Matcher::Impl
+{
+    Node ast;
+    std::unordered_map<const RegexTerm *, std::unique_ptr<RE2>> regexes;
+    std::unordered_map<const MessageTerm *, std::string> needles;
+    std::unordered_map<const AttrTerm *, NumberLiteral> numbers;
+
+    void prepare(const Node &node, std::optional<Error> &error)
+    {
+        std::visit(Overloaded{
+                       [&](const And &n) {
+                           for (const Node &c : n.children)
+                               prepare(c, error);
+                       },
+                       [&](const Or &n) {
+                           for (const Node &c : n.children)
+                               prepare(c, error);
+                       },
+                       [&](const Not &n) {
+                           for (const Node &c : n.operand)
+                               prepare(c, error);
+                       },
+                       [&](const RegexTerm &t) {
+                           auto re = std::make_unique<RE2>(t.pattern, detail::regexOptions());
+                           if (!re->ok() && !error)
+                               error = makeError(ErrorCode::QuerySyntax,
+                                                 "invalid regular expression: " + re->error(),
+                                                 static_cast<long long>(node.position));
+                           regexes.emplace(&t, std::move(re));
+                       },
+                       [&](const MessageTerm &t) { needles.emplace(&t, foldCase(t.text)); },
+                       [&](const AttrTerm &t) {
+                           if (t.kind == AttrTerm::Kind::Number)
+                               numbers.emplace(&t, parseNumber(t.number));
+                       },
+                       [](const auto &) {},
+                   },
+                   node.value);
+    }
+};
+
+namespace {
+
+// Per-event state: the folded message and the parsed attrs, each computed at most once.
+class EventContext
+{
+public:
+    explicit EventContext(const EventView &e) : m_event(e) {}
+
+    const std::string &foldedMessage()
+    {
+        if (!m_folded)
+            m_folded = foldCase(m_event.message);
+        return *m_folded;
+    }
+
+    std::optional<simdjson::dom::element> attrs()
+    {
+        if (!m_parsedAttrs) {
+            m_parsedAttrs = true;
+            thread_local simdjson::dom::parser parser;
+            simdjson::dom::element root;
+            if (parser.parse(m_event.attrsJson.data(), m_event.attrsJson.size()).get(root) ==
+                    simdjson::SUCCESS &&
+                root.is_object())
+                m_root = root;
+        }
+        return m_root;
+    }
+
+    const EventView &event() const { return m_event; }
+
+private:
+    const EventView &m_event;
+    std::optional<std::string> m_folded;
+    bool m_parsedAttrs = false;
+    std::optional<simdjson::dom::element> m_root;
+};
+
+bool evaluate(const Matcher::Impl &impl, const Node &node, EventContext &ctx);
+
+bool evaluateAttr(const Matcher::Impl &impl, const AttrTerm &t, EventContext &ctx)
+{
+    const auto root = ctx.attrs();
+    if (!root)
+        return false;
+    const auto found = lookup(*root, t.path);
+    if (!found)
+        return false;
+    const simdjson::dom::element e = *found;
+    switch (t.kind) {
+    case AttrTerm::Kind::Exists:
+        return true;
+    case AttrTerm::Kind::Text:
+        if (e.is_string())
+            return globMatch(t.text, e.get_string().value_unsafe());
+        if (e.is_bool() && t.text.isExact())
+            return t.text.segments.front() == (e.get_bool().value_unsafe() ? "true" : "false");
+        return false;
+    case AttrTerm::Kind::Number: {
+        if (t.op == CompareOp::Eq && e.is_string())
+            return e.get_string().value_unsafe() == t.number;
+        const auto it = impl.numbers.find(&t);
+        const NumberLiteral lit = it != impl.numbers.end() ? it->second : parseNumber(t.number);
+        const std::optional<int> c = compareNumber(e, lit);
+        return c && compare(t.op, *c);
+    }
+    }
+    return false;
+}
+
+bool evaluate(const Matcher::Impl &impl, const Node &node, EventContext &ctx)
+{
+    const EventView &e = ctx.event();
+    return std::visit(
+        Overloaded{
+            [](const MatchAll &) { return true; },
+            [&](const And &n) {
+                for (const Node &c : n.children) {
+                    if (!evaluate(impl, c, ctx))
+                        return false;
+                }
+                return true;
+            },
+            [&](const Or &n) {
+                for (const Node &c : n.children) {
+                    if (evaluate(impl, c, ctx))
+                        return true;
+                }
+                return false;
+            },
+            [&](const Not &n) { return n.operand.empty() || !evaluate(impl, n.operand[0], ctx); },
+            [&](const LevelTerm &t) {
+                return compare(t.op,
+                               threeWay(static_cast<int>(e.level), static_cast<int>(t.level)));
+            },
+            [&](const FieldTerm &t) {
+                switch (t.field) {
+                case TextField::App:
+                    return globMatch(t.value, e.app);
+                case TextField::Host:
+                    return globMatch(t.value, e.host);
+                case TextField::TraceId:
+                    return globMatch(t.value, e.traceId);
+                case TextField::SpanId:
+                    return globMatch(t.value, e.spanId);
+                }
+                return false;
+            },
+            [&](const MessageTerm &t) {
+                const auto it = impl.needles.find(&t);
+                const std::string needle = it != impl.needles.end() ? it->second : foldCase(t.text);
+                return ctx.foldedMessage().find(needle) != std::string::npos;
+            },
+            [&](const RegexTerm &t) {
+                const auto it = impl.regexes.find(&t);
+                if (it == impl.regexes.end() || !it->second->ok())
+                    return false;
+                return RE2::PartialMatch(re2::StringPiece(e.message.data(), e.message.size()),
+                                         *it->second);
+            },
+            [&](const AttrTerm &t) { return evaluateAttr(impl, t, ctx); },
+        },
+        node.value);
+}
+
+} // namespace
+
+EventView viewOf(const LogEvent &event) noexcept
+{
+    EventView v;
+    v.level = event.level;
+    v.app = event.app;
+    v.host = event.host;
+    v.message = event.message;
+    v.attrsJson = event.attrsJson;
+    v.traceId = event.traceId;
+    v.spanId = event.spanId;
+    return v;
+}
+
+Result<Matcher> Matcher::create(const Node &ast)
+{
+    auto impl = std::make_shared<Impl>();
+    impl->ast = ast;
+    std::optional<Error> error;
+    impl->prepare(impl->ast, error);
+    if (error)
+        return std::move(*error);
+    return Matcher(std::move(impl));
+}
+
+bool Matcher::matches(const EventView &event) const
+{
+    EventContext ctx(event);
+    return evaluate(*m_impl, m_impl->ast, ctx);
+}
+
+bool matches(const Node &ast, const EventView &event)
+{
+    Matcher::Impl impl;
+    std::optional<Error> error;
+    impl.prepare(ast, error);
+    EventContext ctx(event);
+    return evaluate(impl, ast, ctx);
+}
+
+bool matches(const Node &ast, const LogEvent &event)
+{
+    return matches(ast, viewOf(event));
+}
+
+} // namespace idl::query

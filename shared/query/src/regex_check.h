@@ -1,0 +1,23 @@
+#pragma once
+
+#include "idl/core/error.h"
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+#include <re2/re2.h>
+
+namespace idl::query::detail {
+
+// Checks a /regex/ pattern before it reaches PostgreSQL (~*) or the live-tail engine (RE2):
+// length cap, only constructs both engines read the same way, and RE2 must compile it.
+// position is the pattern's offset in the query (for the error).
+std::optional<Error> checkRegex(std::string_view pattern, std::size_t position,
+                                std::size_t maxBytes);
+
+// Options the live-tail engine uses so it matches like PostgreSQL's ~*: case-insensitive,
+// '.' matches newline, ^ and $ anchor at the whole text.
+RE2::Options regexOptions();
+
+} // namespace idl::query::detail
