@@ -1,0 +1,393 @@
+// Golden files: each case is a query and either its compiled WHERE clause and parameters, or
+// the error code and byte position. Run with IDL_UPDATE_GOLDEN=1 to rewrite the expectations
+// (then review the diff).
+#include "idl/query/parser.h"
+#include "idl/query/sql.h"
+
+#include "sql_shape.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTest>
+
+#include <string>
+#include <vector>
+
+using namespace idl::query;
+
+namespace {
+
+struct GoldenCase
+{
+    int line = 0;
+    std::vector<std::string> comments; // lines above the query
+    std::string query;
+    std::vector<std::string> expected; // "where: ...", "param: ...", "error: ..."
+};
+
+// Parameters are printed C-style so control characters stay visible and lines stay whole.
+std::string escapeParam(std::string_view s)
+{
+    std::string out;
+    for (unsigned char c : s) {
+        if (c == '\\') {
+            out += "\\\\";
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c < 0x20 || c == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> actualFor(const std::string &query)
+{
+    std::vector<std::string> out;
+    const auto ast = parse(query);
+    if (!ast) {
+        out.push_back("error: " + std::string(ast.error().codeName()) + " " +
+                      std::to_string(ast.error().position));
+        return out;
+    }
+    const CompiledSql sql = compileWhere(*ast);
+    out.push_back("where: " + sql.where);
+    for (const std::string &p : sql.params)
+        out.push_back("param: " + escapeParam(p));
+    return out;
+}
+
+std::vector<GoldenCase> readCases(const QString &path, QString *error)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("cannot open ") + path;
+        return {};
+    }
+    std::vector<GoldenCase> cases;
+    std::vector<std::string> pendingComments;
+    int lineNo = 0;
+    GoldenCase *current = nullptr;
+    while (!f.atEnd()) {
+        QByteArray raw = f.readLine();
+        ++lineNo;
+        if (raw.endsWith('\n'))
+            raw.chop(1);
+        const std::string line = raw.toStdString();
+        if (line.empty()) {
+            current = nullptr;
+            continue;
+        }
+        if (line.front() == '#') {
+            pendingComments.push_back(line);
+            continue;
+        }
+        if (line.rfind("query: ", 0) == 0 || line == "query:") {
+            cases.push_back(GoldenCase{lineNo,
+                                       std::move(pendingComments),
+                                       line.size() > 7 ? line.substr(7) : std::string(),
+                                       {}});
+            pendingComments.clear();
+            current = &cases.back();
+            continue;
+        }
+        if (!current) {
+            *error = path + QStringLiteral(":") + QString::number(lineNo) +
+                     QStringLiteral(": expectation without a query");
+            return {};
+        }
+        current->expected.push_back(line);
+    }
+    return cases;
+}
+
+} // namespace
+
+class TestQueryGolden : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void golden_data()
+    {
+        QTest::addColumn<QString>("file");
+        const QDir dir(QStringLiteral(IDL_QUERY_GOLDEN_DIR));
+        const QStringList files = dir.entryList({QStringLiteral("*.txt")}, QDir::Files, QDir::Name);
+        QVERIFY(files.size() >= 3);
+        for (const QString &f : files)
+            QTest::newRow(qPrintable(f)) << dir.filePath(f);
+    }
+
+    void golden()
+    {
+        QFETCH(QString, file);
+        QString error;
+        std::vector<GoldenCase> cases = readCases(file, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QVERIFY(!cases.empty());
+        const bool update = qEnvironmentVariableIsSet("IDL_UPDATE_GOLDEN");
+        int failures = 0;
+        for (GoldenCase &c : cases) {
+            const std::vector<std::string> actual = actualFor(c.query);
+            if (update) {
+                c.expected = actual;
+                continue;
+            }
+            if (actual != c.expected) {
+                ++failures;
+                std::string msg = file.toStdString() + ":" + std::to_string(c.line) +
+                                  ": query: " + c.query + "\n  expected:\n";
+                for (const auto &l : c.expected)
+                    msg += "    " + l + "\n";
+                msg += "  actual:\n";
+                for (const auto &l : actual)
+                    msg += "    " + l + "\n";
+                qWarning("%s", msg.c_str());
+            }
+            // Whatever the file says, compiled SQL must be made of templates only.
+            const auto ast = parse(c.query);
+            if (ast) {
+                const CompiledSql sql = compileWhere(*ast);
+                std::string why;
+                QVERIFY2(testing::sqlUsesOnlyTemplates(sql.where, sql.params.size(), &why),
+                         why.c_str());
+            }
+        }
+        if (update) {
+            QFile f(file);
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            bool first = true;
+            for (const GoldenCase &c : cases) {
+                if (!first)
+                    f.write("\n");
+                first = false;
+                for (const auto &l : c.comments)
+                    f.write((l + "\n").c_str());
+                f.write(("query: " + c.query + "\n").c_str());
+                for (const auto &l : c.expected)
+                    f.write((l + "\n").c_str());
+            }
+            QSKIP("golden file rewritten");
+        }
+        QCOMPARE(failures, 0);
+    }
+
+    void firstParamShiftsPlaceholders()
+    {
+        const auto ast = parse("app:checkout level:>=warn");
+        QVERIFY(ast.ok());
+        const CompiledSql sql = compileWhere(*ast, 4);
+        QCOMPARE(sql.where, std::string("(app = $4 AND level >= $5::smallint)"));
+        QCOMPARE(sql.params, (std::vector<std::string>{"checkout", "3"}));
+    }
+
+    void pageQueryDescWithCursorAndScope()
+    {
+        const auto ast = parse("level:error");
+        QVERIFY(ast.ok());
+        QueryOptions o;
+        o.fromNs = 1000;
+        o.toNs = 2000;
+        o.limit = 50;
+        o.cursor = Cursor{1500, "0190f3a2-7c1e-7d2a-8b3c-4d5e6f708192"};
+        o.allowedApps = {"checkout", "we\"ird"};
+        const auto q = buildQuery(*ast, o);
+        QVERIFY(q.ok());
+        QCOMPARE(QString::fromStdString(q->sql),
+                 QStringLiteral("SELECT id, ts, received, level, app, host, message, attrs, "
+                                "trace_id, span_id FROM logs WHERE ts >= $1::bigint AND ts < "
+                                "$2::bigint AND app = ANY($3::text[]) AND (ts, id) < ($4::bigint, "
+                                "$5::uuid) AND level = $6::smallint ORDER BY ts DESC, id DESC "
+                                "LIMIT $7::bigint"));
+        QCOMPARE(q->params,
+                 (std::vector<std::string>{"1000", "2000", "{\"checkout\",\"we\\\"ird\"}", "1500",
+                                           "0190f3a2-7c1e-7d2a-8b3c-4d5e6f708192", "4", "50"}));
+        std::string why;
+        QVERIFY2(testing::sqlUsesOnlyTemplates(q->sql, q->params.size(), &why), why.c_str());
+    }
+
+    void pageQueryAscWithoutCursor()
+    {
+        const auto ast = parse("");
+        QVERIFY(ast.ok());
+        QueryOptions o;
+        o.fromNs = 0;
+        o.toNs = 10;
+        o.order = SortOrder::Asc;
+        const auto q = buildQuery(*ast, o);
+        QVERIFY(q.ok());
+        QCOMPARE(QString::fromStdString(q->sql),
+                 QStringLiteral("SELECT id, ts, received, level, app, host, message, attrs, "
+                                "trace_id, span_id FROM logs WHERE ts >= $1::bigint AND ts "
+                                "< $2::bigint AND TRUE ORDER BY ts ASC, id ASC LIMIT "
+                                "$3::bigint"));
+        QCOMPARE(q->params, (std::vector<std::string>{"0", "10", "100"}));
+        o.cursor = Cursor{5, "0190f3a2-7c1e-7d2a-8b3c-4d5e6f708192"};
+        const auto next = buildQuery(*ast, o);
+        QVERIFY(next.ok());
+        QVERIFY(next->sql.find("(ts, id) > ($3::bigint, $4::uuid)") != std::string::npos);
+    }
+
+    void pageQueryRejectsBadOptions()
+    {
+        const auto ast = parse("x");
+        QVERIFY(ast.ok());
+        QueryOptions o;
+        o.fromNs = 10;
+        o.toNs = 10;
+        QCOMPARE(buildQuery(*ast, o).error().code, idl::ErrorCode::BadRequest);
+        o.toNs = 20;
+        o.limit = 0;
+        QCOMPARE(buildQuery(*ast, o).error().code, idl::ErrorCode::BadRequest);
+        o.limit = 10;
+        o.cursor = Cursor{15, "1' OR '1'='1"};
+        QCOMPARE(buildQuery(*ast, o).error().code, idl::ErrorCode::BadRequest);
+    }
+
+    void rollupEligibility_data()
+    {
+        QTest::addColumn<QString>("query");
+        QTest::addColumn<bool>("rollups");
+        QTest::newRow("empty") << QString() << true;
+        QTest::newRow("app") << QStringLiteral("app:checkout") << true;
+        QTest::newRow("app prefix") << QStringLiteral("app:check*") << true;
+        QTest::newRow("level range") << QStringLiteral("level:>=warn -host:web-1") << true;
+        QTest::newRow("or of both")
+            << QStringLiteral("(app:a OR host:b) AND NOT level:debug") << true;
+        QTest::newRow("word") << QStringLiteral("app:a timeout") << false;
+        QTest::newRow("attr") << QStringLiteral("app:a @status:500") << false;
+        QTest::newRow("trace") << QStringLiteral("trace_id:abc") << false;
+        QTest::newRow("regex in or") << QStringLiteral("app:a OR /x/") << false;
+    }
+
+    void rollupEligibility()
+    {
+        QFETCH(QString, query);
+        QFETCH(bool, rollups);
+        const auto ast = parse(query.toStdString());
+        QVERIFY(ast.ok());
+        QCOMPARE(canUseRollups(*ast), rollups);
+    }
+
+    void aggregateFromRollups()
+    {
+        const auto ast = parse("app:checkout level:>=warn");
+        QVERIFY(ast.ok());
+        AggregateOptions o;
+        o.fromNs = 60'000'000'000LL * 100;
+        o.toNs = 60'000'000'000LL * 160;
+        o.bucketNs = 60'000'000'000LL * 5;
+        o.split = AggregateSplit::Level;
+        const auto q = buildAggregate(*ast, o);
+        QVERIFY(q.ok());
+        QVERIFY(q->fromRollups);
+        QCOMPARE(
+            QString::fromStdString(q->sql),
+            QStringLiteral("SELECT $1::bigint + ((bucket - $1::bigint) / $5::bigint) * "
+                           "$5::bigint AS bucket, CASE level WHEN 0 THEN 'trace' WHEN 1 THEN "
+                           "'debug' WHEN 2 THEN 'info' WHEN 3 THEN 'warn' WHEN 4 THEN 'error' "
+                           "WHEN 5 THEN 'fatal' ELSE level::text END AS key, sum(count)::bigint "
+                           "AS count FROM log_rollup_minute WHERE bucket >= $1::bigint AND "
+                           "bucket < $2::bigint AND (app = $3 AND level >= $4::smallint) GROUP "
+                           "BY 1, 2 ORDER BY 1, 2"));
+        QCOMPARE(q->params, (std::vector<std::string>{"6000000000000", "9600000000000", "checkout",
+                                                      "3", "300000000000"}));
+        std::string why;
+        QVERIFY2(testing::sqlUsesOnlyTemplates(q->sql, q->params.size(), &why), why.c_str());
+    }
+
+    void aggregateFromRawRows()
+    {
+        AggregateOptions o;
+        o.fromNs = 60'000'000'000LL * 100;
+        o.toNs = 60'000'000'000LL * 160;
+        o.bucketNs = 60'000'000'000LL;
+        o.split = AggregateSplit::App;
+        o.allowedApps = {"a", "b"};
+        // A message term needs raw rows.
+        const auto words = parse("timeout");
+        QVERIFY(words.ok());
+        auto q = buildAggregate(*words, o);
+        QVERIFY(q.ok());
+        QVERIFY(!q->fromRollups);
+        QCOMPARE(
+            QString::fromStdString(q->sql),
+            QStringLiteral("SELECT $1::bigint + ((ts - $1::bigint) / $5::bigint) * $5::bigint "
+                           "AS bucket, app AS key, count(*)::bigint AS count FROM logs WHERE "
+                           "ts >= $1::bigint AND ts < $2::bigint AND app = ANY($3::text[]) AND "
+                           "message ILIKE $4 ESCAPE '!' GROUP BY 1, 2 ORDER BY 1, 2"));
+        QCOMPARE(q->params,
+                 (std::vector<std::string>{"6000000000000", "9600000000000", "{\"a\",\"b\"}",
+                                           "%timeout%", "60000000000"}));
+        // Rollup-friendly filter, but a bucket that is not whole minutes.
+        const auto app = parse("app:a");
+        QVERIFY(app.ok());
+        o.bucketNs = 30'000'000'000LL;
+        q = buildAggregate(*app, o);
+        QVERIFY(q.ok());
+        QVERIFY(!q->fromRollups);
+        // ... or a range that does not start on a minute.
+        o.bucketNs = 60'000'000'000LL;
+        o.fromNs += 1;
+        q = buildAggregate(*app, o);
+        QVERIFY(q.ok());
+        QVERIFY(!q->fromRollups);
+        o.fromNs -= 1;
+        o.allowRollups = false;
+        q = buildAggregate(*app, o);
+        QVERIFY(q.ok());
+        QVERIFY(!q->fromRollups);
+    }
+
+    void aggregateRejectsTooManyBuckets()
+    {
+        const auto ast = parse("");
+        QVERIFY(ast.ok());
+        AggregateOptions o;
+        o.fromNs = 0;
+        o.toNs = std::numeric_limits<std::int64_t>::max();
+        o.bucketNs = 1;
+        QCOMPARE(buildAggregate(*ast, o).error().code, idl::ErrorCode::TooMany);
+        o.bucketNs = 0;
+        QCOMPARE(buildAggregate(*ast, o).error().code, idl::ErrorCode::BadRequest);
+        o.fromNs = std::numeric_limits<std::int64_t>::min();
+        o.bucketNs = 1;
+        QCOMPARE(buildAggregate(*ast, o).error().code, idl::ErrorCode::TooMany);
+    }
+
+    void topN()
+    {
+        const auto ast = parse("level:error");
+        QVERIFY(ast.ok());
+        TopNOptions o;
+        o.fromNs = 0;
+        o.toNs = 60'000'000'000LL * 60;
+        o.limit = 5;
+        auto q = buildTopN(TopNField::Host, *ast, o);
+        QVERIFY(q.ok());
+        QVERIFY(q->fromRollups);
+        QCOMPARE(QString::fromStdString(q->sql),
+                 QStringLiteral("SELECT host AS key, sum(count)::bigint AS count FROM "
+                                "log_rollup_minute WHERE bucket >= $1::bigint AND bucket < "
+                                "$2::bigint AND level = $3::smallint GROUP BY 1 ORDER BY 2 "
+                                "DESC, 1 LIMIT $4::bigint"));
+        QCOMPARE(q->params, (std::vector<std::string>{"0", "3600000000000", "4", "5"}));
+        const auto words = parse("level:error \"disk full\"");
+        QVERIFY(words.ok());
+        q = buildTopN(TopNField::App, *words, o);
+        QVERIFY(q.ok());
+        QVERIFY(!q->fromRollups);
+        QCOMPARE(QString::fromStdString(q->sql),
+                 QStringLiteral("SELECT app AS key, count(*)::bigint AS count FROM logs "
+                                "WHERE ts >= $1::bigint AND ts < $2::bigint AND (level = "
+                                "$3::smallint AND message ILIKE $4 ESCAPE '!') GROUP BY 1 "
+                                "ORDER BY 2 DESC, 1 LIMIT $5::bigint"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestQueryGolden)
+#include "test_query_golden.moc"
