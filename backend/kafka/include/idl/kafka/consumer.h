@@ -90,6 +90,7 @@ public:
     void close();
 
 private:
+    friend class Producer; // reads the group metadata for transactional offset commits
     Consumer() = default;
     struct Callbacks;
     rd_kafka_s *m_rk = nullptr;

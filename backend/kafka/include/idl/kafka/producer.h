@@ -11,6 +11,8 @@ struct rd_kafka_s;
 
 namespace idl::kafka {
 
+class Consumer;
+
 // The outcome of one produced message, reported once per message.
 struct DeliveryReport
 {
@@ -59,6 +61,24 @@ public:
     // A fatal client error (e.g. idempotence broken), if one happened; the producer is then
     // unusable and must be recreated.
     std::optional<Error> fatalError() const;
+
+    // ---- Transactions (config "transactional.id" set; see src/transactions.cpp) ----
+    // After a failed call: fatalError() set -> the producer is unusable (e.g. fenced by a
+    // newer instance with the same transactional.id); otherwise abortTransaction() and retry.
+
+    // Registers the transactional.id with the coordinator and fences older instances.
+    Result<void> initTransactions(std::chrono::milliseconds timeout);
+    // Starts a transaction; every produce() until commit/abort belongs to it.
+    Result<void> beginTransaction();
+    // Adds the consumer's offsets (next offsets to read) to the open transaction, with the
+    // consumer's group metadata (so a zombie of an older group generation is fenced).
+    Result<void> sendOffsetsToTransaction(const std::vector<TopicPartition> &offsets,
+                                          const Consumer &consumer,
+                                          std::chrono::milliseconds timeout);
+    // Flushes and commits the open transaction; a retriable failure is retried inside.
+    Result<void> commitTransaction(std::chrono::milliseconds timeout);
+    // Aborts the open transaction (pending messages are purged).
+    Result<void> abortTransaction(std::chrono::milliseconds timeout);
 
 private:
     Producer() = default;
