@@ -1,0 +1,548 @@
+// Integration tests of the writer against a real PostgreSQL 15 and a real Kafka broker
+// (tests/support/idl_test_servers.h). Order matters: the PostgreSQL restart test runs last.
+#include "idl_test_servers.h"
+#include "writer_test_util.h"
+
+#include "idl/core/json_codec.h"
+#include "idl/core/uuid.h"
+#include "idl/kafka/consumer.h"
+#include "idl/schema/migrations.h"
+#include "idl/writer/batch_store.h"
+#include "idl/writer/retention.h"
+#include "idl/writer/writer.h"
+
+#include <QDir>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <atomic>
+#include <random>
+#include <set>
+#include <thread>
+
+using namespace idl;
+using namespace idl::writer;
+using namespace idl::writertest;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::int64_t kMinuteNs = 60LL * 1'000'000'000;
+constexpr std::int64_t kDayNs = 86400LL * 1'000'000'000;
+
+pg::Connection connectOrDie(const std::string &dsn)
+{
+    auto c = pg::Connection::connect(dsn);
+    if (!c)
+        qFatal("connect: %s", c.error().message.c_str());
+    return std::move(c).value();
+}
+
+std::string migratedDatabase(const char *prefix)
+{
+    auto dsn = testsupport::freshDatabase(prefix);
+    if (!dsn)
+        qFatal("database: %s", dsn.error().message.c_str());
+    auto c = connectOrDie(*dsn);
+    auto r = schema::migrate(c);
+    if (!r)
+        qFatal("migrate: %s", r.error().message.c_str());
+    return *dsn;
+}
+
+// Waits until `sql` returns at least `expected` (or the deadline passes); returns the value.
+long long waitForCount(pg::Connection &c, const std::string &sql, long long expected,
+                       std::chrono::seconds timeout)
+{
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    long long n = -1;
+    while (std::chrono::steady_clock::now() < until) {
+        n = scalar(c, sql);
+        if (n >= expected)
+            return n;
+        std::this_thread::sleep_for(200ms);
+    }
+    return n;
+}
+
+// Rows of log_rollup_minute that differ from counts computed from the raw rows.
+long long rollupMismatches(pg::Connection &c)
+{
+    return scalar(c, "WITH raw AS (SELECT ts - ts % 60000000000 AS bucket, app, host, level, "
+                     "count(*) AS count FROM logs GROUP BY 1, 2, 3, 4), "
+                     "r AS (SELECT bucket, app, host, level, count FROM log_rollup_minute) "
+                     "SELECT (SELECT count(*) FROM (SELECT * FROM raw EXCEPT SELECT * FROM r) a) "
+                     "     + (SELECT count(*) FROM (SELECT * FROM r EXCEPT SELECT * FROM raw) b)");
+}
+
+WriterOptions writerOptions(const std::string &bootstrap, const std::string &topic,
+                            const std::string &dsn, const std::string &dlq)
+{
+    WriterOptions o;
+    o.kafkaBootstrap = bootstrap;
+    o.topic = topic;
+    o.group = testsupport::uniqueName("writer");
+    o.dlqTopic = dlq;
+    o.pgDsn = dsn;
+    o.batchMaxEvents = 2000;
+    o.batchMaxTime = 100ms;
+    o.retryInitial = 50ms;
+    o.retryMax = 1000ms;
+    o.kafkaConsumerExtra["session.timeout.ms"] = "6000";
+    return o;
+}
+
+} // namespace
+
+class TestWriterIntegration : public QObject
+{
+    Q_OBJECT
+
+    std::string m_bootstrap;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        auto pg = testsupport::postgres();
+        IDL_VERIFY_OK(pg);
+        auto kafka = testsupport::kafka();
+        IDL_VERIFY_OK(kafka);
+        m_bootstrap = (*kafka)->bootstrap().toStdString();
+    }
+
+    void migrationsTwiceAndConcurrently()
+    {
+        auto dsn = testsupport::freshDatabase("mig");
+        IDL_VERIFY_OK(dsn);
+        const int total = static_cast<int>(schema::embeddedMigrations().size());
+        QVERIFY(total >= 4);
+        std::atomic<int> applied{0};
+        std::atomic<int> failures{0};
+        std::vector<std::thread> writers;
+        for (int i = 0; i < 3; ++i) {
+            writers.emplace_back([&] {
+                auto c = pg::Connection::connect(*dsn);
+                auto r = c ? schema::migrate(*c) : Result<int>(c.error());
+                if (r)
+                    applied += *r;
+                else
+                    ++failures;
+            });
+        }
+        for (auto &t : writers)
+            t.join();
+        QCOMPARE(failures.load(), 0);
+        QCOMPARE(applied.load(), total); // each migration applied exactly once
+        auto c = connectOrDie(*dsn);
+        auto again = schema::migrate(c);
+        IDL_VERIFY_OK(again);
+        QCOMPARE(*again, 0);
+        QCOMPARE(scalar(c, "SELECT count(*) FROM schema_migrations"), (long long)total);
+        // Partitioned by time, today and the next days created ahead.
+        QCOMPARE(scalar(c, "SELECT count(*) FROM pg_partitioned_table "
+                           "WHERE partrelid = 'logs'::regclass"),
+                 1LL);
+        QVERIFY(scalar(c, "SELECT count(*) FROM idl_log_partitions() WHERE to_ns > "
+                          "extract(epoch FROM now())::bigint * 1000000000") >= 3);
+
+        // An applied migration whose file changed is refused.
+        std::vector<schema::Migration> edited(schema::embeddedMigrations().begin(),
+                                              schema::embeddedMigrations().end());
+        edited[0].checksum = "0000";
+        auto conflict = schema::migrate(c, edited);
+        QVERIFY(!conflict.ok());
+        QCOMPARE(conflict.error().code, ErrorCode::Conflict);
+    }
+
+    void copyFormatsStoreTheSameRows()
+    {
+        std::vector<LogEvent> events;
+        std::mt19937_64 rng(7);
+        for (int i = 0; i < 500; ++i)
+            events.push_back(randomEvent(rng));
+        events[0].message = "tab\there\nnew line\\back\\slash \"quoted\" \r ünïcødé 😀";
+        events[1].attrsJson = R"({"nested":{"a":[1,2.5,"x\ty"]},"emoji":"😀"})";
+        events[2].traceId = "0af7651916cd43dd8448eb211c80319c";
+        events[2].spanId = "b7ad6b7169203331";
+        events[3].host = "";
+        std::string dumps[2];
+        int k = 0;
+        for (const auto format : {pg::CopyFormat::Text, pg::CopyFormat::Binary}) {
+            const std::string dsn = migratedDatabase("copy");
+            BatchStore store({dsn, "g", format});
+            const std::vector<OffsetAdvance> offsets{{"t", 0, -1, 500}};
+            auto r = store.store(events, offsets, {});
+            IDL_VERIFY_OK(r);
+            QCOMPARE(r->rows, 500LL);
+            QVERIFY(r->rejected.empty());
+            auto c = connectOrDie(dsn);
+            QCOMPARE(scalar(c, "SELECT count(*) FROM logs WHERE message = $1", {events[0].message}),
+                     1LL);
+            QCOMPARE(scalar(c, "SELECT count(*) FROM logs WHERE attrs = $1::jsonb",
+                            {events[1].attrsJson}),
+                     1LL);
+            QCOMPARE(scalar(c, "SELECT count(*) FROM logs WHERE trace_id IS NOT NULL"), 1LL);
+            auto dump = c.query("SELECT string_agg(concat_ws('|', id, ts, received, level, app, "
+                                "host, message, attrs::text, trace_id, span_id), E'\\n' "
+                                "ORDER BY id) FROM logs");
+            IDL_VERIFY_OK(dump);
+            dumps[k++] = std::string(dump->value(0, 0));
+            QCOMPARE(scalar(c, "SELECT next_offset FROM kafka_offsets"), 500LL);
+            QCOMPARE(rollupMismatches(c), 0LL);
+        }
+        QCOMPARE(dumps[0], dumps[1]);
+    }
+
+    void refusedRowsAreIsolatedAndOffsetsFenced()
+    {
+        const std::string dsn = migratedDatabase("reject");
+        std::vector<LogEvent> events;
+        std::mt19937_64 rng(11);
+        for (int i = 0; i < 100; ++i)
+            events.push_back(randomEvent(rng));
+        // Text COPY cannot carry NUL bytes: PostgreSQL refuses these two rows.
+        events[17].message = std::string("bad\0row", 7);
+        events[80].app = std::string("a\0", 2);
+        BatchStore store({dsn, "g", pg::CopyFormat::Text});
+        std::vector<RejectedRow> seen;
+        auto r = store.store(events, std::vector<OffsetAdvance>{{"t", 3, -1, 100}},
+                             [&](std::span<const RejectedRow> rej) -> Result<void> {
+                                 seen.assign(rej.begin(), rej.end());
+                                 return {};
+                             });
+        IDL_VERIFY_OK(r);
+        QCOMPARE(r->rows, 98LL);
+        QCOMPARE(seen.size(), std::size_t(2));
+        QCOMPARE(seen[0].index, std::size_t(17));
+        QCOMPARE(seen[1].index, std::size_t(80));
+        auto c = connectOrDie(dsn);
+        QCOMPARE(scalar(c, "SELECT count(*) FROM logs"), 98LL);
+        QCOMPARE(scalar(c, "SELECT next_offset FROM kafka_offsets WHERE partition = 3"), 100LL);
+        QCOMPARE(rollupMismatches(c), 0LL);
+
+        // A writer that read from a stale offset is fenced: nothing is stored.
+        std::vector<LogEvent> more{randomEvent(rng)};
+        auto stale = store.store(more, std::vector<OffsetAdvance>{{"t", 3, 50, 101}}, {});
+        QVERIFY(!stale.ok());
+        QCOMPARE(stale.error().code, ErrorCode::Conflict);
+        auto fresh = store.store(more, std::vector<OffsetAdvance>{{"t", 3, -1, 101}}, {});
+        QVERIFY(!fresh.ok());
+        QCOMPARE(scalar(c, "SELECT count(*) FROM logs"), 98LL);
+        QCOMPARE(scalar(c, "SELECT next_offset FROM kafka_offsets WHERE partition = 3"), 100LL);
+    }
+
+    void sanitizesAndDeadLettersWhileThePartitionFlows()
+    {
+        auto topic = testsupport::freshTopic("events", 1);
+        IDL_VERIFY_OK(topic);
+        auto dlq = testsupport::freshTopic("dlq", 1);
+        IDL_VERIFY_OK(dlq);
+        const std::string dsn = migratedDatabase("sanitize");
+        auto producer = makeProducer(m_bootstrap);
+        QVERIFY(producer);
+        std::mt19937_64 rng(5);
+        std::vector<std::string> payloads;
+        auto good = [&] { return encodeEvent(randomEvent(rng)); };
+        LogEvent nul = randomEvent(rng);
+        nul.message = std::string("nul\0inside", 10);
+        nul.attrsJson = R"({"k":"v\u0000w"})";
+        std::string badUtf8 = encodeEvent(randomEvent(rng));
+        badUtf8.replace(badUtf8.find("request"), 7, "re\xC3\x28uest");
+        LogEvent future = randomEvent(rng);
+        future.tsNs = nowNs() + 10 * kDayNs;
+        LogEvent expired = randomEvent(rng);
+        expired.tsNs = nowNs() - 400 * kDayNs;
+        LogEvent badId = randomEvent(rng);
+        badId.id = "definitely-not-a-uuid";
+        payloads = {good(),
+                    encodeEvent(nul),
+                    badUtf8,
+                    encodeEvent(future),
+                    encodeEvent(expired),
+                    "{\"v\":1,\"this is\":\"not an event\"",
+                    encodeEvent(badId),
+                    good()};
+        for (int i = 0; i < 200; ++i)
+            payloads.push_back(good());
+        for (const auto &p : payloads)
+            QVERIFY(produceOne(*producer, *topic, "k", p));
+        IDL_VERIFY_OK(producer->flush(10s));
+
+        WriterOptions o = writerOptions(m_bootstrap, *topic, dsn, *dlq);
+        o.maxEventAge = std::chrono::hours(24 * 30);
+        Writer writer(o);
+        IDL_VERIFY_OK(writer.start());
+        auto c = connectOrDie(dsn);
+        const long long stored = static_cast<long long>(payloads.size()) - 2;
+        QCOMPARE(waitForCount(c, "SELECT count(*) FROM logs", stored, 60s), stored);
+        QCOMPARE(waitForCount(c, "SELECT next_offset FROM kafka_offsets",
+                              (long long)payloads.size(), 10s),
+                 (long long)payloads.size());
+        const auto stats = writer.stats();
+        writer.stop();
+        QCOMPARE(stats.deadLettered, 2ULL);
+        QCOMPARE(stats.sanitized, 4ULL); // NUL, UTF-8, future time, bad id
+        QCOMPARE(scalar(c, "SELECT count(*) FROM logs WHERE message = 'nulinside' AND "
+                           "attrs = '{\"k\":\"vw\"}'::jsonb"),
+                 1LL);
+        QCOMPARE(scalar(c, "SELECT count(*) FROM logs WHERE message LIKE 're\uFFFD(uest%'"), 1LL);
+        QCOMPARE(scalar(c, "SELECT count(*) FROM logs WHERE attrs ? 'idl.original_ts' AND "
+                           "ts = received"),
+                 1LL);
+        QCOMPARE(scalar(c, "SELECT count(*) FROM logs WHERE id::text = $1",
+                        {stableUuid(*topic + "/0/6")}),
+                 1LL);
+
+        // The two dead letters, with their reasons and sources, in order.
+        kafka::ConsumerOptions co;
+        co.config = {{"bootstrap.servers", m_bootstrap}, {"group.id", "dlq-reader"}};
+        auto consumer = kafka::Consumer::create(co);
+        IDL_VERIFY_OK(consumer);
+        IDL_VERIFY_OK((*consumer)->assign({{*dlq, 0, 0}}));
+        std::vector<std::pair<std::string, std::string>> dead; // code, source offset
+        const auto until = std::chrono::steady_clock::now() + 20s;
+        while (dead.size() < 2 && std::chrono::steady_clock::now() < until) {
+            auto m = (*consumer)->poll(200ms);
+            if (m && *m) {
+                QCOMPARE(std::string((*m)->header("idl.stage").value_or("")),
+                         std::string("writer"));
+                QVERIFY(!(*m)->header("idl.error.message").value_or("").empty());
+                dead.emplace_back((*m)->header("idl.error.code").value_or(""),
+                                  (*m)->header("idl.source.offset").value_or(""));
+            }
+        }
+        QCOMPARE(dead.size(), std::size_t(2));
+        QCOMPARE(dead[0].first, std::string("bad_timestamp"));
+        QCOMPARE(dead[0].second, std::string("4"));
+        QCOMPARE(dead[1].first, std::string("bad_json"));
+        QCOMPARE(dead[1].second, std::string("5"));
+    }
+
+    void rollupsEqualRawCountsAfterRandomLoad()
+    {
+        auto topic = testsupport::freshTopic("events", 4);
+        IDL_VERIFY_OK(topic);
+        const std::string dsn = migratedDatabase("rollup");
+        auto producer = makeProducer(m_bootstrap);
+        QVERIFY(producer);
+        std::mt19937_64 rng(std::random_device{}());
+        const int n = 20000 + static_cast<int>(rng() % 5000);
+        for (int i = 0; i < n; ++i) {
+            LogEvent e = randomEvent(rng, 3 * 3600LL * 1'000'000'000);
+            QVERIFY(produceOne(*producer, *topic, e.id, encodeEvent(e)));
+        }
+        IDL_VERIFY_OK(producer->flush(20s));
+        Writer writer(writerOptions(m_bootstrap, *topic, dsn, "idl.logs.dlq"));
+        IDL_VERIFY_OK(writer.start());
+        auto c = connectOrDie(dsn);
+        QCOMPARE(waitForCount(c, "SELECT count(*) FROM logs", n, 60s), (long long)n);
+        writer.stop();
+        QCOMPARE(scalar(c, "SELECT sum(count) FROM log_rollup_minute"), (long long)n);
+        QCOMPARE(rollupMismatches(c), 0LL);
+        QVERIFY(scalar(c, "SELECT count(*) FROM log_rollup_minute") > 100);
+    }
+
+    void retentionDropsPartitionsAndDeletesPerApp()
+    {
+        const std::string dsn = migratedDatabase("retention");
+        const std::int64_t now = nowNs();
+        std::vector<LogEvent> events;
+        std::mt19937_64 rng(3);
+        // Three apps: "plain" (default 30d), "short" (7d), "long" (60d); rows 40d, 10d and
+        // 1h old, 50 each.
+        for (const char *app : {"plain", "short", "long"}) {
+            for (const std::int64_t age : {40 * kDayNs, 10 * kDayNs, kDayNs / 24}) {
+                for (int i = 0; i < 50; ++i) {
+                    LogEvent e = randomEvent(rng, kMinuteNs);
+                    e.app = app;
+                    e.tsNs = now - age - static_cast<std::int64_t>(i) * 1'000'000'000;
+                    events.push_back(e);
+                }
+            }
+        }
+        BatchStore store({dsn, "g", pg::CopyFormat::Binary});
+        IDL_VERIFY_OK(store.store(events, {}, {}));
+        auto c = connectOrDie(dsn);
+        IDL_VERIFY_OK(c.exec("INSERT INTO retention_policies VALUES ('short', '7 days'), "
+                             "('long', '60 days')"));
+        const auto partitionsBefore = scalar(c, "SELECT count(*) FROM idl_log_partitions()");
+        RetentionOptions o;
+        o.defaultTtl = std::chrono::seconds(30 * 86400);
+        o.deleteBatchRows = 100; // several batches
+        auto r = runRetention(c, o, now);
+        IDL_VERIFY_OK(r);
+        // "long" keeps 60 days, so the 40-day-old partition stays; the others' rows go.
+        QCOMPARE(r->partitionsDropped, 0);
+        QCOMPARE(r->rowsDeleted, 150LL); // plain@40d, short@40d, short@10d
+        auto count = [&](const char *app) {
+            return scalar(c, "SELECT count(*) FROM logs WHERE app = $1", {std::string(app)});
+        };
+        QCOMPARE(count("plain"), 100LL);
+        QCOMPARE(count("short"), 50LL);
+        QCOMPARE(count("long"), 150LL);
+        QCOMPARE(rollupMismatches(c), 0LL);
+
+        // Without the long policy, the 40-day-old partition(s) are dropped whole.
+        IDL_VERIFY_OK(c.exec("DELETE FROM retention_policies WHERE app = 'long'"));
+        auto r2 = runRetention(c, o, now);
+        IDL_VERIFY_OK(r2);
+        QVERIFY(r2->partitionsDropped >= 1);
+        QCOMPARE(r2->rowsDeleted, 0LL);
+        QCOMPARE(count("long"), 100LL);
+        QCOMPARE(count("plain"), 100LL);
+        QCOMPARE(scalar(c, "SELECT count(*) FROM logs WHERE ts < $1",
+                        {std::to_string(now - 30 * kDayNs)}),
+                 0LL);
+        QCOMPARE(scalar(c, "SELECT count(*) FROM idl_log_partitions()"),
+                 partitionsBefore - r2->partitionsDropped);
+        QCOMPARE(rollupMismatches(c), 0LL);
+        // Idempotent.
+        auto r3 = runRetention(c, o, now);
+        IDL_VERIFY_OK(r3);
+        QCOMPARE(r3->partitionsDropped, 0);
+        QCOMPARE(r3->rowsDeleted, 0LL);
+    }
+
+    void killNineUnderLoadLosesAndDuplicatesNothing()
+    {
+        const QString bin = qEnvironmentVariable("IDL_BIN_DIR") + QStringLiteral("/idl-writer");
+        QVERIFY2(QFile::exists(bin), qPrintable(bin));
+        auto topic = testsupport::freshTopic("events", 4);
+        IDL_VERIFY_OK(topic);
+        const std::string dsn = migratedDatabase("kill");
+        QTemporaryDir logs;
+        const QStringList args{QStringLiteral("--kafka.bootstrap"),
+                               QString::fromStdString(m_bootstrap),
+                               QStringLiteral("--kafka.topic"),
+                               QString::fromStdString(*topic),
+                               QStringLiteral("--kafka.group"),
+                               QString::fromStdString(testsupport::uniqueName("g")),
+                               QStringLiteral("--kafka.instance-id"),
+                               QStringLiteral("writer-1"),
+                               QStringLiteral("--kafka.session-timeout"),
+                               QStringLiteral("6s"),
+                               QStringLiteral("--pg.dsn"),
+                               QString::fromStdString(dsn),
+                               QStringLiteral("--batch.max-events"),
+                               QStringLiteral("2000"),
+                               QStringLiteral("--batch.max-time"),
+                               QStringLiteral("100ms"),
+                               QStringLiteral("--retention.interval"),
+                               QStringLiteral("0"),
+                               QStringLiteral("--http.port"),
+                               QStringLiteral("0")};
+
+        // Load: 200k events at ~12k/s (16 s) while the writer is killed five times.
+        const int total = 200000;
+        std::atomic<int> produced{0};
+        std::atomic<int> failures{0};
+        std::thread load([&] {
+            auto producer = makeProducer(m_bootstrap);
+            std::mt19937_64 rng(99);
+            const auto start = std::chrono::steady_clock::now();
+            for (int i = 0; i < total; ++i) {
+                LogEvent e = randomEvent(rng);
+                if (!produceOne(*producer, *topic, e.id, encodeEvent(e), &failures))
+                    ++failures;
+                produced = i + 1;
+                if (i % 500 == 0)
+                    std::this_thread::sleep_until(start + std::chrono::microseconds(i * 80));
+            }
+            if (!producer->flush(30s))
+                ++failures;
+        });
+        auto c = connectOrDie(dsn);
+        std::mt19937_64 rng(std::random_device{}());
+        std::vector<long long> atKill;
+        for (int round = 0; round <= 5; ++round) {
+            QProcess writer;
+            writer.setStandardErrorFile(logs.filePath(QStringLiteral("writer-%1.log").arg(round)));
+            writer.start(bin, args);
+            QVERIFY(writer.waitForStarted());
+            if (round == 5) {
+                load.join();
+                QCOMPARE(failures.load(), 0);
+                const long long n =
+                    waitForCount(c, "SELECT count(*) FROM logs", total, std::chrono::seconds(120));
+                writer.terminate();
+                QVERIFY(writer.waitForFinished(20000));
+                QCOMPARE(n, (long long)total);
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(1000 + rng() % 2000));
+            writer.kill(); // SIGKILL
+            QVERIFY(writer.waitForFinished(10000));
+            atKill.push_back(scalar(c, "SELECT count(*) FROM logs"));
+            qInfo("kill %d: %lld rows stored, %d produced", round + 1, atKill.back(),
+                  produced.load());
+        }
+        QVERIFY2(atKill.back() > 0, "the writer never stored anything between kills");
+        QCOMPARE(scalar(c, "SELECT count(*) FROM logs"), (long long)total);
+        QCOMPARE(scalar(c, "SELECT count(DISTINCT id) FROM logs"), (long long)total);
+        QCOMPARE(scalar(c, "SELECT sum(next_offset) FROM kafka_offsets"), (long long)total);
+        QCOMPARE(rollupMismatches(c), 0LL);
+    }
+
+    void postgresRestartUnderLoadRecoversAlone()
+    {
+        auto pg = testsupport::postgres();
+        IDL_VERIFY_OK(pg);
+        auto topic = testsupport::freshTopic("events", 4);
+        IDL_VERIFY_OK(topic);
+        const std::string dsn = migratedDatabase("restart");
+        WriterOptions o = writerOptions(m_bootstrap, *topic, dsn, "idl.logs.dlq");
+        Writer writer(o);
+        IDL_VERIFY_OK(writer.start());
+
+        const int total = 120000;
+        std::atomic<int> failures{0};
+        std::atomic<bool> loadDone{false};
+        std::thread load([&] {
+            auto producer = makeProducer(m_bootstrap);
+            std::mt19937_64 rng(42);
+            const auto start = std::chrono::steady_clock::now();
+            for (int i = 0; i < total; ++i) {
+                LogEvent e = randomEvent(rng);
+                if (!produceOne(*producer, *topic, e.id, encodeEvent(e), &failures))
+                    ++failures;
+                if (i % 500 == 0)
+                    std::this_thread::sleep_until(start + std::chrono::microseconds(i * 50));
+            }
+            if (!producer->flush(30s))
+                ++failures;
+            loadDone = true;
+        });
+        std::atomic<bool> sawNotReady{false};
+        std::atomic<bool> watching{true};
+        std::thread watch([&] {
+            while (watching) {
+                if (!writer.notReadyReason().empty())
+                    sawNotReady = true;
+                std::this_thread::sleep_for(10ms);
+            }
+        });
+        std::this_thread::sleep_for(1500ms);
+        IDL_VERIFY_OK((*pg)->restartImmediate());
+        std::this_thread::sleep_for(2000ms);
+        IDL_VERIFY_OK((*pg)->restartImmediate());
+        load.join();
+        QCOMPARE(failures.load(), 0);
+        auto c = connectOrDie(dsn);
+        const long long n = waitForCount(c, "SELECT count(*) FROM logs", total, 90s);
+        watching = false;
+        watch.join();
+        const auto stats = writer.stats();
+        const std::string reason = writer.notReadyReason();
+        writer.stop();
+        QCOMPARE(n, (long long)total);
+        QCOMPARE(scalar(c, "SELECT count(DISTINCT id) FROM logs"), (long long)total);
+        QCOMPARE(rollupMismatches(c), 0LL);
+        QVERIFY2(stats.dbErrors > 0, "the restarts went unnoticed");
+        QVERIFY(sawNotReady.load());
+        QVERIFY2(reason.empty(), reason.c_str());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestWriterIntegration)
+#include "test_writer_integration.moc"
