@@ -561,6 +561,8 @@ Result<void> Writer::start()
 
     kafka::ConsumerOptions co;
     co.config = common;
+    for (const auto &[k, v] : d->opt.kafkaConsumerExtra)
+        co.config[k] = v;
     co.config["group.id"] = d->opt.group;
     co.config["enable.auto.commit"] = "false";
     co.config["enable.auto.offset.store"] = "false";

@@ -12,6 +12,12 @@ void declareWriterSettings(Config &c)
                 QStringLiteral("Consumer group; also the key of the offsets stored in PostgreSQL"));
     c.addString(QStringLiteral("kafka.dlq-topic"), QStringLiteral("idl.logs.dlq"),
                 QStringLiteral("Dead-letter topic for events PostgreSQL cannot store"));
+    c.addString(QStringLiteral("kafka.instance-id"), QString(),
+                QStringLiteral("Static group membership id (group.instance.id): a restarted "
+                               "writer takes its partitions back without a rebalance"));
+    c.addDuration(QStringLiteral("kafka.session-timeout"), QStringLiteral("10s"),
+                  QStringLiteral("How long the group waits for a silent writer before it "
+                                 "moves its partitions (session.timeout.ms)"));
     c.addSecret(QStringLiteral("pg.dsn"), QStringLiteral("dbname=idl"),
                 QStringLiteral("PostgreSQL connection string (libpq keywords or URI)"));
     c.addBool(QStringLiteral("pg.migrate"), true,
@@ -60,6 +66,10 @@ Result<WriterSettings> readWriterSettings(const Config &c)
     w.topic = c.string(QStringLiteral("kafka.topic")).toStdString();
     w.group = c.string(QStringLiteral("kafka.group")).toStdString();
     w.dlqTopic = c.string(QStringLiteral("kafka.dlq-topic")).toStdString();
+    if (const QString id = c.string(QStringLiteral("kafka.instance-id")); !id.isEmpty())
+        w.kafkaConsumerExtra["group.instance.id"] = id.toStdString();
+    w.kafkaConsumerExtra["session.timeout.ms"] =
+        std::to_string(c.duration(QStringLiteral("kafka.session-timeout")).count());
     w.pgDsn = c.string(QStringLiteral("pg.dsn")).toStdString();
     w.migrate = c.boolean(QStringLiteral("pg.migrate"));
     w.batchMaxEvents = static_cast<int>(c.integer(QStringLiteral("batch.max-events")));

@@ -20,7 +20,8 @@ struct WriterOptions
     std::string topic = "idl.logs.events";
     std::string group = "idl-writer";
     std::string dlqTopic = "idl.logs.dlq";
-    kafka::Config kafkaExtra; // more librdkafka properties (consumer and producer)
+    kafka::Config kafkaExtra;         // more librdkafka properties (consumer and producer)
+    kafka::Config kafkaConsumerExtra; // consumer-only properties (session.timeout.ms, ...)
     std::string pgDsn;
     int batchMaxEvents = 5000;
     std::chrono::milliseconds batchMaxTime{200};
