@@ -9,7 +9,9 @@
 
 #include <QDirIterator>
 #include <QElapsedTimer>
+#include <QHostAddress>
 #include <QProcess>
+#include <QTcpServer>
 #include <QThread>
 #include <QtTest>
 
@@ -300,7 +302,7 @@ private Q_SLOTS:
         t.restart();
         while (unique < total && t.elapsed() < 60'000) {
             for (int k = 0; k < 2; ++k) {
-                auto m = consumers[k]->poll(50ms);
+                auto m = consumers[k]->poll(10ms);
                 IDL_VERIFY_OK(m);
                 if (!m->has_value())
                     continue;
@@ -339,6 +341,66 @@ private Q_SLOTS:
             IDL_VERIFY_OK(c->commitConsumed());
             c->close();
         }
+    }
+
+    void kafkaKeepsDataAcrossCrashAndPortChange()
+    {
+        auto dir = idl::testsupport::detail::makeDir("kafka-restart");
+        IDL_VERIFY_OK(dir);
+        idl::localcluster::KafkaOptions options;
+        options.dataDir = (*dir)->path();
+        idl::localcluster::KafkaBroker broker(options);
+        IDL_VERIFY_OK(broker.start());
+        const std::string topic = "restart_topic";
+        IDL_VERIFY_OK(broker.createTopics({QString::fromStdString(topic)}, 2));
+        {
+            auto producer = idl::kafka::Producer::create(
+                {{{"bootstrap.servers", broker.bootstrap().toStdString()}}, true, {}, {}});
+            IDL_VERIFY_OK(producer);
+            for (int i = 0; i < 100; ++i)
+                IDL_VERIFY_OK((*producer)->produce(topic, std::nullopt, std::to_string(i)));
+            IDL_VERIFY_OK((*producer)->flush(30s));
+        }
+        const auto countAll = [&]() -> int {
+            auto consumer = idl::kafka::Consumer::create(
+                {{{"bootstrap.servers", broker.bootstrap().toStdString()},
+                  {"group.id", idl::testsupport::uniqueName("restart")}},
+                 {},
+                 {}});
+            if (!consumer || !(*consumer)->subscribe({topic}))
+                return -1;
+            int n = 0;
+            QElapsedTimer t;
+            t.start();
+            while (n < 100 && t.elapsed() < 30'000) {
+                auto m = (*consumer)->poll(200ms);
+                if (m && m->has_value())
+                    ++n;
+            }
+            return n;
+        };
+
+        const quint16 brokerPort = broker.port();
+        const quint16 controllerPort = broker.controllerPort();
+        QElapsedTimer t;
+        t.start();
+        broker.kill();
+        IDL_VERIFY_OK(broker.start());
+        qInfo("restart after SIGKILL in %lld ms", t.elapsed());
+        QCOMPARE(broker.port(), brokerPort); // kept: still free
+        QCOMPARE(broker.controllerPort(), controllerPort);
+        QCOMPARE(countAll(), 100);
+
+        broker.stop();
+        QTcpServer squatter[2];
+        QVERIFY(squatter[0].listen(QHostAddress::LocalHost, brokerPort));
+        QVERIFY(squatter[1].listen(QHostAddress::LocalHost, controllerPort));
+        t.restart();
+        IDL_VERIFY_OK(broker.start());
+        qInfo("restart on new ports in %lld ms", t.elapsed());
+        QVERIFY(broker.port() != brokerPort);
+        QVERIFY(broker.controllerPort() != controllerPort);
+        QCOMPARE(countAll(), 100);
     }
 
     void serversDieWithTheirOwner()
