@@ -1,0 +1,82 @@
+#pragma once
+
+#include "idl/core/result.h"
+
+#include <QObject>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace idl {
+class Config;
+}
+
+namespace idl::gateway {
+
+// Everything the gateway needs to run; see declareSettings() for the meaning of each.
+struct GatewayOptions
+{
+    std::string wsAddress = "127.0.0.1";
+    std::uint16_t wsPort = 8090; // 0: pick a free port
+    std::string httpAddress = "127.0.0.1";
+    std::uint16_t httpPort = 8091; // 0: pick a free port
+    std::string pgDsn;
+    std::string kafkaBootstrap;
+    std::string kafkaTopic = "idl.logs.events";
+    std::string writerGroup = "idl-writer";
+    std::string metricsToken;
+    std::string tlsCertFile;
+    std::string tlsKeyFile;
+    int dbPoolSize = 4;
+    std::chrono::milliseconds queryTimeout{30000};
+    std::chrono::milliseconds idleTimeout{300000};
+    std::chrono::milliseconds authTimeout{10000};
+    std::chrono::milliseconds revalidateInterval{30000};
+    std::int64_t maxMessageBytes = 1 << 20;
+    int maxInflight = 8;
+    int maxTails = 2;
+    std::size_t tailQueue = 10000;
+    std::int64_t maxPendingBytes = 4 << 20;
+    double ratePerSecond = 50;
+    double rateBurst = 100;
+};
+
+// Declares every gateway setting (ws.port, http.port, pg.dsn, kafka.bootstrap, ...).
+void declareSettings(Config &config);
+// Reads the declared settings.
+GatewayOptions optionsFromConfig(const Config &config);
+
+// The query gateway: a WebSocket server (protocol of docs/protocol.md) and an HTTP server
+// (ops endpoints and GET /api/v1/query), with the database work on a pool of worker threads
+// and one Kafka consumer thread per live tail.
+//
+// Lifecycle: create on the main thread (a QCoreApplication must exist), start(), and stop()
+// (or destroy) on the same thread. Sessions live on the main thread.
+class Gateway : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Gateway(GatewayOptions options, QObject *parent = nullptr);
+    ~Gateway() override;
+
+    // Applies the schema migrations, opens the listeners. Unavailable when a port is taken,
+    // a TLS file cannot be read or the database cannot be reached.
+    Result<void> start();
+    // Closes every connection and the listeners; joins workers.
+    void stop();
+
+    // Bound ports (after start()).
+    std::uint16_t wsPort() const;
+    std::uint16_t httpPort() const;
+    // Open WebSocket sessions.
+    int sessionCount() const;
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace idl::gateway

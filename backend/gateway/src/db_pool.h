@@ -1,0 +1,80 @@
+#pragma once
+
+#include "idl/core/result.h"
+#include "idl/pg/connection.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+struct pg_cancel;
+
+namespace idl::gateway {
+
+// Cancellation of one request: a flag checked between steps, plus PQcancel on the statement
+// currently running for it. Shared between the session (main thread) and a worker.
+class RequestState
+{
+public:
+    ~RequestState();
+    // Sets the flag and cancels the running statement, if any. Any thread.
+    void cancel();
+    bool cancelled() const { return m_cancelled.load(std::memory_order_relaxed); }
+    // Registers the connection that is about to run statements for this request; the
+    // registration ends with detach(). A request cancelled before attach() stays cancelled.
+    void attach(pg::Connection &connection);
+    void detach();
+
+private:
+    std::atomic<bool> m_cancelled{false};
+    std::mutex m_mutex;
+    pg_cancel *m_cancel = nullptr;
+};
+
+// A bounded pool of PostgreSQL connections, created lazily. Every connection runs with the
+// configured statement_timeout. Thread-safe.
+class DbPool
+{
+public:
+    DbPool(std::string dsn, int size, std::chrono::milliseconds statementTimeout);
+    ~DbPool();
+
+    // A connection borrowed from the pool; returned (or discarded when broken) on destruction.
+    class Lease
+    {
+    public:
+        Lease(DbPool *pool, std::unique_ptr<pg::Connection> c) : m_pool(pool), m_c(std::move(c)) {}
+        Lease(Lease &&) = default;
+        ~Lease();
+        pg::Connection &operator*() { return *m_c; }
+        pg::Connection *operator->() { return m_c.get(); }
+
+    private:
+        DbPool *m_pool;
+        std::unique_ptr<pg::Connection> m_c;
+    };
+
+    // Waits for a free connection (or opens one); Unavailable when the database is down.
+    Result<Lease> acquire();
+    // A probe for /readyz: empty when a connection can be had, else the reason.
+    std::string check();
+    const std::string &dsn() const { return m_dsn; }
+    std::chrono::milliseconds statementTimeout() const { return m_timeout; }
+
+private:
+    void release(std::unique_ptr<pg::Connection> c);
+
+    std::string m_dsn;
+    int m_size;
+    std::chrono::milliseconds m_timeout;
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::vector<std::unique_ptr<pg::Connection>> m_idle;
+    int m_open = 0;
+};
+
+} // namespace idl::gateway

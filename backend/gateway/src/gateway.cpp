@@ -1,0 +1,367 @@
+#include "idl/gateway/gateway.h"
+
+#include "gateway_impl.h"
+#include "idl/core/config.h"
+#include "idl/core/json_log.h"
+#include "idl/core/json_writer.h"
+#include "idl/core/metrics.h"
+#include "idl/gateway/wire.h"
+#include "idl/pg/connection.h"
+#include "idl/query/parser.h"
+#include "idl/query/sql.h"
+#include "idl/schema/migrations.h"
+#include "idl/service/http_server.h"
+#include "idl/service/ops.h"
+#include "session.h"
+
+#include <QFile>
+#include <QHostAddress>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslKey>
+#include <QUrlQuery>
+#include <QWebSocket>
+#include <QWebSocketServer>
+
+#include <charconv>
+
+namespace idl::gateway {
+
+std::optional<std::int64_t> RateLimiter::take(const std::string &key)
+{
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(m_mutex);
+    auto [it, fresh] = m_buckets.try_emplace(key, Bucket{m_burst, now});
+    Bucket &b = it->second;
+    if (!fresh) {
+        b.tokens = std::min(
+            m_burst, b.tokens + m_rate * std::chrono::duration<double>(now - b.last).count());
+        b.last = now;
+    }
+    if (b.tokens >= 1.0) {
+        b.tokens -= 1.0;
+        return std::nullopt;
+    }
+    return static_cast<std::int64_t>((1.0 - b.tokens) / m_rate * 1000.0) + 1;
+}
+
+void Gateway::Impl::submit(std::function<void()> fn)
+{
+    workers.start(std::move(fn));
+}
+
+void declareSettings(Config &c)
+{
+    c.addString(QStringLiteral("ws.address"), QStringLiteral("127.0.0.1"),
+                QStringLiteral("Address the WebSocket listener binds to"));
+    c.addInt(QStringLiteral("ws.port"), 8090, QStringLiteral("WebSocket port (0: any free port)"),
+             0, 65535);
+    c.addString(QStringLiteral("http.address"), QStringLiteral("127.0.0.1"),
+                QStringLiteral("Address of the HTTP listener (ops endpoints and /api/v1/query)"));
+    c.addInt(QStringLiteral("http.port"), 8091, QStringLiteral("HTTP port (0: any free port)"), 0,
+             65535);
+    c.addSecret(QStringLiteral("pg.dsn"), QString(),
+                QStringLiteral("PostgreSQL connection string (libpq keyword/value or URI)"));
+    c.addString(QStringLiteral("kafka.bootstrap"), QStringLiteral("127.0.0.1:9092"),
+                QStringLiteral("Kafka bootstrap servers"));
+    c.addString(QStringLiteral("kafka.topic"), QStringLiteral("idl.logs.events"),
+                QStringLiteral("Events topic the live tail follows"));
+    c.addString(QStringLiteral("writer.group"), QStringLiteral("idl-writer"),
+                QStringLiteral("Consumer group whose offsets the writer stores in kafka_offsets"));
+    c.addSecret(QStringLiteral("metrics.token"), QString(),
+                QStringLiteral("Bearer token required by /metrics (empty: open)"));
+    c.addString(QStringLiteral("tls.cert"), QString(),
+                QStringLiteral("PEM certificate: serve wss:// and https:// only"));
+    c.addString(QStringLiteral("tls.key"), QString(),
+                QStringLiteral("PEM private key for tls.cert"));
+    c.addInt(QStringLiteral("db.pool"), 4, QStringLiteral("PostgreSQL connections for requests"), 1,
+             256);
+    c.addDuration(QStringLiteral("query.timeout"), QStringLiteral("30s"),
+                  QStringLiteral("Statement timeout of every query"));
+    c.addDuration(QStringLiteral("ws.idle_timeout"), QStringLiteral("5m"),
+                  QStringLiteral("Close connections that send nothing for this long"));
+    c.addDuration(QStringLiteral("ws.auth_timeout"), QStringLiteral("10s"),
+                  QStringLiteral("Close connections not authenticated within this time"));
+    c.addSize(QStringLiteral("ws.max_message"), QStringLiteral("1MiB"),
+              QStringLiteral("Largest message a client may send"));
+    c.addInt(QStringLiteral("ws.max_inflight"), 8,
+             QStringLiteral("Requests in flight per connection"), 1, 1000);
+    c.addSize(QStringLiteral("ws.max_pending"), QStringLiteral("4MiB"),
+              QStringLiteral("Unsent bytes per connection before tails drop and exports wait"));
+    c.addInt(QStringLiteral("tail.max_per_connection"), 2,
+             QStringLiteral("Live tails per connection"), 1, 64);
+    c.addInt(QStringLiteral("tail.queue"), 10000,
+             QStringLiteral("Events queued per live tail before dropping"), 10, 10000000);
+    c.addInt(QStringLiteral("auth.rate"), 50, QStringLiteral("Requests per second per token"), 1,
+             1000000);
+    c.addInt(QStringLiteral("auth.burst"), 100, QStringLiteral("Request burst per token"), 1,
+             1000000);
+}
+
+GatewayOptions optionsFromConfig(const Config &c)
+{
+    GatewayOptions o;
+    o.wsAddress = c.string(QStringLiteral("ws.address")).toStdString();
+    o.wsPort = static_cast<std::uint16_t>(c.integer(QStringLiteral("ws.port")));
+    o.httpAddress = c.string(QStringLiteral("http.address")).toStdString();
+    o.httpPort = static_cast<std::uint16_t>(c.integer(QStringLiteral("http.port")));
+    o.pgDsn = c.string(QStringLiteral("pg.dsn")).toStdString();
+    o.kafkaBootstrap = c.string(QStringLiteral("kafka.bootstrap")).toStdString();
+    o.kafkaTopic = c.string(QStringLiteral("kafka.topic")).toStdString();
+    o.writerGroup = c.string(QStringLiteral("writer.group")).toStdString();
+    o.metricsToken = c.string(QStringLiteral("metrics.token")).toStdString();
+    o.tlsCertFile = c.string(QStringLiteral("tls.cert")).toStdString();
+    o.tlsKeyFile = c.string(QStringLiteral("tls.key")).toStdString();
+    o.dbPoolSize = static_cast<int>(c.integer(QStringLiteral("db.pool")));
+    o.queryTimeout = c.duration(QStringLiteral("query.timeout"));
+    o.idleTimeout = c.duration(QStringLiteral("ws.idle_timeout"));
+    o.authTimeout = c.duration(QStringLiteral("ws.auth_timeout"));
+    o.maxMessageBytes = c.bytes(QStringLiteral("ws.max_message"));
+    o.maxInflight = static_cast<int>(c.integer(QStringLiteral("ws.max_inflight")));
+    o.maxPendingBytes = c.bytes(QStringLiteral("ws.max_pending"));
+    o.maxTails = static_cast<int>(c.integer(QStringLiteral("tail.max_per_connection")));
+    o.tailQueue = static_cast<std::size_t>(c.integer(QStringLiteral("tail.queue")));
+    o.ratePerSecond = static_cast<double>(c.integer(QStringLiteral("auth.rate")));
+    o.rateBurst = static_cast<double>(c.integer(QStringLiteral("auth.burst")));
+    return o;
+}
+
+namespace {
+
+http::Response httpError(const Error &e)
+{
+    int status = 500;
+    switch (e.code) {
+    case ErrorCode::BadRequest:
+    case ErrorCode::BadField:
+    case ErrorCode::BadTimestamp:
+    case ErrorCode::QuerySyntax:
+    case ErrorCode::QueryTooComplex:
+    case ErrorCode::MissingField:
+        status = 400;
+        break;
+    case ErrorCode::Unauthenticated:
+        status = 401;
+        break;
+    case ErrorCode::Forbidden:
+        status = 403;
+        break;
+    case ErrorCode::RateLimited:
+        status = 429;
+        break;
+    case ErrorCode::Unavailable:
+        status = 503;
+        break;
+    case ErrorCode::Timeout:
+        status = 504;
+        break;
+    default:
+        status = 500;
+    }
+    auto r = http::errorResponse(status, errorCodeName(e.code), e.message);
+    if (status == 401)
+        r.headers.push_back({"WWW-Authenticate", "Bearer"});
+    return r;
+}
+
+// GET /api/v1/query: runs on a worker thread.
+http::Response httpQuery(Gateway::Impl *gw, const http::Request &req)
+{
+    const std::string_view auth = req.header("authorization");
+    if (auth.substr(0, 7) != "Bearer ")
+        return httpError(makeError(ErrorCode::Unauthenticated, "invalid credentials"));
+    auto lease = gw->pool->acquire();
+    if (!lease)
+        return httpError(lease.error());
+    auto id = tokens::authenticate(**lease, auth.substr(7));
+    if (!id)
+        return httpError(id.error());
+    if (auto wait = gw->rate->take(id->prefix)) {
+        auto r = httpError(makeError(ErrorCode::RateLimited, "too many requests"));
+        r.headers.push_back({"Retry-After", std::to_string((*wait + 999) / 1000)});
+        return r;
+    }
+    const QUrlQuery qq(QString::fromStdString(req.query));
+    auto get = [&](const char *k, const char *def) {
+        const QString key = QLatin1String(k);
+        return qq.hasQueryItem(key) ? qq.queryItemValue(key, QUrl::FullyDecoded).toStdString()
+                                    : std::string(def);
+    };
+    const std::string format = get("format", "ndjson");
+    if (format != "ndjson" && format != "csv")
+        return httpError(makeError(ErrorCode::BadRequest, "format must be ndjson or csv"));
+    auto ast = query::parse(get("q", ""));
+    if (!ast)
+        return httpError(ast.error());
+    const std::int64_t now = nowNs();
+    auto from = parseTimeArg(get("from", "-15m"), now);
+    auto to = parseTimeArg(get("to", "now"), now);
+    if (!from)
+        return httpError(from.error());
+    if (!to)
+        return httpError(to.error());
+    std::int64_t limit = 1000;
+    const std::string ls = get("limit", "1000");
+    auto [p, ec] = std::from_chars(ls.data(), ls.data() + ls.size(), limit);
+    if (ec != std::errc() || p != ls.data() + ls.size() || limit < 1 || limit > 100000)
+        return httpError(makeError(ErrorCode::BadRequest, "limit must be 1..100000"));
+    const std::string order = get("order", "desc");
+    if (order != "asc" && order != "desc")
+        return httpError(makeError(ErrorCode::BadRequest, "order must be asc or desc"));
+    query::QueryOptions qo;
+    qo.fromNs = *from;
+    qo.toNs = *to;
+    qo.limit = limit + 1;
+    qo.order = order == "asc" ? query::SortOrder::Asc : query::SortOrder::Desc;
+    qo.allowedApps = id->apps;
+    const std::string cursor = get("cursor", "");
+    if (!cursor.empty()) {
+        auto c = decodeCursor(cursor);
+        if (!c)
+            return httpError(c.error());
+        qo.cursor = query::Cursor{c->first, c->second};
+    }
+    auto q = query::buildQuery(*ast, qo);
+    if (!q)
+        return httpError(q.error());
+    auto rows = (*lease)->query(q->sql, pg::Params(q->params.begin(), q->params.end()));
+    if (!rows)
+        return httpError(rows.error());
+    http::Response resp;
+    int n = rows->rowCount();
+    if (n > limit) {
+        n = static_cast<int>(limit);
+        std::int64_t ts = 0;
+        const auto tv = rows->value(n - 1, 1);
+        std::from_chars(tv.data(), tv.data() + tv.size(), ts);
+        resp.headers.push_back({"X-Idl-Next-Cursor", encodeCursor(ts, rows->value(n - 1, 0))});
+    }
+    if (format == "csv") {
+        resp.contentType = "text/csv; charset=utf-8";
+        resp.body = csvHeader();
+        for (int i = 0; i < n; ++i)
+            appendRowCsv(resp.body, *rows, i);
+    } else {
+        resp.contentType = "application/x-ndjson";
+        for (int i = 0; i < n; ++i) {
+            appendRowJson(resp.body, *rows, i);
+            resp.body.push_back('\n');
+        }
+    }
+    return resp;
+}
+
+} // namespace
+
+Gateway::Gateway(GatewayOptions options, QObject *parent)
+    : QObject(parent), d(std::make_unique<Impl>())
+{
+    d->opt = std::move(options);
+    d->rate = std::make_unique<RateLimiter>(d->opt.ratePerSecond, d->opt.rateBurst);
+    d->pool = std::make_unique<DbPool>(d->opt.pgDsn, d->opt.dbPoolSize, d->opt.queryTimeout);
+    d->workers.setMaxThreadCount(d->opt.dbPoolSize + 2);
+}
+
+Gateway::~Gateway()
+{
+    stop();
+}
+
+Result<void> Gateway::start()
+{
+    {
+        auto conn = pg::Connection::connect(d->opt.pgDsn);
+        if (!conn)
+            return conn.error();
+        auto m = schema::migrate(*conn);
+        if (!m)
+            return m.error();
+    }
+    const bool tls = !d->opt.tlsCertFile.empty();
+    d->ws = new QWebSocketServer(
+        QStringLiteral("idl-gateway"),
+        tls ? QWebSocketServer::SecureMode : QWebSocketServer::NonSecureMode, this);
+    if (tls) {
+        QFile cf(QString::fromStdString(d->opt.tlsCertFile));
+        QFile kf(QString::fromStdString(d->opt.tlsKeyFile));
+        if (!cf.open(QIODevice::ReadOnly) || !kf.open(QIODevice::ReadOnly))
+            return makeError(ErrorCode::Unavailable, "cannot read tls.cert / tls.key");
+        QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+        ssl.setLocalCertificate(QSslCertificate(cf.readAll(), QSsl::Pem));
+        ssl.setPrivateKey(QSslKey(kf.readAll(), QSsl::Rsa, QSsl::Pem));
+        if (ssl.privateKey().isNull()) {
+            kf.seek(0);
+            ssl.setPrivateKey(QSslKey(kf.readAll(), QSsl::Ec, QSsl::Pem));
+        }
+        ssl.setPeerVerifyMode(QSslSocket::VerifyNone);
+        d->ws->setSslConfiguration(ssl);
+    }
+    d->ws->setHandshakeTimeout(std::chrono::milliseconds(10000));
+    connect(d->ws, &QWebSocketServer::newConnection, this, [this] {
+        while (QWebSocket *s = d->ws->nextPendingConnection()) {
+            if (s->requestUrl().path() != QLatin1String("/ws")) {
+                s->close(QWebSocketProtocol::CloseCodePolicyViolated, QStringLiteral("use /ws"));
+                s->deleteLater();
+                continue;
+            }
+            new Session(d.get(), s);
+        }
+    });
+    if (!d->ws->listen(QHostAddress(QString::fromStdString(d->opt.wsAddress)), d->opt.wsPort))
+        return makeError(ErrorCode::Unavailable,
+                         "cannot listen on WebSocket port: " + d->ws->errorString().toStdString());
+
+    metrics::Registry::global().callbackGauge(
+        "idl_gateway_sessions", "Open WebSocket sessions",
+        [this] { return static_cast<double>(d->sessions.size()); });
+
+    http::ServerOptions ho;
+    ho.address = d->opt.httpAddress;
+    ho.port = d->opt.httpPort;
+    ho.tlsCertFile = d->opt.tlsCertFile;
+    ho.tlsKeyFile = d->opt.tlsKeyFile;
+    ho.serverName = "idl-gateway";
+    d->http = std::make_unique<http::Server>(ho);
+    Impl *impl = d.get();
+    service::addOpsRoutes(
+        *d->http, [impl] { return impl->pool->check(); }, d->opt.metricsToken);
+    d->http->route("GET", "/api/v1/query", [impl](http::Request &&req, http::Responder respond) {
+        auto shared = std::make_shared<http::Request>(std::move(req));
+        impl->submit(
+            [impl, shared, respond = std::move(respond)] { respond(httpQuery(impl, *shared)); });
+    });
+    if (auto r = d->http->start(); !r)
+        return r;
+    return {};
+}
+
+void Gateway::stop()
+{
+    if (d->ws) {
+        d->ws->close();
+        const auto sessions = d->sessions;
+        for (Session *s : sessions)
+            delete s;
+    }
+    if (d->http)
+        d->http->stop();
+    d->workers.waitForDone();
+    d->http.reset();
+}
+
+std::uint16_t Gateway::wsPort() const
+{
+    return d->ws ? d->ws->serverPort() : 0;
+}
+
+std::uint16_t Gateway::httpPort() const
+{
+    return d->http ? d->http->port() : 0;
+}
+
+int Gateway::sessionCount() const
+{
+    return static_cast<int>(d->sessions.size());
+}
+
+} // namespace idl::gateway

@@ -1,0 +1,63 @@
+#pragma once
+
+#include "db_pool.h"
+#include "idl/gateway/gateway.h"
+#include "idl/gateway/tokens.h"
+
+#include <QSet>
+#include <QThreadPool>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+
+class QWebSocketServer;
+
+namespace idl::http {
+class Server;
+}
+
+namespace idl::gateway {
+
+class Session;
+
+// Token-bucket rate limit per token prefix, shared by every connection and the HTTP API.
+// Thread-safe.
+class RateLimiter
+{
+public:
+    RateLimiter(double perSecond, double burst) : m_rate(perSecond), m_burst(burst) {}
+    // nullopt when allowed; otherwise the milliseconds until a request would be allowed.
+    std::optional<std::int64_t> take(const std::string &key);
+
+private:
+    struct Bucket
+    {
+        double tokens;
+        std::chrono::steady_clock::time_point last;
+    };
+    double m_rate;
+    double m_burst;
+    std::mutex m_mutex;
+    std::map<std::string, Bucket> m_buckets;
+};
+
+// Shared state of a running gateway (see Gateway). Lives on the main thread; pool, workers
+// and limiter are thread-safe.
+struct Gateway::Impl
+{
+    GatewayOptions opt;
+    std::unique_ptr<DbPool> pool;
+    QThreadPool workers;
+    QWebSocketServer *ws = nullptr;
+    std::unique_ptr<http::Server> http;
+    std::unique_ptr<RateLimiter> rate;
+    QSet<Session *> sessions;
+
+    // Runs fn on a worker thread.
+    void submit(std::function<void()> fn);
+};
+
+} // namespace idl::gateway
