@@ -112,6 +112,25 @@ struct Limits
     std::size_t attributes = 0;
 };
 
+// The `values` list of an ArrayValue/KeyValueList: {"values":[...]} as the proto says, or a
+// bare array (as some published examples write it). nullopt when malformed; an inner
+// nullopt when there are no values.
+std::optional<std::optional<sj::dom::array>> listValues(const element &e)
+{
+    sj::dom::array arr;
+    if (e.get_array().get(arr) == sj::SUCCESS)
+        return std::optional<sj::dom::array>(arr);
+    sj::dom::object obj;
+    if (e.get_object().get(obj) != sj::SUCCESS)
+        return std::nullopt;
+    const Field v = field(obj, "values");
+    if (!v)
+        return std::optional<sj::dom::array>();
+    if (v->get_array().get(arr) != sj::SUCCESS)
+        return std::nullopt;
+    return std::optional<sj::dom::array>(arr);
+}
+
 // Writes an AnyValue as plain JSON. Fails on malformed values.
 std::optional<Error> writeAnyValue(JsonWriter &w, const element &value, std::size_t depth,
                                    const IngestLimits &limits)
@@ -164,31 +183,26 @@ std::optional<Error> writeAnyValue(JsonWriter &w, const element &value, std::siz
         return std::nullopt;
     }
     if (auto e = field(obj, "arrayValue", "array_value"); present(e)) {
-        sj::dom::object av;
-        sj::dom::array values;
+        auto values = listValues(*e);
+        if (!values)
+            return makeError(ErrorCode::BadField, "arrayValue.values must be an array");
         w.beginArray();
-        if (e->get_object().get(av) == sj::SUCCESS) {
-            if (auto v = field(av, "values"); present(v)) {
-                if (v->get_array().get(values) != sj::SUCCESS)
-                    return makeError(ErrorCode::BadField, "arrayValue.values must be an array");
-                for (element item : values)
-                    if (auto err = writeAnyValue(w, item, depth + 1, limits))
-                        return err;
-            }
-        }
+        if (*values)
+            for (element item : **values)
+                if (auto err = writeAnyValue(w, item, depth + 1, limits))
+                    return err;
         w.endArray();
         return std::nullopt;
     }
     if (auto e = field(obj, "kvlistValue", "kvlist_value"); present(e)) {
-        sj::dom::object kv;
-        sj::dom::array values;
+        auto values = listValues(*e);
+        if (!values)
+            return makeError(ErrorCode::BadField, "kvlistValue.values must be an array");
         w.beginObject();
         std::set<std::string_view> seen;
-        if (e->get_object().get(kv) == sj::SUCCESS) {
-            if (auto v = field(kv, "values"); present(v)) {
-                if (v->get_array().get(values) != sj::SUCCESS)
-                    return makeError(ErrorCode::BadField, "kvlistValue.values must be an array");
-                for (element item : values) {
+        if (*values) {
+            {
+                for (element item : **values) {
                     sj::dom::object pair;
                     std::string_view key;
                     if (item.get_object().get(pair) != sj::SUCCESS ||

@@ -1,0 +1,479 @@
+// Collector pieces without servers: API keys, the status table, content negotiation, bounded
+// decompression, batch splitting with per-event errors, OTLP JSON mapping (the examples from
+// the OpenTelemetry specification), the rate limiter and the key cache.
+#include "collector_test_util.h"
+#include "otlp_spec_examples.h"
+
+#include "idl/collector/api_key.h"
+#include "idl/collector/authenticator.h"
+#include "idl/collector/ingest_decoder.h"
+#include "idl/collector/rate_limiter.h"
+#include "idl/collector/status_table.h"
+#include "idl/core/json_codec.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTest>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+using namespace idl;
+using namespace idl::collector;
+using namespace idl::collectortest;
+
+namespace {
+
+constexpr std::int64_t kNow = 1'700'000'000'000'000'000;
+
+QJsonObject attrs(const LogEvent &e)
+{
+    return QJsonDocument::fromJson(QByteArray::fromStdString(e.attrsJson)).object();
+}
+
+Result<DecodedBatch> native(std::string_view body, BodyFormat format, BatchLimits limits = {},
+                            IngestLimits eventLimits = {}, const EventCheck &check = {})
+{
+    EventDecoder decoder(eventLimits);
+    return decodeNativeBatch(body, format, decoder, kNow, limits, check);
+}
+
+} // namespace
+
+class TestCollectorUnit : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void apiKeys()
+    {
+        const NewApiKey k = generateApiKey();
+        QCOMPARE(k.key.size(), 4 + kKeyPrefixLength + 1 + kKeySecretLength);
+        QVERIFY(k.key.starts_with("idl_"));
+        QCOMPARE(apiKeyPrefix(k.key).value_or(""), std::string_view(k.prefix));
+        QCOMPARE(k.hash.size(), std::size_t(32));
+        QVERIFY(apiKeyMatches(k.key, k.hash));
+        std::string wrong = k.key;
+        wrong.back() = wrong.back() == 'a' ? 'b' : 'a';
+        QVERIFY(apiKeyPrefix(wrong).has_value());
+        QVERIFY(!apiKeyMatches(wrong, k.hash));
+        QVERIFY(!apiKeyMatches(k.key, k.hash.substr(1)));
+        // Two keys never share prefix or secret.
+        const NewApiKey k2 = generateApiKey();
+        QVERIFY(k2.prefix != k.prefix && k2.key != k.key);
+        for (std::string_view bad :
+             {"", "idl_", "xyz_abcdefghijkl_0123456789012345678901234567890123456789",
+              "idl_ABCDEFGHIJKL_0123456789012345678901234567890123456789",
+              "idl_abcdefghijkl-0123456789012345678901234567890123456789",
+              "idl_abcdefghijkl_012345678901234567890123456789012345678"})
+            QVERIFY2(!apiKeyPrefix(bad), std::string(bad).c_str());
+        QCOMPARE(toHex(std::string("\x00\xff\x10", 3)), std::string("00ff10"));
+    }
+
+    void statusTable()
+    {
+        QCOMPARE(httpStatus(ErrorCode::BadJson), 400);
+        QCOMPARE(httpStatus(ErrorCode::InvalidUtf8), 400);
+        QCOMPARE(httpStatus(ErrorCode::Unauthenticated), 401);
+        QCOMPARE(httpStatus(ErrorCode::Forbidden), 403);
+        QCOMPARE(httpStatus(ErrorCode::TooLarge), 413);
+        QCOMPARE(httpStatus(ErrorCode::TooMany), 413);
+        QCOMPARE(httpStatus(ErrorCode::BadEncoding), 415);
+        QCOMPARE(httpStatus(ErrorCode::RateLimited), 429);
+        QCOMPARE(httpStatus(ErrorCode::Overloaded), 429);
+        QCOMPARE(httpStatus(ErrorCode::Unavailable), 503);
+        QCOMPARE(httpStatus(ErrorCode::Timeout), 503);
+    }
+
+    void contentNegotiation()
+    {
+        QCOMPARE(parseNativeContentType("application/json").value(), BodyFormat::Json);
+        QCOMPARE(parseNativeContentType("Application/JSON; charset=utf-8").value(),
+                 BodyFormat::Json);
+        QCOMPARE(parseNativeContentType("application/x-ndjson").value(), BodyFormat::Ndjson);
+        QCOMPARE(parseNativeContentType("application/jsonl").value(), BodyFormat::Ndjson);
+        for (const char *bad : {"", "text/plain", "application/x-www-form-urlencoded",
+                                "application/json; charset=latin1", "application/x-protobuf"}) {
+            auto r = parseNativeContentType(bad);
+            QVERIFY2(!r && r.error().code == ErrorCode::BadEncoding, bad);
+        }
+        QCOMPARE(parseContentEncoding("").value(), ContentEncoding::Identity);
+        QCOMPARE(parseContentEncoding("GZIP").value(), ContentEncoding::Gzip);
+        QCOMPARE(parseContentEncoding("zstd").value(), ContentEncoding::Zstd);
+        QCOMPARE(parseContentEncoding("br").error().code, ErrorCode::BadEncoding);
+        QCOMPARE(mediaType(" Application/Json ; charset=utf-8"), std::string("application/json"));
+    }
+
+    void decompression()
+    {
+        std::string text;
+        for (int i = 0; i < 5000; ++i)
+            text += "{\"message\":\"line " + std::to_string(i) + "\"}\n";
+        QCOMPARE(decompress(gzip(text), ContentEncoding::Gzip, 1 << 20).value(), text);
+        QCOMPARE(decompress(zstd(text), ContentEncoding::Zstd, 1 << 20).value(), text);
+        // Two concatenated gzip members are one body.
+        QCOMPARE(decompress(gzip("ab") + gzip("cd"), ContentEncoding::Gzip, 100).value(),
+                 std::string("abcd"));
+        // Exactly at the limit is fine; one byte over is not.
+        QVERIFY(decompress(gzip(text), ContentEncoding::Gzip, text.size()).ok());
+        QCOMPARE(decompress(gzip(text), ContentEncoding::Gzip, text.size() - 1).error().code,
+                 ErrorCode::TooLarge);
+        QCOMPARE(decompress(zstd(text), ContentEncoding::Zstd, text.size() - 1).error().code,
+                 ErrorCode::TooLarge);
+        QCOMPARE(decompress(text, ContentEncoding::Identity, text.size() - 1).error().code,
+                 ErrorCode::TooLarge);
+        // Corrupt and truncated data are bad requests, not crashes.
+        std::string gz = gzip(text);
+        QCOMPARE(
+            decompress(gz.substr(0, gz.size() / 2), ContentEncoding::Gzip, 1 << 20).error().code,
+            ErrorCode::BadRequest);
+        gz[gz.size() / 2] ^= 0x55;
+        gz[gz.size() / 2 + 1] ^= 0x55;
+        QVERIFY(!decompress(gz, ContentEncoding::Gzip, 1 << 20).ok());
+        QCOMPARE(decompress("not gzip", ContentEncoding::Gzip, 100).error().code,
+                 ErrorCode::BadRequest);
+        QCOMPARE(decompress("not zstd", ContentEncoding::Zstd, 100).error().code,
+                 ErrorCode::BadRequest);
+        const std::string z = zstd(text);
+        QCOMPARE(decompress(z.substr(0, z.size() - 5), ContentEncoding::Zstd, 1 << 20).error().code,
+                 ErrorCode::BadRequest);
+    }
+
+    void decompressionBomb()
+    {
+        // 256 MiB of zeros in about 250 KiB of gzip: stopped at the 5 MiB limit, quickly.
+        const std::string bomb = gzipZeros(std::size_t(256) << 20);
+        QVERIFY(bomb.size() < (std::size_t(2) << 20));
+        QElapsedTimer t;
+        t.start();
+        auto r = decompress(bomb, ContentEncoding::Gzip, 5 << 20);
+        QVERIFY(!r);
+        QCOMPARE(r.error().code, ErrorCode::TooLarge);
+        QVERIFY2(t.elapsed() < 2000, "the bomb was decompressed past the limit");
+        // zstd: a 64 MiB frame of zeros in a few KiB.
+        std::string zeros(std::size_t(64) << 20, '\0');
+        const std::string zbomb = zstd(zeros, 19);
+        QVERIFY(zbomb.size() < 64 * 1024);
+        QCOMPARE(decompress(zbomb, ContentEncoding::Zstd, 5 << 20).error().code,
+                 ErrorCode::TooLarge);
+    }
+
+    void ndjsonKeepsValidLines()
+    {
+        std::string body = "{\"message\":\"one\",\"app\":\"a\"}\n"
+                           "{\"message\":\"two\"\n"              // malformed
+                           "\n"                                  // blank: skipped
+                           "{\"message\":\"bad \xff utf8\"}\r\n" // invalid UTF-8
+                           "[1,2]\n"                             // not an object
+                           "{\"msg\":\"three\",\"level\":\"warn\",\"extra\":5}\r\n";
+        body += "{\"message\":\"" + std::string(300 * 1024, 'x') + "\"}\n"; // oversized
+        body += "{\"no_message\":1}"; // missing message, no trailing newline
+        auto r = native(body, BodyFormat::Ndjson);
+        QVERIFY(r.ok());
+        QCOMPARE(r->total, std::size_t(7));
+        QCOMPARE(r->events.size(), std::size_t(2));
+        QCOMPARE(r->events[0].message, std::string("one"));
+        QCOMPARE(r->events[0].app, std::string("a"));
+        QCOMPARE(r->events[0].receivedNs, kNow);
+        QCOMPARE(r->events[1].message, std::string("three"));
+        QCOMPARE(r->events[1].level, Level::Warn);
+        QCOMPARE(attrs(r->events[1]).value(QStringLiteral("extra")).toInt(), 5);
+        QVERIFY(r->events[0].id != r->events[1].id);
+        QCOMPARE(r->rejected, std::size_t(5));
+        QCOMPARE(r->errors.size(), std::size_t(5));
+        const std::pair<std::size_t, ErrorCode> expected[] = {{1, ErrorCode::BadJson},
+                                                              {2, ErrorCode::InvalidUtf8},
+                                                              {3, ErrorCode::NotAnObject},
+                                                              {5, ErrorCode::TooLarge},
+                                                              {6, ErrorCode::MissingField}};
+        for (std::size_t i = 0; i < 5; ++i) {
+            QCOMPARE(r->errors[i].index, expected[i].first);
+            QCOMPARE(r->errors[i].error.codeName(), errorCodeName(expected[i].second));
+        }
+        QVERIFY(!r->common.has_value());
+    }
+
+    void arrayAndSingleObject()
+    {
+        auto r = native(" [ {\"message\":\"a, [still] \\\"quoted\\\" {\"}, {\"message\":1}, 5,\n"
+                        "  {\"message\":\"b\",\"attrs\":{\"k\":[1,{\"x\":\"]\"}]}} ] ",
+                        BodyFormat::Json);
+        QVERIFY(r.ok());
+        QCOMPARE(r->total, std::size_t(4));
+        QCOMPARE(r->events.size(), std::size_t(3));
+        QCOMPARE(r->events[0].message, std::string("a, [still] \"quoted\" {"));
+        QCOMPARE(r->events[1].message, std::string("1"));
+        QCOMPARE(r->events[2].message, std::string("b"));
+        QCOMPARE(r->errors.at(0).index, std::size_t(2));
+        QCOMPARE(r->errors.at(0).error.code, ErrorCode::NotAnObject);
+
+        auto one = native(R"({"message":"solo",
+                              "ts":"2024-01-02T03:04:05Z"})",
+                          BodyFormat::Json);
+        QVERIFY(one.ok());
+        QCOMPARE(one->events.size(), std::size_t(1));
+        QCOMPARE(one->events[0].tsNs, std::int64_t(1704164645) * 1'000'000'000);
+
+        auto open = native(R"([{"message":"kept"},{"message":"cut")", BodyFormat::Json);
+        QVERIFY(open.ok());
+        QCOMPARE(open->events.size(), std::size_t(1));
+        QVERIFY(open->rejected >= 1);
+
+        auto empty = native("[]", BodyFormat::Json);
+        QVERIFY(empty.ok());
+        QCOMPARE(empty->total, std::size_t(0));
+        QCOMPARE(native("   ", BodyFormat::Ndjson).error().code, ErrorCode::BadJson);
+    }
+
+    void batchLimits()
+    {
+        std::string body;
+        for (int i = 0; i < 11; ++i)
+            body += "{\"message\":\"m\"}\n";
+        BatchLimits limits;
+        limits.maxEvents = 10;
+        limits.maxErrors = 2;
+        QCOMPARE(native(body, BodyFormat::Ndjson, limits).error().code, ErrorCode::TooMany);
+        std::string arr = "[";
+        for (int i = 0; i < 11; ++i)
+            arr += std::string(i ? "," : "") + "{\"message\":\"m\"}";
+        arr += "]";
+        QCOMPARE(native(arr, BodyFormat::Json, limits).error().code, ErrorCode::TooMany);
+        // Every rejection is counted; only maxErrors are listed.
+        std::string bad;
+        for (int i = 0; i < 5; ++i)
+            bad += "nope\n";
+        auto r = native(bad, BodyFormat::Ndjson, limits);
+        QVERIFY(r.ok());
+        QCOMPARE(r->rejected, std::size_t(5));
+        QCOMPARE(r->errors.size(), std::size_t(2));
+        QCOMPARE(r->common.value(), ErrorCode::BadJson);
+    }
+
+    void eventCheckRejectsOtherApps()
+    {
+        const EventCheck onlyShop = [](LogEvent &e) -> std::optional<Error> {
+            if (e.app.empty())
+                e.app = "shop";
+            if (e.app != "shop")
+                return makeError(ErrorCode::Forbidden, "not shop");
+            return std::nullopt;
+        };
+        auto r = native("{\"message\":\"a\"}\n{\"message\":\"b\",\"app\":\"bank\"}\n",
+                        BodyFormat::Ndjson, {}, {}, onlyShop);
+        QVERIFY(r.ok());
+        QCOMPARE(r->events.size(), std::size_t(1));
+        QCOMPARE(r->events[0].app, std::string("shop"));
+        QCOMPARE(r->errors.at(0).error.code, ErrorCode::Forbidden);
+        QCOMPARE(r->common.value(), ErrorCode::Forbidden);
+    }
+
+    void otlpSpecLogsExample()
+    {
+        auto r = decodeOtlpJson(kSpecLogsExample, kNow, {}, {}, {});
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
+        QCOMPARE(r->total, std::size_t(1));
+        QCOMPARE(r->rejected, std::size_t(0));
+        const LogEvent &e = r->events.at(0);
+        QCOMPARE(e.app, std::string("my.service"));
+        QCOMPARE(e.message, std::string("Example log record"));
+        QCOMPARE(e.tsNs, std::int64_t(1544712660300000000));
+        QCOMPARE(e.receivedNs, kNow);
+        QCOMPARE(e.level, Level::Info); // severityText "Information"
+        QCOMPARE(e.traceId, std::string("5b8efff798038103d269b633813fc60c"));
+        QCOMPARE(e.spanId, std::string("eee19b7ec3c1b174"));
+        const QJsonObject a = attrs(e);
+        QCOMPARE(a.value(QStringLiteral("string.attribute")).toString(),
+                 QStringLiteral("some string"));
+        QCOMPARE(a.value(QStringLiteral("boolean.attribute")).toBool(), true);
+        QCOMPARE(a.value(QStringLiteral("int.attribute")).toInt(), 10);
+        QCOMPARE(a.value(QStringLiteral("double.attribute")).toDouble(), 637.704);
+        QCOMPARE(a.value(QStringLiteral("array.attribute")).toArray(),
+                 QJsonArray({QStringLiteral("many"), QStringLiteral("values")}));
+        QCOMPARE(a.value(QStringLiteral("map.attribute"))
+                     .toObject()
+                     .value(QStringLiteral("some.map.key"))
+                     .toString(),
+                 QStringLiteral("some value"));
+        QCOMPARE(a.value(QStringLiteral("my.scope.attribute")).toString(),
+                 QStringLiteral("some scope attribute"));
+        QCOMPARE(a.value(QStringLiteral("otel.scope.name")).toString(),
+                 QStringLiteral("my.library"));
+        QCOMPARE(a.value(QStringLiteral("otel.scope.version")).toString(), QStringLiteral("1.0.0"));
+        QVERIFY(!a.contains(QStringLiteral("service.name")));
+        // The canonical encoding reads back to the same event.
+        QCOMPARE(decodeEvent(encodeEvent(e)).value(), e);
+    }
+
+    void otlpSpecEventsExample()
+    {
+        auto r = decodeOtlpJson(kSpecEventsExample, kNow, {}, {}, {});
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
+        QCOMPARE(r->events.size(), std::size_t(1));
+        const LogEvent &e = r->events[0];
+        QCOMPARE(e.level, Level::Info); // severityNumber 9
+        QCOMPARE(e.app, std::string("my.service"));
+        QCOMPARE(e.tsNs, std::int64_t(1544712660300000000));
+        const QJsonObject body =
+            QJsonDocument::fromJson(QByteArray::fromStdString(e.message)).object();
+        QCOMPARE(body.value(QStringLiteral("type")).toInt(), 0);
+        QCOMPARE(body.value(QStringLiteral("title")).toString(),
+                 QStringLiteral("Free Online GUID Generator"));
+        QCOMPARE(attrs(e).value(QStringLiteral("event.name")).toString(),
+                 QStringLiteral("browser.page_view"));
+    }
+
+    void otlpMapping()
+    {
+        const char *req = R"({"resourceLogs":[{"resource":{"attributes":[
+            {"key":"service.name","value":{"stringValue":"checkout"}},
+            {"key":"host.name","value":{"stringValue":"web-1"}},
+            {"key":"deployment.environment","value":{"stringValue":"prod"}}]},
+          "scopeLogs":[{"logRecords":[
+            {"observedTimeUnixNano":"1700000000000000001","severityNumber":17,
+             "body":{"stringValue":"boom"},"traceId":"00000000000000000000000000000000",
+             "attributes":[{"key":"deployment.environment","value":{"stringValue":"mine"}}]},
+            {"severityNumber":"SEVERITY_NUMBER_WARN","body":{"intValue":"42"},
+             "spanId":"not-hex"},
+            {"severity_number":21,"body":{"string_value":"snake"},"time_unix_nano":5},
+            {"severityNumber":99},
+            "oops"]}]}]})";
+        auto r = decodeOtlpJson(req, kNow, {}, {}, {});
+        QVERIFY(r.ok());
+        QCOMPARE(r->total, std::size_t(5));
+        QCOMPARE(r->events.size(), std::size_t(2));
+        const LogEvent &a = r->events[0];
+        QCOMPARE(a.app, std::string("checkout"));
+        QCOMPARE(a.host, std::string("web-1"));
+        QCOMPARE(a.level, Level::Error);
+        QCOMPARE(a.tsNs, std::int64_t(1700000000000000001));
+        QCOMPARE(a.traceId, std::string()); // all-zero = no trace
+        // The record's own attribute wins over the resource's.
+        QCOMPARE(attrs(a).value(QStringLiteral("deployment.environment")).toString(),
+                 QStringLiteral("mine"));
+        const LogEvent &b = r->events[1];
+        QCOMPARE(b.level, Level::Fatal);
+        QCOMPARE(b.message, std::string("snake"));
+        QCOMPARE(b.tsNs, std::int64_t(5));
+        QCOMPARE(r->errors.size(), std::size_t(3));
+        QCOMPARE(r->errors[0].index, std::size_t(1));
+        QCOMPARE(r->errors[0].error.code, ErrorCode::BadField); // spanId
+        QCOMPARE(r->errors[1].error.code, ErrorCode::BadLevel);
+        QCOMPARE(r->errors[2].error.code, ErrorCode::NotAnObject);
+
+        QCOMPARE(decodeOtlpJson("{", kNow, {}, {}, {}).error().code, ErrorCode::BadJson);
+        QCOMPARE(decodeOtlpJson("{\"resourceLogs\":5}", kNow, {}, {}, {}).error().code,
+                 ErrorCode::BadJson);
+        QCOMPARE(decodeOtlpJson("{\"a\":\"\xff\"}", kNow, {}, {}, {}).error().code,
+                 ErrorCode::InvalidUtf8);
+        auto empty = decodeOtlpJson("{}", kNow, {}, {}, {});
+        QVERIFY(empty.ok());
+        QCOMPARE(empty->total, std::size_t(0));
+    }
+
+    void rateLimiter()
+    {
+        RateLimiter limiter(10, 3);
+        QVERIFY(!limiter.acquire("a"));
+        QVERIFY(!limiter.acquire("a"));
+        QVERIFY(!limiter.acquire("a"));
+        auto wait = limiter.acquire("a");
+        QVERIFY(wait.has_value());
+        QVERIFY(wait->count() > 0 && wait->count() <= 100);
+        QVERIFY(!limiter.acquire("b")); // per identity
+        QTest::qWait(120);
+        QVERIFY(!limiter.acquire("a"));
+        RateLimiter off(0, 1);
+        for (int i = 0; i < 1000; ++i)
+            QVERIFY(!off.acquire("x"));
+    }
+
+    void authenticatorCachesAndRevokes()
+    {
+        const NewApiKey key = generateApiKey();
+        std::atomic<int> lookups{0};
+        std::atomic<bool> revoked{false};
+        std::atomic<bool> dbDown{false};
+        AuthOptions opt;
+        opt.cacheTtl = std::chrono::milliseconds(300);
+        opt.maxStale = std::chrono::milliseconds(100'000);
+        opt.certApps = parseCertApps("shop-svc=shop, *=").value();
+        Authenticator auth(opt, [&](std::string_view prefix) -> Result<std::optional<KeyRecord>> {
+            ++lookups;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            if (dbDown)
+                return makeError(ErrorCode::Unavailable, "db down");
+            if (prefix != key.prefix)
+                return std::optional<KeyRecord>{};
+            KeyRecord r{key.prefix, key.hash, "test", std::string("shop"), revoked.load(), "", ""};
+            return std::optional<KeyRecord>{r};
+        });
+        const auto run = [&](http::Request req) {
+            std::promise<Result<Identity>> p;
+            auto f = p.get_future();
+            auth.authenticate(req, [&p](Result<Identity> r) { p.set_value(std::move(r)); });
+            return f.get();
+        };
+        const auto withKey = [](std::string header, std::string value) {
+            http::Request r;
+            r.headers.emplace_back(std::move(header), std::move(value));
+            return r;
+        };
+        QCOMPARE(run({}).error().code, ErrorCode::Unauthenticated);
+        QCOMPARE(run(withKey("x-api-key", "garbage")).error().code, ErrorCode::Unauthenticated);
+
+        // Concurrent misses share one lookup; hits within the TTL need none.
+        std::vector<std::thread> threads;
+        std::atomic<int> ok{0};
+        for (int i = 0; i < 8; ++i)
+            threads.emplace_back([&] {
+                auto r = run(withKey("authorization", "Bearer " + key.key));
+                if (r.ok() && r->app == std::optional<std::string>("shop") && r->id == key.prefix)
+                    ++ok;
+            });
+        for (auto &t : threads)
+            t.join();
+        QCOMPARE(ok.load(), 8);
+        QCOMPARE(lookups.load(), 1);
+        QVERIFY(run(withKey("x-api-key", key.key)).ok());
+        QCOMPARE(lookups.load(), 1);
+        std::string wrong = key.key;
+        wrong.back() = wrong.back() == 'a' ? 'b' : 'a';
+        QCOMPARE(run(withKey("x-api-key", wrong)).error().code, ErrorCode::Unauthenticated);
+
+        // Revocation is seen once the TTL has passed.
+        revoked = true;
+        QVERIFY(run(withKey("x-api-key", key.key)).ok());
+        QTest::qWait(350);
+        auto r = run(withKey("x-api-key", key.key));
+        QCOMPARE(r.error().code, ErrorCode::Unauthenticated);
+        QVERIFY(r.error().message.find("revoked") != std::string::npos);
+
+        // Database down: a cached entry within maxStale still answers; an unknown key is 503.
+        revoked = false;
+        QTest::qWait(350);
+        QVERIFY(run(withKey("x-api-key", key.key)).ok());
+        dbDown = true;
+        QTest::qWait(350);
+        QVERIFY(run(withKey("x-api-key", key.key)).ok());
+        const NewApiKey other = generateApiKey();
+        QCOMPARE(run(withKey("x-api-key", other.key)).error().code, ErrorCode::Unavailable);
+
+        // Client certificates map by CN.
+        http::Request cert;
+        cert.clientCertificate = http::PeerCertificate{"CN=shop-svc,O=x", "shop-svc"};
+        auto c = run(cert);
+        QVERIFY(c.ok());
+        QCOMPARE(c->app.value_or(""), std::string("shop"));
+        cert.clientCertificate = http::PeerCertificate{"CN=any,O=x", "any"};
+        auto anyApp = run(cert);
+        QVERIFY(anyApp.ok());
+        QVERIFY(!anyApp->app.has_value());
+        QVERIFY(!parseCertApps("novalue").ok());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCollectorUnit)
+#include "test_collector_unit.moc"
