@@ -1,0 +1,212 @@
+// Benchmark: events per second from Kafka into PostgreSQL through idl-writer, against raw
+// COPY of the same rows into the same schema (same indexes) in the same run; peak RSS of
+// the writer. Rows: IDL_BENCH_ROWS (default 1,000,000). Prints one table.
+#include "../../writer/writer_test_util.h"
+#include "idl_test_servers.h"
+
+#include "idl/core/json_codec.h"
+#include "idl/schema/migrations.h"
+#include "idl/writer/copy_encoder.h"
+
+#include <QCoreApplication>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+
+#include <cstdio>
+#include <random>
+#include <thread>
+
+using namespace idl;
+using namespace idl::writertest;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+[[noreturn]] void die(const std::string &what)
+{
+    std::fprintf(stderr, "bench_writer: %s\n", what.c_str());
+    std::exit(1);
+}
+
+std::string migrated(const char *prefix)
+{
+    auto dsn = testsupport::freshDatabase(prefix);
+    if (!dsn)
+        die(dsn.error().message);
+    auto c = pg::Connection::connect(*dsn);
+    if (!c || !schema::migrate(*c))
+        die("migrate failed");
+    return *dsn;
+}
+
+// Raw COPY of every row in 256 KiB chunks, one transaction; partitions created first.
+double rawCopy(const std::vector<LogEvent> &events, pg::CopyFormat format)
+{
+    const std::string dsn = migrated("bench_raw");
+    auto c = pg::Connection::connect(dsn);
+    if (!c)
+        die(c.error().message);
+    std::vector<std::string> chunks(1);
+    writer::appendCopyHeader(chunks.back(), format);
+    for (const auto &e : events) {
+        if (chunks.back().size() > 256 * 1024)
+            chunks.emplace_back();
+        writer::appendCopyRow(chunks.back(), e, format);
+    }
+    writer::appendCopyTrailer(chunks.back(), format);
+    for (const auto &e : {events.front(), events.back()})
+        (void)c->query("SELECT idl_ensure_log_partition($1)", {std::to_string(e.tsNs)});
+    (void)c->query("SELECT idl_ensure_log_partition($1)",
+                   {std::to_string(nowNs() - 3600LL * 1'000'000'000)});
+    const auto t0 = Clock::now();
+    if (auto r = c->begin(); !r)
+        die(r.error().message);
+    auto n = c->copyIn(writer::logsCopySql(format), chunks, format);
+    if (!n)
+        die(n.error().message);
+    if (auto r = c->commit(); !r)
+        die(r.error().message);
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    return double(*n) / s;
+}
+
+long long peakRssKiB(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/status").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : f.readAll().split('\n'))
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().split(' ').front().toLongLong();
+    return -1;
+}
+
+struct WriterRun
+{
+    double rowsPerSecond = 0;
+    long long peakRssKiB = 0;
+};
+
+WriterRun runWriter(const std::string &bootstrap, const std::string &topic, long long total,
+                    const QStringList &extra)
+{
+    const std::string dsn = migrated("bench_writer");
+    QProcess writer;
+    QTemporaryDir logs;
+    writer.setStandardErrorFile(logs.filePath(QStringLiteral("writer.log")));
+    QStringList args{QStringLiteral("--kafka.bootstrap"),
+                     QString::fromStdString(bootstrap),
+                     QStringLiteral("--kafka.topic"),
+                     QString::fromStdString(topic),
+                     QStringLiteral("--kafka.group"),
+                     QString::fromStdString(testsupport::uniqueName("bench")),
+                     QStringLiteral("--pg.dsn"),
+                     QString::fromStdString(dsn),
+                     QStringLiteral("--retention.interval"),
+                     QStringLiteral("0"),
+                     QStringLiteral("--http.port"),
+                     QStringLiteral("0")};
+    writer.start(qEnvironmentVariable("IDL_BIN_DIR") + QStringLiteral("/idl-writer"), args + extra);
+    if (!writer.waitForStarted())
+        die("idl-writer did not start");
+    auto c = pg::Connection::connect(dsn);
+    if (!c)
+        die(c.error().message);
+    long long first = -1;
+    Clock::time_point t0, t1;
+    const auto deadline = Clock::now() + std::chrono::minutes(5);
+    WriterRun run;
+    for (;;) {
+        // The offsets table is tiny: polling it costs PostgreSQL nothing.
+        const long long n = scalar(*c, "SELECT coalesce(sum(next_offset), 0) FROM kafka_offsets");
+        const auto now = Clock::now();
+        if (n > 0 && first < 0) {
+            first = n;
+            t0 = now;
+        }
+        if (n >= total) {
+            t1 = now;
+            break;
+        }
+        if (now > deadline)
+            die("the writer did not finish in 5 minutes");
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    run.peakRssKiB = peakRssKiB(writer.processId());
+    writer.terminate();
+    writer.waitForFinished(20000);
+    if (scalar(*c, "SELECT count(*) FROM logs") != total)
+        die("row count differs from events produced");
+    run.rowsPerSecond = double(total - first) / std::chrono::duration<double>(t1 - t0).count();
+    return run;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    const long long total = qEnvironmentVariableIsSet("IDL_BENCH_ROWS")
+                                ? qEnvironmentVariable("IDL_BENCH_ROWS").toLongLong()
+                                : 1'000'000;
+    auto kafka = testsupport::kafka();
+    if (!kafka)
+        die(kafka.error().message);
+    auto pg = testsupport::postgres();
+    if (!pg)
+        die(pg.error().message);
+    const std::string bootstrap = (*kafka)->bootstrap().toStdString();
+    auto topic = testsupport::freshTopic("bench", 4);
+    if (!topic)
+        die(topic.error().message);
+
+    std::mt19937_64 rng(1);
+    std::vector<LogEvent> events;
+    events.reserve(static_cast<std::size_t>(total));
+    std::size_t bytes = 0;
+    for (long long i = 0; i < total; ++i) {
+        events.push_back(randomEvent(rng));
+        bytes += encodeEvent(events.back()).size();
+    }
+    {
+        auto producer = makeProducer(bootstrap);
+        const auto t0 = Clock::now();
+        for (const auto &e : events)
+            if (!produceOne(*producer, *topic, e.id, encodeEvent(e)))
+                die("produce failed");
+        if (!producer->flush(std::chrono::seconds(120)))
+            die("flush failed");
+        std::printf("produced %lld events (%.0f bytes avg) in %.1f s\n", total,
+                    double(bytes) / double(total),
+                    std::chrono::duration<double>(Clock::now() - t0).count());
+    }
+
+    const double rawText = rawCopy(events, pg::CopyFormat::Text);
+    const double rawBinary = rawCopy(events, pg::CopyFormat::Binary);
+    const WriterRun binary = runWriter(bootstrap, *topic, total, {});
+    const WriterRun text = runWriter(bootstrap, *topic, total,
+                                     {QStringLiteral("--copy.format"), QStringLiteral("text")});
+    const WriterRun big = runWriter(
+        bootstrap, *topic, total, {QStringLiteral("--batch.max-events"), QStringLiteral("20000")});
+    const double baseline = std::max(rawText, rawBinary);
+    std::printf("\n%-44s %12s %10s %12s\n", "run (same schema: BRIN ts + btree app,ts)", "rows/s",
+                "% of raw", "peak RSS");
+    std::printf("%-44s %12.0f %9.0f%% %12s\n", "raw COPY text, one transaction", rawText,
+                100 * rawText / baseline, "-");
+    std::printf("%-44s %12.0f %9.0f%% %12s\n", "raw COPY binary, one transaction", rawBinary,
+                100 * rawBinary / baseline, "-");
+    auto line = [&](const char *name, const WriterRun &r) {
+        std::printf("%-44s %12.0f %9.0f%% %9.1f MiB\n", name, r.rowsPerSecond,
+                    100 * r.rowsPerSecond / baseline, double(r.peakRssKiB) / 1024);
+    };
+    line("idl-writer binary COPY, batch 5000 (default)", binary);
+    line("idl-writer text COPY, batch 5000", text);
+    line("idl-writer binary COPY, batch 20000", big);
+    std::printf("\nrows: %lld; Kafka broker, PostgreSQL, writer and this process on one machine "
+                "(%u cores)\n",
+                total, std::thread::hardware_concurrency());
+    const bool ok = binary.rowsPerSecond >= 100000 && binary.rowsPerSecond >= 0.7 * baseline;
+    std::printf("target (>= 100000 rows/s and >= 70%% of raw COPY): %s\n", ok ? "met" : "NOT met");
+    return 0;
+}
