@@ -29,7 +29,9 @@ endif()
 
 function(idl_add_library name)
   cmake_parse_arguments(A "" "" "SOURCES;PUBLIC_LIBS;PRIVATE_LIBS" ${ARGN})
-  add_library(idl_${name} STATIC ${A_SOURCES})
+  # Public headers are listed too, so AUTOMOC sees the Q_OBJECT classes declared there.
+  file(GLOB_RECURSE _headers CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/include/*.h)
+  add_library(idl_${name} STATIC ${A_SOURCES} ${_headers})
   add_library(idl::${name} ALIAS idl_${name})
   target_include_directories(idl_${name} PUBLIC
     $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
