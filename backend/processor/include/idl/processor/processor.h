@@ -1,0 +1,85 @@
+#pragma once
+
+#include "idl/core/result.h"
+#include "idl/kafka/common.h"
+#include "idl/processor/backoff.h"
+#include "idl/processor/pipeline.h"
+#include "idl/processor/redactor.h"
+#include "idl/processor/sampler.h"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace idl::processor {
+
+// Everything one processor instance needs.
+struct ProcessorOptions
+{
+    std::string bootstrap = "127.0.0.1:9092";
+    std::string instanceId = "p0"; // transactional.id = "idl-processor-<instanceId>"
+    std::string groupId = "idl-processor";
+    std::string rawTopic = "idl.logs.raw";
+    std::string eventsTopic = "idl.logs.events";
+    std::string retryTopic = "idl.logs.retry";
+    std::string dlqTopic = "idl.logs.dlq";
+    PipelineOptions pipeline;
+    std::vector<RedactionRule> redaction = builtinRedactionRules();
+    std::vector<SampleRule> sampling;
+    BackoffPolicy backoff;
+    int batchMaxEvents = 10'000;                 // events per transaction at most
+    std::chrono::milliseconds batchMaxWait{100}; // a transaction stays open at most this
+    std::chrono::milliseconds transactionTimeout{60'000};
+    std::chrono::milliseconds sessionTimeout{10'000}; // consumer group session
+    kafka::Config consumerExtra;                      // extra librdkafka consumer properties
+    kafka::Config producerExtra;                      // extra librdkafka producer properties
+    // Called from the worker thread when the processor stops on its own (fatal error).
+    std::function<void(const Error &)> onFatal;
+};
+
+// Counters of one processor (also exported as Prometheus metrics; updated per committed
+// transaction, so they count exactly what became visible).
+struct ProcessorStats
+{
+    std::uint64_t consumed = 0;
+    std::uint64_t produced = 0;
+    std::uint64_t dropped = 0;
+    std::uint64_t retried = 0;
+    std::uint64_t deadLettered = 0;
+    std::uint64_t redacted = 0;
+    std::uint64_t transactions = 0;
+    std::uint64_t aborts = 0;
+};
+
+// A consume-transform-produce worker: a consumer in group `groupId` on the raw and retry
+// topics, a transactional producer, and the Pipeline in between. Each transaction holds the
+// outputs (events, retry, DLQ records) of a batch plus the consumed offsets, so a crash at
+// any moment neither loses nor duplicates an event on the events topic (read_committed).
+//
+// Lifecycle: construct → start() (creates the Kafka clients, fences older instances with
+// the same transactional.id, starts the worker thread) → stop() (commits the open batch,
+// leaves the group). Public methods are thread-safe; librdkafka's threads and the worker
+// thread stay inside.
+class Processor
+{
+public:
+    explicit Processor(ProcessorOptions options);
+    ~Processor();
+    Processor(const Processor &) = delete;
+    Processor &operator=(const Processor &) = delete;
+
+    Result<void> start();
+    void stop();
+
+    // Empty when ready (clients up, partitions assigned once), else why not.
+    std::string notReadyReason() const;
+    ProcessorStats stats() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace idl::processor
