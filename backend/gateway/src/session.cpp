@@ -295,6 +295,14 @@ void Session::onText(const QString &text)
     if (m_closing)
         return;
     m_idle.start();
+    if (m_authPending) {
+        // Requests pipelined behind hello/auth run once the token check has finished.
+        if (m_backlog.size() < 64)
+            m_backlog.push_back(text);
+        else
+            sendError({}, makeError(ErrorCode::Overloaded, "too many messages during auth"));
+        return;
+    }
     QJsonParseError perr;
     const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8(), &perr);
     if (perr.error != QJsonParseError::NoError || !doc.isObject()) {
@@ -470,6 +478,7 @@ void Session::doAuth(const std::string &id, const std::string &token, bool hello
 {
     Gateway::Impl *gw = m_gw;
     QPointer<Session> self(this);
+    m_authPending = true;
     gw->submit([gw, self, id, token, hello] {
         Result<Identity> r = makeError(ErrorCode::Unavailable, "database unavailable");
         auto lease = gw->pool->acquire();
@@ -481,6 +490,21 @@ void Session::doAuth(const std::string &id, const std::string &token, bool hello
                 Session *s = self.data();
                 if (!s || s->m_closing)
                     return;
+                s->m_authPending = false;
+                // Replays the messages that waited for this check (after its reply).
+                QTimer::singleShot(0, s, [self] {
+                    if (!self)
+                        return;
+                    const std::vector<QString> backlog = std::move(self->m_backlog);
+                    self->m_backlog.clear();
+                    for (const QString &t : backlog) {
+                        if (self->m_closing || self->m_authPending) {
+                            self->m_backlog.push_back(t);
+                            continue;
+                        }
+                        self->onText(t);
+                    }
+                });
                 if (!r) {
                     if (r.error().code == ErrorCode::Unauthenticated) {
                         authFailures().inc();

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 class QWebSocket;
 
@@ -95,6 +96,8 @@ private:
     std::optional<Identity> m_identity;
     std::string m_token;
     int m_failedLogins = 0;
+    bool m_authPending = false;     // a token check is running
+    std::vector<QString> m_backlog; // messages that arrived meanwhile, replayed after it
     bool m_helloDone = false;
     bool m_closing = false;
     QTimer m_idle;

@@ -1,0 +1,241 @@
+#pragma once
+
+#undef QT_NO_CAST_FROM_ASCII
+
+// Helpers for the gateway tests: a WebSocket client that waits for replies, rows written the
+// way the writer writes them (rows, rollups and Kafka offsets in one transaction), and
+// canonical events produced to the events topic.
+
+#include "idl/core/json_codec.h"
+#include "idl/core/log_event.h"
+#include "idl/core/uuid.h"
+#include "idl/kafka/producer.h"
+#include "idl/pg/connection.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QWebSocket>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <vector>
+
+namespace gwtest {
+
+inline std::int64_t nowNs()
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Runs the event loop until pred() holds or the timeout passes.
+inline bool waitUntil(const std::function<bool()> &pred, int timeoutMs = 10000)
+{
+    QElapsedTimer t;
+    t.start();
+    while (!pred()) {
+        if (t.elapsed() > timeoutMs)
+            return false;
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 10);
+    }
+    return true;
+}
+
+// A protocol client over a real QWebSocket.
+class Client
+{
+public:
+    Client()
+    {
+        QObject::connect(&ws, &QWebSocket::textMessageReceived, &ws, [this](const QString &t) {
+            inbox.push_back(QJsonDocument::fromJson(t.toUtf8()).object());
+        });
+    }
+    bool open(quint16 port)
+    {
+        ws.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/ws").arg(port)));
+        return waitUntil([&] { return ws.state() == QAbstractSocket::ConnectedState; });
+    }
+    void send(QJsonObject o)
+    {
+        ws.sendTextMessage(QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact)));
+    }
+    // Waits for the next message with this id (and type, if given) and removes it.
+    QJsonObject next(const QString &id, const QString &type = {}, int timeoutMs = 10000)
+    {
+        QJsonObject found;
+        waitUntil(
+            [&] {
+                for (auto it = inbox.begin(); it != inbox.end(); ++it) {
+                    if ((*it)[QStringLiteral("id")].toString() == id &&
+                        (type.isEmpty() || (*it)[QStringLiteral("type")].toString() == type)) {
+                        found = *it;
+                        inbox.erase(it);
+                        return true;
+                    }
+                }
+                return false;
+            },
+            timeoutMs);
+        return found;
+    }
+    // Sends a request and returns its single reply.
+    QJsonObject call(QJsonObject o, int timeoutMs = 10000)
+    {
+        const QString id = o[QStringLiteral("id")].toString();
+        send(std::move(o));
+        return next(id, {}, timeoutMs);
+    }
+    // Sends a streaming request; returns every message up to done/error (inclusive).
+    std::vector<QJsonObject> stream(QJsonObject o, int timeoutMs = 20000)
+    {
+        const QString id = o[QStringLiteral("id")].toString();
+        send(std::move(o));
+        std::vector<QJsonObject> out;
+        for (;;) {
+            QJsonObject m = next(id, {}, timeoutMs);
+            if (m.isEmpty())
+                break;
+            out.push_back(m);
+            const QString t = m[QStringLiteral("type")].toString();
+            if (t == QLatin1String("done") || t == QLatin1String("error"))
+                break;
+        }
+        return out;
+    }
+    // Rows of a stream.
+    static std::vector<QJsonObject> rows(const std::vector<QJsonObject> &msgs)
+    {
+        std::vector<QJsonObject> out;
+        for (const auto &m : msgs) {
+            for (const auto &r : m[QStringLiteral("rows")].toArray())
+                out.push_back(r.toObject());
+        }
+        return out;
+    }
+    bool authenticate(const std::string &token)
+    {
+        QJsonObject r = call({{"type", "hello"},
+                              {"id", "h"},
+                              {"versions", QJsonArray{1}},
+                              {"client", "test"},
+                              {"token", QString::fromStdString(token)}});
+        return r[QStringLiteral("authenticated")].toBool();
+    }
+
+    QWebSocket ws;
+    std::vector<QJsonObject> inbox;
+};
+
+inline idl::LogEvent makeEvent(std::int64_t ts, const std::string &app, idl::Level level,
+                               const std::string &msg, const std::string &host = "web-1")
+{
+    idl::LogEvent e;
+    e.id = idl::newEventId();
+    e.tsNs = ts;
+    e.receivedNs = ts;
+    e.level = level;
+    e.app = app;
+    e.host = host;
+    e.message = msg;
+    e.attrsJson = "{}";
+    return e;
+}
+
+inline std::string copyEscape(const std::string &s)
+{
+    std::string out;
+    for (char c : s) {
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '\t')
+            out += "\\t";
+        else if (c == '\n')
+            out += "\\n";
+        else if (c == '\r')
+            out += "\\r";
+        else
+            out.push_back(c);
+    }
+    return out;
+}
+
+// Stores events as the writer does: rows + rollups + (optionally) the next Kafka offsets, in
+// one transaction.
+inline idl::Result<void> writeLikeWriter(idl::pg::Connection &db,
+                                         const std::vector<idl::LogEvent> &events,
+                                         const std::string &topic = {},
+                                         const std::map<int, std::int64_t> &nextOffsets = {})
+{
+    if (auto r = db.begin(); !r)
+        return r;
+    std::string copy;
+    std::map<std::tuple<std::int64_t, std::string, std::string, int>, std::int64_t> roll;
+    for (const auto &e : events) {
+        if (auto r =
+                db.query("SELECT idl_ensure_log_partition($1::bigint)", {std::to_string(e.tsNs)});
+            !r)
+            return r.error();
+        copy += e.id + "\t" + std::to_string(e.tsNs) + "\t" + std::to_string(e.receivedNs) + "\t" +
+                std::to_string(static_cast<int>(e.level)) + "\t" + copyEscape(e.app) + "\t" +
+                copyEscape(e.host) + "\t" + copyEscape(e.message) + "\t" + copyEscape(e.attrsJson) +
+                "\t\\N\t\\N\n";
+        const std::int64_t minute = 60'000'000'000;
+        ++roll[{e.tsNs - e.tsNs % minute, e.app, e.host, static_cast<int>(e.level)}];
+    }
+    if (!events.empty()) {
+        std::vector<std::string> chunks{copy};
+        auto c = db.copyIn("COPY logs (id, ts, received, level, app, host, message, attrs, "
+                           "trace_id, span_id) FROM STDIN",
+                           chunks);
+        if (!c)
+            return c.error();
+    }
+    for (const auto &[k, n] : roll) {
+        auto r = db.query("INSERT INTO log_rollup_minute (bucket, app, host, level, count) "
+                          "VALUES ($1::bigint, $2, $3, $4::smallint, $5::bigint) ON CONFLICT "
+                          "(bucket, app, host, level) DO UPDATE SET count = "
+                          "log_rollup_minute.count + excluded.count",
+                          {std::to_string(std::get<0>(k)), std::get<1>(k), std::get<2>(k),
+                           std::to_string(std::get<3>(k)), std::to_string(n)});
+        if (!r)
+            return r.error();
+    }
+    for (const auto &[p, o] : nextOffsets) {
+        auto r = db.query("INSERT INTO kafka_offsets (consumer_group, topic, partition, "
+                          "next_offset) VALUES ('idl-writer', $1, $2::int, $3::bigint) ON "
+                          "CONFLICT (consumer_group, topic, partition) DO UPDATE SET "
+                          "next_offset = excluded.next_offset",
+                          {topic, std::to_string(p), std::to_string(o)});
+        if (!r)
+            return r.error();
+    }
+    return db.commit();
+}
+
+// Produces events to the given partitions (round robin) and waits for the acks.
+inline idl::Result<void> produce(idl::kafka::Producer &producer, const std::string &topic,
+                                 const std::vector<idl::LogEvent> &events, int partitions)
+{
+    int i = 0;
+    for (const auto &e : events) {
+        const std::string v = idl::encodeEvent(e);
+        for (;;) {
+            auto r = producer.produce(topic, e.id, v, {}, {}, (i % partitions));
+            if (r)
+                break;
+            if (r.error().code != idl::ErrorCode::Overloaded)
+                return r;
+            producer.poll(std::chrono::milliseconds(10));
+        }
+        ++i;
+    }
+    return producer.flush(std::chrono::seconds(30));
+}
+
+} // namespace gwtest

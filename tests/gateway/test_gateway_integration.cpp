@@ -1,0 +1,716 @@
+// Gateway integration tests over a real WebSocket, with a private PostgreSQL and a local
+// Kafka broker (tests/support): protocol round trips, the RBAC matrix, the gapless tail seam,
+// a slow client, cancellation of database work, the HTTP query API and the idle timeout.
+// Test code builds many JSON literals: allow const char* -> QString here only.
+#undef QT_NO_CAST_FROM_ASCII
+#include "gateway_test_util.h"
+#include "idl/gateway/gateway.h"
+#include "idl/gateway/tokens.h"
+#include "idl/kafka/producer.h"
+#include "idl/pg/connection.h"
+#include "idl_test_servers.h"
+
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSet>
+#include <QTcpSocket>
+#include <QTest>
+
+#include <memory>
+#include <set>
+
+using namespace gwtest;
+using idl::Level;
+using idl::gateway::Role;
+
+namespace {
+constexpr std::int64_t kMin = 60'000'000'000;
+constexpr int kPartitions = 2;
+} // namespace
+
+class GatewayIntegration : public QObject
+{
+    Q_OBJECT
+
+    std::string m_dsn;
+    std::string m_topic;
+    std::string m_bootstrap;
+    std::unique_ptr<idl::gateway::Gateway> m_gw;
+    std::optional<idl::pg::Connection> m_db;
+    std::unique_ptr<idl::kafka::Producer> m_producer;
+    std::map<int, std::int64_t> m_produced; // per partition: events produced so far
+    std::string m_admin, m_viewer, m_editor, m_scoped;
+    std::int64_t m_base = 0; // time of the stored test rows
+    std::vector<idl::LogEvent> m_stored;
+
+    std::string token(const std::string &name, Role role, std::vector<std::string> apps = {})
+    {
+        auto t = idl::gateway::tokens::create(*m_db, name, role, apps);
+        return t ? t->token : std::string();
+    }
+
+    // Produces events round robin over the partitions and tracks the next offsets.
+    void produceEvents(const std::vector<idl::LogEvent> &events)
+    {
+        int i = 0;
+        for (const auto &e : events) {
+            const int p = static_cast<int>((m_produced[0] + m_produced[1]) % kPartitions);
+            const std::string v = idl::encodeEvent(e);
+            QVERIFY(m_producer->produce(m_topic, e.id, v, {}, {}, p).ok());
+            ++m_produced[p];
+            ++i;
+        }
+        QVERIFY(m_producer->flush(std::chrono::seconds(30)).ok());
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        auto dsn = idl::testsupport::freshDatabase("gw");
+        IDL_VERIFY_OK(dsn);
+        m_dsn = *dsn;
+        auto topic = idl::testsupport::freshTopic("gwevents", kPartitions);
+        IDL_VERIFY_OK(topic);
+        m_topic = *topic;
+        m_bootstrap = (*idl::testsupport::kafka())->bootstrap().toStdString();
+        m_produced = {{0, 0}, {1, 0}};
+
+        idl::gateway::GatewayOptions o;
+        o.wsPort = 0;
+        o.httpPort = 0;
+        o.pgDsn = m_dsn;
+        o.kafkaBootstrap = m_bootstrap;
+        o.kafkaTopic = m_topic;
+        o.ratePerSecond = 1000;
+        o.rateBurst = 1000;
+        o.tailQueue = 200;
+        o.maxPendingBytes = 64 * 1024;
+        m_gw = std::make_unique<idl::gateway::Gateway>(o);
+        IDL_VERIFY_OK(m_gw->start());
+
+        auto db = idl::pg::Connection::connect(m_dsn);
+        IDL_VERIFY_OK(db);
+        m_db.emplace(std::move(db).value());
+        m_admin = token("root", Role::Admin);
+        m_viewer = token("vera", Role::Viewer);
+        m_editor = token("eddie", Role::Editor);
+        m_scoped = token("scoped", Role::Viewer, {"checkout"});
+        QVERIFY(!m_scoped.empty());
+
+        // 300 stored rows over the last hour: checkout (error/info), billing (warn).
+        m_base = nowNs() - nowNs() % kMin - 50 * kMin;
+        for (int i = 0; i < 300; ++i) {
+            const std::string app = i % 3 == 2 ? "billing" : "checkout";
+            const Level lv = i % 3 == 0 ? Level::Error : (i % 3 == 1 ? Level::Info : Level::Warn);
+            m_stored.push_back(
+                makeEvent(m_base + i * 10'000'000'000LL, app, lv,
+                          "request " + std::to_string(i) + (i % 10 == 0 ? " timed out" : " ok"),
+                          "web-" + std::to_string(i % 4)));
+        }
+        IDL_VERIFY_OK(writeLikeWriter(*m_db, m_stored));
+
+        idl::kafka::ProducerOptions po;
+        po.config = {{"bootstrap.servers", m_bootstrap}};
+        auto p = idl::kafka::Producer::create(std::move(po));
+        IDL_VERIFY_OK(p);
+        m_producer = std::move(p).value();
+    }
+
+    void protocolRoundTrip()
+    {
+        Client c;
+        QVERIFY(c.open(m_gw->wsPort()));
+        QJsonObject h = c.call({{"type", "hello"}, {"id", "1"}, {"versions", QJsonArray{1}}});
+        QCOMPARE(h["type"].toString(), QStringLiteral("hello"));
+        QCOMPARE(h["version"].toInt(), 1);
+        QCOMPARE(h["authenticated"].toBool(), false);
+        QJsonObject e = c.call({{"type", "query"}, {"id", "2"}});
+        QCOMPARE(e["code"].toString(), QStringLiteral("unauthenticated"));
+
+        // Failed logins say nothing about which part was wrong.
+        std::string wrongSecret = m_viewer;
+        wrongSecret.back() = wrongSecret.back() == 'a' ? 'b' : 'a';
+        std::string unknownPrefix = m_viewer;
+        unknownPrefix[5] = unknownPrefix[5] == 'a' ? 'b' : 'a';
+        QSet<QString> messages;
+        for (const std::string &t : {wrongSecret, unknownPrefix, std::string("garbage")}) {
+            QJsonObject r =
+                c.call({{"type", "auth"}, {"id", "a"}, {"token", QString::fromStdString(t)}});
+            QCOMPARE(r["code"].toString(), QStringLiteral("unauthenticated"));
+            messages.insert(r["message"].toString());
+        }
+        QCOMPARE(messages.size(), 1);
+        QJsonObject ok =
+            c.call({{"type", "auth"}, {"id", "a2"}, {"token", QString::fromStdString(m_viewer)}});
+        QCOMPARE(ok["type"].toString(), QStringLiteral("auth.ok"));
+        QCOMPARE(ok["role"].toString(), QStringLiteral("viewer"));
+        QCOMPARE(c.call({{"type", "ping"}, {"id", "p"}})["type"].toString(),
+                 QStringLiteral("pong"));
+
+        // Paging: 100 checkout errors in 3-row pages of 2-row chunks, then follow cursors.
+        auto msgs = c.stream({{"type", "query"},
+                              {"id", "q"},
+                              {"q", "app:checkout level:error"},
+                              {"from", "-2h"},
+                              {"limit", 3},
+                              {"chunk", 2}});
+        QCOMPARE(msgs.size(), size_t(3));
+        QCOMPARE(msgs[0]["seq"].toInt(), 0);
+        QCOMPARE(msgs[1]["seq"].toInt(), 1);
+        QCOMPARE(msgs[2]["type"].toString(), QStringLiteral("done"));
+        QCOMPARE(msgs[2]["count"].toInt(), 3);
+        auto first = Client::rows(msgs);
+        QCOMPARE(first.front()["level"].toString(), QStringLiteral("error"));
+        QVERIFY(first.front()["ts"].toString().toLongLong() >
+                first.back()["ts"].toString().toLongLong());
+        QVERIFY(first.front()["time"].toString().endsWith(QLatin1Char('Z')));
+        QSet<QString> seen;
+        QString cursor = msgs[2]["cursor"].toString();
+        for (const auto &r : first)
+            seen.insert(r["id"].toString());
+        int pages = 1;
+        while (!cursor.isEmpty()) {
+            auto m = c.stream({{"type", "query"},
+                               {"id", "q"},
+                               {"q", "app:checkout level:error"},
+                               {"from", "-2h"},
+                               {"limit", 40},
+                               {"cursor", cursor}});
+            QVERIFY(!m.empty());
+            QCOMPARE(m.back()["type"].toString(), QStringLiteral("done"));
+            for (const auto &r : Client::rows(m))
+                seen.insert(r["id"].toString());
+            cursor = m.back()["cursor"].toString();
+            ++pages;
+        }
+        QCOMPARE(seen.size(), 100);
+        QCOMPARE(pages, 4);
+
+        // A parse error carries a position.
+        QJsonObject se =
+            c.call({{"type", "query"}, {"id", "s"}, {"q", "app:checkout AND (level:error"}});
+        QCOMPARE(se["code"].toString(), QStringLiteral("query_syntax"));
+        QVERIFY(se.contains("position"));
+        QCOMPARE(c.call({{"type", "query"}, {"id", "t"}, {"from", "yesterday"}})["code"].toString(),
+                 QStringLiteral("bad_timestamp"));
+        QCOMPARE(c.call({{"type", "nope"}, {"id", "u"}})["code"].toString(),
+                 QStringLiteral("bad_request"));
+
+        // Aggregate from rollups and from raw rows agree.
+        QJsonObject ag =
+            c.call({{"type", "aggregate"}, {"id", "ag"}, {"q", "app:checkout"}, {"from", "-2h"}});
+        QCOMPARE(ag["type"].toString(), QStringLiteral("aggregate.result"));
+        QCOMPARE(ag["source"].toString(), QStringLiteral("rollup"));
+        QCOMPARE(ag["total"].toInt(), 200);
+        QJsonObject ag2 = c.call(
+            {{"type", "aggregate"}, {"id", "ag2"}, {"q", "app:checkout timed"}, {"from", "-2h"}});
+        QCOMPARE(ag2["source"].toString(), QStringLiteral("raw"));
+        QCOMPARE(ag2["total"].toInt(), 20);
+        qint64 sum = 0;
+        for (const auto &b : ag["buckets"].toArray())
+            sum += b.toObject()["counts"].toObject()["error"].toInt();
+        QCOMPARE(sum, qint64(100));
+        QJsonObject top =
+            c.call({{"type", "top"}, {"id", "tp"}, {"field", "app"}, {"from", "-2h"}});
+        QCOMPARE(top["items"].toArray().size(), 2);
+        QCOMPARE(top["items"].toArray()[0].toObject()["value"].toString(),
+                 QStringLiteral("checkout"));
+        QCOMPARE(top["items"].toArray()[0].toObject()["count"].toInt(), 200);
+
+        // Export streams every row, with progress and the chosen columns.
+        auto ex = c.stream({{"type", "export"},
+                            {"id", "x"},
+                            {"from", "-2h"},
+                            {"chunk", 64},
+                            {"columns", QJsonArray{"time", "app", "message"}}});
+        QCOMPARE(ex.back()["type"].toString(), QStringLiteral("done"));
+        QCOMPARE(ex.back()["count"].toInt(), 300);
+        auto exRows = Client::rows(ex);
+        QCOMPARE(exRows.size(), size_t(300));
+        QCOMPARE(exRows[0].keys().size(), 3);
+        QVERIFY(ex[ex.size() - 2]["progress"].toObject()["fraction"].toDouble() > 0.5);
+
+        // Saved queries.
+        QJsonObject put = c.call(
+            {{"type", "saved.put"},
+             {"id", "sp"},
+             {"saved", QJsonObject{{"name", "mine"}, {"q", "level:error"}, {"from", "-1h"}}}});
+        QCOMPARE(put["type"].toString(), QStringLiteral("saved.result"));
+        const QString uuid = put["saved"].toObject()["uuid"].toString();
+        QCOMPARE(put["saved"].toObject()["owner"].toString(), QStringLiteral("vera"));
+        QJsonObject got = c.call({{"type", "saved.get"}, {"id", "sg"}, {"uuid", uuid}});
+        QCOMPARE(got["saved"].toObject()["q"].toString(), QStringLiteral("level:error"));
+        QJsonObject list = c.call({{"type", "saved.list"}, {"id", "sl"}});
+        QCOMPARE(list["items"].toArray().size(), 1);
+        QCOMPARE(
+            c.call({{"type", "saved.delete"}, {"id", "sd"}, {"uuid", uuid}})["type"].toString(),
+            QStringLiteral("ok"));
+        QCOMPARE(c.call({{"type", "saved.get"}, {"id", "sg2"}, {"uuid", uuid}})["code"].toString(),
+                 QStringLiteral("not_found"));
+    }
+
+    void rbacMatrix()
+    {
+        Client s;
+        QVERIFY(s.open(m_gw->wsPort()));
+        QVERIFY(s.authenticate(m_scoped));
+        // Query: the scope wins over the query text.
+        QCOMPARE(
+            Client::rows(
+                s.stream({{"type", "query"}, {"id", "1"}, {"q", "app:billing"}, {"from", "-2h"}}))
+                .size(),
+            size_t(0));
+        auto all = Client::rows(
+            s.stream({{"type", "query"}, {"id", "2"}, {"from", "-2h"}, {"limit", 1000}}));
+        QCOMPARE(all.size(), size_t(200));
+        for (const auto &r : all)
+            QCOMPARE(r["app"].toString(), QStringLiteral("checkout"));
+        auto orq = Client::rows(s.stream({{"type", "query"},
+                                          {"id", "3"},
+                                          {"q", "app:billing OR NOT app:checkout"},
+                                          {"from", "-2h"}}));
+        QCOMPARE(orq.size(), size_t(0));
+        // Aggregate and top never name or count another app.
+        QJsonObject ag =
+            s.call({{"type", "aggregate"}, {"id", "4"}, {"split", "app"}, {"from", "-2h"}});
+        QCOMPARE(ag["keys"].toArray(), QJsonArray{"checkout"});
+        QCOMPARE(ag["total"].toInt(), 200);
+        QJsonObject agRaw = s.call(
+            {{"type", "aggregate"}, {"id", "4b"}, {"q", "ok"}, {"split", "app"}, {"from", "-2h"}});
+        QCOMPARE(agRaw["keys"].toArray(), QJsonArray{"checkout"});
+        QJsonObject top = s.call({{"type", "top"}, {"id", "5"}, {"field", "app"}, {"from", "-2h"}});
+        QCOMPARE(top["items"].toArray().size(), 1);
+        QJsonObject hosts =
+            s.call({{"type", "top"}, {"id", "5b"}, {"field", "host"}, {"from", "-2h"}});
+        qint64 hostSum = 0;
+        for (const auto &i : hosts["items"].toArray())
+            hostSum += i.toObject()["count"].toInt();
+        QCOMPARE(hostSum, qint64(200));
+        // Export.
+        auto ex = Client::rows(s.stream({{"type", "export"}, {"id", "6"}, {"from", "-2h"}}));
+        QCOMPARE(ex.size(), size_t(200));
+        for (const auto &r : ex)
+            QCOMPARE(r["app"].toString(), QStringLiteral("checkout"));
+        // Tail, history and live.
+        s.send({{"type", "tail.start"}, {"id", "7"}, {"since", "-2h"}});
+        QCOMPARE(s.next("7", "tail.started")["type"].toString(), QStringLiteral("tail.started"));
+        std::vector<idl::LogEvent> live{
+            makeEvent(nowNs(), "billing", Level::Error, "secret billing"),
+            makeEvent(nowNs(), "checkout", Level::Error, "visible")};
+        produceEvents(live);
+        int history = 0;
+        bool sawLive = false;
+        QVERIFY(waitUntil(
+            [&] {
+                for (auto it = s.inbox.begin(); it != s.inbox.end();) {
+                    if ((*it)["id"].toString() == QLatin1String("7")) {
+                        for (const auto &ev : (*it)["events"].toArray()) {
+                            if (ev.toObject()["app"].toString() != QLatin1String("checkout"))
+                                history = -100000; // must never happen
+                            if ((*it)["phase"].toString() == QLatin1String("history"))
+                                ++history;
+                            else
+                                sawLive = sawLive || ev.toObject()["message"].toString() ==
+                                                         QLatin1String("visible");
+                        }
+                        it = s.inbox.erase(it);
+                    } else {
+                        ++it;
+                    }
+                }
+                return sawLive && history >= 200;
+            },
+            15000));
+        QCOMPARE(history, 200);
+        s.call({{"type", "tail.stop"}, {"id", "8"}, {"target", "7"}});
+
+        // Viewer: private saved queries yes; shared and admin objects no.
+        Client v;
+        QVERIFY(v.open(m_gw->wsPort()));
+        QVERIFY(v.authenticate(m_viewer));
+        QCOMPARE(
+            v.call({{"type", "saved.put"},
+                    {"id", "1"},
+                    {"saved", QJsonObject{{"name", "s"}, {"q", ""}, {"shared", true}}}})["code"]
+                .toString(),
+            QStringLiteral("forbidden"));
+        QCOMPARE(v.call({{"type", "tokens.list"}, {"id", "2"}})["code"].toString(),
+                 QStringLiteral("forbidden"));
+        QCOMPARE(
+            v.call(
+                 {{"type", "tokens.create"}, {"id", "3"}, {"name", "x"}, {"role", "admin"}})["code"]
+                .toString(),
+            QStringLiteral("forbidden"));
+        // Editor shares a query; the viewer sees it but can neither change nor delete it.
+        Client e;
+        QVERIFY(e.open(m_gw->wsPort()));
+        QVERIFY(e.authenticate(m_editor));
+        QJsonObject shared = e.call(
+            {{"type", "saved.put"},
+             {"id", "1"},
+             {"saved", QJsonObject{{"name", "team"}, {"q", "level:error"}, {"shared", true}}}});
+        QCOMPARE(shared["type"].toString(), QStringLiteral("saved.result"));
+        const QString uuid = shared["saved"].toObject()["uuid"].toString();
+        QCOMPARE(e.call({{"type", "tokens.list"}, {"id", "2"}})["code"].toString(),
+                 QStringLiteral("forbidden"));
+        QCOMPARE(v.call({{"type", "saved.get"}, {"id", "4"}, {"uuid", uuid}})["type"].toString(),
+                 QStringLiteral("saved.result"));
+        QCOMPARE(v.call({{"type", "saved.put"},
+                         {"id", "5"},
+                         {"saved",
+                          QJsonObject{{"uuid", uuid}, {"name", "mine now"}, {"q", ""}}}})["code"]
+                     .toString(),
+                 QStringLiteral("forbidden"));
+        QCOMPARE(v.call({{"type", "saved.delete"}, {"id", "6"}, {"uuid", uuid}})["code"].toString(),
+                 QStringLiteral("forbidden"));
+        // A private query of the viewer is invisible to the editor.
+        QJsonObject priv = v.call(
+            {{"type", "saved.put"}, {"id", "7"}, {"saved", QJsonObject{{"name", "p"}, {"q", ""}}}});
+        QCOMPARE(e.call({{"type", "saved.get"},
+                         {"id", "8"},
+                         {"uuid", priv["saved"].toObject()["uuid"].toString()}})["code"]
+                     .toString(),
+                 QStringLiteral("not_found"));
+        // Admin manages tokens; a revoked token stops working.
+        Client a;
+        QVERIFY(a.open(m_gw->wsPort()));
+        QVERIFY(a.authenticate(m_admin));
+        QJsonObject created =
+            a.call({{"type", "tokens.create"}, {"id", "1"}, {"name", "ci"}, {"role", "viewer"}});
+        QCOMPARE(created["type"].toString(), QStringLiteral("tokens.created"));
+        QCOMPARE(a.call({{"type", "tokens.revoke"},
+                         {"id", "2"},
+                         {"prefix", created["prefix"].toString()}})["type"]
+                     .toString(),
+                 QStringLiteral("ok"));
+        Client r;
+        QVERIFY(r.open(m_gw->wsPort()));
+        QVERIFY(!r.authenticate(created["token"].toString().toStdString()));
+    }
+
+    // Events before, at and after the seam are delivered exactly once; resume continues
+    // exactly where the last frame ended.
+    void tailSeam()
+    {
+        const std::int64_t since = nowNs() - 30'000'000'000LL;
+        // A: stored by the "writer" (rows + offsets in one transaction), some older than since.
+        std::vector<idl::LogEvent> a, b, c, d;
+        for (int i = 0; i < 40; ++i)
+            a.push_back(makeEvent(since + (i < 10 ? -5'000'000'000LL : i * 100'000'000LL), "seam",
+                                  Level::Info, "a" + std::to_string(i)));
+        // B: in Kafka but not stored yet.
+        for (int i = 0; i < 30; ++i)
+            b.push_back(makeEvent(since + (i < 5 ? -1'000'000'000LL : 5'000'000'000LL + i), "seam",
+                                  Level::Info, "b" + std::to_string(i)));
+        produceEvents(a);
+        const auto afterA = m_produced;
+        IDL_VERIFY_OK(writeLikeWriter(*m_db, a, m_topic, afterA));
+        produceEvents(b);
+
+        Client t;
+        QVERIFY(t.open(m_gw->wsPort()));
+        QVERIFY(t.authenticate(m_viewer));
+        t.send({{"type", "tail.start"},
+                {"id", "t"},
+                {"q", "app:seam"},
+                {"since", QString::number(since)}});
+        QJsonObject started = t.next("t", "tail.started");
+        QCOMPARE(started["positions"].toObject()["0"].toInt(), int(afterA.at(0)));
+        QCOMPARE(started["positions"].toObject()["1"].toInt(), int(afterA.at(1)));
+        // The writer catches up while the tail runs; C arrives live.
+        IDL_VERIFY_OK(writeLikeWriter(*m_db, b, m_topic, m_produced));
+        for (int i = 0; i < 25; ++i)
+            c.push_back(makeEvent(nowNs(), "seam", Level::Warn, "c" + std::to_string(i)));
+        produceEvents(c);
+
+        std::map<QString, int> got;
+        QJsonObject lastPositions;
+        std::set<std::string> expected;
+        for (const auto *set : {&a, &b, &c})
+            for (const auto &e : *set)
+                if (e.tsNs >= since)
+                    expected.insert(e.id);
+        auto pump = [&](Client &cl, const QString &id) {
+            for (auto it = cl.inbox.begin(); it != cl.inbox.end();) {
+                if ((*it)["id"].toString() == id &&
+                    (*it)["type"].toString() == QLatin1String("tail.events")) {
+                    for (const auto &ev : (*it)["events"].toArray())
+                        ++got[ev.toObject()["id"].toString()];
+                    lastPositions = (*it)["positions"].toObject();
+                    it = cl.inbox.erase(it);
+                } else {
+                    ++it;
+                }
+            }
+        };
+        QVERIFY(waitUntil(
+            [&] {
+                pump(t, QStringLiteral("t"));
+                return got.size() >= expected.size();
+            },
+            20000));
+        QTest::qWait(500);
+        pump(t, QStringLiteral("t"));
+        QCOMPARE(got.size(), expected.size());
+        for (const auto &[id, n] : got) {
+            QVERIFY2(expected.count(id.toStdString()), qPrintable(id));
+            QCOMPARE(n, 1);
+        }
+        QCOMPARE(lastPositions["0"].toInt() + lastPositions["1"].toInt(),
+                 int(m_produced[0] + m_produced[1]));
+        t.call({{"type", "tail.stop"}, {"id", "s"}, {"target", "t"}});
+
+        // Resume on a new connection from the last positions: exactly the events since.
+        for (int i = 0; i < 15; ++i)
+            d.push_back(makeEvent(nowNs(), "seam", Level::Info, "d" + std::to_string(i)));
+        produceEvents(d);
+        Client r;
+        QVERIFY(r.open(m_gw->wsPort()));
+        QVERIFY(r.authenticate(m_viewer));
+        got.clear();
+        r.send({{"type", "tail.start"},
+                {"id", "r"},
+                {"q", "app:seam"},
+                {"resume", QJsonObject{{"positions", lastPositions}}}});
+        QVERIFY(waitUntil(
+            [&] {
+                pump(r, QStringLiteral("r"));
+                return got.size() >= d.size();
+            },
+            20000));
+        QTest::qWait(300);
+        pump(r, QStringLiteral("r"));
+        QCOMPARE(got.size(), d.size());
+        for (const auto &e : d)
+            QCOMPARE(got[QString::fromStdString(e.id)], 1);
+    }
+
+    // A client that stops reading: the server keeps memory bounded (queue + pending bytes)
+    // and reports exactly how many events the client missed.
+    void slowClient()
+    {
+        QTcpSocket sock;
+        sock.connectToHost(QStringLiteral("127.0.0.1"), m_gw->wsPort());
+        QVERIFY(sock.waitForConnected(5000));
+        sock.write(
+            "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        QByteArray in;
+        QVERIFY(waitUntil([&] {
+            in += sock.readAll();
+            return in.contains("\r\n\r\n");
+        }));
+        in = in.mid(in.indexOf("\r\n\r\n") + 4);
+        auto frame = [&](const QByteArray &payload) {
+            QByteArray f;
+            f.append(char(0x81));
+            if (payload.size() < 126) {
+                f.append(char(0x80 | payload.size()));
+            } else {
+                f.append(char(0x80 | 126));
+                f.append(char(payload.size() >> 8));
+                f.append(char(payload.size() & 0xff));
+            }
+            f.append(QByteArray(4, '\0')); // zero mask: payload unchanged
+            f.append(payload);
+            sock.write(f);
+        };
+        frame(QJsonDocument(QJsonObject{{"type", "hello"},
+                                        {"id", "h"},
+                                        {"versions", QJsonArray{1}},
+                                        {"token", QString::fromStdString(m_viewer)}})
+                  .toJson(QJsonDocument::Compact));
+        frame(QJsonDocument(QJsonObject{{"type", "tail.start"}, {"id", "t"}, {"q", "app:flood"}})
+                  .toJson(QJsonDocument::Compact));
+        // Parses complete server frames (unmasked, possibly fragmented) out of `in`.
+        std::vector<QJsonObject> msgs;
+        QByteArray partial;
+        auto parse = [&] {
+            for (;;) {
+                if (in.size() < 2)
+                    return;
+                const unsigned char b0 = static_cast<unsigned char>(in[0]);
+                quint64 len = static_cast<unsigned char>(in[1]) & 0x7f;
+                int hdr = 2;
+                if (len == 126) {
+                    if (in.size() < 4)
+                        return;
+                    len = (quint64(static_cast<unsigned char>(in[2])) << 8) |
+                          static_cast<unsigned char>(in[3]);
+                    hdr = 4;
+                } else if (len == 127) {
+                    if (in.size() < 10)
+                        return;
+                    len = 0;
+                    for (int i = 2; i < 10; ++i)
+                        len = (len << 8) | static_cast<unsigned char>(in[i]);
+                    hdr = 10;
+                }
+                if (quint64(in.size()) < hdr + len)
+                    return;
+                partial += in.mid(hdr, static_cast<qsizetype>(len));
+                in.remove(0, hdr + static_cast<qsizetype>(len));
+                if (b0 & 0x80) {
+                    if ((b0 & 0x0f) != 0x9 && (b0 & 0x0f) != 0xA && (b0 & 0x0f) != 0x8)
+                        msgs.push_back(QJsonDocument::fromJson(partial).object());
+                    partial.clear();
+                }
+            }
+        };
+        const bool started = waitUntil([&] {
+            in += sock.readAll();
+            parse();
+            for (auto &m : msgs)
+                if (m["type"].toString() == QLatin1String("tail.started"))
+                    return true;
+            return false;
+        });
+        for (auto &m : msgs)
+            qInfo("%s", QJsonDocument(m).toJson(QJsonDocument::Compact).constData());
+        QVERIFY(started);
+
+        // Stop reading: Qt keeps at most 4 KiB, the kernel buffers fill, then the server.
+        sock.setReadBufferSize(4096);
+        const int total = 20000;
+        std::vector<idl::LogEvent> flood;
+        const std::string pad(900, 'x');
+        for (int i = 0; i < total; ++i)
+            flood.push_back(makeEvent(nowNs(), "flood", Level::Info, pad + std::to_string(i)));
+        produceEvents(flood);
+        QTest::qWait(3000); // the gateway consumes everything meanwhile
+
+        sock.setReadBufferSize(0);
+        std::int64_t received = 0;
+        std::int64_t droppedSum = 0;
+        std::int64_t droppedTotal = 0;
+        std::int64_t bytes = 0;
+        QVERIFY(waitUntil(
+            [&] {
+                const QByteArray chunk = sock.readAll();
+                bytes += chunk.size();
+                in += chunk;
+                parse();
+                for (auto &m : msgs) {
+                    if (m["type"].toString() != QLatin1String("tail.events"))
+                        continue;
+                    received += m["events"].toArray().size();
+                    droppedSum += m["dropped"].toInteger();
+                    droppedTotal = m["dropped_total"].toInteger();
+                }
+                msgs.clear();
+                return received + droppedSum == total;
+            },
+            30000));
+        qInfo("slow client: %lld delivered, %lld dropped (reported), %lld bytes read",
+              (long long)received, (long long)droppedSum, (long long)bytes);
+        QVERIFY(droppedSum > 0);
+        QCOMPARE(droppedTotal, droppedSum);
+        // What reached the client is bounded: far below the ~19 MB produced.
+        QVERIFY(bytes < 12 * 1024 * 1024);
+    }
+
+    // cancel stops the statement in PostgreSQL, not just the stream.
+    void cancellationStopsDatabaseWork()
+    {
+        auto locker = idl::pg::Connection::connect(m_dsn);
+        IDL_VERIFY_OK(locker);
+        IDL_VERIFY_OK(locker->exec("BEGIN; LOCK TABLE logs IN ACCESS EXCLUSIVE MODE"));
+        Client c;
+        QVERIFY(c.open(m_gw->wsPort()));
+        QVERIFY(c.authenticate(m_viewer));
+        c.send({{"type", "query"}, {"id", "slow"}, {"q", "timed"}, {"from", "-2h"}});
+        auto waiting = [&] {
+            auto r = m_db->query("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                                 "'idl-gateway' AND state = 'active' AND query LIKE '%FROM logs%'");
+            return r ? std::string(r->value(0, 0)) : std::string("?");
+        };
+        QVERIFY(waitUntil([&] { return waiting() == "1"; }, 10000));
+        QCOMPARE(c.call({{"type", "cancel"}, {"id", "c"}, {"target", "slow"}})["type"].toString(),
+                 QStringLiteral("ok"));
+        // The target ended with "cancelled" (the server sends it before the ok).
+        bool cancelled = false;
+        for (const auto &m : c.inbox)
+            cancelled = cancelled || (m["id"].toString() == QLatin1String("slow") &&
+                                      m["code"].toString() == QLatin1String("cancelled"));
+        QVERIFY(cancelled);
+        QVERIFY(waitUntil([&] { return waiting() == "0"; }, 5000));
+        IDL_VERIFY_OK(locker->exec("ROLLBACK"));
+        // The connection still works afterwards.
+        auto after =
+            c.stream({{"type", "query"}, {"id", "again"}, {"q", "timed"}, {"from", "-2h"}});
+        QCOMPARE(after.back()["type"].toString(), QStringLiteral("done"));
+    }
+
+    void httpQueryApi()
+    {
+        QNetworkAccessManager nam;
+        auto get = [&](const QString &path, const std::string &tok, QByteArray *body,
+                       QByteArray *next = nullptr) {
+            QNetworkRequest req(
+                QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_gw->httpPort()).arg(path)));
+            if (!tok.empty())
+                req.setRawHeader("Authorization", "Bearer " + QByteArray::fromStdString(tok));
+            QNetworkReply *r = nam.get(req);
+            waitUntil([&] { return r->isFinished(); });
+            *body = r->readAll();
+            if (next)
+                *next = r->rawHeader("X-Idl-Next-Cursor");
+            const int status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            r->deleteLater();
+            return status;
+        };
+        QByteArray body, next;
+        QCOMPARE(get(QStringLiteral("/api/v1/query?q=level:error"), {}, &body), 401);
+        QCOMPARE(get(QStringLiteral("/api/v1/query?q=level:error"), "idt_bad", &body), 401);
+        QCOMPARE(get(QStringLiteral("/api/v1/query?q=app:billing&from=-2h&limit=7"), m_viewer,
+                     &body, &next),
+                 200);
+        QCOMPARE(body.count('\n'), 7);
+        QVERIFY(!next.isEmpty());
+        QCOMPARE(get(QStringLiteral("/api/v1/query?q=app:billing&from=-2h&limit=1000&format=csv"),
+                     m_viewer, &body),
+                 200);
+        QCOMPARE(body.count('\n'), 101); // header + 100 rows
+        QVERIFY(body.startsWith("id,ts,time"));
+        QCOMPARE(get(QStringLiteral("/api/v1/query?q=app:billing&from=-2h"), m_scoped, &body), 200);
+        QCOMPARE(body.size(), 0);
+        QCOMPARE(get(QStringLiteral("/api/v1/query?q=(&from=-2h"), m_viewer, &body), 400);
+        QVERIFY(body.contains("query_syntax"));
+    }
+
+    void idleAndAuthTimeouts()
+    {
+        idl::gateway::GatewayOptions o;
+        o.wsPort = 0;
+        o.httpPort = 0;
+        o.pgDsn = m_dsn;
+        o.kafkaBootstrap = m_bootstrap;
+        o.kafkaTopic = m_topic;
+        o.idleTimeout = std::chrono::milliseconds(700);
+        o.authTimeout = std::chrono::milliseconds(400);
+        idl::gateway::Gateway gw(o);
+        IDL_VERIFY_OK(gw.start());
+        Client idle;
+        QVERIFY(idle.open(gw.wsPort()));
+        QVERIFY(idle.authenticate(m_viewer));
+        QVERIFY(
+            waitUntil([&] { return idle.ws.state() == QAbstractSocket::UnconnectedState; }, 5000));
+        QCOMPARE(int(idle.ws.closeCode()), 4001);
+        Client anon;
+        QVERIFY(anon.open(gw.wsPort()));
+        QVERIFY(
+            waitUntil([&] { return anon.ws.state() == QAbstractSocket::UnconnectedState; }, 5000));
+        QCOMPARE(int(anon.ws.closeCode()), 4002);
+    }
+
+    void cleanupTestCase()
+    {
+        m_producer.reset();
+        if (m_gw)
+            m_gw->stop();
+        m_gw.reset();
+    }
+};
+
+QTEST_GUILESS_MAIN(GatewayIntegration)
+#include "test_gateway_integration.moc"
