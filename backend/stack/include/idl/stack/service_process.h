@@ -1,0 +1,47 @@
+#pragma once
+
+#include "idl/core/result.h"
+
+#include <QObject>
+#include <QProcess>
+#include <QStringList>
+
+namespace idl::stack {
+
+// One backend service run as a child process: its output goes to a log file, it dies with
+// the stack (PR_SET_PDEATHSIG on Linux), and it is ready once GET /readyz on its ops port
+// answers 200. Lives on the main thread.
+class ServiceProcess : public QObject
+{
+    Q_OBJECT
+public:
+    ServiceProcess(QString name, QString program, QStringList arguments, quint16 opsPort,
+                   QString logFile, QObject *parent = nullptr);
+    ~ServiceProcess() override;
+
+    // Starts the process and waits (running the event loop) until it is ready.
+    Result<void> start(int readyTimeoutMs);
+    // SIGTERM, then SIGKILL after graceMs.
+    void stop(int graceMs = 10'000);
+    bool running() const;
+    const QString &name() const { return m_name; }
+    qint64 pid() const;
+
+Q_SIGNALS:
+    // The process ended without being asked to.
+    void exitedUnexpectedly(const QString &name, int exitCode);
+
+private:
+    QString m_name;
+    QString m_program;
+    QStringList m_arguments;
+    quint16 m_opsPort;
+    QString m_logFile;
+    QProcess m_process;
+    bool m_stopping = false;
+};
+
+// True when GET http://127.0.0.1:port/readyz answers 200 within timeoutMs.
+bool probeReady(quint16 port, int timeoutMs);
+
+} // namespace idl::stack

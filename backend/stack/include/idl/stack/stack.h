@@ -1,0 +1,77 @@
+#pragma once
+
+#include "idl/core/result.h"
+
+#include <QObject>
+#include <QString>
+
+#include <memory>
+#include <vector>
+
+namespace idl::localcluster {
+class PostgresServer;
+class KafkaBroker;
+} // namespace idl::localcluster
+
+namespace idl::stack {
+
+class ServiceProcess;
+class DemoTraffic;
+
+// Settings of one local cluster.
+struct StackOptions
+{
+    QString dataDir;    // everything lives here; data survives a restart
+    QString binDir;     // where idl-collector, idl-writer, ... are
+    bool demo = false;  // run synthetic traffic against the collector
+    int demoRate = 200; // demo events per second
+    quint16 collectorPort = 7080;
+    quint16 gatewayPort = 7081;
+    quint16 postgresPort = 0; // 0: reuse the last one if free, else a free port
+    quint16 kafkaPort = 0;
+    int partitions = 4;
+};
+
+// A whole local cluster: private PostgreSQL, single-node Kafka, topics, schema, every
+// backend service present in binDir, credentials, and DATA_DIR/stack.json describing it.
+// Parts start in order and stop in reverse. Main thread; needs a running QCoreApplication
+// loop between up() and down().
+class Stack : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Stack(StackOptions options, QObject *parent = nullptr);
+    ~Stack() override;
+
+    Result<void> up();
+    void down();
+    // Human-readable summary printed after up().
+    QString summary() const;
+
+    // Sends SIGTERM to the stack running in dataDir (from its pid file) and waits for it.
+    static Result<void> stopRunning(const QString &dataDir, int timeoutMs);
+
+Q_SIGNALS:
+    // A service died; the stack keeps going but reports it.
+    void serviceFailed(const QString &name);
+
+private:
+    Result<void> startService(const QString &name, QStringList args, quint16 opsPort);
+    Result<void> ensureCredentials();
+    Result<void> writeStackJson() const;
+    Result<QString> runAdmin(const QStringList &args) const;
+    QString bin(const QString &name) const;
+
+    StackOptions m_opt;
+    std::unique_ptr<localcluster::PostgresServer> m_pg;
+    std::unique_ptr<localcluster::KafkaBroker> m_kafka;
+    std::vector<std::unique_ptr<ServiceProcess>> m_services;
+    std::unique_ptr<DemoTraffic> m_demo;
+    QString m_ingestKey;
+    QString m_adminToken;
+    QString m_metricsToken;
+    quint16 m_gatewayPortUsed = 0;
+    bool m_up = false;
+};
+
+} // namespace idl::stack

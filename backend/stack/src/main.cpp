@@ -1,0 +1,102 @@
+// idl-stack: runs a whole local cluster in the foreground, or stops a running one.
+#include "idl/core/config.h"
+#include "idl/core/json_log.h"
+#include "idl/service/lifecycle.h"
+#include "idl/stack/stack.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QStandardPaths>
+#include <QTextStream>
+#include <QTimer>
+
+#include <cstdio>
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("instant-dev-logs"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(IDL_VERSION));
+    idl::jlog::init("idl-stack");
+
+    idl::Config cfg(QStringLiteral("idl-stack up|down"),
+                    QStringLiteral("a whole local Instant Dev Logs cluster: private PostgreSQL, "
+                                   "single-node Kafka and every backend service"));
+    const QString defaultDir =
+        QDir(QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation))
+            .filePath(QStringLiteral("instant-dev-logs/stack"));
+    cfg.addString(QStringLiteral("data-dir"), defaultDir,
+                  QStringLiteral("Folder for all data, logs and stack.json"));
+    cfg.addBool(QStringLiteral("demo"), false,
+                QStringLiteral("Send synthetic application logs to the collector"));
+    cfg.addInt(QStringLiteral("demo-rate"), 200, QStringLiteral("Demo events per second"), 1,
+               1'000'000);
+    cfg.addInt(QStringLiteral("collector-port"), 7080,
+               QStringLiteral("Collector HTTP port (0: any free port)"), 0, 65535);
+    cfg.addInt(QStringLiteral("gateway-port"), 7081,
+               QStringLiteral("Gateway WebSocket port (0: any free port)"), 0, 65535);
+    cfg.addInt(QStringLiteral("postgres-port"), 0,
+               QStringLiteral("PostgreSQL port (0: previous or free)"), 0, 65535);
+    cfg.addInt(QStringLiteral("kafka-port"), 0,
+               QStringLiteral("Kafka broker port (0: previous or free)"), 0, 65535);
+    cfg.addInt(QStringLiteral("partitions"), 4, QStringLiteral("Partitions per topic"), 1, 256);
+    cfg.addString(QStringLiteral("bin-dir"), QCoreApplication::applicationDirPath(),
+                  QStringLiteral("Where the service executables are"));
+
+    QTextStream out(stdout);
+    if (auto r = cfg.load(QCoreApplication::arguments()); !r) {
+        std::fprintf(stderr, "idl-stack: %s\n", r.error().message.c_str());
+        return 2;
+    }
+    if (cfg.helpRequested()) {
+        out << cfg.helpText();
+        return 0;
+    }
+    if (cfg.versionRequested()) {
+        out << "idl-stack " << IDL_VERSION << "\n";
+        return 0;
+    }
+    const QString command = cfg.positional().value(0);
+    const QString dataDir = QDir(cfg.string(QStringLiteral("data-dir"))).absolutePath();
+    if (command == u"down") {
+        auto r = idl::stack::Stack::stopRunning(dataDir, 90'000);
+        if (!r) {
+            std::fprintf(stderr, "idl-stack: %s\n", r.error().message.c_str());
+            return 1;
+        }
+        out << "stopped the stack in " << dataDir << "\n";
+        return 0;
+    }
+    if (command != u"up") {
+        std::fprintf(stderr, "usage: idl-stack up|down [options]   (see --help)\n");
+        return 2;
+    }
+
+    idl::stack::StackOptions opt;
+    opt.dataDir = dataDir;
+    opt.binDir = cfg.string(QStringLiteral("bin-dir"));
+    opt.demo = cfg.boolean(QStringLiteral("demo"));
+    opt.demoRate = static_cast<int>(cfg.integer(QStringLiteral("demo-rate")));
+    opt.collectorPort = static_cast<quint16>(cfg.integer(QStringLiteral("collector-port")));
+    opt.gatewayPort = static_cast<quint16>(cfg.integer(QStringLiteral("gateway-port")));
+    opt.postgresPort = static_cast<quint16>(cfg.integer(QStringLiteral("postgres-port")));
+    opt.kafkaPort = static_cast<quint16>(cfg.integer(QStringLiteral("kafka-port")));
+    opt.partitions = static_cast<int>(cfg.integer(QStringLiteral("partitions")));
+
+    idl::service::quitOnSignals();
+    idl::stack::Stack stack(opt);
+    int rc = 0;
+    QTimer::singleShot(0, &app, [&] {
+        if (auto r = stack.up(); !r) {
+            std::fprintf(stderr, "idl-stack: %s\n", r.error().message.c_str());
+            rc = 1;
+            QCoreApplication::quit();
+            return;
+        }
+        out << stack.summary();
+        out.flush();
+    });
+    app.exec();
+    stack.down();
+    return rc;
+}

@@ -1,0 +1,340 @@
+#include "idl/stack/stack.h"
+
+#include "idl/core/json_log.h"
+#include "idl/kafka/admin.h"
+#include "idl/localcluster/kafka_broker.h"
+#include "idl/localcluster/postgres_server.h"
+#include "idl/localcluster/process_util.h"
+#include "idl/stack/demo_traffic.h"
+#include "idl/stack/service_process.h"
+
+#include <QCoreApplication>
+#include <QDeadlineTimer>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QSaveFile>
+#include <QThread>
+
+#include <csignal>
+#ifndef _WIN32
+#include <sys/types.h>
+#include <unistd.h>
+#endif
+
+namespace idl::stack {
+
+namespace {
+
+constexpr int kReadyTimeoutMs = 60'000;
+
+QString randomSecret(int bytes)
+{
+    QByteArray raw(bytes, Qt::Uninitialized);
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(raw.data()), bytes / 4);
+    return QString::fromLatin1(raw.toHex());
+}
+
+Result<void> writeFilePrivate(const QString &path, const QByteArray &data)
+{
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly))
+        return makeError(ErrorCode::Internal, "cannot write " + path.toStdString());
+    f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    f.write(data);
+    if (!f.commit())
+        return makeError(ErrorCode::Internal, "cannot write " + path.toStdString());
+    return {};
+}
+
+} // namespace
+
+Stack::Stack(StackOptions options, QObject *parent) : QObject(parent), m_opt(std::move(options)) {}
+
+Stack::~Stack()
+{
+    down();
+}
+
+QString Stack::bin(const QString &name) const
+{
+    const QString path = QDir(m_opt.binDir).filePath(name);
+    return QFileInfo(path).isExecutable() ? path : QString();
+}
+
+Result<QString> Stack::runAdmin(const QStringList &args) const
+{
+    const QString admin = bin(QStringLiteral("idl-admin"));
+    if (admin.isEmpty())
+        return makeError(ErrorCode::NotFound, "idl-admin not built");
+    QProcess p;
+    p.setProgram(admin);
+    p.setArguments(QStringList{QStringLiteral("--pg.dsn"), m_pg->dsn()} + args);
+    p.start();
+    if (!p.waitForFinished(60'000) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0)
+        return makeError(ErrorCode::Internal,
+                         "idl-admin " + args.join(u' ').toStdString() +
+                             " failed: " + p.readAllStandardError().toStdString());
+    return QString::fromUtf8(p.readAllStandardOutput()).trimmed();
+}
+
+Result<void> Stack::ensureCredentials()
+{
+    // Secrets are made once per data folder and kept there (0600); the database holds only
+    // their hashes. A second start reuses them so profiles and scripts keep working.
+    const QString path = QDir(m_opt.dataDir).filePath(QStringLiteral("secrets.json"));
+    QJsonObject secrets;
+    if (QFile f(path); f.open(QIODevice::ReadOnly))
+        secrets = QJsonDocument::fromJson(f.readAll()).object();
+    m_ingestKey = secrets.value(QStringLiteral("ingest_api_key")).toString();
+    m_adminToken = secrets.value(QStringLiteral("admin_token")).toString();
+    m_metricsToken = secrets.value(QStringLiteral("metrics_token")).toString();
+    if (m_metricsToken.isEmpty())
+        m_metricsToken = randomSecret(24);
+    if (m_ingestKey.isEmpty()) {
+        auto key = runAdmin({QStringLiteral("keys"), QStringLiteral("create"),
+                             QStringLiteral("--name"), QStringLiteral("idl-stack")});
+        if (!key)
+            return key.error();
+        m_ingestKey = key->split(u'\n').last().trimmed();
+    }
+    if (m_adminToken.isEmpty() && !bin(QStringLiteral("idl-gateway")).isEmpty()) {
+        auto token = runAdmin({QStringLiteral("tokens"), QStringLiteral("create"),
+                               QStringLiteral("--name"), QStringLiteral("idl-stack-admin"),
+                               QStringLiteral("--role"), QStringLiteral("admin")});
+        if (!token)
+            return token.error();
+        m_adminToken = token->split(u'\n').last().trimmed();
+    }
+    secrets.insert(QStringLiteral("ingest_api_key"), m_ingestKey);
+    secrets.insert(QStringLiteral("admin_token"), m_adminToken);
+    secrets.insert(QStringLiteral("metrics_token"), m_metricsToken);
+    return writeFilePrivate(path, QJsonDocument(secrets).toJson());
+}
+
+Result<void> Stack::startService(const QString &name, QStringList args, quint16 opsPort)
+{
+    const QString program = bin(name);
+    if (program.isEmpty()) {
+        jlog::info("service not built, skipped", {{"service", name}});
+        return {};
+    }
+    args << QStringLiteral("--metrics.token") << m_metricsToken;
+    auto svc = std::make_unique<ServiceProcess>(
+        name, program, args, opsPort,
+        QDir(m_opt.dataDir).filePath(QStringLiteral("logs/") + name + QStringLiteral(".log")));
+    connect(svc.get(), &ServiceProcess::exitedUnexpectedly, this,
+            [this](const QString &n, int) { Q_EMIT serviceFailed(n); });
+    jlog::info("starting service", {{"service", name}});
+    if (auto r = svc->start(kReadyTimeoutMs); !r)
+        return r;
+    m_services.push_back(std::move(svc));
+    return {};
+}
+
+Result<void> Stack::up()
+{
+    QDir dir(m_opt.dataDir);
+    if (!dir.mkpath(QStringLiteral("logs")))
+        return makeError(ErrorCode::Internal, "cannot create " + m_opt.dataDir.toStdString());
+    const QString pidFile = dir.filePath(QStringLiteral("stack.pid"));
+    if (QFile f(pidFile); f.open(QIODevice::ReadOnly)) {
+        const qint64 other = f.readAll().trimmed().toLongLong();
+#ifndef _WIN32
+        if (other > 0 && ::kill(static_cast<pid_t>(other), 0) == 0)
+            return makeError(ErrorCode::Conflict,
+                             "a stack is already running in " + m_opt.dataDir.toStdString() +
+                                 " (pid " + std::to_string(other) + "); use `idl-stack down`");
+#endif
+    }
+    if (auto r = writeFilePrivate(pidFile, QByteArray::number(QCoreApplication::applicationPid()));
+        !r)
+        return r;
+    QFile::remove(dir.filePath(QStringLiteral("stack.json")));
+    if (QFile marker(dir.filePath(QStringLiteral(".starting"))); marker.open(QIODevice::WriteOnly))
+        marker.write(QByteArray::number(QCoreApplication::applicationPid()));
+    m_up = true;
+
+    m_pg = std::make_unique<localcluster::PostgresServer>(dir.filePath(QStringLiteral("postgres")),
+                                                          m_opt.postgresPort);
+    jlog::info("starting PostgreSQL");
+    if (auto r = m_pg->start(); !r)
+        return r;
+    m_kafka = std::make_unique<localcluster::KafkaBroker>(dir.filePath(QStringLiteral("kafka")),
+                                                          m_opt.kafkaPort);
+    jlog::info("starting Kafka");
+    if (auto r = m_kafka->start(); !r)
+        return r;
+    {
+        const std::vector<std::string> topics{"idl.logs.raw", "idl.logs.events", "idl.logs.retry",
+                                              "idl.logs.dlq"};
+        auto admin =
+            kafka::Admin::create({{"bootstrap.servers", m_kafka->bootstrap().toStdString()}});
+        if (!admin)
+            return admin.error();
+        if (auto r = (*admin)->createTopics(topics, m_opt.partitions, 1); !r)
+            return r;
+        if (auto r = (*admin)->waitForTopics(topics, std::chrono::seconds(30)); !r)
+            return r;
+    }
+    if (!bin(QStringLiteral("idl-admin")).isEmpty())
+        if (auto r = runAdmin({QStringLiteral("migrate")}); !r)
+            return r.error();
+    if (auto r = ensureCredentials(); !r)
+        return r;
+
+    const QString dsn = m_pg->dsn();
+    const QString kafka = m_kafka->bootstrap();
+    const auto freePort = [] { return localcluster::freeTcpPort(); };
+    const quint16 collectorPort = m_opt.collectorPort ? m_opt.collectorPort : freePort();
+    const QStringList common{QStringLiteral("--kafka.bootstrap"), kafka, QStringLiteral("--pg.dsn"),
+                             dsn};
+
+    // Order matters: consumers before producers, so demo traffic flows end to end at once.
+    const quint16 writerOps = freePort();
+    if (auto r = startService(
+            QStringLiteral("idl-writer"),
+            common + QStringList{QStringLiteral("--http.port"), QString::number(writerOps)},
+            writerOps);
+        !r)
+        return r;
+    for (int i = 0; i < 2; ++i) {
+        const quint16 ops = freePort();
+        if (auto r = startService(
+                QStringLiteral("idl-processor"),
+                common + QStringList{QStringLiteral("--http.port"), QString::number(ops),
+                                     QStringLiteral("--instance.id"), QStringLiteral("p%1").arg(i)},
+                ops);
+            !r)
+            return r;
+    }
+    if (!bin(QStringLiteral("idl-gateway")).isEmpty()) {
+        m_gatewayPortUsed = m_opt.gatewayPort ? m_opt.gatewayPort : freePort();
+        const quint16 gatewayOps = freePort();
+        if (auto r = startService(QStringLiteral("idl-gateway"),
+                                  common + QStringList{QStringLiteral("--ws.port"),
+                                                       QString::number(m_gatewayPortUsed),
+                                                       QStringLiteral("--http.port"),
+                                                       QString::number(gatewayOps)},
+                                  gatewayOps);
+            !r)
+            return r;
+    }
+    if (auto r = startService(
+            QStringLiteral("idl-collector"),
+            common + QStringList{QStringLiteral("--http.port"), QString::number(collectorPort),
+                                 QStringLiteral("--http.address"), QStringLiteral("127.0.0.1")},
+            collectorPort);
+        !r)
+        return r;
+    m_opt.collectorPort = collectorPort;
+
+    if (m_opt.demo && !bin(QStringLiteral("idl-collector")).isEmpty()) {
+        m_demo = std::make_unique<DemoTraffic>(
+            QUrl(QStringLiteral("http://127.0.0.1:%1/api/v1/logs").arg(collectorPort)),
+            m_ingestKey.toUtf8(), m_opt.demoRate);
+        m_demo->start();
+    }
+    if (auto r = writeStackJson(); !r)
+        return r;
+    QFile::remove(dir.filePath(QStringLiteral(".starting")));
+    return {};
+}
+
+Result<void> Stack::writeStackJson() const
+{
+    QJsonObject o;
+    o.insert(QStringLiteral("version"), 1);
+    o.insert(QStringLiteral("name"), QStringLiteral("local"));
+    o.insert(QStringLiteral("collector_url"),
+             QStringLiteral("http://127.0.0.1:%1").arg(m_opt.collectorPort));
+    o.insert(QStringLiteral("gateway_url"),
+             m_gatewayPortUsed ? QStringLiteral("ws://127.0.0.1:%1/ws").arg(m_gatewayPortUsed)
+                               : QString());
+    o.insert(QStringLiteral("ingest_api_key"), m_ingestKey);
+    o.insert(QStringLiteral("admin_token"), m_adminToken);
+    o.insert(QStringLiteral("metrics_token"), m_metricsToken);
+    o.insert(QStringLiteral("postgres_dsn"), m_pg->dsn());
+    o.insert(QStringLiteral("kafka_bootstrap"), m_kafka->bootstrap());
+    o.insert(QStringLiteral("data_dir"), QDir(m_opt.dataDir).absolutePath());
+    o.insert(QStringLiteral("pid"), QCoreApplication::applicationPid());
+    QJsonObject services;
+    for (const auto &s : m_services)
+        services.insert(s->name() + QStringLiteral("#%1").arg(s->pid()), s->pid());
+    o.insert(QStringLiteral("services"), services);
+    o.insert(QStringLiteral("demo"), m_opt.demo);
+    return writeFilePrivate(QDir(m_opt.dataDir).filePath(QStringLiteral("stack.json")),
+                            QJsonDocument(o).toJson());
+}
+
+QString Stack::summary() const
+{
+    QString s;
+    s += QStringLiteral("Instant Dev Logs local stack is up (data: %1)\n").arg(m_opt.dataDir);
+    s += QStringLiteral("  PostgreSQL   %1\n").arg(m_pg ? m_pg->dsn() : QString());
+    s += QStringLiteral("  Kafka        %1\n").arg(m_kafka ? m_kafka->bootstrap() : QString());
+    for (const auto &svc : m_services)
+        s += QStringLiteral("  %1 pid %2\n").arg(svc->name(), -14).arg(svc->pid());
+    s +=
+        QStringLiteral("  collector    http://127.0.0.1:%1/api/v1/logs\n").arg(m_opt.collectorPort);
+    if (m_gatewayPortUsed)
+        s += QStringLiteral("  gateway      ws://127.0.0.1:%1/ws\n").arg(m_gatewayPortUsed);
+    s += QStringLiteral("  credentials  %1/stack.json\n").arg(m_opt.dataDir);
+    if (m_demo)
+        s += QStringLiteral("  demo traffic %1 events/s\n").arg(m_opt.demoRate);
+    s += QStringLiteral("Ctrl-C or `idl-stack down --data-dir %1` stops it.\n").arg(m_opt.dataDir);
+    return s;
+}
+
+void Stack::down()
+{
+    if (!m_up)
+        return;
+    m_up = false;
+    if (m_demo)
+        m_demo->stop();
+    m_demo.reset();
+    while (!m_services.empty()) {
+        m_services.back()->stop();
+        m_services.pop_back();
+    }
+    if (m_kafka)
+        m_kafka->stop();
+    if (m_pg)
+        m_pg->stop();
+    QDir dir(m_opt.dataDir);
+    QFile::remove(dir.filePath(QStringLiteral("stack.json")));
+    QFile::remove(dir.filePath(QStringLiteral("stack.pid")));
+    QFile::remove(dir.filePath(QStringLiteral(".starting")));
+    jlog::info("stack stopped");
+}
+
+Result<void> Stack::stopRunning(const QString &dataDir, int timeoutMs)
+{
+    QFile f(QDir(dataDir).filePath(QStringLiteral("stack.pid")));
+    if (!f.open(QIODevice::ReadOnly))
+        return makeError(ErrorCode::NotFound, "no stack is running in " + dataDir.toStdString());
+    const qint64 pid = f.readAll().trimmed().toLongLong();
+#ifndef _WIN32
+    if (pid <= 0 || ::kill(static_cast<pid_t>(pid), SIGTERM) != 0)
+        return makeError(ErrorCode::NotFound, "no stack is running in " + dataDir.toStdString());
+    QDeadlineTimer deadline(timeoutMs);
+    while (!deadline.hasExpired()) {
+        if (::kill(static_cast<pid_t>(pid), 0) != 0)
+            return {};
+        QThread::msleep(100);
+    }
+    return makeError(ErrorCode::Timeout,
+                     "stack (pid " + std::to_string(pid) + ") did not stop in time");
+#else
+    Q_UNUSED(pid);
+    Q_UNUSED(timeoutMs);
+    return makeError(ErrorCode::Internal, "idl-stack down is not supported on this platform");
+#endif
+}
+
+} // namespace idl::stack

@@ -1,0 +1,233 @@
+// idl-stack as a user runs it: `up` in the foreground brings everything up in under 60 s and
+// writes a correct stack.json; `down` from another process stops it and leaves no process;
+// a second `up` on the same folder keeps the data and the credentials.
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+#include <sys/types.h>
+#include <unistd.h>
+
+namespace {
+
+QString binPath(const QString &name)
+{
+    return QDir(qEnvironmentVariable("IDL_BIN_DIR")).filePath(name);
+}
+
+// PIDs of processes whose command line mentions the folder (postgres, java, services).
+QList<qint64> processesUsing(const QString &dir)
+{
+    QList<qint64> pids;
+    const auto entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    for (const QString &e : entries) {
+        bool ok = false;
+        const qint64 pid = e.toLongLong(&ok);
+        if (!ok || pid == QCoreApplication::applicationPid())
+            continue;
+        QFile f(QStringLiteral("/proc/%1/cmdline").arg(pid));
+        if (!f.open(QIODevice::ReadOnly))
+            continue;
+        QByteArray cmd = f.readAll();
+        cmd.replace('\0', ' ');
+        if (cmd.contains(dir.toUtf8()))
+            pids << pid;
+    }
+    return pids;
+}
+
+int httpStatus(QNetworkAccessManager &nam, QNetworkRequest req, const QByteArray &body = {},
+               QByteArray *reply = nullptr)
+{
+    req.setTransferTimeout(10'000);
+    QNetworkReply *r = body.isNull() ? nam.get(req) : nam.post(req, body);
+    QSignalSpy done(r, &QNetworkReply::finished);
+    done.wait(15'000);
+    if (reply)
+        *reply = r->readAll();
+    const int status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    r->deleteLater();
+    return status;
+}
+
+} // namespace
+
+class TestStack : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_tmp;
+    QProcess m_stack;
+
+    QJsonObject up(qint64 *elapsedMs)
+    {
+        const QString dir = m_tmp.filePath(QStringLiteral("stack"));
+        m_stack.setProgram(binPath(QStringLiteral("idl-stack")));
+        m_stack.setArguments({QStringLiteral("up"), QStringLiteral("--data-dir"), dir,
+                              QStringLiteral("--collector-port"), QStringLiteral("0"),
+                              QStringLiteral("--gateway-port"), QStringLiteral("0"),
+                              QStringLiteral("--demo"), QStringLiteral("--demo-rate"),
+                              QStringLiteral("50")});
+        m_stack.setProcessChannelMode(QProcess::MergedChannels);
+        QElapsedTimer t;
+        t.start();
+        m_stack.start();
+        if (!m_stack.waitForStarted())
+            return {};
+        const QString json = QDir(dir).filePath(QStringLiteral("stack.json"));
+        while (t.elapsed() < 90'000 && m_stack.state() == QProcess::Running) {
+            if (QFile::exists(json) &&
+                !QFile::exists(QDir(dir).filePath(QStringLiteral(".starting"))))
+                break;
+            QTest::qWait(200);
+        }
+        *elapsedMs = t.elapsed();
+        QFile f(json);
+        if (!f.open(QIODevice::ReadOnly)) {
+            qWarning().noquote() << "idl-stack output:" << m_stack.readAll();
+            return {};
+        }
+        return QJsonDocument::fromJson(f.readAll()).object();
+    }
+
+    void down()
+    {
+        const QString dir = m_tmp.filePath(QStringLiteral("stack"));
+        QProcess d;
+        d.start(binPath(QStringLiteral("idl-stack")),
+                {QStringLiteral("down"), QStringLiteral("--data-dir"), dir});
+        QVERIFY(d.waitForFinished(120'000));
+        QCOMPARE(d.exitCode(), 0);
+        QVERIFY(m_stack.waitForFinished(30'000));
+        QCOMPARE(m_stack.exitCode(), 0);
+        QElapsedTimer t;
+        t.start();
+        while (!processesUsing(dir).isEmpty() && t.elapsed() < 10'000)
+            QTest::qWait(200);
+        QVERIFY2(processesUsing(dir).isEmpty(), "idl-stack down left processes behind");
+        QVERIFY(!QFile::exists(QDir(dir).filePath(QStringLiteral("stack.json"))));
+    }
+
+private Q_SLOTS:
+    void initTestCase() { QVERIFY(QFile::exists(binPath(QStringLiteral("idl-stack")))); }
+
+    void cleanupTestCase()
+    {
+        if (m_stack.state() != QProcess::NotRunning) {
+            m_stack.terminate();
+            m_stack.waitForFinished(30'000);
+        }
+    }
+
+    void upWritesStackJsonAndDownStopsEverything()
+    {
+        qint64 ms = 0;
+        const QJsonObject s = up(&ms);
+        QVERIFY2(!s.isEmpty(), "stack.json was not written");
+        qInfo() << "idl-stack up took" << ms << "ms";
+        QVERIFY2(ms < 60'000, "idl-stack up must finish in under 60 s");
+        for (const char *key : {"collector_url", "gateway_url", "ingest_api_key", "admin_token",
+                                "postgres_dsn", "kafka_bootstrap"})
+            QVERIFY2(s.contains(QLatin1String(key)), key);
+        QVERIFY(
+            s.value(QStringLiteral("postgres_dsn")).toString().contains(QStringLiteral("port=")));
+        QVERIFY(s.value(QStringLiteral("kafka_bootstrap"))
+                    .toString()
+                    .startsWith(QStringLiteral("127.0.0.1:")));
+
+        // The servers behind it are real and reachable: PostgreSQL answers through psql.
+        QProcess psql;
+        psql.start(QStringLiteral("psql"), {s.value(QStringLiteral("postgres_dsn")).toString(),
+                                            QStringLiteral("-tAc"), QStringLiteral("select 1")});
+        QVERIFY(psql.waitForFinished(20'000));
+        QCOMPARE(psql.readAllStandardOutput().trimmed(), QByteArray("1"));
+
+        const QString collector = s.value(QStringLiteral("collector_url")).toString();
+        if (!collector.isEmpty() && QFile::exists(binPath(QStringLiteral("idl-collector")))) {
+            QNetworkAccessManager nam;
+            QNetworkRequest req(QUrl(collector + QStringLiteral("/api/v1/logs")));
+            req.setHeader(QNetworkRequest::ContentTypeHeader,
+                          QByteArrayLiteral("application/json"));
+            req.setRawHeader("Authorization",
+                             "Bearer " +
+                                 s.value(QStringLiteral("ingest_api_key")).toString().toUtf8());
+            QByteArray body;
+            QCOMPARE(
+                httpStatus(nam, req, R"({"app":"stack-test","level":"info","msg":"hello"})", &body),
+                202);
+            QNetworkRequest noKey(QUrl(collector + QStringLiteral("/api/v1/logs")));
+            noKey.setHeader(QNetworkRequest::ContentTypeHeader,
+                            QByteArrayLiteral("application/json"));
+            QCOMPARE(httpStatus(nam, noKey, R"({"msg":"x"})"), 401);
+        }
+        down();
+    }
+
+    void secondUpKeepsDataAndCredentials()
+    {
+        const QString dir = m_tmp.filePath(QStringLiteral("stack"));
+        qint64 ms = 0;
+        QJsonObject first = up(&ms);
+        QVERIFY(!first.isEmpty());
+        const QString dsn = first.value(QStringLiteral("postgres_dsn")).toString();
+        QProcess psql;
+        psql.start(QStringLiteral("psql"),
+                   {dsn, QStringLiteral("-tAc"),
+                    QStringLiteral("create table if not exists stack_probe(x int); "
+                                   "insert into stack_probe values (42)")});
+        QVERIFY(psql.waitForFinished(20'000));
+        QCOMPARE(psql.exitCode(), 0);
+        down();
+
+        QJsonObject second = up(&ms);
+        QVERIFY(!second.isEmpty());
+        QCOMPARE(second.value(QStringLiteral("ingest_api_key")),
+                 first.value(QStringLiteral("ingest_api_key")));
+        psql.start(QStringLiteral("psql"),
+                   {second.value(QStringLiteral("postgres_dsn")).toString(), QStringLiteral("-tAc"),
+                    QStringLiteral("select sum(x) from stack_probe")});
+        QVERIFY(psql.waitForFinished(20'000));
+        QCOMPARE(psql.readAllStandardOutput().trimmed(), QByteArray("42"));
+        down();
+        Q_UNUSED(dir);
+    }
+
+    void upOnARunningFolderIsRefused()
+    {
+        qint64 ms = 0;
+        QVERIFY(!up(&ms).isEmpty());
+        QProcess again;
+        again.start(binPath(QStringLiteral("idl-stack")),
+                    {QStringLiteral("up"), QStringLiteral("--data-dir"),
+                     m_tmp.filePath(QStringLiteral("stack"))});
+        QVERIFY(again.waitForFinished(30'000));
+        QVERIFY(again.exitCode() != 0);
+        QVERIFY(again.readAllStandardError().contains("already running"));
+        down();
+    }
+
+    void killedStackLeavesNoProcess()
+    {
+        qint64 ms = 0;
+        QVERIFY(!up(&ms).isEmpty());
+        const QString dir = m_tmp.filePath(QStringLiteral("stack"));
+        ::kill(static_cast<pid_t>(m_stack.processId()), SIGKILL);
+        QVERIFY(m_stack.waitForFinished(10'000));
+        QElapsedTimer t;
+        t.start();
+        while (!processesUsing(dir).isEmpty() && t.elapsed() < 15'000)
+            QTest::qWait(250);
+        QVERIFY2(processesUsing(dir).isEmpty(), "servers outlived a SIGKILLed idl-stack");
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStack)
+#include "test_stack.moc"
