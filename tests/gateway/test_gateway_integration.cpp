@@ -10,8 +10,10 @@
 #include "idl/pg/connection.h"
 #include "idl_test_servers.h"
 
+#include <QFile>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QProcess>
 #include <QSet>
 #include <QTcpSocket>
 #include <QTest>
@@ -701,6 +703,41 @@ private Q_SLOTS:
         QVERIFY(
             waitUntil([&] { return anon.ws.state() == QAbstractSocket::UnconnectedState; }, 5000));
         QCOMPARE(int(anon.ws.closeCode()), 4002);
+    }
+
+    // idl-admin tokens create | list | revoke, end to end through the WebSocket.
+    void adminTokensCommand()
+    {
+        const QString bin = qEnvironmentVariable("IDL_BIN_DIR") + QStringLiteral("/idl-admin");
+        if (!QFile::exists(bin))
+            QSKIP("idl-admin not built");
+        auto run = [&](QStringList args) {
+            QProcess p;
+            p.start(bin,
+                    QStringList{QStringLiteral("--pg.dsn"), QString::fromStdString(m_dsn)} + args);
+            p.waitForFinished(30000);
+            return std::make_pair(p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()));
+        };
+        auto [rc, out] = run({"tokens", "create", "--name", "cli", "--role", "editor", "--apps",
+                              "checkout,billing"});
+        QCOMPARE(rc, 0);
+        const QString tok = out.trimmed().split(QLatin1Char('\n')).last();
+        Client c;
+        QVERIFY(c.open(m_gw->wsPort()));
+        QJsonObject h =
+            c.call({{"type", "hello"}, {"id", "h"}, {"versions", QJsonArray{1}}, {"token", tok}});
+        QCOMPARE(h["role"].toString(), QStringLiteral("editor"));
+        QCOMPARE(h["apps"].toArray(), (QJsonArray{"checkout", "billing"}));
+        auto [rc2, list] = run({"tokens", "list"});
+        QCOMPARE(rc2, 0);
+        const QString prefix = tok.mid(4, 12);
+        QVERIFY(list.contains(prefix));
+        QVERIFY(!list.contains(tok)); // the secret is never shown again
+        QCOMPARE(run({"tokens", "revoke", prefix}).first, 0);
+        Client d;
+        QVERIFY(d.open(m_gw->wsPort()));
+        QVERIFY(!d.authenticate(tok.toStdString()));
+        QCOMPARE(run({"tokens", "revoke", prefix}).first, 1);
     }
 
     void cleanupTestCase()
