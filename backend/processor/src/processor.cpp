@@ -578,6 +578,8 @@ Result<void> Processor::start()
     co.config.try_emplace("heartbeat.interval.ms",
                           std::to_string(std::max<long long>(500, o.sessionTimeout.count() / 4)));
     co.config.try_emplace("client.id", "idl-processor-" + o.instanceId);
+    if (o.staticMembership) // a restarted instance takes its partitions back without a rebalance
+        co.config.try_emplace("group.instance.id", "idl-processor-" + o.instanceId);
     Impl *impl = d.get();
     co.onRebalance = [impl](kafka::RebalanceKind kind, std::vector<kafka::TopicPartition> &parts) {
         impl->onRebalance(kind, parts);

@@ -48,6 +48,9 @@ void declareSettings(Config &c)
                     "can block read_committed readers"));
     c.addDuration(s("kafka.session-timeout"), s("10s"),
                   s("Consumer group session timeout (how fast a dead member is noticed)"));
+    c.addBool(s("kafka.static-membership"), true,
+              s("Join the group with group.instance.id = the transactional.id, so a restarted "
+                "instance gets its partitions back without a rebalance"));
     c.addDuration(s("retry.base"), s("200ms"), s("First retry delay"));
     c.addString(s("retry.factor"), s("2"), s("Delay multiplier per retry (>= 1)"));
     c.addDuration(s("retry.cap"), s("30s"), s("Largest retry delay"));
@@ -95,6 +98,7 @@ Result<ProcessorOptions> optionsFromConfig(const Config &c)
     o.batchMaxWait = c.duration(s("batch.max-wait"));
     o.transactionTimeout = c.duration(s("kafka.transaction-timeout"));
     o.sessionTimeout = c.duration(s("kafka.session-timeout"));
+    o.staticMembership = c.boolean(s("kafka.static-membership"));
 
     o.backoff.base = c.duration(s("retry.base"));
     o.backoff.cap = c.duration(s("retry.cap"));

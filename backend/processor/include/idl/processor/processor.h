@@ -33,8 +33,9 @@ struct ProcessorOptions
     std::chrono::milliseconds batchMaxWait{100}; // a transaction stays open at most this
     std::chrono::milliseconds transactionTimeout{60'000};
     std::chrono::milliseconds sessionTimeout{10'000}; // consumer group session
-    kafka::Config consumerExtra;                      // extra librdkafka consumer properties
-    kafka::Config producerExtra;                      // extra librdkafka producer properties
+    bool staticMembership = true; // group.instance.id = transactional.id (fast restarts)
+    kafka::Config consumerExtra;  // extra librdkafka consumer properties
+    kafka::Config producerExtra;  // extra librdkafka producer properties
     // Called from the worker thread when the processor stops on its own (fatal error).
     std::function<void(const Error &)> onFatal;
 };
