@@ -305,11 +305,11 @@ private Q_SLOTS:
         while (dead.size() < 2 && std::chrono::steady_clock::now() < until) {
             auto m = (*consumer)->poll(200ms);
             if (m && *m) {
-                QCOMPARE(std::string((*m)->header("idl.stage").value_or("")),
+                QCOMPARE(std::string((*m)->header("idl-stage").value_or("")),
                          std::string("writer"));
-                QVERIFY(!(*m)->header("idl.error.message").value_or("").empty());
-                dead.emplace_back((*m)->header("idl.error.code").value_or(""),
-                                  (*m)->header("idl.source.offset").value_or(""));
+                QVERIFY(!(*m)->header("idl-error-message").value_or("").empty());
+                dead.emplace_back((*m)->header("idl-error-code").value_or(""),
+                                  (*m)->header("idl-source-offset").value_or(""));
             }
         }
         QCOMPARE(dead.size(), std::size_t(2));

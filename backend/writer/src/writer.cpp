@@ -347,8 +347,9 @@ struct Writer::Impl
         batch.dead.push_back(std::move(d));
     }
 
-    // Produces the dead letters of this batch (and the rows PostgreSQL refused) and waits for
-    // Kafka to acknowledge them, so that the offsets are never stored past an event that went
+    // Produces the dead letters of this batch (headers as the processor's DLQ envelope, see
+    // idl/processor/envelope.h, plus idl-stage=writer) (and the rows PostgreSQL refused) and waits
+    // for Kafka to acknowledge them, so that the offsets are never stored past an event that went
     // nowhere.
     Result<void> sendDeadLetters(std::span<const RejectedRow> rejected)
     {
@@ -366,12 +367,13 @@ struct Writer::Impl
         };
         auto send = [&](const DeadLetter &d) -> Result<void> {
             kafka::Headers headers{
-                {"idl.error.code", std::string(errorCodeName(d.code))},
-                {"idl.error.message", d.reason},
-                {"idl.source.topic", opt.topic},
-                {"idl.source.partition", std::to_string(d.partition)},
-                {"idl.source.offset", std::to_string(d.offset)},
-                {"idl.stage", std::string("writer")},
+                {"idl-error-code", std::string(errorCodeName(d.code))},
+                {"idl-error-message", d.reason},
+                {"idl-source-topic", opt.topic},
+                {"idl-source-partition", std::to_string(d.partition)},
+                {"idl-source-offset", std::to_string(d.offset)},
+                {"idl-stage", std::string("writer")},
+                {"idl-dead-at", std::to_string(nowNs())},
             };
             for (int attempt = 0;; ++attempt) {
                 auto r = producer->produce(
