@@ -1,0 +1,62 @@
+"""Sends log records through the real OpenTelemetry Python SDK and its OTLP/HTTP JSON log
+exporter (opentelemetry-exporter-otlp-json-http) to a collector.
+
+Usage: otel_sdk_logs.py ENDPOINT API_KEY MARKER COUNT
+Prints the trace id used for the records and exits 0 only if every export succeeded.
+"""
+import logging
+import sys
+
+from opentelemetry import trace
+from opentelemetry.exporter.otlp.json.http._log_exporter import OTLPLogExporter
+from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExportResult
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+
+
+class CountingExporter(OTLPLogExporter):
+    """The SDK's exporter, remembering whether every export succeeded."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.exported = 0
+        self.failures = 0
+
+    def export(self, batch):
+        result = super().export(batch)
+        if result == LogRecordExportResult.SUCCESS:
+            self.exported += len(batch)
+        else:
+            self.failures += 1
+        return result
+
+
+def main():
+    endpoint, key, marker, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    resource = Resource.create({"service.name": "otel-py", "host.name": "sdk-host"})
+    provider = LoggerProvider(resource=resource)
+    exporter = CountingExporter(endpoint=endpoint, headers={"Authorization": "Bearer " + key},
+                                timeout=10)
+    provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
+    handler = LoggingHandler(level=logging.DEBUG, logger_provider=provider)
+    logger = logging.getLogger("idl.otel.test")
+    logger.propagate = False
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+    trace.set_tracer_provider(TracerProvider(resource=resource))
+    tracer = trace.get_tracer("idl.otel.test")
+    with tracer.start_as_current_span("send-logs") as span:
+        trace_id = format(span.get_span_context().trace_id, "032x")
+        for i in range(count):
+            logger.warning("%s record %d", marker, i, extra={"record.index": i})
+    provider.force_flush()
+    provider.shutdown()
+    print(trace_id)
+    print("exported", exporter.exported, "failures", exporter.failures, file=sys.stderr)
+    return 0 if exporter.exported == count and exporter.failures == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

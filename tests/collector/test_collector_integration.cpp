@@ -1,0 +1,778 @@
+// The collector end to end against a real PostgreSQL (api_keys) and a real Kafka broker: every
+// acknowledged event is in the raw topic exactly once and nothing of a refused request is;
+// per-event errors keep the valid rest; limits; the auth matrix including mTLS with
+// certificates made by the openssl CLI; OTLP JSON from the real OpenTelemetry Python SDK;
+// rate limits; metrics; and a broker outage (429/503, never 202) with recovery.
+#include "collector_test_util.h"
+#include "idl_test_servers.h"
+#include "otlp_spec_examples.h"
+
+#include "idl/collector/collector.h"
+#include "idl/collector/key_store.h"
+#include "idl/core/json_codec.h"
+#include "idl/kafka/consumer.h"
+#include "idl/pg/connection.h"
+#include "idl/schema/migrations.h"
+
+#include <QDir>
+#include <QJsonArray>
+#include <QProcess>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <map>
+#include <set>
+#include <thread>
+
+using namespace idl;
+using namespace idl::collector;
+using namespace idl::collectortest;
+
+namespace {
+
+struct Record
+{
+    std::string key;
+    LogEvent event;
+    std::map<std::string, std::string> headers;
+};
+
+QByteArray ndjson(const QByteArray &marker, int count, const QByteArray &app = {})
+{
+    QByteArray out;
+    for (int i = 0; i < count; ++i) {
+        out += "{\"message\":\"" + marker + "-" + QByteArray::number(i) + "\"";
+        if (!app.isEmpty())
+            out += ",\"app\":\"" + app + "\"";
+        out += ",\"level\":\"info\",\"n\":" + QByteArray::number(i) + "}\n";
+    }
+    return out;
+}
+
+HttpHeaders auth(const std::string &key, const QByteArray &type = "application/x-ndjson")
+{
+    return {{"Authorization", "Bearer " + QByteArray::fromStdString(key)}, {"Content-Type", type}};
+}
+
+// Runs a shell script; returns its output, or fails the test.
+QByteArray sh(const QString &script, const QString &dir)
+{
+    QProcess p;
+    p.setWorkingDirectory(dir);
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(QStringLiteral("/bin/sh"), {QStringLiteral("-ec"), script});
+    p.waitForFinished(60'000);
+    if (p.exitCode() != 0)
+        qWarning("script failed: %s", p.readAll().constData());
+    return p.exitCode() == 0 ? p.readAll() : QByteArray();
+}
+
+} // namespace
+
+class TestCollectorIntegration : public QObject
+{
+    Q_OBJECT
+
+    std::string m_dsn;
+    std::string m_bootstrap;
+    std::string m_topic;
+    NewApiKey m_anyKey, m_shopKey, m_revokedKey;
+    std::unique_ptr<Collector> m_collector;
+    std::unique_ptr<HttpClient> m_client;
+    std::set<std::string> m_acked;   // messages of events answered as accepted
+    std::set<std::string> m_refused; // messages of events in refused requests
+    std::unique_ptr<kafka::Consumer> m_consumer;
+    std::vector<Record> m_records; // everything read from the topic so far
+    QTemporaryDir m_certs;
+
+    CollectorOptions baseOptions()
+    {
+        CollectorOptions o;
+        o.http.port = 0;
+        o.http.address = "127.0.0.1";
+        o.pgDsn = m_dsn;
+        o.kafkaBootstrap = m_bootstrap;
+        o.topic = m_topic;
+        o.createTopic = false;
+        o.ackTimeout = std::chrono::milliseconds(4000);
+        o.auth.cacheTtl = std::chrono::milliseconds(1000);
+        o.rateLimitPerSecond = 0;
+        o.batchLimits.maxEvents = 2000;
+        o.collectorId = "test-collector";
+        o.metricsToken = "metrics-secret";
+        return o;
+    }
+
+    // Records every message of `body`'s events under acked or refused, by the reply.
+    void account(const HttpReply &r, const QByteArray &marker, int count)
+    {
+        for (int i = 0; i < count; ++i) {
+            const std::string m = marker.toStdString() + "-" + std::to_string(i);
+            (r.status == 202 || r.status == 200 ? m_acked : m_refused).insert(m);
+        }
+    }
+
+    // Reads the topic until `want` records of these messages have arrived or it stays quiet.
+    void drain(const std::set<std::string> &want, int quietMs = 2500, int maxMs = 30'000)
+    {
+        QElapsedTimer total, quiet;
+        total.start();
+        quiet.start();
+        auto missing = [&] {
+            std::set<std::string> seen;
+            for (const auto &r : m_records)
+                seen.insert(r.event.message);
+            for (const auto &m : want)
+                if (!seen.count(m))
+                    return true;
+            return false;
+        };
+        while (total.elapsed() < maxMs) {
+            auto msg = m_consumer->poll(std::chrono::milliseconds(200));
+            if (msg && msg->has_value()) {
+                Record rec;
+                rec.key = std::string((*msg)->key().value_or(""));
+                auto ev = decodeEvent((*msg)->value());
+                QVERIFY2(ev.ok(), ev.ok() ? "" : ev.error().message.c_str());
+                rec.event = std::move(*ev);
+                for (const auto &h : (*msg)->headers())
+                    rec.headers[h.key] = h.value.value_or("");
+                m_records.push_back(std::move(rec));
+                quiet.restart();
+                continue;
+            }
+            if (!missing() && quiet.elapsed() > quietMs)
+                return;
+        }
+    }
+
+    int countOf(const std::string &message) const
+    {
+        int n = 0;
+        for (const auto &r : m_records)
+            n += r.event.message == message;
+        return n;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        auto dsn = testsupport::freshDatabase("collector");
+        IDL_VERIFY_OK(dsn);
+        m_dsn = *dsn;
+        auto broker = testsupport::kafka();
+        IDL_VERIFY_OK(broker);
+        m_bootstrap = (*broker)->bootstrap().toStdString();
+        auto topic = testsupport::freshTopic("raw", 4);
+        IDL_VERIFY_OK(topic);
+        m_topic = *topic;
+
+        auto db = pg::Connection::connect(m_dsn);
+        IDL_VERIFY_OK(db);
+        IDL_VERIFY_OK(schema::migrate(*db));
+        auto any = createKey(*db, "any-app", std::nullopt);
+        auto shop = createKey(*db, "shop-only", std::string("shop"));
+        auto revoked = createKey(*db, "revoked", std::nullopt);
+        IDL_VERIFY_OK(any);
+        IDL_VERIFY_OK(shop);
+        IDL_VERIFY_OK(revoked);
+        m_anyKey = *any;
+        m_shopKey = *shop;
+        m_revokedKey = *revoked;
+        IDL_VERIFY_OK(revokeKey(*db, m_revokedKey.prefix));
+        // Only hashes are stored.
+        auto stored = db->query("SELECT count(*) FROM api_keys WHERE position($1 in "
+                                "encode(key_hash, 'escape')) > 0",
+                                {m_anyKey.key});
+        IDL_VERIFY_OK(stored);
+        QCOMPARE(stored->value(0, 0), std::string_view("0"));
+
+        m_collector = std::make_unique<Collector>(baseOptions());
+        IDL_VERIFY_OK(m_collector->start());
+        QCOMPARE(m_collector->notReadyReason(), std::string());
+        m_client = std::make_unique<HttpClient>(m_collector->port());
+
+        kafka::ConsumerOptions co;
+        co.config = {{"bootstrap.servers", m_bootstrap},
+                     {"group.id", testsupport::uniqueName("collector-check")},
+                     {"log_level", "0"}};
+        auto consumer = kafka::Consumer::create(co);
+        IDL_VERIFY_OK(consumer);
+        m_consumer = std::move(*consumer);
+        std::vector<kafka::TopicPartition> parts;
+        for (int p = 0; p < 4; ++p)
+            parts.push_back({m_topic, p, -2}); // from the beginning
+        IDL_VERIFY_OK(m_consumer->assign(parts));
+    }
+
+    void opsEndpoints()
+    {
+        QCOMPARE(m_client->get("/healthz").status, 200);
+        QCOMPARE(m_client->get("/readyz").status, 200);
+        QCOMPARE(m_client->get("/metrics").status, 401);
+    }
+
+    void acceptsEveryFormat()
+    {
+        // NDJSON, JSON array, single object, gzip and zstd; X-API-Key and Bearer.
+        auto r = m_client->post("/api/v1/logs", ndjson("nd", 50, "web"), auth(m_anyKey.key));
+        QCOMPARE(r.status, 202);
+        QCOMPARE(r.json().value(QStringLiteral("accepted")).toInt(), 50);
+        QCOMPARE(r.json().value(QStringLiteral("rejected")).toInt(), 0);
+        account(r, "nd", 50);
+
+        QByteArray arr = "[";
+        for (int i = 0; i < 20; ++i)
+            arr += QByteArray(i ? "," : "") + "{\"msg\":\"arr-" + QByteArray::number(i) +
+                   "\",\"app\":\"api\"}";
+        arr += "]";
+        r = m_client->post("/api/v1/logs", arr,
+                           {{"X-API-Key", QByteArray::fromStdString(m_anyKey.key)},
+                            {"Content-Type", "application/json"}});
+        QCOMPARE(r.status, 202);
+        QCOMPARE(r.json().value(QStringLiteral("accepted")).toInt(), 20);
+        account(r, "arr", 20);
+
+        r = m_client->post("/api/v1/logs", "{\"message\":\"one-0\",\"app\":\"api\"}",
+                           auth(m_anyKey.key, "application/json"));
+        QCOMPARE(r.status, 202);
+        account(r, "one", 1);
+
+        auto h = auth(m_anyKey.key);
+        h.emplace_back("Content-Encoding", "gzip");
+        const QByteArray gz = ndjson("gz", 300, "web");
+        r = m_client->post("/api/v1/logs", QByteArray::fromStdString(gzip(gz.toStdString())), h);
+        QCOMPARE(r.status, 202);
+        QCOMPARE(r.json().value(QStringLiteral("accepted")).toInt(), 300);
+        account(r, "gz", 300);
+
+        h = auth(m_anyKey.key);
+        h.emplace_back("Content-Encoding", "zstd");
+        r = m_client->post("/api/v1/logs",
+                           QByteArray::fromStdString(zstd(ndjson("zs", 30, "web").toStdString())),
+                           h);
+        QCOMPARE(r.status, 202);
+        account(r, "zs", 30);
+    }
+
+    void partialBatchKeepsValidEvents()
+    {
+        QByteArray body = "{\"message\":\"part-0\",\"app\":\"web\"}\n"
+                          "{\"message\":\"broken\"\n"
+                          "{\"message\":\"bad \xff utf8\"}\n";
+        body += "{\"message\":\"" + QByteArray(300 * 1024, 'x') + "\"}\n";
+        body += "{\"message\":\"part-1\",\"app\":\"web\",\"ts\":\"yesterday\"}\n";
+        body += "{\"message\":\"part-1\",\"app\":\"web\"}\n";
+        auto r = m_client->post("/api/v1/logs", body, auth(m_anyKey.key));
+        QCOMPARE(r.status, 202);
+        const QJsonObject j = r.json();
+        QCOMPARE(j.value(QStringLiteral("accepted")).toInt(), 2);
+        QCOMPARE(j.value(QStringLiteral("rejected")).toInt(), 4);
+        const QJsonArray errors = j.value(QStringLiteral("errors")).toArray();
+        QCOMPARE(errors.size(), 4);
+        const std::pair<int, const char *> expected[] = {
+            {1, "bad_json"}, {2, "invalid_utf8"}, {3, "too_large"}, {4, "bad_timestamp"}};
+        for (int i = 0; i < 4; ++i) {
+            QCOMPARE(errors[i].toObject().value(QStringLiteral("index")).toInt(),
+                     expected[i].first);
+            QCOMPARE(errors[i].toObject().value(QStringLiteral("code")).toString(),
+                     QString::fromUtf8(expected[i].second));
+        }
+        account(r, "part", 2);
+
+        // Nothing valid: 400 with every error listed, nothing stored.
+        r = m_client->post("/api/v1/logs", "nope\n{\"no\":\"message\"}\n", auth(m_anyKey.key));
+        QCOMPARE(r.status, 400);
+        QCOMPARE(r.json().value(QStringLiteral("accepted")).toInt(), 0);
+        QCOMPARE(r.json().value(QStringLiteral("errors")).toArray().size(), 2);
+    }
+
+    void limitsAndContentTypes()
+    {
+        // Wrong content type and encoding: 415; the events in them are not stored.
+        QByteArray body = ndjson("ctype", 3, "web");
+        auto r = m_client->post("/api/v1/logs", body, auth(m_anyKey.key, "text/plain"));
+        QCOMPARE(r.status, 415);
+        QCOMPARE(r.json()
+                     .value(QStringLiteral("error"))
+                     .toObject()
+                     .value(QStringLiteral("code"))
+                     .toString(),
+                 QStringLiteral("bad_encoding"));
+        account(r, "ctype", 3);
+        auto h = auth(m_anyKey.key);
+        h.emplace_back("Content-Encoding", "br");
+        r = m_client->post("/api/v1/logs", ndjson("enc", 3, "web"), h);
+        QCOMPARE(r.status, 415);
+        account(r, "enc", 3);
+
+        // A gzip bomb (256 MiB of zeros after a valid line) stops at the 5 MiB limit: 413.
+        std::string bomb = gzip(ndjson("bomb", 3, "web").toStdString()) + gzipZeros(256 << 20);
+        h = auth(m_anyKey.key);
+        h.emplace_back("Content-Encoding", "gzip");
+        r = m_client->post("/api/v1/logs", QByteArray::fromStdString(bomb), h);
+        QCOMPARE(r.status, 413);
+        QCOMPARE(r.json()
+                     .value(QStringLiteral("error"))
+                     .toObject()
+                     .value(QStringLiteral("code"))
+                     .toString(),
+                 QStringLiteral("too_large"));
+        account(r, "bomb", 3);
+
+        // A body over 5 MiB as sent: 413 from the header alone, before the body is sent.
+        HttpClient big(m_collector->port());
+        r = big.raw("POST /api/v1/logs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                    QByteArray::fromStdString(m_anyKey.key) +
+                    "\r\nContent-Type: application/x-ndjson\r\nExpect: 100-continue\r\n"
+                    "Content-Length: " +
+                    QByteArray::number(6 << 20) + "\r\n\r\n");
+        QCOMPARE(r.status, 413);
+
+        // Too many events in one request: 413, none stored.
+        r = m_client->post("/api/v1/logs", ndjson("many", 2001, "web"), auth(m_anyKey.key));
+        QCOMPARE(r.status, 413);
+        QCOMPARE(r.json()
+                     .value(QStringLiteral("error"))
+                     .toObject()
+                     .value(QStringLiteral("code"))
+                     .toString(),
+                 QStringLiteral("too_many"));
+        account(r, "many", 2001);
+
+        // Every event oversized: 413.
+        r = m_client->post("/api/v1/logs",
+                           "{\"message\":\"" + QByteArray(300 * 1024, 'y') + "\"}\n",
+                           auth(m_anyKey.key));
+        QCOMPARE(r.status, 413);
+
+        // An endless chunked body is cut off at the limit.
+        HttpClient chunked(m_collector->port());
+        QByteArray head = "POST /api/v1/logs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                          QByteArray::fromStdString(m_anyKey.key) +
+                          "\r\nContent-Type: application/x-ndjson\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n";
+        QByteArray chunk =
+            QByteArray::number(1 << 20, 16) + "\r\n" + QByteArray(1 << 20, ' ') + "\r\n";
+        r = chunked.stream(head, chunk, 1000); // 1 GiB if nothing stopped it
+        QCOMPARE(r.status, 413);
+    }
+
+    void authMatrix()
+    {
+        const QByteArray body = ndjson("auth", 2);
+        auto r = m_client->post("/api/v1/logs", body, {{"Content-Type", "application/x-ndjson"}});
+        QCOMPARE(r.status, 401);
+        QVERIFY(!r.header("www-authenticate").isEmpty());
+        account(r, "auth", 2);
+
+        std::string wrong = m_anyKey.key;
+        wrong.back() = wrong.back() == 'a' ? 'b' : 'a';
+        r = m_client->post("/api/v1/logs", ndjson("wrong", 2), auth(wrong));
+        QCOMPARE(r.status, 401);
+        account(r, "wrong", 2);
+        r = m_client->post("/api/v1/logs", ndjson("garbage", 2), auth("not-a-key"));
+        QCOMPARE(r.status, 401);
+        account(r, "garbage", 2);
+        r = m_client->post("/api/v1/logs", ndjson("revoked", 2), auth(m_revokedKey.key));
+        QCOMPARE(r.status, 401);
+        QVERIFY(r.json()
+                    .value(QStringLiteral("error"))
+                    .toObject()
+                    .value(QStringLiteral("message"))
+                    .toString()
+                    .contains(QStringLiteral("revoked")));
+        account(r, "revoked", 2);
+
+        // A key bound to "shop": other apps are 403, no app means shop.
+        r = m_client->post("/api/v1/logs", ndjson("bank", 2, "bank"), auth(m_shopKey.key));
+        QCOMPARE(r.status, 403);
+        QCOMPARE(r.json()
+                     .value(QStringLiteral("errors"))
+                     .toArray()
+                     .at(0)
+                     .toObject()
+                     .value(QStringLiteral("code"))
+                     .toString(),
+                 QStringLiteral("forbidden"));
+        account(r, "bank", 2);
+        r = m_client->post("/api/v1/logs", ndjson("shop", 2), auth(m_shopKey.key));
+        QCOMPARE(r.status, 202);
+        account(r, "shop", 2);
+        r = m_client->post("/api/v1/logs", ndjson("shopnamed", 2, "shop"), auth(m_shopKey.key));
+        QCOMPARE(r.status, 202);
+        account(r, "shopnamed", 2);
+    }
+
+    void revocationWithinTtl()
+    {
+        auto db = pg::Connection::connect(m_dsn);
+        IDL_VERIFY_OK(db);
+        auto key = createKey(*db, "short-lived", std::nullopt);
+        IDL_VERIFY_OK(key);
+        auto r = m_client->post("/api/v1/logs", ndjson("live", 1, "web"), auth(key->key));
+        QCOMPARE(r.status, 202);
+        account(r, "live", 1);
+        IDL_VERIFY_OK(revokeKey(*db, key->key));
+        QElapsedTimer t;
+        t.start();
+        int status = 202;
+        int n = 0;
+        while (status == 202 && t.elapsed() < 5000) {
+            const QByteArray marker = "ttl" + QByteArray::number(n++);
+            r = m_client->post("/api/v1/logs", ndjson(marker, 1, "web"), auth(key->key));
+            status = r.status;
+            account(r, marker, 1);
+            QTest::qWait(100);
+        }
+        QCOMPARE(status, 401);
+        QVERIFY2(t.elapsed() < 1000 + 500, "revocation took longer than the cache TTL");
+    }
+
+    void otlpJson()
+    {
+        auto r =
+            m_client->post("/v1/logs", kSpecLogsExample, auth(m_anyKey.key, "application/json"));
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.json().value(QStringLiteral("accepted")).toInt(), 1);
+        QVERIFY(!r.json().contains(QStringLiteral("partialSuccess")));
+        m_acked.insert("Example log record");
+        r = m_client->post("/v1/logs", "\x0a\x02", auth(m_anyKey.key, "application/x-protobuf"));
+        QCOMPARE(r.status, 415);
+        r = m_client->post("/v1/logs", "{\"resourceLogs\":[]}",
+                           auth(m_anyKey.key, "application/json"));
+        QCOMPARE(r.status, 200);
+        r = m_client->post("/v1/logs", kSpecLogsExample, auth(m_shopKey.key, "application/json"));
+        QCOMPARE(r.status, 403); // my.service is not shop
+        QCOMPARE(r.json()
+                     .value(QStringLiteral("partialSuccess"))
+                     .toObject()
+                     .value(QStringLiteral("rejectedLogRecords"))
+                     .toString(),
+                 QStringLiteral("1"));
+    }
+
+    void openTelemetrySdkExporter()
+    {
+        // The real SDK: opentelemetry-sdk with its OTLP/HTTP JSON log exporter, in a venv kept
+        // in the cache folder (made here on first use; scripts/bootstrap may pre-create it).
+        const QString cache = qEnvironmentVariable(
+            "IDL_CACHE_DIR", QDir::homePath() + QStringLiteral("/.cache/instant-dev-logs"));
+        const QString venv = cache + QStringLiteral("/otel-venv");
+        const QString python = venv + QStringLiteral("/bin/python");
+        if (!QFile::exists(python + QStringLiteral(".ok"))) {
+            QDir().mkpath(cache);
+            const QByteArray out = sh(
+                QStringLiteral(
+                    "python3 -m venv '%1' && '%1/bin/pip' install -q --disable-pip-version-check "
+                    "'opentelemetry-sdk>=1.45,<2' 'opentelemetry-exporter-otlp-json-http' && "
+                    "touch '%1/bin/python.ok' && echo ok")
+                    .arg(venv),
+                cache);
+            QVERIFY2(out.contains("ok"), "could not install the OpenTelemetry SDK into a venv");
+        }
+        const QString script =
+            qEnvironmentVariable("IDL_SOURCE_DIR", QStringLiteral(IDL_TEST_SOURCE_DIR)) +
+            QStringLiteral("/tests/collector/otel_sdk_logs.py");
+        QProcess p;
+        p.start(python,
+                {script, QStringLiteral("http://127.0.0.1:%1/v1/logs").arg(m_collector->port()),
+                 QString::fromStdString(m_anyKey.key), QStringLiteral("otelsdk"),
+                 QStringLiteral("25")});
+        QVERIFY(p.waitForFinished(60'000));
+        const QByteArray err = p.readAllStandardError();
+        QVERIFY2(p.exitCode() == 0, err.constData());
+        const std::string traceId = p.readAllStandardOutput().trimmed().toStdString();
+        QCOMPARE(traceId.size(), std::size_t(32));
+        std::set<std::string> want;
+        for (int i = 0; i < 25; ++i)
+            want.insert("otelsdk record " + std::to_string(i));
+        drain(want);
+        int found = 0;
+        for (const auto &rec : m_records) {
+            if (!want.count(rec.event.message))
+                continue;
+            ++found;
+            QCOMPARE(rec.event.app, std::string("otel-py"));
+            QCOMPARE(rec.event.host, std::string("sdk-host"));
+            QCOMPARE(rec.event.level, Level::Warn);
+            QCOMPARE(rec.event.traceId, traceId);
+            QCOMPARE(rec.event.spanId.size(), std::size_t(16));
+            QCOMPARE(rec.key, std::string("otel-py"));
+            const auto attrs =
+                QJsonDocument::fromJson(QByteArray::fromStdString(rec.event.attrsJson)).object();
+            QVERIFY(attrs.contains(QStringLiteral("record.index")));
+            QCOMPARE(attrs.value(QStringLiteral("telemetry.sdk.language")).toString(),
+                     QStringLiteral("python"));
+        }
+        QCOMPARE(found, 25);
+    }
+
+    void mutualTls()
+    {
+        QVERIFY(m_certs.isValid());
+        const QString d = m_certs.path();
+        const QByteArray ok = sh(
+            QStringLiteral(
+                "gen() { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                "  -keyout $1.key -out $1.crt -days 2 -subj /CN=$1 2>/dev/null; }\n"
+                "leaf() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                "  -keyout $1.key -out $1.csr -subj /CN=$2 2>/dev/null;"
+                "  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > $1.ext;"
+                "  openssl x509 -req -in $1.csr -CA $3.crt -CAkey $3.key -CAcreateserial "
+                "  -out $1.crt -days 2 -extfile $1.ext 2>/dev/null; }\n"
+                "gen ca; gen otherca\n"
+                "leaf server localhost ca\n"
+                "leaf client shop-svc ca\n"
+                "leaf stranger stranger ca\n"
+                "leaf forged shop-svc otherca\n"
+                "echo ok"),
+            d);
+        QVERIFY(ok.contains("ok"));
+
+        CollectorOptions o = baseOptions();
+        o.http.tlsCertFile = QString(d + QStringLiteral("/server.crt")).toStdString();
+        o.http.tlsKeyFile = QString(d + QStringLiteral("/server.key")).toStdString();
+        o.http.tlsClientCaFile = QString(d + QStringLiteral("/ca.crt")).toStdString();
+        o.auth.certApps = parseCertApps("shop-svc=shop").value();
+        Collector tlsCollector(o);
+        IDL_VERIFY_OK(tlsCollector.start());
+        const quint16 port = tlsCollector.port();
+        const auto tls = [&](const QString &who) {
+            ClientTls t{d + QStringLiteral("/ca.crt"), {}, {}};
+            if (!who.isEmpty()) {
+                t.certFile = d + QStringLiteral("/%1.crt").arg(who);
+                t.keyFile = d + QStringLiteral("/%1.key").arg(who);
+            }
+            return t;
+        };
+        const HttpHeaders type{{"Content-Type", "application/x-ndjson"}};
+
+        // A verified certificate stands in for a key; its CN maps to app "shop".
+        HttpClient client(port, tls(QStringLiteral("client")));
+        auto r = client.post("/api/v1/logs", ndjson("mtls", 3), type);
+        QCOMPARE(r.status, 202);
+        account(r, "mtls", 3);
+        r = client.post("/api/v1/logs", ndjson("mtlsbank", 2, "bank"), type);
+        QCOMPARE(r.status, 403);
+        account(r, "mtlsbank", 2);
+
+        // Verified but not mapped: needs a key.
+        HttpClient stranger(port, tls(QStringLiteral("stranger")));
+        r = stranger.post("/api/v1/logs", ndjson("stranger", 1), type);
+        QCOMPARE(r.status, 401);
+        account(r, "stranger", 1);
+
+        // A certificate from another CA (same CN) is refused in the handshake.
+        HttpClient forged(port, tls(QStringLiteral("forged")));
+        r = forged.post("/api/v1/logs", ndjson("forged", 2), type);
+        QCOMPARE(r.status, 0);
+        account(r, "forged", 2);
+
+        // TLS without a client certificate: a key still works, nothing else does.
+        HttpClient anonymous(port, tls({}));
+        r = anonymous.post("/api/v1/logs", ndjson("tlsnokey", 1), type);
+        QCOMPARE(r.status, 401);
+        account(r, "tlsnokey", 1);
+        r = anonymous.post("/api/v1/logs", ndjson("tlskey", 1, "web"), auth(m_anyKey.key));
+        QCOMPARE(r.status, 202);
+        account(r, "tlskey", 1);
+
+        // Plain HTTP to the TLS listener gets no HTTP answer at all.
+        HttpClient plain(port);
+        r = plain.post("/api/v1/logs", ndjson("plain", 1, "web"), auth(m_anyKey.key), 5000);
+        QCOMPARE(r.status, 0);
+        account(r, "plain", 1);
+    }
+
+    void rateLimitPerKey()
+    {
+        CollectorOptions o = baseOptions();
+        o.rateLimitPerSecond = 0.2; // one token per 5 s: the test never sees a refill
+        o.rateLimitBurst = 2;
+        Collector limited(o);
+        IDL_VERIFY_OK(limited.start());
+        HttpClient c(limited.port());
+        int accepted = 0, limitedCount = 0;
+        for (int i = 0; i < 4; ++i) {
+            const QByteArray marker = "rate" + QByteArray::number(i);
+            auto r = c.post("/api/v1/logs", ndjson(marker, 1, "web"), auth(m_anyKey.key));
+            account(r, marker, 1);
+            if (r.status == 202)
+                ++accepted;
+            if (r.status == 429) {
+                ++limitedCount;
+                QVERIFY(r.header("retry-after").toInt() >= 1);
+                QCOMPARE(r.json()
+                             .value(QStringLiteral("error"))
+                             .toObject()
+                             .value(QStringLiteral("code"))
+                             .toString(),
+                         QStringLiteral("rate_limited"));
+            }
+        }
+        QCOMPARE(accepted, 2);
+        QCOMPARE(limitedCount, 2);
+        // Another key has its own bucket.
+        auto r = c.post("/api/v1/logs", ndjson("rateother", 1, "shop"), auth(m_shopKey.key));
+        QCOMPARE(r.status, 202);
+        account(r, "rateother", 1);
+    }
+
+    void metricsReport()
+    {
+        auto r = m_client->get("/metrics", {{"Authorization", "Bearer metrics-secret"}});
+        QCOMPARE(r.status, 200);
+        for (const char *needle :
+             {"idl_collector_requests_total{endpoint=\"native\",code=\"202\"}",
+              "idl_collector_requests_total{endpoint=\"native\",code=\"401\"}",
+              "idl_collector_requests_total{endpoint=\"otlp\",code=\"200\"}",
+              "idl_collector_events_accepted_total", "idl_collector_events_rejected_total",
+              "idl_collector_bytes_received_total{form=\"wire\"}",
+              "idl_collector_produce_latency_seconds_bucket", "idl_collector_kafka_queue_depth"})
+            QVERIFY2(r.body.contains(needle), needle);
+    }
+
+    void everyAckedEventExactlyOnceNothingRefused()
+    {
+        drain(m_acked);
+        for (const auto &m : m_acked)
+            QVERIFY2(
+                countOf(m) == 1,
+                ("acked event not exactly once: " + m + " x" + std::to_string(countOf(m))).c_str());
+        for (const auto &m : m_refused)
+            QVERIFY2(countOf(m) == 0, ("refused event in Kafka: " + m).c_str());
+        std::set<std::string> ids;
+        for (const auto &rec : m_records) {
+            QVERIFY(ids.insert(rec.event.id).second);
+            QCOMPARE(rec.key, rec.event.app);
+            QCOMPARE(rec.headers.count("idl-collector"), std::size_t(1));
+            QVERIFY(!rec.headers.at("idl-key-id").empty());
+            QVERIFY(rec.event.receivedNs > 0);
+        }
+        for (const auto &rec : m_records)
+            if (rec.event.message.starts_with("shop-"))
+                QCOMPARE(rec.headers.at("idl-key-id"), m_shopKey.prefix);
+            else if (rec.event.message.starts_with("mtls-"))
+                QCOMPARE(rec.headers.at("idl-key-id"), std::string("cert:shop-svc"));
+    }
+
+    void queueHighWaterIs429()
+    {
+        // Events wait 1 s in the producer (linger), so a second request finds the queue full.
+        CollectorOptions o = baseOptions();
+        o.queueHighWater = 100;
+        o.kafkaConfig["linger.ms"] = "1000";
+        Collector busy(o);
+        IDL_VERIFY_OK(busy.start());
+        HttpClient first(busy.port());
+        HttpClient second(busy.port());
+        const QByteArray big = ndjson("hw", 500, "web");
+        QByteArray req = "POST /api/v1/logs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                         QByteArray::fromStdString(m_anyKey.key) +
+                         "\r\nContent-Type: application/x-ndjson\r\nContent-Length: " +
+                         QByteArray::number(big.size()) + "\r\n\r\n" + big;
+        QElapsedTimer t;
+        t.start();
+        // The first request's reply comes only after the linger; ask meanwhile.
+        std::thread firstRequest([&] {
+            auto r = first.raw(req, 20'000);
+            QCOMPARE(r.status, 202);
+        });
+        while (busy.queueDepth() < 500 && t.elapsed() < 5000)
+            QTest::qWait(5);
+        auto r = second.post("/api/v1/logs", ndjson("hw2", 1, "web"), auth(m_anyKey.key));
+        QCOMPARE(r.status, 429);
+        QCOMPARE(r.header("retry-after"), QByteArray("1"));
+        QCOMPARE(r.json()
+                     .value(QStringLiteral("error"))
+                     .toObject()
+                     .value(QStringLiteral("code"))
+                     .toString(),
+                 QStringLiteral("overloaded"));
+        account(r, "hw2", 1);
+        firstRequest.join();
+        account(HttpReply{202, {}, {}, {}}, "hw", 500);
+    }
+
+    void notAckedInTimeIs503()
+    {
+        // A topic that does not exist (and is not created): Kafka never acknowledges.
+        CollectorOptions o = baseOptions();
+        o.topic = testsupport::uniqueName("missing");
+        o.ackTimeout = std::chrono::milliseconds(1500);
+        Collector lost(o);
+        IDL_VERIFY_OK(lost.start());
+        HttpClient c(lost.port());
+        QElapsedTimer t;
+        t.start();
+        auto r = c.post("/api/v1/logs", ndjson("lost", 3, "web"), auth(m_anyKey.key));
+        QCOMPARE(r.status, 503);
+        QVERIFY(t.elapsed() < 5000);
+        QVERIFY(!r.header("retry-after").isEmpty());
+        const QJsonObject j = r.json();
+        QCOMPARE(j.value(QStringLiteral("accepted")).toInt(), 0);
+        QCOMPARE(j.value(QStringLiteral("rejected")).toInt(), 3);
+        QCOMPARE(
+            j.value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toString(),
+            QStringLiteral("unavailable"));
+    }
+
+    // Last: stops the shared broker.
+    void brokerOutageNeverAcks()
+    {
+        auto broker = testsupport::kafka();
+        IDL_VERIFY_OK(broker);
+        (*broker)->stop();
+        QElapsedTimer t;
+        t.start();
+        std::map<int, int> statuses;
+        int n = 0;
+        bool notReady = false;
+        while (t.elapsed() < 9000) {
+            const QByteArray marker = "down" + QByteArray::number(n++);
+            auto r = m_client->post("/api/v1/logs", ndjson(marker, 5, "web"), auth(m_anyKey.key));
+            ++statuses[r.status];
+            QVERIFY2(r.status == 429 || r.status == 503,
+                     ("broker down but got " + std::to_string(r.status)).c_str());
+            if (r.status == 503)
+                QVERIFY(!r.header("retry-after").isEmpty());
+            QCOMPARE(r.json().value(QStringLiteral("accepted")).toInt(), 0);
+            notReady = notReady || m_client->get("/readyz").status == 503;
+            QTest::qWait(20);
+        }
+        QVERIFY(notReady);
+        qInfo("broker down: %d requests, statuses 429:%d 503:%d", n, statuses[429], statuses[503]);
+
+        IDL_VERIFY_OK((*broker)->start());
+        t.restart();
+        int status = 0;
+        n = 0;
+        std::set<std::string> after;
+        while (status != 202 && t.elapsed() < 60'000) {
+            const QByteArray marker = "back" + QByteArray::number(n++);
+            auto r = m_client->post("/api/v1/logs", ndjson(marker, 5, "web"), auth(m_anyKey.key));
+            status = r.status;
+            if (status == 202)
+                for (int i = 0; i < 5; ++i)
+                    after.insert(marker.toStdString() + "-" + std::to_string(i));
+            else
+                QTest::qWait(500);
+        }
+        QCOMPARE(status, 202);
+        qInfo("recovered %lld ms after the broker restarted", static_cast<long long>(t.elapsed()));
+        drain(after);
+        for (const auto &m : after)
+            QCOMPARE(countOf(m), 1);
+    }
+
+    void cleanupTestCase()
+    {
+        m_collector.reset();
+        m_consumer.reset();
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCollectorIntegration)
+#include "test_collector_integration.moc"
