@@ -1,0 +1,246 @@
+// Collector throughput: 200-byte events in 1000-event NDJSON batches over keep-alive HTTP
+// connections from a separate load process (idl-collector-load) against the real idl-collector
+// process, real Kafka (acks=all, idempotent) and PostgreSQL for the key; then, in the same
+// run, the raw librdkafka produce rate of the same bytes (the canonical event JSON the
+// collector writes) with the same producer settings. Prints both and their ratio.
+//
+// Environment: IDL_BENCH_SECONDS (default 15), IDL_BENCH_CONNECTIONS (default 4).
+#include "idl_test_servers.h"
+
+#include "idl/collector/key_store.h"
+#include "idl/core/json_codec.h"
+#include "idl/pg/connection.h"
+#include "idl/schema/migrations.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <QElapsedTimer>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTcpSocket>
+#include <QTest>
+
+#include <atomic>
+
+using namespace idl;
+
+namespace {
+
+int envInt(const char *name, int def)
+{
+    const QByteArray v = qgetenv(name);
+    return v.isEmpty() ? def : v.toInt();
+}
+
+bool ready(quint16 port)
+{
+    QTcpSocket s;
+    s.connectToHost(QStringLiteral("127.0.0.1"), port);
+    if (!s.waitForConnected(500))
+        return false;
+    s.write("GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    s.waitForBytesWritten(500);
+    QByteArray reply;
+    while (s.waitForReadyRead(1000))
+        reply += s.readAll();
+    return reply.startsWith("HTTP/1.1 200");
+}
+
+// The same event the load process sends (see load_main.cpp), i of a batch.
+std::string loadEvent(int i, int size)
+{
+    std::string e = "{\"ts\":\"2024-05-01T12:00:00.123Z\",\"level\":\"info\",\"app\":\"bench\","
+                    "\"host\":\"load-1\",\"attrs\":{\"user\":\"u" +
+                    std::to_string(i % 1000) + "\",\"path\":\"/api/orders\"},\"message\":\"req " +
+                    std::to_string(i) + " ";
+    if (e.size() + 2 < static_cast<std::size_t>(size))
+        e.append(static_cast<std::size_t>(size) - e.size() - 2, 'x');
+    e += "\"}";
+    return e;
+}
+
+struct RawResult
+{
+    long long acked = 0;
+    long long failed = 0;
+    double seconds = 0;
+};
+
+void onDelivery(rd_kafka_t *, const rd_kafka_message_t *m, void *opaque)
+{
+    auto *r = static_cast<std::atomic<long long> *>(opaque);
+    r[m->err ? 1 : 0].fetch_add(1, std::memory_order_relaxed);
+}
+
+// Produces the canonical encoding of the load events (keyed by app, with the collector's two
+// headers) as fast as librdkafka takes them for `seconds`, then waits for every ack.
+RawResult rawProduce(const std::string &bootstrap, const std::string &topic, double seconds)
+{
+    std::vector<std::string> values;
+    EventDecoder decoder;
+    for (int i = 0; i < 1000; ++i) {
+        auto ev = decoder.decodeIncoming(loadEvent(i, 200), 1'700'000'000'000'000'000);
+        values.push_back(encodeEvent(*ev));
+    }
+    std::atomic<long long> counts[2] = {0, 0};
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const std::pair<const char *, std::string> settings[] = {
+        {"bootstrap.servers", bootstrap},
+        {"acks", "all"},
+        {"enable.idempotence", "true"},
+        {"compression.codec", "lz4"},
+        {"linger.ms", "5"},
+        {"batch.num.messages", "10000"},
+        {"queue.buffering.max.messages", "200000"}};
+    for (const auto &[k, v] : settings)
+        rd_kafka_conf_set(conf, k, v.c_str(), err, sizeof err);
+    rd_kafka_conf_set_dr_msg_cb(conf, &onDelivery);
+    rd_kafka_conf_set_opaque(conf, counts);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    RawResult r;
+    if (!rk)
+        return r;
+    const char hdrCollector[] = "bench-raw";
+    const char hdrKey[] = "benchkey0001";
+    QElapsedTimer t;
+    t.start();
+    long long i = 0;
+    while (t.elapsed() < seconds * 1000) {
+        const std::string &v = values[static_cast<std::size_t>(i % 1000)];
+        rd_kafka_headers_t *h = rd_kafka_headers_new(2);
+        rd_kafka_header_add(h, "idl-collector", -1, hdrCollector, -1);
+        rd_kafka_header_add(h, "idl-key-id", -1, hdrKey, -1);
+        const rd_kafka_resp_err_t e = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE(const_cast<char *>(v.data()), v.size()), RD_KAFKA_V_KEY("bench", 5),
+            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_headers_destroy(h);
+            rd_kafka_poll(rk, 5);
+            continue;
+        }
+        if (e) {
+            rd_kafka_headers_destroy(h);
+            break;
+        }
+        ++i;
+        if ((i & 1023) == 0)
+            rd_kafka_poll(rk, 0);
+    }
+    rd_kafka_flush(rk, 60'000);
+    r.seconds = t.elapsed() / 1000.0;
+    r.acked = counts[0].load();
+    r.failed = counts[1].load();
+    rd_kafka_destroy(rk);
+    return r;
+}
+
+long long topicEvents(const std::string &bootstrap, const std::string &topic, int partitions)
+{
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    long long total = 0;
+    for (int p = 0; p < partitions; ++p) {
+        int64_t lo = 0, hi = 0;
+        if (rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &lo, &hi, 10'000) == 0)
+            total += hi - lo;
+    }
+    rd_kafka_destroy(rk);
+    return total;
+}
+
+} // namespace
+
+class BenchCollector : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void throughputVersusRawProduce()
+    {
+        const int seconds = envInt("IDL_BENCH_SECONDS", 15);
+        const int connections = envInt("IDL_BENCH_CONNECTIONS", 4);
+        auto dsn = testsupport::freshDatabase("bench");
+        IDL_VERIFY_OK(dsn);
+        auto db = pg::Connection::connect(*dsn);
+        IDL_VERIFY_OK(db);
+        IDL_VERIFY_OK(schema::migrate(*db));
+        auto key = collector::createKey(*db, "bench", std::nullopt);
+        IDL_VERIFY_OK(key);
+        auto broker = testsupport::kafka();
+        IDL_VERIFY_OK(broker);
+        const std::string bootstrap = (*broker)->bootstrap().toStdString();
+        auto topic = testsupport::freshTopic("bench_raw", 4);
+        IDL_VERIFY_OK(topic);
+        auto rawTopic = testsupport::freshTopic("bench_rawbase", 4);
+        IDL_VERIFY_OK(rawTopic);
+
+        const QString bin = qEnvironmentVariable("IDL_BIN_DIR");
+        const quint16 port = localcluster::freeTcpPort();
+        QProcess collector;
+        collector.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        collector.start(bin + QStringLiteral("/idl-collector"),
+                        {QStringLiteral("--http.address"), QStringLiteral("127.0.0.1"),
+                         QStringLiteral("--http.port"), QString::number(port),
+                         QStringLiteral("--pg.dsn"), QString::fromStdString(*dsn),
+                         QStringLiteral("--kafka.bootstrap"), QString::fromStdString(bootstrap),
+                         QStringLiteral("--kafka.topic"), QString::fromStdString(*topic),
+                         QStringLiteral("--kafka.create-topic"), QStringLiteral("false"),
+                         QStringLiteral("--auth.rate-limit"), QStringLiteral("0")});
+        QVERIFY(collector.waitForStarted());
+        QElapsedTimer t;
+        t.start();
+        while (!ready(port) && t.elapsed() < 30'000)
+            QTest::qWait(100);
+        QVERIFY(ready(port));
+
+        QProcess load;
+        load.start(bin + QStringLiteral("/idl-collector-load"),
+                   {QStringLiteral("--port"), QString::number(port), QStringLiteral("--key"),
+                    QString::fromStdString(key->key), QStringLiteral("--connections"),
+                    QString::number(connections), QStringLiteral("--seconds"),
+                    QString::number(seconds), QStringLiteral("--batch"), QStringLiteral("1000"),
+                    QStringLiteral("--event-bytes"), QStringLiteral("200")});
+        QVERIFY(load.waitForFinished((seconds + 60) * 1000));
+        const QByteArray loadOut = load.readAllStandardOutput().trimmed();
+        QVERIFY2(load.exitCode() == 0, loadOut.constData());
+        collector.terminate();
+        collector.waitForFinished(30'000);
+        const QJsonObject l = QJsonDocument::fromJson(loadOut).object();
+        const double collectorRate = l.value(QStringLiteral("events_per_s")).toDouble();
+        const long long acked =
+            static_cast<long long>(l.value(QStringLiteral("events")).toDouble());
+        const long long inTopic = topicEvents(bootstrap, *topic, 4);
+
+        const RawResult raw = rawProduce(bootstrap, *rawTopic, seconds);
+        const double rawRate = raw.seconds > 0 ? raw.acked / raw.seconds : 0;
+        const double ratio = rawRate > 0 ? collectorRate / rawRate : 0;
+        std::printf("\ncollector benchmark (%d s, %d keep-alive connections, 1000 x 200-byte "
+                    "events per request, load generator in a separate process)\n",
+                    seconds, connections);
+        std::printf("  collector   %10.0f events/s  (%lld events acked with 202, %lld in the "
+                    "topic, non-202 replies %d)\n",
+                    collectorRate, acked, inTopic,
+                    l.value(QStringLiteral("requests_other")).toInt());
+        std::printf("  raw produce %10.0f events/s  (librdkafka, same bytes and producer "
+                    "settings, %lld acked, %lld failed)\n",
+                    rawRate, raw.acked, raw.failed);
+        std::printf("  ratio       %10.0f %%  (targets: >= 150000 events/s and >= 50 %% of raw: "
+                    "%s)\n",
+                    ratio * 100, collectorRate >= 150'000 && ratio >= 0.5 ? "met" : "NOT met");
+        std::printf("BENCH_RESULT {\"collector_events_per_s\":%.0f,\"raw_events_per_s\":%.0f,"
+                    "\"ratio\":%.3f,\"connections\":%d,\"seconds\":%d}\n",
+                    collectorRate, rawRate, ratio, connections, seconds);
+        std::fflush(stdout);
+        QVERIFY(acked > 0);
+        QCOMPARE(inTopic, acked); // every 202 is in Kafka, nothing else is
+        QCOMPARE(raw.failed, 0LL);
+    }
+};
+
+QTEST_GUILESS_MAIN(BenchCollector)
+#include "bench_collector.moc"
