@@ -346,8 +346,9 @@ void TestProcessorKafka::transientFailureRetriedWithGrowingDelays()
             QCOMPARE(r.header(hdr::kAttempts), std::to_string(n));
             QCOMPARE(r.header(hdr::kFirstSeen), firstSeen); // kept across retries
             const std::int64_t delay = std::stoll(r.header(hdr::kNotBefore)) - r.timestampMs;
-            qInfo("event %s retry %d delay %lld ms (bounds %lld..%lld)", id.substr(id.size() - 8).c_str(), n,
-                  static_cast<long long>(delay), static_cast<long long>(policy.minDelay(n).count()),
+            qInfo("event %s retry %d delay %lld ms (bounds %lld..%lld)",
+                  id.substr(id.size() - 8).c_str(), n, static_cast<long long>(delay),
+                  static_cast<long long>(policy.minDelay(n).count()),
                   static_cast<long long>(policy.nominalDelay(n).count()));
             QVERIFY(delay >= policy.minDelay(n).count() - 20); // 20 ms: produce vs stamp time
             QVERIFY(delay <= policy.nominalDelay(n).count() + 5);
