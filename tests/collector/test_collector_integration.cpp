@@ -732,7 +732,10 @@ private Q_SLOTS:
         bool notReady = false;
         while (t.elapsed() < 9000) {
             const QByteArray marker = "down" + QByteArray::number(n++);
+            QElapsedTimer one;
+            one.start();
             auto r = m_client->post("/api/v1/logs", ndjson(marker, 5, "web"), auth(m_anyKey.key));
+            QVERIFY2(one.elapsed() < 4000 + 1500, "the reply took longer than the ack timeout");
             ++statuses[r.status];
             QVERIFY2(r.status == 429 || r.status == 503,
                      ("broker down but got " + std::to_string(r.status)).c_str());

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -352,13 +353,16 @@ struct Collector::Impl
         produceBatch(ep, who, std::move(*batch), respond);
     }
 
-    // Per-request delivery accounting: the reply goes out when the last report arrives.
+    // Per-request delivery accounting: the reply goes out when the last report arrives, or
+    // as 503 when the ack timeout passes first (whichever comes first answers).
     struct Pending
     {
         Impl *impl = nullptr;
         Endpoint ep = Endpoint::Native;
         http::Responder respond;
         std::atomic<std::int64_t> remaining{1}; // 1 = the producing loop itself
+        std::atomic<int> refs{2};               // the delivery side and the deadline timer
+        std::atomic<bool> responded{false};
         std::atomic<bool> failed{false};
         std::mutex errorMutex;
         Error error;
@@ -375,36 +379,98 @@ struct Collector::Impl
         }
     };
 
-    void finishOne(const std::shared_ptr<Pending> &p)
+    // Deadlines of pending requests (one thread; entries hold a reference).
+    std::mutex deadlineMutex;
+    std::condition_variable deadlineCv;
+    std::multimap<Clock::time_point, Pending *> deadlines;
+    bool stopDeadlines = false;
+    std::thread deadlineThread;
+
+    static void release(Pending *p)
+    {
+        if (p->refs.fetch_sub(1) == 1)
+            delete p;
+    }
+
+    // Drops one message reference; the last one settles the request.
+    static void finishOne(Pending *p)
     {
         if (p->remaining.fetch_sub(1) != 1)
             return;
+        p->impl->settle(*p);
+        release(p);
+    }
+
+    void runDeadlines()
+    {
+        std::unique_lock lock(deadlineMutex);
+        for (;;) {
+            if (deadlines.empty()) {
+                if (stopDeadlines)
+                    return;
+                deadlineCv.wait(lock);
+                continue;
+            }
+            const auto first = deadlines.begin()->first;
+            if (!stopDeadlines && Clock::now() < first) {
+                deadlineCv.wait_until(lock, first);
+                continue;
+            }
+            Pending *p = deadlines.begin()->second;
+            deadlines.erase(deadlines.begin());
+            lock.unlock();
+            expire(*p);
+            release(p);
+            lock.lock();
+        }
+    }
+
+    // Every delivery report of the request is in.
+    void settle(Pending &p)
+    {
         pendingRequests.fetch_sub(1);
         pendingGauge.add(-1);
-        produceLatency.observe(std::chrono::duration<double>(Clock::now() - p->started).count());
-        if (!p->failed) {
-            eventsAccepted.inc(p->accepted);
-            reply(p->ep, p->respond, p->ep == Endpoint::Native ? 202 : 200,
-                  replyBody(p->ep, p->accepted, p->rejected, p->errors, nullptr));
+        produceLatency.observe(std::chrono::duration<double>(Clock::now() - p.started).count());
+        if (p.responded.exchange(true))
+            return; // the deadline answered already
+        if (!p.failed) {
+            eventsAccepted.inc(p.accepted);
+            reply(p.ep, p.respond, p.ep == Endpoint::Native ? 202 : 200,
+                  replyBody(p.ep, p.accepted, p.rejected, p.errors, nullptr));
             return;
         }
-        eventsFailed.inc(p->accepted);
         Error e;
         {
-            std::lock_guard lock(p->errorMutex);
-            e = p->error;
+            std::lock_guard lock(p.errorMutex);
+            e = p.error;
         }
+        refuseUnacked(p, e);
+    }
+
+    // The ack timeout passed.
+    void expire(Pending &p)
+    {
+        if (p.responded.exchange(true))
+            return;
+        refuseUnacked(p, makeError(ErrorCode::Timeout, "no acknowledgement within " +
+                                                           std::to_string(opt.ackTimeout.count()) +
+                                                           " ms"));
+    }
+
+    void refuseUnacked(Pending &p, const Error &e)
+    {
+        eventsFailed.inc(p.accepted);
         // Only back-pressure is 429; anything else Kafka did (timeouts, unknown topic, a
         // broken producer) is "not acknowledged in time" for the client: 503.
         const bool overloaded = e.code == ErrorCode::Overloaded;
-        Error out = makeError(
+        const Error out = makeError(
             overloaded ? ErrorCode::Overloaded : ErrorCode::Unavailable,
             (overloaded ? std::string("the Kafka producer queue is full")
                         : "Kafka did not acknowledge every event in time (" + e.message + ")") +
                 "; nothing was accepted. Retry the whole request: some of its events may "
                 "still be written, so a retry can duplicate them (at-least-once)");
-        reply(p->ep, p->respond, httpStatus(out.code),
-              replyBody(p->ep, 0, p->accepted + p->rejected, p->errors, &out));
+        reply(p.ep, p.respond, httpStatus(out.code),
+              replyBody(p.ep, 0, p.accepted + p.rejected, p.errors, &out));
         const auto now = nowNs();
         if (now - lastErrorLogNs.load() > 5'000'000'000LL) {
             lastErrorLogNs = now;
@@ -418,7 +484,9 @@ struct Collector::Impl
     void produceBatch(Endpoint ep, const Identity &who, DecodedBatch batch,
                       const http::Responder &respond)
     {
-        auto p = std::make_shared<Pending>();
+        // Owned by its references (the loop + one per produced message): a raw pointer keeps the
+        // per-message callback small enough for std::function's inline storage.
+        auto *p = new Pending();
         p->impl = this;
         p->ep = ep;
         p->respond = respond;
@@ -428,6 +496,11 @@ struct Collector::Impl
         p->started = Clock::now();
         pendingRequests.fetch_add(1);
         pendingGauge.add(1);
+        {
+            std::lock_guard lock(deadlineMutex);
+            deadlines.emplace(p->started + opt.ackTimeout, p);
+        }
+        deadlineCv.notify_one();
 
         kafka::Headers headers = headersTemplate;
         headers.push_back({"idl-key-id", who.id});
@@ -438,7 +511,7 @@ struct Collector::Impl
             appendEncodedEvent(value, ev);
             p->remaining.fetch_add(1);
             auto r = producer->produce(opt.topic, ev.app, value, headers,
-                                       [this, p](const kafka::DeliveryReport &report) {
+                                       [p](const kafka::DeliveryReport &report) {
                                            if (!report.ok())
                                                p->fail(*report.error);
                                            finishOne(p);
@@ -516,6 +589,8 @@ Result<void> Collector::start()
     }
     d->stopProbe = false;
     d->probe = std::thread([this] { d->runProbe(); });
+    d->stopDeadlines = false;
+    d->deadlineThread = std::thread([this] { d->runDeadlines(); });
     jlog::info("collector listening", {{"port", static_cast<int>(d->server->port())},
                                        {"tls", d->server->tls()},
                                        {"topic", QString::fromStdString(o.topic)},
@@ -544,6 +619,15 @@ void Collector::stop()
         }
         d->probeCv.notify_all();
         d->probe.join();
+    }
+    // Requests still waiting are answered now (503), then late reports only settle counts.
+    if (d->deadlineThread.joinable()) {
+        {
+            std::lock_guard lock(d->deadlineMutex);
+            d->stopDeadlines = true;
+        }
+        d->deadlineCv.notify_all();
+        d->deadlineThread.join();
     }
     d->producer.reset();
     d->admin.reset();
