@@ -1,0 +1,57 @@
+#pragma once
+
+#include <QHash>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <vector>
+
+namespace idl::console {
+
+// Counts per time bucket split by level or app: the `aggregate.result` of the gateway
+// (protocol 3.2), ready for a stacked chart. Plain value type.
+struct HistogramData
+{
+    // One bucket: start time and counts per key (absent keys are 0).
+    struct Bucket
+    {
+        qint64 tNs = 0;
+        QHash<QString, qint64> counts;
+    };
+
+    qint64 bucketMs = 0;
+    qint64 fromNs = 0;
+    qint64 toNs = 0;
+    QString source; // "rollup" or "raw"
+    QStringList keys;
+    std::vector<Bucket> buckets;
+    qint64 total = 0;
+
+    static HistogramData fromJson(const QJsonObject &msg);
+    // Sum over all buckets of one key.
+    qint64 totalFor(const QString &key) const;
+    // Largest stacked bucket (sum of every key).
+    qint64 maxStacked() const;
+    // Keys that have at least one non-zero count, in `keys` order.
+    QStringList nonEmptyKeys() const;
+};
+
+// The `aggregate` request for a query and an absolute range (ns); bucketMs 0 lets the
+// gateway choose.
+QJsonObject aggregateRequest(const QString &q, qint64 fromNs, qint64 toNs,
+                             const QString &split = QStringLiteral("level"), qint64 bucketMs = 0,
+                             int maxSeries = 10);
+
+// One row of a `top.result`.
+struct TopItem
+{
+    QString value;
+    qint64 count = 0;
+};
+
+// Parses `top.result` items.
+QList<TopItem> topItemsFromJson(const QJsonObject &msg);
+
+} // namespace idl::console

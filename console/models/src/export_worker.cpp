@@ -1,0 +1,218 @@
+#include "idl/console/export_worker.h"
+
+#include "idl/console/csv_writer.h"
+#include "idl/console/log_row.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QJsonArray>
+#include <QThread>
+
+namespace idl::console {
+
+ExportWorker::ExportWorker(ExportRequest request, QObject *parent)
+    : QObject(parent), m_request(std::move(request))
+{}
+
+ExportWorker::~ExportWorker()
+{
+    cleanup();
+}
+
+void ExportWorker::cancel()
+{
+    m_cancel.store(true);
+    QMetaObject::invokeMethod(this, &ExportWorker::doCancel, Qt::QueuedConnection);
+}
+
+void ExportWorker::start()
+{
+    m_startedMs = QDateTime::currentMSecsSinceEpoch();
+    if (m_cancel.load()) {
+        doCancel();
+        return;
+    }
+    m_file = std::make_unique<QFile>(m_request.path + QStringLiteral(".part"));
+    if (!m_file->open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+        fail(
+            GatewayError{QStringLiteral("internal"),
+                         tr("Cannot write %1: %2").arg(m_file->fileName(), m_file->errorString())});
+        return;
+    }
+    m_writer = std::make_unique<CsvWriter>(m_file.get(), m_request.byteOrderMark);
+    m_writer->writeRecord(m_request.columns);
+
+    m_client = new GatewayClient(this);
+    connect(m_client, &GatewayClient::connectionLost, this,
+            [this](const GatewayError &e, int) { fail(e); });
+    m_client->setReconnectDelays(500, 500);
+    m_client->open(m_request.connection);
+
+    QJsonArray columns;
+    for (const auto &c : m_request.columns)
+        columns.append(c);
+    QJsonObject req{{QStringLiteral("type"), QStringLiteral("export")},
+                    {QStringLiteral("q"), m_request.q},
+                    {QStringLiteral("from"), m_request.from},
+                    {QStringLiteral("to"), m_request.to},
+                    {QStringLiteral("order"),
+                     m_request.ascending ? QStringLiteral("asc") : QStringLiteral("desc")},
+                    {QStringLiteral("columns"), columns},
+                    {QStringLiteral("chunk"), qBound(1, m_request.chunk, 5000)}};
+    GatewayReply *reply = m_client->send(req);
+    m_reply = reply;
+    connect(reply, &GatewayReply::message, this, &ExportWorker::onMessage);
+    connect(reply, &GatewayReply::finished, this, &ExportWorker::onDone);
+    connect(reply, &GatewayReply::failed, this, &ExportWorker::fail);
+}
+
+void ExportWorker::onMessage(const QJsonObject &msg)
+{
+    if (m_over)
+        return;
+    if (m_cancel.load()) {
+        doCancel();
+        return;
+    }
+    if (msg.value(QLatin1String("type")).toString() != u"rows")
+        return;
+    const QJsonArray rows = msg.value(QLatin1String("rows")).toArray();
+    const qsizetype columnCount = m_request.columns.size();
+    for (const auto &v : rows) {
+        const QJsonObject row = v.toObject();
+        for (qsizetype c = 0; c < columnCount; ++c) {
+            const QJsonValue value = row.value(m_request.columns.at(c));
+            if (value.isString())
+                m_writer->writeField(value.toString());
+            else
+                m_writer->writeField(cellText(value));
+        }
+        m_writer->endRecord();
+    }
+    m_rows += rows.size();
+    if (m_writer->hasError()) {
+        fail(GatewayError{
+            QStringLiteral("internal"),
+            tr("Write error on %1: %2").arg(m_file->fileName(), m_file->errorString())});
+        return;
+    }
+    const QJsonObject p = msg.value(QLatin1String("progress")).toObject();
+    Q_EMIT progress(m_rows, p.value(QLatin1String("fraction")).toDouble());
+}
+
+void ExportWorker::onDone(const QJsonObject &)
+{
+    if (m_over)
+        return;
+    m_over = true;
+    const bool ok = m_writer->flush();
+    const qint64 bytes = m_writer->bytes();
+    m_writer.reset();
+    m_file->close();
+    const QString part = m_file->fileName();
+    if (!ok) {
+        QFile::remove(part);
+        Q_EMIT failed(GatewayError{QStringLiteral("internal"), tr("Write error on %1").arg(part)});
+        return;
+    }
+    QFile::remove(m_request.path);
+    if (!QFile::rename(part, m_request.path)) {
+        Q_EMIT failed(GatewayError{QStringLiteral("internal"),
+                                   tr("Cannot rename %1 to %2").arg(part, m_request.path)});
+        return;
+    }
+    m_file.reset();
+    if (m_client)
+        m_client->close();
+    Q_EMIT progress(m_rows, 1.0);
+    Q_EMIT finished(m_rows, bytes, QDateTime::currentMSecsSinceEpoch() - m_startedMs);
+}
+
+void ExportWorker::fail(const GatewayError &error)
+{
+    if (m_over)
+        return;
+    m_over = true;
+    cleanup();
+    Q_EMIT failed(error);
+}
+
+void ExportWorker::doCancel()
+{
+    if (m_over)
+        return;
+    m_over = true;
+    if (m_client && m_reply)
+        m_client->cancel(m_reply);
+    cleanup();
+    Q_EMIT cancelled();
+}
+
+void ExportWorker::cleanup()
+{
+    m_writer.reset();
+    if (m_file) {
+        m_file->close();
+        if (!m_file->fileName().isEmpty() && m_file->fileName() != m_request.path)
+            QFile::remove(m_file->fileName());
+        m_file.reset();
+    }
+    if (m_client) {
+        m_client->disconnect(this);
+        m_client->close();
+    }
+}
+
+ExportJob::ExportJob(QObject *parent) : QObject(parent) {}
+
+ExportJob::~ExportJob()
+{
+    cancel();
+    stopThread();
+}
+
+bool ExportJob::start(const ExportRequest &request)
+{
+    if (m_thread)
+        return false;
+    m_thread = new QThread;
+    m_thread->setObjectName(QStringLiteral("idl-export"));
+    auto *worker = new ExportWorker(request);
+    worker->moveToThread(m_thread);
+    m_worker = worker;
+    connect(m_thread, &QThread::finished, worker, &QObject::deleteLater);
+    connect(m_thread, &QThread::started, worker, &ExportWorker::start);
+    connect(worker, &ExportWorker::progress, this, &ExportJob::progress);
+    connect(worker, &ExportWorker::finished, this, [this](qint64 rows, qint64 bytes, qint64 ms) {
+        stopThread();
+        Q_EMIT finished(rows, bytes, ms);
+    });
+    connect(worker, &ExportWorker::failed, this, [this](const GatewayError &e) {
+        stopThread();
+        Q_EMIT failed(e);
+    });
+    connect(worker, &ExportWorker::cancelled, this, [this] {
+        stopThread();
+        Q_EMIT cancelled();
+    });
+    m_thread->start();
+    return true;
+}
+
+void ExportJob::cancel()
+{
+    if (m_worker)
+        m_worker->cancel();
+}
+
+void ExportJob::stopThread()
+{
+    if (!m_thread)
+        return;
+    m_thread->quit();
+    m_thread->wait();
+    delete m_thread;
+    m_thread = nullptr;
+}
+
+} // namespace idl::console

@@ -1,0 +1,618 @@
+// Models of the console without any server: ring buffer, CSV quoting, time ranges, profiles,
+// and — against an in-process fake gateway on a real WebSocket — the client (auth, reconnect
+// with back-off), keyset paging, tail resume, saved queries and the CSV export worker.
+#include "fake_gateway.h"
+
+#include "idl/console/csv_writer.h"
+#include "idl/console/export_worker.h"
+#include "idl/console/gateway_client.h"
+#include "idl/console/histogram_data.h"
+#include "idl/console/live_tail_model.h"
+#include "idl/console/profile_store.h"
+#include "idl/console/query_results_model.h"
+#include "idl/console/saved_queries_model.h"
+#include "idl/console/secret_store.h"
+#include "idl/console/tail_subscription.h"
+#include "idl/console/time_range.h"
+
+#include <QBuffer>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <set>
+
+using namespace idl::console;
+using idl::console::testing::FakeEvent;
+using idl::console::testing::FakeGateway;
+
+namespace {
+
+LogRow makeRow(int i)
+{
+    LogRow r;
+    r.id = QStringLiteral("id-%1").arg(i);
+    r.tsNs = 1'700'000'000'000'000'000LL + i;
+    r.message = QStringLiteral("event %1").arg(i);
+    return r;
+}
+
+QList<LogRow> makeRows(int first, int count)
+{
+    QList<LogRow> out;
+    for (int i = first; i < first + count; ++i)
+        out << makeRow(i);
+    return out;
+}
+
+// Minimal RFC 4180 reader used to check what the writer produced.
+QList<QStringList> parseCsv(const QByteArray &data)
+{
+    QList<QStringList> records;
+    QStringList rec;
+    QByteArray field;
+    bool quoted = false;
+    bool fieldStarted = false;
+    for (qsizetype i = 0; i < data.size(); ++i) {
+        const char c = data[i];
+        if (quoted) {
+            if (c == '"') {
+                if (i + 1 < data.size() && data[i + 1] == '"') {
+                    field += '"';
+                    ++i;
+                } else {
+                    quoted = false;
+                }
+            } else {
+                field += c;
+            }
+            continue;
+        }
+        if (c == '"' && !fieldStarted) {
+            quoted = true;
+            fieldStarted = true;
+        } else if (c == ',') {
+            rec << QString::fromUtf8(field);
+            field.clear();
+            fieldStarted = false;
+        } else if (c == '\r' && i + 1 < data.size() && data[i + 1] == '\n') {
+            rec << QString::fromUtf8(field);
+            records << rec;
+            rec.clear();
+            field.clear();
+            fieldStarted = false;
+            ++i;
+        } else {
+            field += c;
+            fieldStarted = true;
+        }
+    }
+    return records;
+}
+
+std::vector<FakeEvent> fakeEvents(int n, qint64 baseNs)
+{
+    std::vector<FakeEvent> out;
+    const char *levels[] = {"info", "warn", "error", "debug"};
+    for (int i = 0; i < n; ++i) {
+        FakeEvent e;
+        e.ts = baseNs + static_cast<qint64>(i / 3) * 1'000'000; // ties on ts: keyset on (ts,id)
+        e.id = QStringLiteral("%1").arg(i, 8, 10, QLatin1Char('0'));
+        e.level = QString::fromLatin1(levels[i % 4]);
+        e.app = i % 2 ? QStringLiteral("checkout") : QStringLiteral("billing");
+        e.host = QStringLiteral("web-%1").arg(i % 5);
+        e.message = i % 7 == 0 ? QStringLiteral("quote \" comma , newline\nend %1").arg(i)
+                               : QStringLiteral("plain message %1 ✓").arg(i);
+        e.attrs = QJsonObject{{QStringLiteral("n"), i},
+                              {QStringLiteral("user"), QJsonObject{{QStringLiteral("id"), i * 2}}}};
+        out.push_back(e);
+    }
+    return out;
+}
+
+} // namespace
+
+class TestConsoleModels : public QObject
+{
+    Q_OBJECT
+
+    FakeGateway *m_gw = nullptr;
+    GatewayClient *m_client = nullptr;
+    qint64 m_base = 0;
+
+    bool waitConnected(GatewayClient *c, int ms = 5000)
+    {
+        return QTest::qWaitFor([c] { return c->isConnected(); }, ms);
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        qputenv("IDL_CONSOLE_SECRETS", "session");
+        m_gw = new FakeGateway(this);
+        QVERIFY(m_gw->listen());
+        m_base = nowNs() - 3'600'000'000'000LL; // an hour ago
+        m_gw->events = fakeEvents(1234, m_base);
+    }
+
+    void init()
+    {
+        m_client = new GatewayClient(this);
+        m_client->setReconnectDelays(50, 200);
+        m_client->open(ConnectionSettings{m_gw->url(), m_gw->token});
+        QVERIFY(waitConnected(m_client));
+    }
+
+    void cleanup()
+    {
+        delete m_client;
+        m_client = nullptr;
+    }
+
+    // --- ring buffer ------------------------------------------------------------------------
+
+    void ringBufferKeepsNewestRowsInOrder()
+    {
+        LiveTailModel m;
+        m.setCapacity(5);
+        QSignalSpy removed(&m, &QAbstractItemModel::rowsRemoved);
+        QSignalSpy inserted(&m, &QAbstractItemModel::rowsInserted);
+        m.append(makeRows(0, 3));
+        QCOMPARE(m.rowCount(), 0); // batched: nothing until the next batch
+        m.flush();
+        QCOMPARE(m.rowCount(), 3);
+        m.append(makeRows(3, 4));
+        m.flush();
+        QCOMPARE(m.rowCount(), 5);
+        QCOMPARE(removed.count(), 1); // one remove of 2 rows from the top
+        QCOMPARE(removed.last().at(2).toInt(), 1);
+        for (int r = 0; r < 5; ++r)
+            QCOMPARE(m.rowAt(r).id, QStringLiteral("id-%1").arg(r + 2));
+        // Wrap around several times, one event at a time.
+        for (int i = 7; i < 30; ++i) {
+            m.append(makeRows(i, 1));
+            m.flush();
+        }
+        for (int r = 0; r < 5; ++r)
+            QCOMPARE(m.rowAt(r).id, QStringLiteral("id-%1").arg(r + 25));
+        QCOMPARE(m.data(m.index(4, LiveTailModel::MessageColumn)).toString(),
+                 QStringLiteral("event 29"));
+        QCOMPARE(inserted.count(), 25);
+        QCOMPARE(m.totalReceived(), 30);
+    }
+
+    void ringBufferBatchLargerThanCapacityKeepsTheNewest()
+    {
+        LiveTailModel m;
+        m.setCapacity(100);
+        m.append(makeRows(0, 50));
+        m.flush();
+        m.append(makeRows(50, 1000));
+        m.flush();
+        QCOMPARE(m.rowCount(), 100);
+        QCOMPARE(m.rowAt(0).id, QStringLiteral("id-950"));
+        QCOMPARE(m.rowAt(99).id, QStringLiteral("id-1049"));
+    }
+
+    void ringBufferGrowthAfterPartialOverflow()
+    {
+        // Buffer not yet full, then a batch that overflows it: slots must not collide.
+        LiveTailModel m;
+        m.setCapacity(10);
+        m.append(makeRows(0, 9));
+        m.flush();
+        m.append(makeRows(9, 4));
+        m.flush();
+        QCOMPARE(m.rowCount(), 10);
+        for (int r = 0; r < 10; ++r)
+            QCOMPARE(m.rowAt(r).id, QStringLiteral("id-%1").arg(r + 3));
+        m.append(makeRows(13, 5));
+        m.flush();
+        for (int r = 0; r < 10; ++r)
+            QCOMPARE(m.rowAt(r).id, QStringLiteral("id-%1").arg(r + 8));
+    }
+
+    void ringBufferPauseAndCapacityChange()
+    {
+        LiveTailModel m;
+        m.setCapacity(10);
+        m.append(makeRows(0, 4));
+        m.flush();
+        m.setPaused(true);
+        m.append(makeRows(4, 25));
+        m.flush();
+        QCOMPARE(m.rowCount(), 4);      // paused: the view does not move
+        QCOMPARE(m.pendingCount(), 10); // over 2x the capacity: trimmed to the newest 10
+        m.setPaused(false);
+        QCOMPARE(m.rowCount(), 10);
+        QCOMPARE(m.rowAt(9).id, QStringLiteral("id-28"));
+        QCOMPARE(m.localDropped(), 15); // 5 trimmed while paused + 10 beyond the capacity
+        m.setCapacity(3);
+        QCOMPARE(m.rowCount(), 3);
+        QCOMPARE(m.rowAt(0).id, QStringLiteral("id-26"));
+        m.addServerDropped(17);
+        QCOMPARE(m.serverDropped(), 17);
+    }
+
+    void ringBufferDefaultCapacityAndHighlight()
+    {
+        LiveTailModel m;
+        QCOMPARE(m.capacity(), 100'000);
+        m.append(makeRows(0, 3));
+        m.flush();
+        m.setHighlightRules({HighlightRule{QStringLiteral("EVENT 1"), QColor(Qt::yellow)}});
+        QCOMPARE(m.data(m.index(1, 0), Qt::BackgroundRole).value<QColor>(), QColor(Qt::yellow));
+        QVERIFY(!m.data(m.index(0, 0), Qt::BackgroundRole).isValid());
+    }
+
+    // --- CSV --------------------------------------------------------------------------------
+
+    void csvQuoting_data()
+    {
+        QTest::addColumn<QString>("field");
+        QTest::addColumn<QByteArray>("encoded");
+        QTest::newRow("plain") << QStringLiteral("abc") << QByteArray("abc");
+        QTest::newRow("empty") << QString() << QByteArray("");
+        QTest::newRow("comma") << QStringLiteral("a,b") << QByteArray("\"a,b\"");
+        QTest::newRow("quote") << QStringLiteral("say \"hi\"") << QByteArray("\"say \"\"hi\"\"\"");
+        QTest::newRow("lf") << QStringLiteral("a\nb") << QByteArray("\"a\nb\"");
+        QTest::newRow("crlf") << QStringLiteral("a\r\nb") << QByteArray("\"a\r\nb\"");
+        QTest::newRow("lead space") << QStringLiteral(" a") << QByteArray("\" a\"");
+        QTest::newRow("utf8") << QStringLiteral("größe ✓ 日本")
+                              << QStringLiteral("größe ✓ 日本").toUtf8();
+        QTest::newRow("only quote") << QStringLiteral("\"") << QByteArray("\"\"\"\"");
+    }
+
+    void csvQuoting()
+    {
+        QFETCH(QString, field);
+        QFETCH(QByteArray, encoded);
+        QCOMPARE(CsvWriter::encodeField(field), encoded);
+    }
+
+    void csvRecordsRoundTripWithBom()
+    {
+        QBuffer buf;
+        buf.open(QIODevice::WriteOnly);
+        const QList<QStringList> records = {
+            {QStringLiteral("time"), QStringLiteral("message")},
+            {QStringLiteral("1"), QStringLiteral("a \"b\", c\r\nd")},
+            {QString(), QStringLiteral("ünïcødé")}};
+        {
+            CsvWriter w(&buf, true);
+            for (const auto &r : records)
+                w.writeRecord(r);
+            QCOMPARE(w.records(), 3);
+        }
+        const QByteArray data = buf.data();
+        QVERIFY(data.startsWith("\xEF\xBB\xBF"));
+        QVERIFY(data.endsWith("\r\n"));
+        QCOMPARE(parseCsv(data.mid(3)), records);
+        QBuffer noBom;
+        noBom.open(QIODevice::WriteOnly);
+        {
+            CsvWriter w(&noBom, false);
+            w.writeRecord({QStringLiteral("x")});
+        }
+        QCOMPARE(noBom.data(), QByteArray("x\r\n"));
+    }
+
+    void csvFieldsFromRow()
+    {
+        const QJsonObject row{{QStringLiteral("message"), QStringLiteral("m")},
+                              {QStringLiteral("attrs"),
+                               QJsonObject{{QStringLiteral("b"), 2}, {QStringLiteral("a"), true}}}};
+        QCOMPARE(
+            csvFieldsForRow(row, {QStringLiteral("message"), QStringLiteral("attrs"),
+                                  QStringLiteral("trace_id")}),
+            (QStringList{QStringLiteral("m"), QStringLiteral("{\"a\":true,\"b\":2}"), QString()}));
+    }
+
+    // --- time ranges, profiles, secrets -----------------------------------------------------
+
+    void timeArguments()
+    {
+        const qint64 now = 1'800'000'000'000'000'000LL;
+        QCOMPARE(parseTimeArgument(QStringLiteral("now"), now).value(), now);
+        QCOMPARE(parseTimeArgument(QStringLiteral("-15m"), now).value(), now - 900'000'000'000LL);
+        QCOMPARE(parseTimeArgument(QStringLiteral("-500ms"), now).value(), now - 500'000'000LL);
+        QCOMPARE(parseTimeArgument(QStringLiteral("-2d"), now).value(),
+                 now - 172'800'000'000'000LL);
+        QCOMPARE(parseTimeArgument(QStringLiteral("1700000000000000000"), now).value(),
+                 1'700'000'000'000'000'000LL);
+        QCOMPARE(parseTimeArgument(QStringLiteral("2023-11-14T22:13:20Z"), now).value(),
+                 1'700'000'000'000'000'000LL);
+        QVERIFY(!parseTimeArgument(QStringLiteral("-15x"), now));
+        QVERIFY(!parseTimeArgument(QStringLiteral("yesterday"), now));
+        QVERIFY(!TimeRange(QStringLiteral("now"), QStringLiteral("-1h")).resolve(now));
+        const TimeRange abs = TimeRange::absolute(100, 200);
+        QVERIFY(abs.isAbsolute());
+        QCOMPARE(abs.resolve(now)->first, 100);
+        QCOMPARE(TimeRange{}.label(), QStringLiteral("Last 15 minutes"));
+    }
+
+    void profilesRoundTripAndStackImport()
+    {
+        QTemporaryDir dir;
+        QSettings settings(dir.filePath(QStringLiteral("console.ini")), QSettings::IniFormat);
+        ProfileStore store(&settings);
+        Profile p;
+        p.name = QStringLiteral("prod / eu");
+        p.gatewayUrl = QUrl(QStringLiteral("wss://logs.example.com:8090/ws"));
+        p.colour = QColor(0xaa, 0x22, 0x33);
+        QVERIFY(ProfileStore::validate(p).ok());
+        store.save(p);
+        QCOMPARE(store.find(p.name).value(), p);
+        QCOMPARE(store.profiles().size(), 1);
+        QVERIFY(!settings.allKeys().join(u' ').contains(QStringLiteral("idt_")));
+
+        Profile bad = p;
+        bad.gatewayUrl = QUrl(QStringLiteral("http://x"));
+        QVERIFY(!ProfileStore::validate(bad).ok());
+        bad = p;
+        bad.clientCertFile = dir.filePath(QStringLiteral("missing.pem"));
+        QVERIFY(!ProfileStore::validate(bad).ok());
+
+        QFile f(dir.filePath(QStringLiteral("stack.json")));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("{\"name\":\"local\",\"gateway_url\":\"ws://127.0.0.1:7081/ws\","
+                "\"admin_token\":\"idt_abc_def\",\"collector_url\":\"http://127.0.0.1:7080\","
+                "\"ingest_api_key\":\"k\"}");
+        f.close();
+        auto imported = store.importStack(f.fileName());
+        QVERIFY(imported.ok());
+        QCOMPARE(imported->first.name, QStringLiteral("local"));
+        QCOMPARE(imported->second, QStringLiteral("idt_abc_def"));
+        QCOMPARE(store.find(QStringLiteral("local"))->gatewayUrl.port(), 7081);
+        QCOMPARE(store.lastUsed(), QStringLiteral("local"));
+        QCOMPARE(store.profiles().size(), 2);
+        // Secrets never land in the settings file.
+        settings.sync();
+        QFile ini(settings.fileName());
+        QVERIFY(ini.open(QIODevice::ReadOnly));
+        QVERIFY(!ini.readAll().contains("idt_abc_def"));
+        store.remove(p.name);
+        QVERIFY(!store.find(p.name));
+    }
+
+    void secretsFallBackToSession()
+    {
+        SecretStore secrets;
+        QCOMPARE(secrets.backend(), SecretStore::Backend::Session);
+        bool persisted = true;
+        bool wrote = false;
+        secrets.write(QStringLiteral("profile/x"), QStringLiteral("s3cret"), [&](bool p, QString) {
+            persisted = p;
+            wrote = true;
+        });
+        QVERIFY(QTest::qWaitFor([&] { return wrote; }, 2000));
+        QVERIFY(!persisted);
+        std::optional<QString> got;
+        bool read = false;
+        secrets.read(QStringLiteral("profile/x"), [&](std::optional<QString> v, QString) {
+            got = v;
+            read = true;
+        });
+        QVERIFY(QTest::qWaitFor([&] { return read; }, 2000));
+        QCOMPARE(got.value_or(QString()), QStringLiteral("s3cret"));
+    }
+
+    // --- gateway client ---------------------------------------------------------------------
+
+    void clientRejectsBadTokenWithoutRetrying()
+    {
+        GatewayClient c;
+        c.setReconnectDelays(20, 20);
+        QSignalSpy lost(&c, &GatewayClient::connectionLost);
+        c.open(ConnectionSettings{m_gw->url(), QStringLiteral("idt_wrong")});
+        QVERIFY(lost.wait(5000));
+        QCOMPARE(lost.first().at(0).value<GatewayError>().code, QStringLiteral("unauthenticated"));
+        QCOMPARE(lost.first().at(1).toInt(), -1);
+        QTest::qWait(200);
+        QCOMPARE(lost.count(), 1);
+        QCOMPARE(c.state(), GatewayClient::State::Disconnected);
+    }
+
+    void clientBacksOffWhenGatewayIsDown()
+    {
+        GatewayClient c;
+        c.setReconnectDelays(20, 80);
+        QCOMPARE(c.nextReconnectDelayMs(), 20);
+        QSignalSpy lost(&c, &GatewayClient::connectionLost);
+        c.open(
+            ConnectionSettings{QUrl(QStringLiteral("ws://127.0.0.1:1/ws")), QStringLiteral("t")});
+        QVERIFY(QTest::qWaitFor([&] { return lost.count() >= 4; }, 5000));
+        QVERIFY(lost.at(0).at(1).toInt() <= 24); // 20 ms ± 20 %
+        QVERIFY(lost.at(3).at(1).toInt() >= 64); // capped at 80 ms ± 20 %
+        QCOMPARE(lost.at(0).at(0).value<GatewayError>().code, QStringLiteral("unavailable"));
+        // A request sent while down waits for the connection instead of failing.
+        GatewayReply *r = c.send({{QStringLiteral("type"), QStringLiteral("ping")}});
+        QSignalSpy failed(r, &GatewayReply::failed);
+        QTest::qWait(100);
+        QCOMPARE(failed.count(), 0);
+        c.close();
+        QCOMPARE(failed.count(), 1);
+    }
+
+    void queryModelPagesWithKeysetCursor()
+    {
+        QueryResultsModel m(m_client);
+        QSignalSpy pages(&m, &QueryResultsModel::pageLoaded);
+        m.run(QuerySpec{QString(), TimeRange{QStringLiteral("-2h"), QStringLiteral("now")}, false,
+                        500});
+        QVERIFY(pages.wait(5000));
+        QCOMPARE(m.rowCount(), 500);
+        QVERIFY(m.canFetchMore({}));
+        const QString firstFrom = m_gw->lastQuery.value(QLatin1String("from")).toString();
+        m.fetchMore({});
+        QVERIFY(!m.canFetchMore({})); // one page at a time
+        QVERIFY(pages.wait(5000));
+        QCOMPARE(m.rowCount(), 1000);
+        // Every page asks for the same pinned range.
+        QCOMPARE(m_gw->lastQuery.value(QLatin1String("from")).toString(), firstFrom);
+        m.fetchMore({});
+        QVERIFY(pages.wait(5000));
+        QCOMPARE(m.rowCount(), 1234);
+        QVERIFY(!m.canFetchMore({}));
+        QCOMPARE(m.pagesLoaded(), 3);
+        // Newest first, (ts,id) strictly decreasing, each event exactly once.
+        std::set<QString> ids;
+        for (int r = 0; r < m.rowCount(); ++r) {
+            ids.insert(m.rowAt(r).id);
+            if (r > 0)
+                QVERIFY(std::make_pair(m.rowAt(r).tsNs, m.rowAt(r).id) <
+                        std::make_pair(m.rowAt(r - 1).tsNs, m.rowAt(r - 1).id));
+        }
+        QCOMPARE(ids.size(), size_t(1234));
+        // Attribute columns read nested paths.
+        m.addAttributeColumn(QStringLiteral("@user.id"));
+        QCOMPARE(m.columnCount(), QueryResultsModel::FixedColumns + 1);
+        const int n = m.rowAt(0).attrs.value(QLatin1String("n")).toInt();
+        QCOMPARE(m.data(m.index(0, QueryResultsModel::FixedColumns)).toString(),
+                 QString::number(n * 2));
+    }
+
+    void querySyntaxErrorCarriesPosition()
+    {
+        QueryResultsModel m(m_client);
+        QSignalSpy failed(&m, &QueryResultsModel::failed);
+        m.run(QuerySpec{QStringLiteral("app:x (oops"), TimeRange{}, false, 100});
+        QVERIFY(failed.wait(5000));
+        const auto e = failed.first().at(0).value<GatewayError>();
+        QCOMPARE(e.code, QStringLiteral("query_syntax"));
+        QCOMPARE(e.position, 6);
+    }
+
+    void tailResumesAfterReconnect()
+    {
+        LiveTailModel model;
+        TailSubscription tail(m_client, &model);
+        QSignalSpy started(&tail, &TailSubscription::started);
+        tail.start(QStringLiteral("level:error"));
+        QVERIFY(started.wait(5000));
+        QJsonArray rows;
+        for (int i = 0; i < 3; ++i)
+            rows.append(m_gw->events[static_cast<size_t>(i)].toJson());
+        m_gw->pushTail(rows, 2, 42);
+        QVERIFY(QTest::qWaitFor([&] { return model.totalReceived() == 3; }, 5000));
+        model.flush();
+        QCOMPARE(model.rowCount(), 3);
+        QCOMPARE(model.serverDropped(), 2);
+        QCOMPARE(tail.positions().value(QLatin1String("0")).toInt(), 42);
+
+        const int startsBefore = m_gw->tailStarts;
+        m_gw->dropAll();
+        QVERIFY(QTest::qWaitFor([&] { return m_gw->tailStarts == startsBefore + 1; }, 5000));
+        const QJsonObject resume = m_gw->lastTailStart.value(QLatin1String("resume")).toObject();
+        QCOMPARE(
+            resume.value(QLatin1String("positions")).toObject().value(QLatin1String("0")).toInt(),
+            42);
+        QCOMPARE(m_gw->lastTailStart.value(QLatin1String("q")).toString(),
+                 QStringLiteral("level:error"));
+        QCOMPARE(tail.resumeCount(), 1);
+        QVERIFY(tail.isActive());
+        tail.stop();
+        QVERIFY(QTest::qWaitFor([&] { return m_gw->activeTails() == 0; }, 5000));
+    }
+
+    void savedQueriesCrud()
+    {
+        m_gw->saved.clear();
+        SavedQueriesModel m(m_client);
+        bool done = false;
+        SavedQuery q;
+        q.name = QStringLiteral("errors");
+        q.q = QStringLiteral("level:error");
+        m.save(q, [&](const SavedQuery *s, const GatewayError *e) {
+            QVERIFY(s && !e);
+            done = true;
+        });
+        QVERIFY(QTest::qWaitFor([&] { return done; }, 5000));
+        QCOMPARE(m.rowCount(), 1);
+        const QString uuid = m.at(0).uuid;
+        QVERIFY(!uuid.isEmpty());
+        done = false;
+        m.rename(uuid, QStringLiteral("all errors"),
+                 [&](const SavedQuery *, const GatewayError *) { done = true; });
+        QVERIFY(QTest::qWaitFor([&] { return done; }, 5000));
+        QCOMPARE(m.data(m.index(0)).toString(), QStringLiteral("all errors"));
+        SavedQueriesModel other(m_client);
+        QSignalSpy refreshed(&other, &SavedQueriesModel::refreshed);
+        other.refresh();
+        QVERIFY(refreshed.wait(5000));
+        QCOMPARE(other.rowCount(), 1);
+        QCOMPARE(other.at(0).q, QStringLiteral("level:error"));
+        done = false;
+        m.remove(uuid, [&](const SavedQuery *, const GatewayError *) { done = true; });
+        QVERIFY(QTest::qWaitFor([&] { return done; }, 5000));
+        QCOMPARE(m.rowCount(), 0);
+    }
+
+    void histogramParses()
+    {
+        GatewayReply *r = m_client->send(aggregateRequest(QString(), 0, 120'000'000'000LL));
+        QSignalSpy fin(r, &GatewayReply::finished);
+        QVERIFY(fin.wait(5000));
+        const auto h = HistogramData::fromJson(fin.first().at(0).toJsonObject());
+        QCOMPARE(h.bucketMs, 60000);
+        QCOMPARE(h.buckets.size(), size_t(1));
+        QCOMPARE(h.totalFor(QStringLiteral("info")), 3);
+        QCOMPARE(h.maxStacked(), 4);
+        QCOMPARE(h.nonEmptyKeys(), (QStringList{QStringLiteral("info"), QStringLiteral("error")}));
+    }
+
+    void exportWritesEveryMatchingRow()
+    {
+        QTemporaryDir dir;
+        ExportRequest req;
+        req.connection = ConnectionSettings{m_gw->url(), m_gw->token};
+        req.from = QString::number(m_base);
+        req.to = QString::number(nowNs());
+        req.path = dir.filePath(QStringLiteral("out.csv"));
+        req.chunk = 100;
+        req.columns = {QStringLiteral("id"), QStringLiteral("level"), QStringLiteral("message"),
+                       QStringLiteral("attrs")};
+        ExportJob job;
+        QSignalSpy finished(&job, &ExportJob::finished);
+        QSignalSpy progress(&job, &ExportJob::progress);
+        QVERIFY(job.start(req));
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(finished.first().at(0).toLongLong(), 1234);
+        QVERIFY(progress.count() >= 12);
+        QVERIFY(!QFile::exists(req.path + QStringLiteral(".part")));
+        QFile f(req.path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const auto records = parseCsv(f.readAll());
+        QCOMPARE(records.size(), 1235);
+        QCOMPARE(records.first(), req.columns);
+        auto events = m_gw->events;
+        std::sort(events.begin(), events.end(), [](const FakeEvent &a, const FakeEvent &b) {
+            return std::make_pair(a.ts, a.id) < std::make_pair(b.ts, b.id);
+        });
+        for (size_t i = 0; i < events.size(); ++i)
+            QCOMPARE(records.at(static_cast<qsizetype>(i) + 1),
+                     csvFieldsForRow(events[i].toJson(), req.columns));
+    }
+
+    void exportCancelLeavesNoFile()
+    {
+        QTemporaryDir dir;
+        ExportRequest req;
+        req.connection = ConnectionSettings{m_gw->url(), m_gw->token};
+        req.from = QString::number(m_base);
+        req.to = QString::number(nowNs());
+        req.path = dir.filePath(QStringLiteral("cancelled.csv"));
+        ExportJob job;
+        QSignalSpy cancelled(&job, &ExportJob::cancelled);
+        QVERIFY(job.start(req));
+        job.cancel();
+        QVERIFY(cancelled.wait(5000));
+        QVERIFY(!job.isRunning());
+        QVERIFY(!QFile::exists(req.path));
+        QVERIFY(!QFile::exists(req.path + QStringLiteral(".part")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestConsoleModels)
+#include "test_console_models.moc"
