@@ -103,7 +103,8 @@ public:
                 break;
             out.push_back(m);
             const QString t = m[QStringLiteral("type")].toString();
-            if (t == QLatin1String("done") || t == QLatin1String("error"))
+            if (t == QLatin1String("done") || t == QLatin1String("error") ||
+                t.endsWith(QLatin1String(".result")))
                 break;
         }
         return out;

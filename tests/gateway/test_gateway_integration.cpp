@@ -680,7 +680,7 @@ private Q_SLOTS:
         QVERIFY(body.contains("query_syntax"));
     }
 
-    void idleAndAuthTimeouts()
+    void limitsAndTimeouts()
     {
         idl::gateway::GatewayOptions o;
         o.wsPort = 0;
@@ -688,10 +688,58 @@ private Q_SLOTS:
         o.pgDsn = m_dsn;
         o.kafkaBootstrap = m_bootstrap;
         o.kafkaTopic = m_topic;
-        o.idleTimeout = std::chrono::milliseconds(700);
+        o.idleTimeout = std::chrono::milliseconds(1500);
         o.authTimeout = std::chrono::milliseconds(400);
+        o.revalidateInterval = std::chrono::milliseconds(300);
+        o.queryTimeout = std::chrono::milliseconds(500);
+        o.ratePerSecond = 2;
+        o.rateBurst = 5;
         idl::gateway::Gateway gw(o);
         IDL_VERIFY_OK(gw.start());
+        // Per-token rate limit (shared by the token's connections), with a retry hint.
+        const std::string limited = token("limited", Role::Viewer);
+        Client r1, r2;
+        QVERIFY(r1.open(gw.wsPort()));
+        QVERIFY(r2.open(gw.wsPort()));
+        QVERIFY(r1.authenticate(limited));
+        QVERIFY(r2.authenticate(limited));
+        int okCount = 0;
+        QJsonObject limitedReply;
+        for (int i = 0; i < 8; ++i) {
+            QJsonObject rep =
+                (i % 2 ? r1 : r2).call({{"type", "saved.list"}, {"id", QString::number(i)}});
+            if (rep["type"].toString() == QLatin1String("saved.list.result"))
+                ++okCount;
+            else
+                limitedReply = rep;
+        }
+        QCOMPARE(okCount, 5);
+        QCOMPARE(limitedReply["code"].toString(), QStringLiteral("rate_limited"));
+        QVERIFY(limitedReply["retry_after_ms"].toInt() > 0);
+
+        // Statement timeout: a query stuck behind a lock ends with "timeout".
+        {
+            auto locker = idl::pg::Connection::connect(m_dsn);
+            IDL_VERIFY_OK(locker);
+            IDL_VERIFY_OK(locker->exec("BEGIN; LOCK TABLE logs IN ACCESS EXCLUSIVE MODE"));
+            Client q;
+            QVERIFY(q.open(gw.wsPort()));
+            QVERIFY(q.authenticate(m_viewer));
+            QJsonObject rep = q.call({{"type", "query"}, {"id", "q"}, {"from", "-2h"}});
+            QCOMPARE(rep["code"].toString(), QStringLiteral("timeout"));
+            IDL_VERIFY_OK(locker->exec("ROLLBACK"));
+        }
+
+        // A revoked token's open connection is closed.
+        const std::string doomed = token("doomed", Role::Viewer);
+        Client dc;
+        QVERIFY(dc.open(gw.wsPort()));
+        QVERIFY(dc.authenticate(doomed));
+        IDL_VERIFY_OK(idl::gateway::tokens::revoke(*m_db, doomed.substr(4, 12)));
+        QVERIFY(
+            waitUntil([&] { return dc.ws.state() == QAbstractSocket::UnconnectedState; }, 5000));
+        QCOMPARE(int(dc.ws.closeCode()), 1008);
+
         Client idle;
         QVERIFY(idle.open(gw.wsPort()));
         QVERIFY(idle.authenticate(m_viewer));

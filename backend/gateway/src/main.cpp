@@ -1,5 +1,6 @@
 // idl-gateway: the query gateway (WebSocket API, HTTP query API, ops endpoints).
 #include "idl/core/config.h"
+#include "idl/core/json_log.h"
 #include "idl/gateway/gateway.h"
 #include "idl/service/lifecycle.h"
 
@@ -25,15 +26,17 @@ int main(int argc, char **argv)
         std::puts("idl-gateway " IDL_VERSION);
         return 0;
     }
+    idl::jlog::init("idl-gateway");
     idl::gateway::Gateway gateway(idl::gateway::optionsFromConfig(config));
     if (auto r = gateway.start(); !r) {
-        std::fprintf(stderr, "idl-gateway: %s\n", r.error().message.c_str());
+        idl::jlog::error("start failed", {{"error", QString::fromStdString(r.error().message)}});
         return 1;
     }
-    std::fprintf(stderr, "idl-gateway: WebSocket on port %u, HTTP on port %u\n",
-                 unsigned(gateway.wsPort()), unsigned(gateway.httpPort()));
+    idl::jlog::info("listening",
+                    {{"ws_port", int(gateway.wsPort())}, {"http_port", int(gateway.httpPort())}});
     idl::service::quitOnSignals();
     const int rc = app.exec();
     gateway.stop();
+    idl::jlog::info("stopped");
     return rc;
 }

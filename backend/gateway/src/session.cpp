@@ -1,5 +1,6 @@
 #include "session.h"
 
+#include "idl/core/json_log.h"
 #include "idl/core/json_writer.h"
 #include "idl/core/metrics.h"
 #include "idl/core/timestamp.h"
@@ -509,6 +510,8 @@ void Session::doAuth(const std::string &id, const std::string &token, bool hello
                     if (r.error().code == ErrorCode::Unauthenticated) {
                         authFailures().inc();
                         ++s->m_failedLogins;
+                        jlog::warn("authentication failed",
+                                   {{"peer", s->m_socket->peerAddress().toString()}});
                     }
                     s->sendError(id, r.error());
                     if (s->m_failedLogins >= 5) {
@@ -563,8 +566,11 @@ void Session::revalidate()
         QMetaObject::invokeMethod(
             self.data(),
             [self] {
-                if (self)
-                    self->closeWith(1008, QStringLiteral("token revoked"));
+                if (!self)
+                    return;
+                jlog::info("closing a session whose token was revoked",
+                           {{"prefix", QString::fromStdString(self->m_identity->prefix)}});
+                self->closeWith(1008, QStringLiteral("token revoked"));
             },
             Qt::QueuedConnection);
     });
@@ -720,8 +726,8 @@ void Session::doQuery(const std::string &id, const QJsonObject &msg, bool export
                 out.push_back('}');
                 emit(std::move(out), false);
             };
-            for (;;) {
-                auto q = query::buildQuery(ast, qo);
+            auto run = [&](const query::QueryOptions &o) -> Result<pg::Rows> {
+                auto q = query::buildQuery(ast, o);
                 if (!q)
                     return q.error();
                 state->attach(db);
@@ -729,22 +735,72 @@ void Session::doQuery(const std::string &id, const QJsonObject &msg, bool export
                 state->detach();
                 if (state->cancelled())
                     return makeError(ErrorCode::Cancelled, "cancelled by the client");
-                if (!rows)
-                    return rows.error();
-                int n = rows->rowCount();
-                if (!exportMode) {
-                    if (n > pageLimit) {
-                        n = static_cast<int>(pageLimit);
-                        nextCursor =
-                            encodeCursor(toInt(rows->value(n - 1, 1)), rows->value(n - 1, 0));
+                return rows;
+            };
+            if (!exportMode) {
+                // A page is read in time windows growing from the starting end (5 min, then
+                // x4), so a selective filter over a long range stops as soon as the page is
+                // full instead of scanning the whole range (BRIN keeps each window cheap).
+                const bool desc = qo.order == query::SortOrder::Desc;
+                std::int64_t lo = qo.fromNs;
+                std::int64_t hi = qo.toNs;
+                if (qo.cursor) {
+                    if (desc)
+                        hi = std::min(hi, qo.cursor->tsNs + 1);
+                    else
+                        lo = std::max(lo, qo.cursor->tsNs);
+                }
+                std::int64_t width = 5 * 60'000'000'000LL;
+                std::string lastTs, lastId;
+                while (lo < hi) {
+                    query::QueryOptions wo = qo;
+                    if (desc)
+                        wo.fromNs = hi - lo > width ? hi - width : lo;
+                    else
+                        wo.toNs = hi - lo > width ? lo + width : hi;
+                    wo.fromNs = std::max(wo.fromNs, lo);
+                    wo.toNs = std::min(wo.toNs, hi);
+                    const std::int64_t remaining = pageLimit - count;
+                    wo.limit = remaining + 1;
+                    auto rows = run(wo);
+                    if (!rows)
+                        return rows.error();
+                    const int n = rows->rowCount();
+                    if (n > remaining) {
+                        const int take = static_cast<int>(remaining);
+                        for (int b = 0; b < take; b += static_cast<int>(chunkRows)) {
+                            const int e = std::min<int>(take, b + static_cast<int>(chunkRows));
+                            count += e - b;
+                            chunkMsg(*rows, b, e, false);
+                        }
+                        if (take > 0)
+                            nextCursor = encodeCursor(toInt(rows->value(take - 1, 1)),
+                                                      rows->value(take - 1, 0));
+                        else
+                            nextCursor = encodeCursor(toInt(lastTs), lastId);
+                        break;
                     }
                     for (int b = 0; b < n; b += static_cast<int>(chunkRows)) {
                         const int e = std::min<int>(n, b + static_cast<int>(chunkRows));
                         count += e - b;
                         chunkMsg(*rows, b, e, false);
                     }
-                    break;
+                    if (n > 0) {
+                        lastTs = rows->value(n - 1, 1);
+                        lastId = rows->value(n - 1, 0);
+                    }
+                    if (desc)
+                        hi = wo.fromNs;
+                    else
+                        lo = wo.toNs;
+                    width = width > (std::int64_t(1) << 60) ? width : width * 4;
                 }
+            }
+            while (exportMode) {
+                auto rows = run(qo);
+                if (!rows)
+                    return rows.error();
+                const int n = rows->rowCount();
                 count += n;
                 if (n > 0)
                     chunkMsg(*rows, 0, n, true);

@@ -1,0 +1,318 @@
+// Gateway benchmark: request latency through the WebSocket vs the same SQL run directly, on
+// IDL_BENCH_ROWS generated rows (default 10M over the last 25 h), and live-tail latency
+// (producer ack on the events topic -> tail.events frame received) at 1K and 10K events/s.
+#undef QT_NO_CAST_FROM_ASCII
+#include "gateway_test_util.h"
+#include "idl/gateway/gateway.h"
+#include "idl/gateway/tokens.h"
+#include "idl/gateway/wire.h"
+#include "idl/kafka/producer.h"
+#include "idl/pg/connection.h"
+#include "idl/query/parser.h"
+#include "idl/query/sql.h"
+#include "idl_test_servers.h"
+
+#include <QElapsedTimer>
+#include <QTest>
+
+#include <algorithm>
+#include <cstdio>
+
+using namespace gwtest;
+
+namespace {
+
+struct Stats
+{
+    double p50 = 0, p95 = 0, p99 = 0;
+};
+
+Stats stats(std::vector<double> v)
+{
+    Stats s;
+    if (v.empty())
+        return s;
+    std::sort(v.begin(), v.end());
+    auto at = [&](double q) {
+        return v[std::min(v.size() - 1, static_cast<size_t>(q * v.size()))];
+    };
+    s.p50 = at(0.50);
+    s.p95 = at(0.95);
+    s.p99 = at(0.99);
+    return s;
+}
+
+double ms(qint64 ns)
+{
+    return static_cast<double>(ns) / 1e6;
+}
+
+} // namespace
+
+class BenchGateway : public QObject
+{
+    Q_OBJECT
+    std::string m_dsn, m_topic, m_bootstrap, m_token;
+    std::unique_ptr<idl::gateway::Gateway> m_gw;
+    std::optional<idl::pg::Connection> m_db;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        auto dsn = idl::testsupport::freshDatabase("gwbench");
+        IDL_VERIFY_OK(dsn);
+        m_dsn = *dsn;
+        auto topic = idl::testsupport::freshTopic("gwbench", 4);
+        IDL_VERIFY_OK(topic);
+        m_topic = *topic;
+        m_bootstrap = (*idl::testsupport::kafka())->bootstrap().toStdString();
+        idl::gateway::GatewayOptions o;
+        o.wsPort = 0;
+        o.httpPort = 0;
+        o.pgDsn = m_dsn;
+        o.kafkaBootstrap = m_bootstrap;
+        o.kafkaTopic = m_topic;
+        o.ratePerSecond = 100000;
+        o.rateBurst = 100000;
+        m_gw = std::make_unique<idl::gateway::Gateway>(o);
+        IDL_VERIFY_OK(m_gw->start());
+        auto db = idl::pg::Connection::connect(m_dsn);
+        IDL_VERIFY_OK(db);
+        m_db.emplace(std::move(db).value());
+        auto t = idl::gateway::tokens::create(*m_db, "bench", idl::gateway::Role::Viewer, {});
+        IDL_VERIFY_OK(t);
+        m_token = t->token;
+    }
+
+    void queries()
+    {
+        const long long rows = qEnvironmentVariableIsSet("IDL_BENCH_ROWS")
+                                   ? qEnvironmentVariable("IDL_BENCH_ROWS").toLongLong()
+                                   : 10'000'000LL;
+        const std::int64_t hour = 3'600'000'000'000LL;
+        const std::int64_t end = nowNs();
+        const std::int64_t span = 25 * hour;
+        for (std::int64_t t = end - span; t < end + 86'400'000'000'000LL;
+             t += 86'400'000'000'000LL / 2)
+            IDL_VERIFY_OK(
+                m_db->query("SELECT idl_ensure_log_partition($1::bigint)", {std::to_string(t)}));
+        IDL_VERIFY_OK(
+            m_db->query("SELECT idl_ensure_log_partition($1::bigint)", {std::to_string(end)}));
+        QElapsedTimer gen;
+        gen.start();
+        const long long chunk = 1'000'000;
+        for (long long from = 0; from < rows; from += chunk) {
+            const long long to = std::min(rows, from + chunk);
+            // 10 apps, 10 hosts; 0.01% fatal, 2% error, 8% warn; 0.1% "connection reset".
+            IDL_VERIFY_OK(m_db->query(
+                "INSERT INTO logs (id, ts, received, level, app, host, message, attrs) "
+                "SELECT gen_random_uuid(), t, t, "
+                "CASE WHEN g % 10000 = 3 THEN 5 WHEN g % 100 < 2 THEN 4 WHEN g % 100 < 10 THEN 3 "
+                "ELSE 2 END, "
+                "'app-' || (g % 10), 'host-' || ((g / 7) % 10), "
+                "CASE WHEN g % 1000 = 7 THEN 'upstream connection reset by peer id=' || g "
+                "ELSE 'GET /api/items/' || (g % 9973) || ' 200 in ' || (g % 500) || 'ms' END, "
+                "'{\"status\":200}'::jsonb "
+                "FROM (SELECT g, $1::bigint - (g * ($2::bigint / $3::bigint)) AS t "
+                "      FROM generate_series($4::bigint, $5::bigint - 1) AS g) s",
+                {std::to_string(end), std::to_string(span), std::to_string(rows),
+                 std::to_string(from), std::to_string(to)}));
+        }
+        IDL_VERIFY_OK(
+            m_db->query("INSERT INTO log_rollup_minute (bucket, app, host, level, count) "
+                        "SELECT ts - ts % 60000000000, app, host, level, count(*) FROM logs "
+                        "GROUP BY 1, 2, 3, 4"));
+        IDL_VERIFY_OK(m_db->exec("ANALYZE logs; ANALYZE log_rollup_minute"));
+        std::printf("generated %lld rows (+ rollups, ANALYZE) in %.1f s\n", rows,
+                    gen.elapsed() / 1000.0);
+
+        Client c;
+        QVERIFY(c.open(m_gw->wsPort()));
+        QVERIFY(c.authenticate(m_token));
+
+        struct Case
+        {
+            const char *name;
+            QJsonObject request;
+            int runs;
+            double targetMs;
+        };
+        const std::vector<Case> cases = {
+            {"first page: app:app-7 level:>=warn, 24 h, 100 rows",
+             {{"type", "query"}, {"q", "app:app-7 level:>=warn"}, {"from", "-24h"}, {"limit", 100}},
+             30,
+             50},
+            {"24 h histogram by level (rollups)",
+             {{"type", "aggregate"}, {"q", ""}, {"from", "-24h"}},
+             20,
+             200},
+            {"24 h histogram, app:app-3 level:error (rollups)",
+             {{"type", "aggregate"}, {"q", "app:app-3 level:error"}, {"from", "-24h"}},
+             20,
+             200},
+            {"substring \"connection reset\", 1 h, first 100",
+             {{"type", "query"}, {"q", "\"connection reset\""}, {"from", "-1h"}, {"limit", 100}},
+             20,
+             300},
+            {"substring \"connection reset\", 24 h, first 100",
+             {{"type", "query"}, {"q", "\"connection reset\""}, {"from", "-24h"}, {"limit", 100}},
+             20,
+             0},
+            {"substring, no match, 1 h (full scan of the hour)",
+             {{"type", "query"}, {"q", "\"no such needle\""}, {"from", "-1h"}, {"limit", 100}},
+             5,
+             300},
+            {"substring, no match, 24 h (full scan)",
+             {{"type", "query"}, {"q", "\"no such needle\""}, {"from", "-24h"}, {"limit", 100}},
+             3,
+             0},
+        };
+        std::printf("\n| request | gateway p50 ms | gateway p95 ms | direct SQL p50 ms | direct "
+                    "SQL p95 ms | target |\n"
+                    "| --- | ---: | ---: | ---: | ---: | --- |\n");
+        int id = 0;
+        for (const auto &cs : cases) {
+            // The same SQL, built the way the gateway builds it, run directly.
+            const auto ast = idl::query::parse(cs.request["q"].toString().toStdString());
+            QVERIFY(ast.ok());
+            std::vector<double> gw, direct;
+            for (int i = 0; i < cs.runs; ++i) {
+                QJsonObject req = cs.request;
+                req["id"] = QString::number(++id);
+                QElapsedTimer t;
+                t.start();
+                auto msgs = c.stream(req, 600000);
+                gw.push_back(ms(t.nsecsElapsed()));
+                QVERIFY(!msgs.empty());
+                const QString type = msgs.back()["type"].toString();
+                QVERIFY2(type == QLatin1String("done") || type == QLatin1String("aggregate.result"),
+                         qPrintable(QJsonDocument(msgs.back()).toJson()));
+
+                const std::int64_t now = nowNs();
+                idl::query::CompiledQuery q;
+                const std::int64_t from =
+                    *idl::gateway::parseTimeArg(cs.request["from"].toString().toStdString(), now);
+                if (cs.request["type"].toString() == QLatin1String("aggregate")) {
+                    idl::query::AggregateOptions ao;
+                    ao.bucketNs = idl::gateway::chooseBucketNs(from, now);
+                    ao.fromNs = from - from % ao.bucketNs;
+                    ao.toNs = now - now % ao.bucketNs + ao.bucketNs;
+                    q = *idl::query::buildAggregate(*ast, ao);
+                } else {
+                    idl::query::QueryOptions qo;
+                    qo.fromNs = from;
+                    qo.toNs = now;
+                    qo.limit = cs.request["limit"].toInt() + 1;
+                    q = *idl::query::buildQuery(*ast, qo);
+                }
+                if (i == 0 && qEnvironmentVariableIsSet("IDL_BENCH_EXPLAIN")) {
+                    auto plan = m_db->query("EXPLAIN (ANALYZE, BUFFERS) " + q.sql,
+                                            idl::pg::Params(q.params.begin(), q.params.end()));
+                    for (int k = 0; plan && k < plan->rowCount(); ++k)
+                        std::printf("    %s\n", std::string(plan->value(k, 0)).c_str());
+                }
+                QElapsedTimer d;
+                d.start();
+                auto r = m_db->query(q.sql, idl::pg::Params(q.params.begin(), q.params.end()));
+                direct.push_back(ms(d.nsecsElapsed()));
+                IDL_VERIFY_OK(r);
+            }
+            const Stats g = stats(gw), s = stats(direct);
+            char target[64] = "-";
+            if (cs.targetMs > 0)
+                std::snprintf(target, sizeof target, "p50 < %.0f ms: %s", cs.targetMs,
+                              g.p50 < cs.targetMs ? "met" : "NOT met");
+            std::printf("| %s | %.1f | %.1f | %.1f | %.1f | %s |\n", cs.name, g.p50, g.p95, s.p50,
+                        s.p95, target);
+            std::fflush(stdout);
+        }
+    }
+
+    void tailLatency()
+    {
+        idl::kafka::ProducerOptions po;
+        po.config = {{"bootstrap.servers", m_bootstrap}, {"linger.ms", "1"}};
+        auto producer = idl::kafka::Producer::create(std::move(po));
+        IDL_VERIFY_OK(producer);
+        std::printf("\n| live tail rate | events | p50 ms | p95 ms | p99 ms | dropped | target p99 "
+                    "< 100 ms |\n"
+                    "| --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
+        for (int rate : {1000, 10000}) {
+            Client c;
+            QVERIFY(c.open(m_gw->wsPort()));
+            QVERIFY(c.authenticate(m_token));
+            c.send({{"type", "tail.start"}, {"id", "t"}, {"q", "app:lat"}});
+            QVERIFY(!c.next("t", "tail.started").isEmpty());
+            // Warm-up: the consumer's first fetch (metadata, leader lookup) is not measured.
+            for (int i = 0; i < 100; ++i) {
+                auto w = makeEvent(nowNs(), "lat", idl::Level::Info, "warm-up");
+                (void)(*producer)->produce(m_topic, w.id, idl::encodeEvent(w));
+                if (waitUntil([&] { return !c.inbox.empty(); }, 100))
+                    break;
+            }
+            waitUntil([] { return false; }, 300);
+            c.inbox.clear();
+            std::map<std::string, qint64> sent;
+            std::vector<double> lat;
+            qint64 dropped = 0;
+            auto drain = [&] {
+                const qint64 now = nowNs();
+                for (auto &m : c.inbox) {
+                    dropped += m["dropped"].toInteger();
+                    for (const auto &e : m["events"].toArray()) {
+                        auto it = sent.find(e.toObject()["id"].toString().toStdString());
+                        if (it != sent.end())
+                            lat.push_back(ms(now - it->second));
+                    }
+                }
+                c.inbox.clear();
+            };
+            const int seconds = 10;
+            const int total = rate * seconds;
+            QElapsedTimer clock;
+            clock.start();
+            int produced = 0;
+            while (produced < total) {
+                const qint64 due = clock.nsecsElapsed() * rate / 1'000'000'000;
+                while (produced < due && produced < total) {
+                    auto e = makeEvent(nowNs(), "lat", idl::Level::Info,
+                                       "latency probe " + std::to_string(produced));
+                    const std::string v = idl::encodeEvent(e);
+                    sent[e.id] = nowNs();
+                    (void)(*producer)->produce(m_topic, e.id, v);
+                    ++produced;
+                }
+                QCoreApplication::processEvents(QEventLoop::AllEvents, 1);
+                drain();
+            }
+            waitUntil(
+                [&] {
+                    drain();
+                    return lat.size() + dropped >= size_t(total);
+                },
+                15000);
+            const Stats s = stats(lat);
+            std::printf("| %d events/s | %zu | %.1f | %.1f | %.1f | %lld | %s |\n", rate,
+                        lat.size(), s.p50, s.p95, s.p99, (long long)dropped,
+                        s.p99 < 100 ? "met" : "NOT met");
+            std::fflush(stdout);
+            c.call({{"type", "tail.stop"}, {"id", "s"}, {"target", "t"}});
+        }
+    }
+
+    void cleanupTestCase()
+    {
+        if (m_gw)
+            m_gw->stop();
+    }
+};
+
+int main(int argc, char **argv)
+{
+    // Generating 10M rows takes longer than QtTest's default 5 minutes per function.
+    qputenv("QTEST_FUNCTION_TIMEOUT", "3600000");
+    QCoreApplication app(argc, argv);
+    BenchGateway bench;
+    return QTest::qExec(&bench, argc, argv);
+}
+#include "bench_gateway.moc"
