@@ -9,6 +9,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -105,7 +106,8 @@ class TestStack : public QObject
         d.start(binPath(QStringLiteral("idl-stack")),
                 {QStringLiteral("down"), QStringLiteral("--data-dir"), dir});
         QVERIFY(d.waitForFinished(120'000));
-        QCOMPARE(d.exitCode(), 0);
+        if (d.exitCode() != 0)
+            QFAIL(d.readAllStandardError().constData());
         QVERIFY(m_stack.waitForFinished(30'000));
         QCOMPARE(m_stack.exitCode(), 0);
         QElapsedTimer t;
@@ -117,7 +119,14 @@ class TestStack : public QObject
     }
 
 private Q_SLOTS:
-    void initTestCase() { QVERIFY(QFile::exists(binPath(QStringLiteral("idl-stack")))); }
+    void initTestCase()
+    {
+        QVERIFY(QFile::exists(binPath(QStringLiteral("idl-stack"))));
+        // As root, PostgreSQL runs as user postgres, which must be able to enter the folder.
+        QFile::setPermissions(m_tmp.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner |
+                                                QFileDevice::ExeOwner | QFileDevice::ExeGroup |
+                                                QFileDevice::ExeOther);
+    }
 
     void cleanupTestCase()
     {

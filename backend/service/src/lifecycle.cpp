@@ -7,6 +7,7 @@
 
 #include <csignal>
 #ifndef _WIN32
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #endif
@@ -77,6 +78,12 @@ void quitOnSignals()
     sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+    // A parent may have started us with these blocked (the mask is inherited across exec).
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }
 #else
 void quitOnSignals()

@@ -11,6 +11,9 @@
 #include <QTimer>
 
 #include <cstdio>
+#ifndef _WIN32
+#include <unistd.h>
+#endif
 
 int main(int argc, char *argv[])
 {
@@ -22,9 +25,17 @@ int main(int argc, char *argv[])
     idl::Config cfg(QStringLiteral("idl-stack up|down"),
                     QStringLiteral("a whole local Instant Dev Logs cluster: private PostgreSQL, "
                                    "single-node Kafka and every backend service"));
+    // As root, PostgreSQL runs as user postgres, which cannot enter root's home: use the
+    // system's state folder instead.
+#ifndef _WIN32
+    const bool root = ::geteuid() == 0;
+#else
+    const bool root = false;
+#endif
     const QString defaultDir =
-        QDir(QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation))
-            .filePath(QStringLiteral("instant-dev-logs/stack"));
+        root ? QStringLiteral("/var/lib/instant-dev-logs/stack")
+             : QDir(QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation))
+                   .filePath(QStringLiteral("instant-dev-logs/stack"));
     cfg.addString(QStringLiteral("data-dir"), defaultDir,
                   QStringLiteral("Folder for all data, logs and stack.json"));
     cfg.addBool(QStringLiteral("demo"), false,

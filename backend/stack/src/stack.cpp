@@ -51,6 +51,27 @@ Result<void> writeFilePrivate(const QString &path, const QByteArray &data)
     return {};
 }
 
+// Whether the process exists and has not exited. A zombie (exited, not yet reaped by its
+// parent) counts as gone.
+bool processAlive(qint64 pid)
+{
+#ifndef _WIN32
+    if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0)
+        return false;
+    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (stat.open(QIODevice::ReadOnly)) {
+        const QByteArray line = stat.readAll();
+        const auto close = line.lastIndexOf(')');
+        if (close >= 0 && close + 2 < line.size() && line.at(close + 2) == 'Z')
+            return false;
+    }
+    return true;
+#else
+    Q_UNUSED(pid);
+    return false;
+#endif
+}
+
 } // namespace
 
 Stack::Stack(StackOptions options, QObject *parent) : QObject(parent), m_opt(std::move(options)) {}
@@ -145,7 +166,7 @@ Result<void> Stack::up()
     if (QFile f(pidFile); f.open(QIODevice::ReadOnly)) {
         const qint64 other = f.readAll().trimmed().toLongLong();
 #ifndef _WIN32
-        if (other > 0 && ::kill(static_cast<pid_t>(other), 0) == 0)
+        if (processAlive(other))
             return makeError(ErrorCode::Conflict,
                              "a stack is already running in " + m_opt.dataDir.toStdString() +
                                  " (pid " + std::to_string(other) + "); use `idl-stack down`");
@@ -324,7 +345,7 @@ Result<void> Stack::stopRunning(const QString &dataDir, int timeoutMs)
         return makeError(ErrorCode::NotFound, "no stack is running in " + dataDir.toStdString());
     QDeadlineTimer deadline(timeoutMs);
     while (!deadline.hasExpired()) {
-        if (::kill(static_cast<pid_t>(pid), 0) != 0)
+        if (!processAlive(pid))
             return {};
         QThread::msleep(100);
     }
