@@ -430,6 +430,58 @@ private Q_SLOTS:
         QVERIFY2(t.elapsed() < 1000 + 500, "revocation took longer than the cache TTL");
     }
 
+    void adminKeysCommand()
+    {
+        // idl-admin keys create | list | revoke against the same database.
+        const QString admin = qEnvironmentVariable("IDL_BIN_DIR") + QStringLiteral("/idl-admin");
+        QVERIFY2(QFile::exists(admin), "idl-admin not built");
+        const auto run = [&](QStringList args) {
+            QProcess p;
+            p.start(admin,
+                    QStringList{QStringLiteral("--pg.dsn"), QString::fromStdString(m_dsn)} + args);
+            p.waitForFinished(30'000);
+            QByteArray out = p.readAllStandardOutput();
+            out += p.readAllStandardError();
+            return std::make_pair(p.exitCode(), out);
+        };
+        QCOMPARE(run({QStringLiteral("migrate")}).first, 0);
+        auto [rc, out] =
+            run({QStringLiteral("keys"), QStringLiteral("create"), QStringLiteral("--name"),
+                 QStringLiteral("cli-made"), QStringLiteral("--app"), QStringLiteral("cli")});
+        QCOMPARE(rc, 0);
+        const std::string key = out.trimmed().split('\n').last().trimmed().toStdString();
+        const auto prefix = apiKeyPrefix(key);
+        QVERIFY2(prefix.has_value(), out.constData());
+        auto r = m_client->post("/api/v1/logs", ndjson("cli", 2), auth(key));
+        QCOMPARE(r.status, 202);
+        account(r, "cli", 2);
+        auto [rcList, list] = run({QStringLiteral("keys"), QStringLiteral("list")});
+        QCOMPARE(rcList, 0);
+        QVERIFY(list.contains(QByteArray(prefix->data(), static_cast<qsizetype>(prefix->size()))));
+        QVERIFY(list.contains("cli-made"));
+        QVERIFY(!list.contains(QByteArray::fromStdString(key))); // never shown again
+        QCOMPARE(run({QStringLiteral("keys"), QStringLiteral("revoke"),
+                      QString::fromUtf8(prefix->data(), static_cast<qsizetype>(prefix->size()))})
+                     .first,
+                 0);
+        auto [rcActive, active] = run({QStringLiteral("keys"), QStringLiteral("list")});
+        QCOMPARE(rcActive, 0);
+        QVERIFY(!active.contains("cli-made"));
+        auto [rcAll, all] =
+            run({QStringLiteral("keys"), QStringLiteral("list"), QStringLiteral("--all")});
+        QCOMPARE(rcAll, 0);
+        QVERIFY(all.contains("cli-made"));
+        QVERIFY(
+            run({QStringLiteral("keys"), QStringLiteral("revoke"), QStringLiteral("nosuchprefix")})
+                .first != 0);
+        QVERIFY(run({QStringLiteral("keys"), QStringLiteral("create")}).first !=
+                0);         // --name needed
+        QTest::qWait(1100); // the key cache TTL
+        r = m_client->post("/api/v1/logs", ndjson("clirevoked", 1), auth(key));
+        QCOMPARE(r.status, 401);
+        account(r, "clirevoked", 1);
+    }
+
     void otlpJson()
     {
         auto r =
