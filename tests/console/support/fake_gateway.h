@@ -288,6 +288,19 @@ private:
                            {QStringLiteral("counts"), QJsonObject{{QStringLiteral("info"), 3},
                                                                   {QStringLiteral("error"), 1}}}}}},
                       {QStringLiteral("total"), 4}});
+        } else if (type == u"top") {
+            const QString field = req.value(QLatin1String("field")).toString();
+            QMap<QString, qint64> counts;
+            for (const auto &e : events)
+                counts[field == u"host" ? e.host : e.app] += 1;
+            QJsonArray items;
+            for (auto it = counts.begin(); it != counts.end(); ++it)
+                items.append(QJsonObject{{QStringLiteral("value"), it.key()},
+                                         {QStringLiteral("count"), it.value()}});
+            send(ws, {{QStringLiteral("type"), QStringLiteral("top.result")},
+                      {QStringLiteral("id"), id},
+                      {QStringLiteral("field"), field},
+                      {QStringLiteral("items"), items}});
         } else if (type == u"tail.start") {
             ++tailStarts;
             lastTailStart = req;
