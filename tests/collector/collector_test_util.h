@@ -191,10 +191,12 @@ public:
             return r;
         }
         m_socket->write(head);
+        m_streamed = 0;
         for (int i = 0; i < times && m_socket->bytesAvailable() == 0 &&
                         m_socket->state() == QAbstractSocket::ConnectedState;
              ++i) {
             m_socket->write(chunk);
+            m_streamed += chunk.size();
             while (m_socket->bytesToWrite() > 0 && m_socket->bytesAvailable() == 0 &&
                    m_socket->state() == QAbstractSocket::ConnectedState)
                 m_socket->waitForBytesWritten(50);
@@ -204,6 +206,9 @@ public:
     }
 
     void close() { m_socket.reset(); }
+
+    // Bytes of chunks the last stream() call handed to the socket.
+    qint64 streamed() const { return m_streamed; }
 
 private:
     QString connect()
@@ -276,6 +281,7 @@ private:
     quint16 m_port;
     std::optional<ClientTls> m_tls;
     std::unique_ptr<QSslSocket> m_socket;
+    qint64 m_streamed = 0;
 };
 
 } // namespace idl::collectortest

@@ -356,7 +356,11 @@ private Q_SLOTS:
         QByteArray chunk =
             QByteArray::number(1 << 20, 16) + "\r\n" + QByteArray(1 << 20, ' ') + "\r\n";
         r = chunked.stream(head, chunk, 1000); // 1 GiB if nothing stopped it
-        QCOMPARE(r.status, 413);
+        // The server answers 413 and closes; when it closes while the client is still
+        // sending, the kernel's reset can swallow the reply, so a close counts too.
+        QVERIFY2(r.status == 413 || (r.status == 0 && r.error.contains(QStringLiteral("closed"))),
+                 qPrintable(QString::number(r.status) + u' ' + r.error));
+        QVERIFY2(chunked.streamed() < (64 << 20), "the endless body was not cut off");
     }
 
     void authMatrix()
@@ -427,7 +431,8 @@ private Q_SLOTS:
             QTest::qWait(100);
         }
         QCOMPARE(status, 401);
-        QVERIFY2(t.elapsed() < 1000 + 500, "revocation took longer than the cache TTL");
+        // TTL 1 s, plus one lookup and the 100 ms between attempts on a busy machine.
+        QVERIFY2(t.elapsed() < 2000, "revocation took much longer than the cache TTL");
     }
 
     void adminKeysCommand()
@@ -728,10 +733,8 @@ private Q_SLOTS:
         QElapsedTimer t;
         t.start();
         // The first request's reply comes only after the linger; ask meanwhile.
-        std::thread firstRequest([&] {
-            auto r = first.raw(req, 20'000);
-            QCOMPARE(r.status, 202);
-        });
+        int firstStatus = 0;
+        std::thread firstRequest([&] { firstStatus = first.raw(req, 20'000).status; });
         while (busy.queueDepth() < 500 && t.elapsed() < 5000)
             QTest::qWait(5);
         auto r = second.post("/api/v1/logs", ndjson("hw2", 1, "web"), auth(m_anyKey.key));
@@ -745,6 +748,7 @@ private Q_SLOTS:
                  QStringLiteral("overloaded"));
         account(r, "hw2", 1);
         firstRequest.join();
+        QCOMPARE(firstStatus, 202);
         account(HttpReply{202, {}, {}, {}}, "hw", 500);
     }
 
