@@ -230,6 +230,8 @@ Result<DecodedBatch> decodeNativeBatch(std::string_view body, BodyFormat format,
             addEvent(batch, trimmed, 0, decoder, receivedNs, limits, check);
             return batch;
         }
+        const auto lines = static_cast<std::size_t>(std::count(body.begin(), body.end(), '\n'));
+        batch.events.reserve(std::min(lines + 1, limits.maxEvents));
         std::size_t index = 0;
         std::size_t pos = 0;
         while (pos < body.size()) {
