@@ -110,6 +110,9 @@ private Q_SLOTS:
             !QFile::exists(binPath(QStringLiteral("idl-gateway"))))
             QSKIP("idl-stack or idl-gateway is not built in IDL_BIN_DIR; build the backend "
                   "(IDL_BUILD_BACKEND=ON) to run the console against a real stack");
+        // PostgreSQL runs as another user when the tests run as root: let it enter the folder.
+        QFile::setPermissions(m_tmp.path(), QFile::permissions(m_tmp.path()) | QFileDevice::ExeOther |
+                                                QFileDevice::ExeGroup);
         m_stack.setProgram(binPath(QStringLiteral("idl-stack")));
         m_stack.setArguments({QStringLiteral("up"), QStringLiteral("--data-dir"), dataDir(),
                               QStringLiteral("--collector-port"), QStringLiteral("0"),
