@@ -1,0 +1,79 @@
+#pragma once
+
+#include "idl/loadgen/ack_ledger.h"
+#include "idl/loadgen/event_factory.h"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace idl::loadgen {
+
+// Settings of one load run.
+struct LoadOptions
+{
+    std::string host = "127.0.0.1";
+    std::string port = "7080";
+    std::string apiKey;
+    Format format = Format::Native;
+    double rate = 0;                // target events/s; 0 = as fast as the collector answers
+    std::string profile = "steady"; // see RateProfile
+    double seconds = 10;            // run length; 0 = until stopped
+    std::uint64_t maxEvents = 0;    // stop after this many events are sent; 0 = no limit
+    int connections = 4;            // keep-alive connections, one sender thread each
+    int batch = 1000;               // events per request
+    int payloadBytes = 64;          // mean size of the payload attribute; 0 = none
+    std::string generatorId;        // written into every event (kGeneratorAttr)
+    std::uint64_t seed = 1;
+};
+
+// What a run did. Latencies are from sending a request to its 2xx reply (which the
+// collector sends only after Kafka acknowledged every event of it).
+struct LoadReport
+{
+    std::string generatorId;
+    double seconds = 0;
+    std::uint64_t requests = 0;
+    std::uint64_t sent = 0;          // events sent
+    std::uint64_t accepted = 0;      // events acknowledged (2xx, counted by the reply)
+    std::uint64_t rejected = 0;      // events refused (4xx other than 429, or per-event errors)
+    std::uint64_t uncertain = 0;     // events of 429/503/broken requests: stored at most once
+    std::uint64_t errorRequests = 0; // requests without a 2xx reply
+    std::map<int, std::uint64_t> statuses; // HTTP status -> requests; 0 = transport error
+    double p50Ms = 0, p90Ms = 0, p99Ms = 0, p999Ms = 0, maxMs = 0;
+    double cpuSeconds = 0;
+    std::uint64_t bytes = 0;
+    int connects = 0;
+
+    double acceptedPerSecond() const { return seconds > 0 ? accepted / seconds : 0; }
+    // One JSON object (single line).
+    std::string json() const;
+    // A few human-readable lines.
+    std::string text() const;
+};
+
+// Runs load against a collector: `connections` sender threads, each with its own keep-alive
+// connection and event factory, pacing themselves on the rate profile. Sequence numbers are
+// handed out in whole batches from one counter, so a generator's sequence is dense. run()
+// blocks the calling thread until the time is up, maxEvents are sent or `stop` is set.
+class LoadRun
+{
+public:
+    explicit LoadRun(LoadOptions options);
+    ~LoadRun();
+
+    // progress (optional) is called about once a second from the calling thread.
+    Result<LoadReport> run(const std::atomic<bool> &stop,
+                           const std::function<void(const LoadReport &)> &progress = {});
+    // What was acknowledged, after run().
+    const AckLedger &ledger() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace idl::loadgen
