@@ -343,8 +343,33 @@ private:
                 beast::get_lowest_layer(self->m_stream).socket().close(e);
             });
         } else {
+            // Lingering close: stop sending, then read and discard what the client is still
+            // sending (bounded in time and bytes, into one small scratch buffer) before
+            // closing. Closing with unread data makes the kernel send a reset, which can
+            // destroy an early reply such as a 413 before the client reads it.
             m_stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-            m_stream.socket().close(ec);
+            if (ec)
+                return m_stream.socket().close(ec);
+            m_stream.expires_after(std::chrono::seconds(2));
+            m_drained = 0;
+            drain();
+        }
+    }
+
+    void drain()
+    {
+        if constexpr (!kTls) {
+            m_scratch.resize(16 * 1024);
+            m_stream.async_read_some(net::buffer(m_scratch), [self = this->shared_from_this()](
+                                                                 beast::error_code ec, size_t n) {
+                self->m_drained += n;
+                if (ec || self->m_drained > kMaxDrainBytes) {
+                    beast::error_code e;
+                    self->m_stream.socket().close(e);
+                    return;
+                }
+                self->drain();
+            });
         }
     }
 
@@ -354,6 +379,9 @@ private:
     std::optional<bhttp::request_parser<bhttp::string_body>> m_parser;
     const Route *m_route = nullptr;
     std::optional<PeerCertificate> m_peerCert;
+    std::string m_scratch; // lingering close: discarded bytes land here
+    std::size_t m_drained = 0;
+    static constexpr std::size_t kMaxDrainBytes = 64 * 1024 * 1024;
     bool m_keepAlive = false;
     unsigned m_version = 11;
 };
