@@ -15,7 +15,9 @@
 #include <QNetworkReply>
 #include <QProcess>
 #include <QSet>
+#include <QSslConfiguration>
 #include <QTcpSocket>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <memory>
@@ -786,6 +788,46 @@ private Q_SLOTS:
         QVERIFY(d.open(m_gw->wsPort()));
         QVERIFY(!d.authenticate(tok.toStdString()));
         QCOMPARE(run({"tokens", "revoke", prefix}).first, 1);
+    }
+
+    // tls.cert + tls.key: the WebSocket speaks wss:// only.
+    void secureWebSocket()
+    {
+        QTemporaryDir dir;
+        QProcess openssl;
+        openssl.start(QStringLiteral("openssl"),
+                      {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+                       "-days", "1", "-keyout", dir.filePath("key.pem"), "-out",
+                       dir.filePath("cert.pem")});
+        if (!openssl.waitForFinished(30000) || openssl.exitCode() != 0)
+            QSKIP("openssl not available");
+        idl::gateway::GatewayOptions o;
+        o.wsPort = 0;
+        o.httpPort = 0;
+        o.pgDsn = m_dsn;
+        o.kafkaBootstrap = m_bootstrap;
+        o.kafkaTopic = m_topic;
+        o.tlsCertFile = dir.filePath("cert.pem").toStdString();
+        o.tlsKeyFile = dir.filePath("key.pem").toStdString();
+        idl::gateway::Gateway gw(o);
+        IDL_VERIFY_OK(gw.start());
+        Client plain;
+        plain.ws.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/ws").arg(gw.wsPort())));
+        QVERIFY(
+            !waitUntil([&] { return plain.ws.state() == QAbstractSocket::ConnectedState; }, 2000));
+        Client tls;
+        QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+        ssl.setCaCertificates(QSslCertificate::fromPath(dir.filePath("cert.pem")));
+        tls.ws.setSslConfiguration(ssl);
+        QObject::connect(&tls.ws, &QWebSocket::sslErrors, &tls.ws, [&](const QList<QSslError> &) {
+            tls.ws.ignoreSslErrors(); // self-signed for 127.0.0.1 (CN=localhost)
+        });
+        tls.ws.open(QUrl(QStringLiteral("wss://127.0.0.1:%1/ws").arg(gw.wsPort())));
+        QVERIFY(waitUntil([&] { return tls.ws.state() == QAbstractSocket::ConnectedState; }));
+        QVERIFY(tls.authenticate(m_viewer));
+        auto rows = Client::rows(tls.stream(
+            {{"type", "query"}, {"id", "q"}, {"q", "app:billing"}, {"from", "-2h"}, {"limit", 5}}));
+        QCOMPARE(rows.size(), size_t(5));
     }
 
     void cleanupTestCase()

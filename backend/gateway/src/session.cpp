@@ -738,9 +738,11 @@ void Session::doQuery(const std::string &id, const QJsonObject &msg, bool export
                 return rows;
             };
             if (!exportMode) {
-                // A page is read in time windows growing from the starting end (5 min, then
-                // x4), so a selective filter over a long range stops as soon as the page is
-                // full instead of scanning the whole range (BRIN keeps each window cheap).
+                // Over more than an hour, a page is read in time windows growing from the
+                // starting end (15 min or 1/32 of the range, then x4), so a selective filter
+                // stops as soon as the page is full instead of scanning the whole range (BRIN
+                // keeps each window cheap). Up to an hour one statement is cheaper (measured
+                // in docs/benchmarks.md).
                 const bool desc = qo.order == query::SortOrder::Desc;
                 std::int64_t lo = qo.fromNs;
                 std::int64_t hi = qo.toNs;
@@ -750,7 +752,9 @@ void Session::doQuery(const std::string &id, const QJsonObject &msg, bool export
                     else
                         lo = std::max(lo, qo.cursor->tsNs);
                 }
-                std::int64_t width = 5 * 60'000'000'000LL;
+                constexpr std::int64_t kHour = 3'600'000'000'000LL;
+                std::int64_t width =
+                    hi - lo <= kHour ? hi - lo : std::max<std::int64_t>(kHour / 4, (hi - lo) / 32);
                 std::string lastTs, lastId;
                 while (lo < hi) {
                     query::QueryOptions wo = qo;
