@@ -49,8 +49,12 @@ function(idl_add_executable name)
   target_link_libraries(${name} PRIVATE idl::options ${A_LIBS})
   set_target_properties(${name} PROPERTIES AUTOMOC ON
     RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)
+  if(A_COMPONENT STREQUAL "console")
+    # A GUI app: an .app bundle on macOS, no console window on Windows (installer/).
+    set_target_properties(${name} PROPERTIES MACOSX_BUNDLE ON WIN32_EXECUTABLE ON)
+  endif()
   if(NOT A_NO_INSTALL)
-    install(TARGETS ${name} RUNTIME DESTINATION bin COMPONENT ${A_COMPONENT})
+    install(TARGETS ${name} RUNTIME DESTINATION bin BUNDLE DESTINATION . COMPONENT ${A_COMPONENT})
   endif()
 endfunction()
 

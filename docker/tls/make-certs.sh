@@ -7,9 +7,10 @@
 #   client-<app>.crt/.key         mTLS client certificate with CN=<app> (default: demo)
 # Existing files are kept; delete the folder to start over.
 #   usage: tls/make-certs.sh [client-app ...]       IDL_TLS_HOSTS="logs.example.com 10.0.0.5"
+#   IDL_TLS_DIR   write somewhere else than docker/tls/certs
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-out="$here/certs"
+out="${IDL_TLS_DIR:-$here/certs}"
 days=${IDL_TLS_DAYS:-825}
 mkdir -p "$out"
 chmod 700 "$out"
