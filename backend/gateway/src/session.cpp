@@ -424,12 +424,7 @@ void Session::doHello(const std::string &id, const QJsonObject &msg)
         return;
     }
     m_helloDone = true;
-    std::string token = str(msg, "token");
-    if (token.empty()) {
-        const QByteArray h = m_socket->request().rawHeader("Authorization");
-        if (h.startsWith("Bearer "))
-            token = h.mid(7).trimmed().toStdString();
-    }
+    const std::string token = str(msg, "token");
     if (!token.empty()) {
         doAuth(id, token, true);
         return;
