@@ -78,6 +78,14 @@ set(CPACK_CREATE_DESKTOP_LINKS "idl-console")
 set(CPACK_DMG_VOLUME_NAME "Instant Dev Logs")
 set(CPACK_DMG_FORMAT "UDZO")
 
+# ---- backend extras ------------------------------------------------------------------------
+# idl-stack runs a local Kafka broker from jars fetched with Maven (no OS package exists):
+# ship the project's pom so a package user can fetch them (docs/install.md).
+if(IDL_BUILD_BACKEND AND EXISTS "${PROJECT_SOURCE_DIR}/scripts/kafka/pom.xml")
+  install(FILES "${PROJECT_SOURCE_DIR}/scripts/kafka/pom.xml"
+          DESTINATION share/instant-dev-logs/kafka COMPONENT backend)
+endif()
+
 # ---- platform bundles: Info.plist, icons, Qt deployment ----------------------------------
 if(TARGET idl-console AND (WIN32 OR APPLE))
   if(APPLE)

@@ -80,6 +80,7 @@ done
 for b in idl-collector idl-processor idl-writer idl-gateway idl-admin idl-stack; do
   check "server package has /usr/bin/$b" grep -qx "./usr/bin/$b" "$work/server.list"
 done
+check "server package ships the Kafka pom for idl-stack" grep -qx "./usr/share/instant-dev-logs/kafka/pom.xml" "$work/server.list"
 check "console package carries no server binaries" bash -c "! grep -q 'idl-collector' '$work/console.list'"
 check "server package carries no console" bash -c "! grep -q 'idl-console' '$work/server.list'"
 check "no test or benchmark executables are packaged" bash -c "! grep -qE '/(test_|bench_)' '$work/console.list' '$work/server.list'"
