@@ -664,6 +664,10 @@ private Q_SLOTS:
             return status;
         };
         QByteArray body, next;
+        QCOMPARE(get(QStringLiteral("/healthz"), {}, &body), 200);
+        QCOMPARE(get(QStringLiteral("/readyz"), {}, &body), 200);
+        QCOMPARE(get(QStringLiteral("/metrics"), {}, &body), 200);
+        QVERIFY(body.contains("idl_gateway_sessions"));
         QCOMPARE(get(QStringLiteral("/api/v1/query?q=level:error"), {}, &body), 401);
         QCOMPARE(get(QStringLiteral("/api/v1/query?q=level:error"), "idt_bad", &body), 401);
         QCOMPARE(get(QStringLiteral("/api/v1/query?q=app:billing&from=-2h&limit=7"), m_viewer,

@@ -50,6 +50,18 @@ void Gateway::Impl::submit(std::function<void()> fn)
     workers.start(std::move(fn));
 }
 
+void Gateway::Impl::post(std::uint64_t serial, std::function<void(Session *)> fn)
+{
+    QMetaObject::invokeMethod(
+        home,
+        [this, serial, fn = std::move(fn)] {
+            auto it = live.find(serial);
+            if (it != live.end())
+                fn(it->second);
+        },
+        Qt::QueuedConnection);
+}
+
 void declareSettings(Config &c)
 {
     c.addString(QStringLiteral("ws.address"), QStringLiteral("127.0.0.1"),
@@ -257,6 +269,7 @@ Gateway::Gateway(GatewayOptions options, QObject *parent)
     : QObject(parent), d(std::make_unique<Impl>())
 {
     d->opt = std::move(options);
+    d->home = this;
     d->rate = std::make_unique<RateLimiter>(d->opt.ratePerSecond, d->opt.rateBurst);
     d->pool = std::make_unique<DbPool>(d->opt.pgDsn, d->opt.dbPoolSize, d->opt.queryTimeout);
     d->workers.setMaxThreadCount(d->opt.dbPoolSize + 2);
@@ -312,8 +325,8 @@ Result<void> Gateway::start()
                          "cannot listen on WebSocket port: " + d->ws->errorString().toStdString());
 
     metrics::Registry::global().callbackGauge(
-        "idl_gateway_sessions", "Open WebSocket sessions",
-        [this] { return static_cast<double>(d->sessions.size()); });
+        "idl_gateway_sessions", "Open WebSocket sessions (all gateways of the process)",
+        [] { return static_cast<double>(Session::openSessions()); });
 
     http::ServerOptions ho;
     ho.address = d->opt.httpAddress;

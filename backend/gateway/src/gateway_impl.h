@@ -55,9 +55,15 @@ struct Gateway::Impl
     std::unique_ptr<http::Server> http;
     std::unique_ptr<RateLimiter> rate;
     QSet<Session *> sessions;
+    QObject *home = nullptr;                 // the Gateway (main thread)
+    std::map<std::uint64_t, Session *> live; // sessions by serial (main thread only)
+    std::uint64_t nextSerial = 1;
 
     // Runs fn on a worker thread.
     void submit(std::function<void()> fn);
+    // Runs fn on the main thread with the session `serial`, if it still exists. Any thread;
+    // serials are never reused, so a late reply never reaches another session.
+    void post(std::uint64_t serial, std::function<void(Session *)> fn);
 };
 
 } // namespace idl::gateway

@@ -163,10 +163,19 @@ void appendSaved(JsonWriter &w, const pg::Rows &r, int i)
     w.endObject();
 }
 
+std::atomic<int> g_openSessions{0};
+
 } // namespace
 
-Session::Session(Gateway::Impl *gateway, QWebSocket *socket) : m_gw(gateway), m_socket(socket)
+int Session::openSessions()
 {
+    return g_openSessions.load();
+}
+
+Session::Session(Gateway::Impl *gateway, QWebSocket *socket)
+    : m_gw(gateway), m_socket(socket), m_serial(gateway->nextSerial++)
+{
+    m_gw->live[m_serial] = this;
     socket->setParent(this);
     socket->setMaxAllowedIncomingMessageSize(static_cast<quint64>(m_gw->opt.maxMessageBytes));
     socket->setMaxAllowedIncomingFrameSize(static_cast<quint64>(m_gw->opt.maxMessageBytes));
@@ -197,11 +206,14 @@ Session::Session(Gateway::Impl *gateway, QWebSocket *socket) : m_gw(gateway), m_
     m_revalidate.setInterval(m_gw->opt.revalidateInterval);
     connect(&m_revalidate, &QTimer::timeout, this, &Session::revalidate);
     m_gw->sessions.insert(this);
+    ++g_openSessions;
 }
 
 Session::~Session()
 {
+    --g_openSessions;
     m_gw->sessions.remove(this);
+    m_gw->live.erase(m_serial);
     for (auto &[id, a] : m_active) {
         if (a.state)
             a.state->cancel();
@@ -473,74 +485,71 @@ void Session::doHello(const std::string &id, const QJsonObject &msg)
 void Session::doAuth(const std::string &id, const std::string &token, bool hello)
 {
     Gateway::Impl *gw = m_gw;
-    QPointer<Session> self(this);
+    const std::uint64_t serial = m_serial;
     m_authPending = true;
-    gw->submit([gw, self, id, token, hello] {
+    gw->submit([gw, serial, id, token, hello] {
         Result<Identity> r = makeError(ErrorCode::Unavailable, "database unavailable");
         auto lease = gw->pool->acquire();
         if (lease)
             r = tokens::authenticate(**lease, token);
-        QMetaObject::invokeMethod(
-            self.data(),
-            [self, id, token, hello, r = std::move(r)]() mutable {
-                Session *s = self.data();
-                if (!s || s->m_closing)
+        gw->post(serial, [id, token, hello, r = std::move(r)](Session *s) mutable {
+            QPointer<Session> self(s);
+            if (s->m_closing)
+                return;
+            s->m_authPending = false;
+            // Replays the messages that waited for this check (after its reply).
+            QTimer::singleShot(0, s, [self] {
+                if (!self)
                     return;
-                s->m_authPending = false;
-                // Replays the messages that waited for this check (after its reply).
-                QTimer::singleShot(0, s, [self] {
-                    if (!self)
-                        return;
-                    const std::vector<QString> backlog = std::move(self->m_backlog);
-                    self->m_backlog.clear();
-                    for (const QString &t : backlog) {
-                        if (self->m_closing || self->m_authPending) {
-                            self->m_backlog.push_back(t);
-                            continue;
-                        }
-                        self->onText(t);
+                const std::vector<QString> backlog = std::move(self->m_backlog);
+                self->m_backlog.clear();
+                for (const QString &t : backlog) {
+                    if (self->m_closing || self->m_authPending) {
+                        self->m_backlog.push_back(t);
+                        continue;
                     }
-                });
-                if (!r) {
-                    if (r.error().code == ErrorCode::Unauthenticated) {
-                        authFailures().inc();
-                        ++s->m_failedLogins;
-                        jlog::warn("authentication failed",
-                                   {{"peer", s->m_socket->peerAddress().toString()}});
-                    }
-                    s->sendError(id, r.error());
-                    if (s->m_failedLogins >= 5) {
-                        s->closeWith(4003, QStringLiteral("too many failed logins"));
-                        return;
-                    }
-                    if (!hello)
-                        return;
-                } else {
-                    s->m_identity = std::move(r).value();
-                    s->m_token = token;
-                    s->m_authDeadline.stop();
-                    s->m_revalidate.start();
-                    if (!hello) {
-                        std::string out;
-                        JsonWriter w(out);
-                        begin(w, "auth.ok", id);
-                        w.key("user");
-                        w.value(s->m_identity->user);
-                        w.key("role");
-                        w.value(roleName(s->m_identity->role));
-                        w.key("apps");
-                        appendApps(w, s->m_identity->apps);
-                        w.endObject();
-                        s->sendJson(out);
-                        return;
-                    }
+                    self->onText(t);
                 }
-                // hello reply after the token check
-                QJsonObject none;
-                none.insert(QStringLiteral("versions"), QJsonArray{1});
-                s->doHello(id, none);
-            },
-            Qt::QueuedConnection);
+            });
+            if (!r) {
+                if (r.error().code == ErrorCode::Unauthenticated) {
+                    authFailures().inc();
+                    ++s->m_failedLogins;
+                    jlog::warn("authentication failed",
+                               {{"peer", s->m_socket->peerAddress().toString()}});
+                }
+                s->sendError(id, r.error());
+                if (s->m_failedLogins >= 5) {
+                    s->closeWith(4003, QStringLiteral("too many failed logins"));
+                    return;
+                }
+                if (!hello)
+                    return;
+            } else {
+                s->m_identity = std::move(r).value();
+                s->m_token = token;
+                s->m_authDeadline.stop();
+                s->m_revalidate.start();
+                if (!hello) {
+                    std::string out;
+                    JsonWriter w(out);
+                    begin(w, "auth.ok", id);
+                    w.key("user");
+                    w.value(s->m_identity->user);
+                    w.key("role");
+                    w.value(roleName(s->m_identity->role));
+                    w.key("apps");
+                    appendApps(w, s->m_identity->apps);
+                    w.endObject();
+                    s->sendJson(out);
+                    return;
+                }
+            }
+            // hello reply after the token check
+            QJsonObject none;
+            none.insert(QStringLiteral("versions"), QJsonArray{1});
+            s->doHello(id, none);
+        });
     });
 }
 
@@ -549,25 +558,20 @@ void Session::revalidate()
     if (!m_identity || m_token.empty())
         return;
     Gateway::Impl *gw = m_gw;
-    QPointer<Session> self(this);
+    const std::uint64_t serial = m_serial;
     const std::string token = m_token;
-    gw->submit([gw, self, token] {
+    gw->submit([gw, serial, token] {
         auto lease = gw->pool->acquire();
         if (!lease)
             return; // database down: keep the session, check again later
         auto r = tokens::authenticate(**lease, token);
         if (r || r.error().code != ErrorCode::Unauthenticated)
             return;
-        QMetaObject::invokeMethod(
-            self.data(),
-            [self] {
-                if (!self)
-                    return;
-                jlog::info("closing a session whose token was revoked",
-                           {{"prefix", QString::fromStdString(self->m_identity->prefix)}});
-                self->closeWith(1008, QStringLiteral("token revoked"));
-            },
-            Qt::QueuedConnection);
+        gw->post(serial, [](Session *s) {
+            jlog::info("closing a session whose token was revoked",
+                       {{"prefix", QString::fromStdString(s->m_identity->prefix)}});
+            s->closeWith(1008, QStringLiteral("token revoked"));
+        });
     });
 }
 
@@ -579,25 +583,21 @@ void Session::runJob(const std::string &id, const std::string &type,
     auto state = std::make_shared<RequestState>();
     m_active[id] = Active{type, state, nullptr};
     Gateway::Impl *gw = m_gw;
-    QPointer<Session> self(this);
+    const std::uint64_t serial = m_serial;
     auto flow = m_flow;
     const auto started = Clock::now();
     const std::int64_t maxPending = gw->opt.maxPendingBytes;
-    gw->submit([gw, self, flow, state, id, type, fn = std::move(fn), started, maxPending] {
+    gw->submit([gw, serial, flow, state, id, type, fn = std::move(fn), started, maxPending] {
         auto post = [&](std::string json, bool final) {
             const auto n = static_cast<std::int64_t>(json.size());
             flow->posted += n;
-            QMetaObject::invokeMethod(
-                self.data(),
-                [self, state, id, json = std::move(json), final, n] {
-                    if (self)
-                        self->deliver(state, id, json, final, n);
-                },
-                Qt::QueuedConnection);
+            gw->post(serial, [state, id, json = std::move(json), final, n](Session *s) {
+                s->deliver(state, id, json, final, n);
+            });
         };
         const Emit emit = [&](std::string json, bool final) {
             // Flow control: wait while the client has not taken what was already produced.
-            while (!final && flow->pending() > maxPending && !state->cancelled() && self)
+            while (!final && flow->pending() > maxPending && !state->cancelled())
                 std::this_thread::sleep_for(std::chrono::milliseconds(5));
             post(std::move(json), final);
         };
@@ -1068,15 +1068,10 @@ void Session::doTailStart(const std::string &id, const QJsonObject &msg)
         }
         to.resume = std::move(m);
     }
-    QPointer<Session> self(this);
-    auto tail = std::make_unique<TailSubscription>(std::move(to), [self, id] {
-        QMetaObject::invokeMethod(
-            self.data(),
-            [self, id] {
-                if (self)
-                    self->drainTail(id);
-            },
-            Qt::QueuedConnection);
+    Gateway::Impl *gw = m_gw;
+    const std::uint64_t serial = m_serial;
+    auto tail = std::make_unique<TailSubscription>(std::move(to), [gw, serial, id] {
+        gw->post(serial, [id](Session *s) { s->drainTail(id); });
     });
     TailSubscription *raw = tail.get();
     Active a;

@@ -43,6 +43,9 @@ public:
     Session(Gateway::Impl *gateway, QWebSocket *socket);
     ~Session() override;
 
+    // Sessions open in this process (any thread).
+    static int openSessions();
+
     // Closes the socket (code, reason) and ends every request.
     void closeWith(int code, const QString &reason);
 
@@ -91,6 +94,7 @@ private:
 
     Gateway::Impl *m_gw;
     QWebSocket *m_socket;
+    std::uint64_t m_serial;
     std::shared_ptr<FlowState> m_flow = std::make_shared<FlowState>();
     std::map<std::string, Active> m_active;
     std::optional<Identity> m_identity;
