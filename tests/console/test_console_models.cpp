@@ -468,7 +468,7 @@ private Q_SLOTS:
         // Attribute columns read nested paths.
         m.addAttributeColumn(QStringLiteral("@user.id"));
         QCOMPARE(m.columnCount(), QueryResultsModel::FixedColumns + 1);
-        const int n = m.rowAt(0).attrs.value(QLatin1String("n")).toInt();
+        const int n = m.rowAt(0).attrs().value(QLatin1String("n")).toInt();
         QCOMPARE(m.data(m.index(0, QueryResultsModel::FixedColumns)).toString(),
                  QString::number(n * 2));
     }

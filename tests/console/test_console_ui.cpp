@@ -115,6 +115,24 @@ private Q_SLOTS:
         const QString stack = qEnvironmentVariable("IDL_SCREENSHOT_STACK");
         if (!stack.isEmpty()) {
             QVERIFY(m_window->importStack(stack));
+            QVERIFY(QTest::qWaitFor([this] { return m_window->context()->client()->isConnected(); },
+                                    15000));
+            QTest::qWait(500);
+            // A few saved queries so the sidebar shows what it is for.
+            const QList<QPair<QString, QString>> saved = {
+                {QStringLiteral("Checkout errors"), QStringLiteral("app:checkout level:>=error")},
+                {QStringLiteral("Slow requests"), QStringLiteral("@duration_ms:>=800")},
+                {QStringLiteral("Upstream resets"),
+                 QStringLiteral("\"connection reset\" -app:search")}};
+            for (const auto &[name, q] : saved) {
+                if (m_window->context()->savedQueries()->rowCount() < 3) {
+                    SavedQuery s;
+                    s.name = name;
+                    s.q = q;
+                    s.shared = name.startsWith(u'C');
+                    m_window->context()->savedQueries()->save(s);
+                }
+            }
         } else {
             Profile p;
             p.name = QStringLiteral("local");
@@ -178,6 +196,16 @@ private Q_SLOTS:
     void liveTailPauseAndResume()
     {
         TailTab *tab = m_window->newTailTab(QStringLiteral("level:>=info"), true);
+        if (!qEnvironmentVariable("IDL_SCREENSHOT_STACK").isEmpty()) {
+            // Real stack with demo traffic: just follow it for a while.
+            QVERIFY(QTest::qWaitFor([tab] { return tab->model()->rowCount() >= 300; }, 30000));
+            tab->model()->setHighlightRules(
+                {HighlightRule{QStringLiteral("timeout"), QColor(0xf5, 0xd7, 0x6e, 0x90)}});
+            tab->table()->selectRow(tab->model()->rowCount() - 4);
+            tab->setAutoScroll(true);
+            shot(m_window, QStringLiteral("console-tail.png"));
+            return;
+        }
         QVERIFY(QTest::qWaitFor([this] { return m_gw->activeTails() == 1; }, 10000));
         auto frame = [this](int from, int n) {
             QJsonArray rows;

@@ -69,6 +69,31 @@ void CsvWriter::writeField(QStringView field)
     appendField(m_buffer, field);
 }
 
+void CsvWriter::writeFieldUtf8(std::string_view field)
+{
+    if (!m_firstField)
+        m_buffer += ',';
+    m_firstField = false;
+    bool quote = !field.empty() && (field.front() == ' ' || field.back() == ' ');
+    for (char c : field) {
+        if (c == ',' || c == '"' || c == '\r' || c == '\n') {
+            quote = true;
+            break;
+        }
+    }
+    if (!quote) {
+        m_buffer.append(field.data(), static_cast<qsizetype>(field.size()));
+        return;
+    }
+    m_buffer += '"';
+    for (char c : field) {
+        if (c == '"')
+            m_buffer += '"';
+        m_buffer += c;
+    }
+    m_buffer += '"';
+}
+
 void CsvWriter::endRecord()
 {
     m_buffer += "\r\n";

@@ -3,6 +3,8 @@
 #include "idl/console/csv_writer.h"
 #include "idl/console/log_row.h"
 
+#include "fast_json.h"
+
 #include <QDateTime>
 #include <QFile>
 #include <QJsonArray>
@@ -61,12 +63,13 @@ void ExportWorker::start()
                     {QStringLiteral("chunk"), qBound(1, m_request.chunk, 5000)}};
     GatewayReply *reply = m_client->send(req);
     m_reply = reply;
-    connect(reply, &GatewayReply::message, this, &ExportWorker::onMessage);
+    reply->setRawRows(true);
+    connect(reply, &GatewayReply::rawMessage, this, &ExportWorker::onMessage);
     connect(reply, &GatewayReply::finished, this, &ExportWorker::onDone);
     connect(reply, &GatewayReply::failed, this, &ExportWorker::fail);
 }
 
-void ExportWorker::onMessage(const QJsonObject &msg)
+void ExportWorker::onMessage(const QByteArray &utf8)
 {
     if (m_over)
         return;
@@ -74,30 +77,21 @@ void ExportWorker::onMessage(const QJsonObject &msg)
         doCancel();
         return;
     }
-    if (msg.value(QLatin1String("type")).toString() != u"rows")
+    double fraction = -1;
+    const qint64 n = fastjson::writeCsvRows(utf8, m_request.columns, *m_writer, &fraction);
+    if (n < 0) {
+        fail(GatewayError{QStringLiteral("bad_json"),
+                          tr("The gateway sent rows that do not parse")});
         return;
-    const QJsonArray rows = msg.value(QLatin1String("rows")).toArray();
-    const qsizetype columnCount = m_request.columns.size();
-    for (const auto &v : rows) {
-        const QJsonObject row = v.toObject();
-        for (qsizetype c = 0; c < columnCount; ++c) {
-            const QJsonValue value = row.value(m_request.columns.at(c));
-            if (value.isString())
-                m_writer->writeField(value.toString());
-            else
-                m_writer->writeField(cellText(value));
-        }
-        m_writer->endRecord();
     }
-    m_rows += rows.size();
+    m_rows += n;
     if (m_writer->hasError()) {
         fail(GatewayError{
             QStringLiteral("internal"),
             tr("Write error on %1: %2").arg(m_file->fileName(), m_file->errorString())});
         return;
     }
-    const QJsonObject p = msg.value(QLatin1String("progress")).toObject();
-    Q_EMIT progress(m_rows, p.value(QLatin1String("fraction")).toDouble());
+    Q_EMIT progress(m_rows, qMax(0.0, fraction));
 }
 
 void ExportWorker::onDone(const QJsonObject &)

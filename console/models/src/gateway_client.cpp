@@ -1,5 +1,7 @@
 #include "idl/console/gateway_client.h"
 
+#include "fast_json.h"
+
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -289,20 +291,27 @@ void GatewayClient::handleHello(const QJsonObject &msg)
 
 void GatewayClient::onTextMessage(const QString &text)
 {
-    QJsonParseError perr{};
-    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8(), &perr);
+    QByteArray utf8 = text.toUtf8();
+    fastjson::pad(utf8);
+    QString id;
+    QString type;
+    if (!fastjson::peekIdType(utf8, &id, &type))
+        return;
+    GatewayReply *reply = m_replies.value(id);
+    if (reply && reply->m_sent && reply->m_rawRows && (type == u"rows" || type == u"tail.events")) {
+        Q_EMIT reply->rawMessage(utf8);
+        return;
+    }
+    const QJsonDocument doc = QJsonDocument::fromJson(utf8);
     if (!doc.isObject())
         return;
     const QJsonObject msg = doc.object();
-    const QString id = msg.value(QLatin1String("id")).toString();
     if (!m_helloId.isEmpty() && id == m_helloId) {
         handleHello(msg);
         return;
     }
-    GatewayReply *reply = m_replies.value(id);
     if (!reply || !reply->m_sent)
         return; // unsolicited, cancelled or unknown
-    const QString type = msg.value(QLatin1String("type")).toString();
     if (type == u"error") {
         const GatewayError err = GatewayError::fromJson(msg);
         finishReply(reply);

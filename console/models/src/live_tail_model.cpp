@@ -6,7 +6,7 @@ namespace idl::console {
 
 LiveTailModel::LiveTailModel(QObject *parent) : QAbstractTableModel(parent)
 {
-    m_batchTimer.setInterval(100);
+    m_batchTimer.setInterval(50);
     connect(&m_batchTimer, &QTimer::timeout, this, &LiveTailModel::flush);
     m_batchTimer.start();
     m_rateTimer.setInterval(1000);

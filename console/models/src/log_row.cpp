@@ -39,7 +39,8 @@ LogRow LogRow::fromJson(const QJsonObject &o)
     r.app = o.value(QLatin1String("app")).toString();
     r.host = o.value(QLatin1String("host")).toString();
     r.message = o.value(QLatin1String("message")).toString();
-    r.attrs = o.value(QLatin1String("attrs")).toObject();
+    r.attrsJson =
+        QJsonDocument(o.value(QLatin1String("attrs")).toObject()).toJson(QJsonDocument::Compact);
     r.traceId = o.value(QLatin1String("trace_id")).toString();
     r.spanId = o.value(QLatin1String("span_id")).toString();
     return r;
@@ -57,7 +58,7 @@ QJsonObject LogRow::toJson() const
     o.insert(QLatin1String("app"), app);
     o.insert(QLatin1String("host"), host);
     o.insert(QLatin1String("message"), message);
-    o.insert(QLatin1String("attrs"), attrs);
+    o.insert(QLatin1String("attrs"), attrs());
     if (!traceId.isEmpty())
         o.insert(QLatin1String("trace_id"), traceId);
     if (!spanId.isEmpty())
@@ -65,9 +66,14 @@ QJsonObject LogRow::toJson() const
     return o;
 }
 
+QJsonObject LogRow::attrs() const
+{
+    return QJsonDocument::fromJson(attrsJson).object();
+}
+
 QJsonValue LogRow::attribute(const QString &path) const
 {
-    QJsonValue v = attrs;
+    QJsonValue v = attrs();
     for (const auto &part : QStringView(path).split(u'.')) {
         if (!v.isObject())
             return QJsonValue(QJsonValue::Undefined);

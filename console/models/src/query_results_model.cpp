@@ -1,5 +1,7 @@
 #include "idl/console/query_results_model.h"
 
+#include "fast_json.h"
+
 #include <QJsonArray>
 
 namespace idl::console {
@@ -59,18 +61,18 @@ void QueryResultsModel::requestPage()
         req.insert(QStringLiteral("cursor"), m_cursor);
     GatewayReply *reply = m_client->send(req);
     m_reply = reply;
+    reply->setRawRows(true);
     m_pageRows = 0;
     Q_EMIT loadingChanged(true);
-    connect(reply, &GatewayReply::message, this, [this, reply](const QJsonObject &msg) {
-        if (reply != m_reply || msg.value(QLatin1String("type")).toString() != u"rows")
+    connect(reply, &GatewayReply::rawMessage, this, [this, reply](const QByteArray &utf8) {
+        fastjson::RowsFrame frame;
+        if (reply != m_reply || !fastjson::parseRowsFrame(utf8, &frame) || frame.rows.isEmpty())
             return;
-        const QJsonArray rows = msg.value(QLatin1String("rows")).toArray();
-        if (rows.isEmpty())
-            return;
+        const auto &rows = frame.rows;
         const int first = static_cast<int>(m_rows.size());
         beginInsertRows({}, first, first + static_cast<int>(rows.size()) - 1);
-        for (const auto &r : rows)
-            m_rows.push_back(LogRow::fromJson(r.toObject()));
+        for (auto &r : frame.rows)
+            m_rows.push_back(std::move(r));
         endInsertRows();
         m_pageRows += static_cast<int>(rows.size());
     });

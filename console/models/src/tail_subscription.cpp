@@ -2,6 +2,8 @@
 
 #include "idl/console/live_tail_model.h"
 
+#include "fast_json.h"
+
 #include <QJsonArray>
 
 namespace idl::console {
@@ -56,7 +58,9 @@ void TailSubscription::subscribe()
                    QJsonObject{{QStringLiteral("positions"), m_positions}});
     GatewayReply *reply = m_client->send(req);
     m_reply = reply;
+    reply->setRawRows(true);
     connect(reply, &GatewayReply::message, this, &TailSubscription::onMessage);
+    connect(reply, &GatewayReply::rawMessage, this, &TailSubscription::onFrame);
     connect(reply, &GatewayReply::finished, this, [this](const QJsonObject &) {
         // The server ended the tail without an error (not expected in v1): resubscribe.
         m_reply = nullptr;
@@ -90,15 +94,18 @@ void TailSubscription::onMessage(const QJsonObject &msg)
         Q_EMIT started();
         return;
     }
-    if (type != u"tail.events")
+}
+
+void TailSubscription::onFrame(const QByteArray &utf8)
+{
+    fastjson::RowsFrame frame;
+    if (!fastjson::parseRowsFrame(utf8, &frame))
         return;
-    const QString phase = msg.value(QLatin1String("phase")).toString();
+    const QString phase = frame.phase;
     const bool history = phase == u"history";
-    const QJsonArray events = msg.value(QLatin1String("events")).toArray();
     QList<LogRow> rows;
-    rows.reserve(events.size());
-    for (const auto &e : events) {
-        LogRow row = LogRow::fromJson(e.toObject());
+    rows.reserve(frame.rows.size());
+    for (auto &row : frame.rows) {
         if (history) {
             // History comes in ascending (ts, id): after a restart, skip what we have.
             const auto key = std::make_pair(row.tsNs, row.id);
@@ -111,11 +118,10 @@ void TailSubscription::onMessage(const QJsonObject &msg)
     }
     if (m_model) {
         m_model->append(std::move(rows));
-        m_model->addServerDropped(msg.value(QLatin1String("dropped")).toInteger());
+        m_model->addServerDropped(frame.dropped);
     }
-    const QJsonObject pos = msg.value(QLatin1String("positions")).toObject();
-    if (!history && !pos.isEmpty())
-        m_positions = pos;
+    if (!history && !frame.positions.isEmpty())
+        m_positions = frame.positions;
     if (!phase.isEmpty() && phase != m_phase) {
         m_phase = phase;
         Q_EMIT phaseChanged(phase);

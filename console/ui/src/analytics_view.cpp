@@ -38,6 +38,7 @@ QChartView *makeChartView(const QString &title, const QString &name, QWidget *pa
     v->setObjectName(name);
     v->setRenderHint(QPainter::Antialiasing);
     v->setMinimumSize(300, 220);
+    v->setProperty("baseTitle", title);
     auto *chart = new QChart;
     chart->setTitle(title);
     v->setChart(chart);
@@ -46,7 +47,7 @@ QChartView *makeChartView(const QString &title, const QString &name, QWidget *pa
 
 QChart *freshChart(QChartView *view)
 {
-    const QString title = view->chart()->title();
+    const QString title = view->property("baseTitle").toString();
     auto *chart = new QChart;
     chart->setTitle(title);
     QFont f = chart->titleFont();
@@ -256,6 +257,7 @@ void AnalyticsView::setErrorsOverTime(const HistogramData &h)
         x->setRange(QDateTime::fromMSecsSinceEpoch(h.fromNs / 1'000'000),
                     QDateTime::fromMSecsSinceEpoch(h.toNs / 1'000'000));
     y->setRange(0, static_cast<double>(maxY) * 1.1);
+    y->applyNiceNumbers();
     if (keys.isEmpty())
         chart->setTitle(tr("Errors over time by app — no errors in this range"));
     styleChart(chart, palette());
@@ -323,10 +325,9 @@ void AnalyticsView::setLevels(const HistogramData &h)
         if (n <= 0)
             continue;
         QPieSlice *slice = pie->append(
-            QStringLiteral("%1  %2 (%3%)")
-                .arg(h.keys[i], loc.toString(n))
-                .arg(total > 0 ? 100.0 * static_cast<double>(n) / static_cast<double>(total) : 0.0,
-                     0, 'f', 1),
+            QStringLiteral("%1 %2%").arg(h.keys[i]).arg(
+                total > 0 ? 100.0 * static_cast<double>(n) / static_cast<double>(total) : 0.0, 0,
+                'f', 1),
             static_cast<double>(n));
         slice->setColor(seriesColour(h.keys[i], i, dark));
         slice->setBorderColor(palette().color(QPalette::Base));

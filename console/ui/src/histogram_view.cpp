@@ -91,6 +91,7 @@ void HistogramView::rebuild()
     const qint64 maxY = qMax<qint64>(1, m_data.maxStacked());
     axisY->setRange(0, static_cast<double>(maxY) * 1.08);
     axisY->setTickCount(4);
+    axisY->applyNiceNumbers();
     chart->addAxis(axisX, Qt::AlignBottom);
     chart->addAxis(axisY, Qt::AlignLeft);
 

@@ -28,12 +28,13 @@ void LevelDelegate::paint(QPainter *painter, const QStyleOptionViewItem &option,
     QRect badge(opt.rect.left() + 4, opt.rect.center().y() - h / 2 + 1, wBadge, h);
     painter->save();
     painter->setRenderHint(QPainter::Antialiasing);
-    QColor fill = colour;
-    fill.setAlphaF(0.18f);
+    const bool selected = opt.state & QStyle::State_Selected;
+    QColor fill = selected ? opt.palette.color(QPalette::HighlightedText) : colour;
+    fill.setAlphaF(selected ? 0.25f : 0.18f);
     painter->setPen(Qt::NoPen);
     painter->setBrush(fill);
     painter->drawRoundedRect(badge, h / 2.0, h / 2.0);
-    painter->setPen(colour);
+    painter->setPen(selected ? opt.palette.color(QPalette::HighlightedText) : colour);
     painter->setFont(f);
     painter->drawText(badge, Qt::AlignCenter, text);
     painter->restore();

@@ -321,9 +321,10 @@ void QueryTab::showRowMenu(const QPoint &pos)
     }
     menu.addAction(tr("Level %1 and above").arg(levelText(row.level)), this,
                    [this, row] { appendTerm(QStringLiteral("level:>=") + levelText(row.level)); });
-    if (!row.attrs.isEmpty()) {
+    const QJsonObject attrs = row.attrs();
+    if (!attrs.isEmpty()) {
         QMenu *cols = menu.addMenu(tr("Add column"));
-        for (auto it = row.attrs.begin(); it != row.attrs.end(); ++it) {
+        for (auto it = attrs.begin(); it != attrs.end(); ++it) {
             const QString key = it.key();
             cols->addAction(QStringLiteral("@") + key, this,
                             [this, key] { m_model->addAttributeColumn(key); });

@@ -58,6 +58,8 @@ public:
     QJsonObject lastTailStart;
     QJsonObject lastQuery;
     QList<QJsonObject> saved;
+    QStringList exportChunks; // when set, `export` replays these (id placeholder "@ID@")
+    qint64 exportRowCount = 0;
 
     explicit FakeGateway(QObject *parent = nullptr)
         : QObject(parent),
@@ -241,6 +243,16 @@ private:
                   {QStringLiteral("count"), static_cast<qint64>(i - start)},
                   {QStringLiteral("cursor"), more ? QJsonValue(QString::number(i)) : QJsonValue()},
                   {QStringLiteral("elapsed_ms"), 1}});
+        } else if (type == u"export" && !exportChunks.isEmpty()) {
+            // Benchmark replay: pre-serialised `rows` messages, then `done`.
+            const QString quotedId = QStringLiteral("\"%1\"").arg(id);
+            for (QString chunk : std::as_const(exportChunks))
+                ws->sendTextMessage(chunk.replace(QStringLiteral("\"@ID@\""), quotedId));
+            send(ws, {{QStringLiteral("type"), QStringLiteral("done")},
+                      {QStringLiteral("id"), id},
+                      {QStringLiteral("count"), exportRowCount},
+                      {QStringLiteral("cursor"), QJsonValue()},
+                      {QStringLiteral("elapsed_ms"), 1}});
         } else if (type == u"export") {
             const bool asc = req.value(QLatin1String("order")).toString() != u"desc";
             const auto all = matching(req, asc);

@@ -4,6 +4,8 @@
 #include <QJsonObject>
 #include <QStringList>
 
+#include <string_view>
+
 class QIODevice;
 
 namespace idl::console {
@@ -25,6 +27,8 @@ public:
     void writeRecord(const QStringList &fields);
     // Appends one field of the current record (then endRecord()).
     void writeField(QStringView field);
+    // Same, for text that is already UTF-8.
+    void writeFieldUtf8(std::string_view field);
     void endRecord();
     // Writes the buffer to the device; false on a write error.
     bool flush();

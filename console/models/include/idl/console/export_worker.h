@@ -59,7 +59,7 @@ Q_SIGNALS:
     void cancelled();
 
 private:
-    void onMessage(const QJsonObject &msg);
+    void onMessage(const QByteArray &utf8);
     void onDone(const QJsonObject &msg);
     void fail(const GatewayError &error);
     void doCancel();

@@ -71,10 +71,15 @@ public:
     QString type() const { return m_request.value(QLatin1String("type")).toString(); }
     const QJsonObject &request() const { return m_request; }
     bool isFinished() const { return m_finished; }
+    // Deliver `rows` and `tail.events` as UTF-8 text (rawMessage) instead of parsed objects,
+    // for consumers with a faster parser.
+    void setRawRows(bool raw) { m_rawRows = raw; }
 
 Q_SIGNALS:
     // A message that does not end the request: rows, tail.started, tail.events.
     void message(const QJsonObject &msg);
+    // A `rows` or `tail.events` message as UTF-8 JSON padded for simdjson (setRawRows).
+    void rawMessage(const QByteArray &utf8);
     // The final message: done, aggregate.result, top.result, ok, saved.result, ...
     void finished(const QJsonObject &msg);
     // An `error` reply, or the connection was lost while the request was in flight.
@@ -88,6 +93,7 @@ private:
     QJsonObject m_request;
     bool m_finished = false;
     bool m_sent = false;
+    bool m_rawRows = false;
 };
 
 // Client of the gateway WebSocket protocol v1 (docs/protocol.md). Opens one WebSocket,

@@ -22,7 +22,7 @@ struct HighlightRule
 
 // Table model of a live tail over a bounded ring buffer (default 100 000 rows; the oldest
 // rows fall out). Incoming events are buffered and applied in batches by a timer (default
-// every 100 ms) as one remove-from-top plus one insert-at-bottom, so a view stays responsive
+// every 50 ms) as one remove-from-top plus one insert-at-bottom, so a view stays responsive
 // at tens of thousands of events per second. While paused, events keep arriving into the
 // pending buffer (bounded by the capacity; what falls out is counted in localDropped()).
 // Lives in the GUI thread.

@@ -24,7 +24,7 @@ struct LogRow
     QString app;
     QString host;
     QString message;
-    QJsonObject attrs;
+    QByteArray attrsJson = QByteArrayLiteral("{}"); // the attributes object as JSON text
     QString traceId;
     QString spanId;
 
@@ -32,6 +32,8 @@ struct LogRow
     static LogRow fromJson(const QJsonObject &o);
     // The full row object again (the shape of protocol section 1).
     QJsonObject toJson() const;
+    // The attributes as an object (parsed from attrsJson).
+    QJsonObject attrs() const;
     // The value of an attribute path such as "user.id" (dotted), or undefined.
     QJsonValue attribute(const QString &path) const;
 };

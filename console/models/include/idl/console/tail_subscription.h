@@ -52,6 +52,7 @@ Q_SIGNALS:
 private:
     void subscribe();
     void onMessage(const QJsonObject &msg);
+    void onFrame(const QByteArray &utf8);
 
     QPointer<GatewayClient> m_client;
     QPointer<LiveTailModel> m_model;
