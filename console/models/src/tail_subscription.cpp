@@ -85,11 +85,10 @@ void TailSubscription::onMessage(const QJsonObject &msg)
 {
     const QString type = msg.value(QLatin1String("type")).toString();
     if (type == u"tail.started") {
-        // Without history the start positions are where live begins; with history they are
-        // the seam, valid for a resume only once the history has been received.
+        // Without history (no `since`) the start positions are where live begins; with
+        // history they are the seam, valid for a resume only once the history has arrived.
         const QJsonObject pos = msg.value(QLatin1String("positions")).toObject();
-        if (!msg.value(QLatin1String("history")).toBool() && !pos.isEmpty() &&
-            m_positions.isEmpty())
+        if (m_since.isEmpty() && !pos.isEmpty() && m_positions.isEmpty())
             m_positions = pos;
         Q_EMIT started();
         return;
