@@ -54,7 +54,8 @@ function(idl_add_executable name)
     set_target_properties(${name} PROPERTIES MACOSX_BUNDLE ON WIN32_EXECUTABLE ON)
   endif()
   if(NOT A_NO_INSTALL)
-    install(TARGETS ${name} RUNTIME DESTINATION bin BUNDLE DESTINATION . COMPONENT ${A_COMPONENT})
+    install(TARGETS ${name} RUNTIME DESTINATION bin COMPONENT ${A_COMPONENT}
+                            BUNDLE DESTINATION . COMPONENT ${A_COMPONENT})
   endif()
 endfunction()
 
