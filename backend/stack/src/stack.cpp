@@ -25,6 +25,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 #endif
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 namespace idl::stack {
 
@@ -254,7 +257,8 @@ Result<void> Stack::up()
         return r;
     m_opt.collectorPort = collectorPort;
 
-    if (m_opt.demo && !bin(QStringLiteral("idl-collector")).isEmpty()) {
+    if (m_opt.demo && !bin(QStringLiteral("idl-collector")).isEmpty() &&
+        !startDemoLoadgen(collectorPort)) {
         m_demo = std::make_unique<DemoTraffic>(
             QUrl(QStringLiteral("http://127.0.0.1:%1/api/v1/logs").arg(collectorPort)),
             m_ingestKey.toUtf8(), m_opt.demoRate);
@@ -264,6 +268,43 @@ Result<void> Stack::up()
         return r;
     QFile::remove(dir.filePath(QStringLiteral(".starting")));
     return {};
+}
+
+bool Stack::startDemoLoadgen(quint16 collectorPort)
+{
+    // idl-loadgen (backend/loadgen) is the demo source when it is built; the small built-in
+    // generator (DemoTraffic) is the fallback.
+    const QString program = bin(QStringLiteral("idl-loadgen"));
+    if (program.isEmpty())
+        return false;
+    auto p = std::make_unique<QProcess>();
+    p->setProgram(program);
+    p->setArguments(
+        {QStringLiteral("--url"), QStringLiteral("http://127.0.0.1:%1").arg(collectorPort),
+         QStringLiteral("--rate"), QString::number(m_opt.demoRate), QStringLiteral("--duration"),
+         QStringLiteral("0"), QStringLiteral("--batch"),
+         QString::number(std::max(1, m_opt.demoRate / 4)), QStringLiteral("--connections"),
+         QStringLiteral("1"), QStringLiteral("--payload-bytes"), QStringLiteral("32"),
+         QStringLiteral("--generator"),
+         QStringLiteral("demo-%1").arg(QCoreApplication::applicationPid())});
+    // The key goes through the environment, not the command line (visible in ps).
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("IDL_KEY"), m_ingestKey);
+    p->setProcessEnvironment(env);
+    p->setProcessChannelMode(QProcess::MergedChannels);
+    p->setStandardOutputFile(QDir(m_opt.dataDir).filePath(QStringLiteral("logs/idl-loadgen.log")),
+                             QIODevice::Append);
+#ifdef __linux__
+    p->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+#endif
+    p->start();
+    if (!p->waitForStarted(10'000)) {
+        jlog::warn("idl-loadgen did not start; using the built-in demo traffic");
+        return false;
+    }
+    jlog::info("demo traffic from idl-loadgen", {{"rate", m_opt.demoRate}});
+    m_demoLoadgen = std::move(p);
+    return true;
 }
 
 Result<void> Stack::writeStackJson() const
@@ -305,8 +346,10 @@ QString Stack::summary() const
     if (m_gatewayPortUsed)
         s += QStringLiteral("  gateway      ws://127.0.0.1:%1/ws\n").arg(m_gatewayPortUsed);
     s += QStringLiteral("  credentials  %1/stack.json\n").arg(m_opt.dataDir);
-    if (m_demo)
-        s += QStringLiteral("  demo traffic %1 events/s\n").arg(m_opt.demoRate);
+    if (m_demo || m_demoLoadgen)
+        s += QStringLiteral("  demo traffic %1 events/s (%2)\n")
+                 .arg(m_opt.demoRate)
+                 .arg(m_demoLoadgen ? QStringLiteral("idl-loadgen") : QStringLiteral("built-in"));
     s += QStringLiteral("Ctrl-C or `idl-stack down --data-dir %1` stops it.\n").arg(m_opt.dataDir);
     return s;
 }
@@ -319,6 +362,13 @@ void Stack::down()
     if (m_demo)
         m_demo->stop();
     m_demo.reset();
+    if (m_demoLoadgen) {
+        m_demoLoadgen->terminate();
+        if (!m_demoLoadgen->waitForFinished(10'000))
+            m_demoLoadgen->kill();
+        m_demoLoadgen->waitForFinished(5'000);
+        m_demoLoadgen.reset();
+    }
     while (!m_services.empty()) {
         m_services.back()->stop();
         m_services.pop_back();

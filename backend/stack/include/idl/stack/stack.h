@@ -8,6 +8,8 @@
 #include <memory>
 #include <vector>
 
+class QProcess;
+
 namespace idl::localcluster {
 class PostgresServer;
 class KafkaBroker;
@@ -60,6 +62,7 @@ private:
     Result<void> ensureCredentials();
     Result<void> writeStackJson() const;
     Result<QString> runAdmin(const QStringList &args) const;
+    bool startDemoLoadgen(quint16 collectorPort);
     QString bin(const QString &name) const;
 
     StackOptions m_opt;
@@ -67,6 +70,7 @@ private:
     std::unique_ptr<localcluster::KafkaBroker> m_kafka;
     std::vector<std::unique_ptr<ServiceProcess>> m_services;
     std::unique_ptr<DemoTraffic> m_demo;
+    std::unique_ptr<QProcess> m_demoLoadgen; // idl-loadgen as the demo source, when built
     QString m_ingestKey;
     QString m_adminToken;
     QString m_metricsToken;
