@@ -680,6 +680,13 @@ private Q_SLOTS:
                  200);
         QCOMPARE(body.count('\n'), 101); // header + 100 rows
         QVERIFY(body.startsWith("id,ts,time"));
+        // Form encoding as curl -G --data-urlencode sends it: '+' is a space, %2B a plus.
+        QByteArray plusBody;
+        QCOMPARE(get(QStringLiteral("/api/v1/query?q=app%3Abilling+level%3A%3E%3Dtrace&from=-2h"
+                                    "&limit=1000"),
+                     m_viewer, &plusBody),
+                 200);
+        QCOMPARE(plusBody.count('\n'), 100);
         QCOMPARE(get(QStringLiteral("/api/v1/query?q=app:billing&from=-2h"), m_scoped, &body), 200);
         QCOMPARE(body.size(), 0);
         QCOMPARE(get(QStringLiteral("/api/v1/query?q=(&from=-2h"), m_viewer, &body), 400);

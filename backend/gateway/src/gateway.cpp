@@ -20,8 +20,10 @@
 #include <QSslConfiguration>
 #include <QSslKey>
 #include <QUrlQuery>
+
 #include <QWebSocket>
 #include <QWebSocketServer>
+#include <algorithm>
 
 #include <charconv>
 
@@ -193,7 +195,11 @@ http::Response httpQuery(Gateway::Impl *gw, const http::Request &req)
         r.headers.push_back({"Retry-After", std::to_string((*wait + 999) / 1000)});
         return r;
     }
-    const QUrlQuery qq(QString::fromStdString(req.query));
+    // Form encoding (curl -G --data-urlencode, HTML forms) writes a space as '+'; a literal
+    // plus arrives as %2B. QUrlQuery does not know that convention.
+    std::string rawQuery = req.query;
+    std::replace(rawQuery.begin(), rawQuery.end(), '+', ' ');
+    const QUrlQuery qq(QString::fromStdString(rawQuery));
     auto get = [&](const char *k, const char *def) {
         const QString key = QLatin1String(k);
         return qq.hasQueryItem(key) ? qq.queryItemValue(key, QUrl::FullyDecoded).toStdString()
