@@ -239,6 +239,7 @@ Result<void> Stack::up()
     if (!bin(QStringLiteral("idl-gateway")).isEmpty()) {
         m_gatewayPortUsed = m_opt.gatewayPort ? m_opt.gatewayPort : freePort();
         const quint16 gatewayOps = freePort();
+        m_gatewayHttpPort = gatewayOps;
         if (auto r = startService(QStringLiteral("idl-gateway"),
                                   common + QStringList{QStringLiteral("--ws.port"),
                                                        QString::number(m_gatewayPortUsed),
@@ -316,6 +317,9 @@ Result<void> Stack::writeStackJson() const
              QStringLiteral("http://127.0.0.1:%1").arg(m_opt.collectorPort));
     o.insert(QStringLiteral("gateway_url"),
              m_gatewayPortUsed ? QStringLiteral("ws://127.0.0.1:%1/ws").arg(m_gatewayPortUsed)
+                               : QString());
+    o.insert(QStringLiteral("gateway_http_url"),
+             m_gatewayHttpPort ? QStringLiteral("http://127.0.0.1:%1").arg(m_gatewayHttpPort)
                                : QString());
     o.insert(QStringLiteral("ingest_api_key"), m_ingestKey);
     o.insert(QStringLiteral("admin_token"), m_adminToken);

@@ -75,6 +75,7 @@ private:
     QString m_adminToken;
     QString m_metricsToken;
     quint16 m_gatewayPortUsed = 0;
+    quint16 m_gatewayHttpPort = 0; // gateway's HTTP API and ops endpoints
     bool m_up = false;
 };
 
