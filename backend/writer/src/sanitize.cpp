@@ -28,60 +28,6 @@ std::string fixNames(unsigned fixes)
     return out;
 }
 
-std::string replaceInvalidUtf8(std::string_view s)
-{
-    static constexpr char kReplacement[] = "\xEF\xBF\xBD";
-    std::string out;
-    out.reserve(s.size() + 8);
-    const auto *p = reinterpret_cast<const unsigned char *>(s.data());
-    const std::size_t n = s.size();
-    std::size_t i = 0;
-    while (i < n) {
-        const unsigned char c = p[i];
-        if (c < 0x80) {
-            out.push_back(char(c));
-            ++i;
-            continue;
-        }
-        std::size_t len = 0;
-        unsigned cp = 0;
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            cp = c & 0x07;
-        }
-        bool valid = len > 0 && i + len <= n;
-        for (std::size_t k = 1; valid && k < len; ++k) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                valid = false;
-            else
-                cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        if (valid) {
-            // Overlong forms, surrogates and values above U+10FFFF are invalid too.
-            if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-                (cp >= 0xD800 && cp <= 0xDFFF))
-                valid = false;
-        }
-        if (valid) {
-            out.append(s.substr(i, len));
-            i += len;
-        } else {
-            out += kReplacement;
-            ++i;
-            // Skip the continuation bytes of this broken sequence.
-            while (i < n && (p[i] & 0xC0) == 0x80)
-                ++i;
-        }
-    }
-    return out;
-}
-
 bool stripNul(std::string &text)
 {
     const auto before = text.size();

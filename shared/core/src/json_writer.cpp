@@ -20,55 +20,7 @@ constexpr unsigned char kClass[256] = {
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 };
 
-// Length of the valid UTF-8 sequence starting at text[i] (a non-ASCII byte), or 0.
-std::size_t validSequenceLength(std::string_view text, std::size_t i) noexcept
-{
-    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-    const unsigned char b0 = byte(i);
-    const std::size_t left = text.size() - i;
-    auto cont = [&](std::size_t k) { return (byte(k) & 0xC0) == 0x80; };
-    if (b0 >= 0xC2 && b0 <= 0xDF)
-        return left >= 2 && cont(i + 1) ? 2 : 0;
-    if (b0 >= 0xE0 && b0 <= 0xEF) {
-        if (left < 3 || !cont(i + 1) || !cont(i + 2))
-            return 0;
-        const unsigned char b1 = byte(i + 1);
-        if (b0 == 0xE0 && b1 < 0xA0)
-            return 0; // overlong
-        if (b0 == 0xED && b1 > 0x9F)
-            return 0; // UTF-16 surrogate
-        return 3;
-    }
-    if (b0 >= 0xF0 && b0 <= 0xF4) {
-        if (left < 4 || !cont(i + 1) || !cont(i + 2) || !cont(i + 3))
-            return 0;
-        const unsigned char b1 = byte(i + 1);
-        if (b0 == 0xF0 && b1 < 0x90)
-            return 0; // overlong
-        if (b0 == 0xF4 && b1 > 0x8F)
-            return 0; // above U+10FFFF
-        return 4;
-    }
-    return 0;
-}
-
 } // namespace
-
-std::size_t findInvalidUtf8(std::string_view text) noexcept
-{
-    std::size_t i = 0;
-    while (i < text.size()) {
-        if (static_cast<unsigned char>(text[i]) < 0x80) {
-            ++i;
-            continue;
-        }
-        const std::size_t len = validSequenceLength(text, i);
-        if (len == 0)
-            return i;
-        i += len;
-    }
-    return std::string_view::npos;
-}
 
 void appendJsonString(std::string &out, std::string_view text)
 {
@@ -86,7 +38,7 @@ void appendJsonString(std::string &out, std::string_view text)
             continue;
         }
         if (cls == 2) {
-            const std::size_t len = validSequenceLength(text, i);
+            const std::size_t len = utf8SequenceLength(text, i);
             if (len != 0) {
                 i += len;
                 continue;

@@ -1,7 +1,7 @@
 // Context-sensitive lexer: after "field:" or "@path:" it reads an operator and one value;
 // elsewhere words, phrases, regexes, keywords and parentheses. Single pass, linear time.
+#include "idl/core/utf8.h"
 #include "lexer_impl.h"
-#include "utf8.h"
 
 #include <array>
 #include <string>

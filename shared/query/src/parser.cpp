@@ -8,9 +8,9 @@
 // Recursion depth is bounded by ParseLimits::maxDepth (parentheses and negations count).
 #include "idl/query/parser.h"
 
+#include "idl/core/utf8.h"
 #include "lexer_impl.h"
 #include "regex_check.h"
-#include "utf8.h"
 
 #include <string>
 
@@ -469,7 +469,7 @@ Result<Node> parse(std::string_view text, const ParseLimits &limits)
         return makeError(ErrorCode::QueryTooComplex,
                          "query is longer than " + std::to_string(limits.maxBytes) + " bytes",
                          static_cast<long long>(limits.maxBytes));
-    const std::size_t bad = detail::firstInvalidUtf8(text);
+    const std::size_t bad = findInvalidUtf8(text);
     if (bad != std::string_view::npos)
         return makeError(ErrorCode::QuerySyntax, "invalid UTF-8 at byte " + std::to_string(bad),
                          static_cast<long long>(bad));

@@ -2,6 +2,7 @@
 
 #include "idl/core/log_event.h"
 #include "idl/core/result.h"
+#include "idl/core/utf8.h"
 
 #include <cstdint>
 #include <string>
@@ -43,7 +44,7 @@ Result<LogEvent> prepareEvent(std::string_view payload, std::string_view sourceK
                               const SanitizePolicy &policy, std::int64_t nowNs, unsigned &fixes);
 
 // Replaces every invalid UTF-8 sequence (including overlong forms and surrogates) with U+FFFD.
-std::string replaceInvalidUtf8(std::string_view text);
+using idl::replaceInvalidUtf8;
 
 // Removes NUL characters; returns true if any were removed.
 bool stripNul(std::string &text);

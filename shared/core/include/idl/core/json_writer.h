@@ -1,5 +1,7 @@
 #pragma once
 
+#include "idl/core/utf8.h" // findInvalidUtf8, used with these writers
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -14,10 +16,6 @@ namespace idl {
 // each byte that is not part of a valid UTF-8 sequence is replaced by U+FFFD, so the output
 // is always valid JSON.
 void appendJsonString(std::string &out, std::string_view text);
-
-// Offset of the first byte that is not part of a valid UTF-8 sequence (overlong forms,
-// UTF-16 surrogates and code points above U+10FFFF are invalid), or std::string_view::npos.
-std::size_t findInvalidUtf8(std::string_view text) noexcept;
 
 // Appends a signed integer in decimal.
 void appendJsonInt(std::string &out, std::int64_t value);
