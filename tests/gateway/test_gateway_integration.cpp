@@ -87,7 +87,7 @@ private Q_SLOTS:
         o.kafkaTopic = m_topic;
         o.ratePerSecond = 1000;
         o.rateBurst = 1000;
-        o.tailQueue = 200;
+        o.tailQueue = 200; // rbacMatrix replays exactly this many history rows before live ones
         o.maxPendingBytes = 64 * 1024;
         m_gw = std::make_unique<idl::gateway::Gateway>(o);
         IDL_VERIFY_OK(m_gw->start());

@@ -244,6 +244,11 @@ Result<void> TailSubscription::runInner()
             qo.cursor = query::Cursor{ts, std::string(rows->value(last, 0))};
         }
         (void)db.exec("COMMIT");
+        // Let the session send the history before live events compete for queue room: a
+        // live event arriving while history fills the queue would otherwise be dropped at the
+        // seam although the client keeps up.
+        std::unique_lock lock(m_mutex);
+        m_room.wait(lock, [&] { return m_stop.load() || m_queue.empty(); });
     } else {
         for (std::int32_t p = 0; p < *count; ++p) {
             auto wm = (*admin)->watermarks(m_opt.topic, p);
