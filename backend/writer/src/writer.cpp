@@ -9,6 +9,7 @@
 #include "idl/writer/batch_store.h"
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -120,6 +121,11 @@ struct Writer::Impl
     std::unique_ptr<BatchStore> store;
     std::map<std::int32_t, PartitionState> parts;
     Batch batch;
+    // The batch before `batch`, stored by a task on another thread (one attempt) while this
+    // thread reads and decodes the next one. At most one; its result is applied here.
+    Batch inflight;
+    std::future<Result<StoreReport>> inflightTask;
+    std::vector<OffsetAdvance> inflightOffsets;
     bool paused = false;
     bool inFlush = false;
     std::mt19937_64 rng;
@@ -256,6 +262,9 @@ struct Writer::Impl
     void onRebalance(kafka::RebalanceKind kind, std::vector<kafka::TopicPartition> &tps)
     {
         inRebalance = true;
+        // The store is this thread's again; a batch in flight is committed or not first.
+        if (!inFlush)
+            collect(/*once=*/true);
         if (kind == kafka::RebalanceKind::Assigned) {
             auto stored = loadOffsetsRetrying();
             for (auto &tp : tps) {
@@ -281,8 +290,10 @@ struct Writer::Impl
                 gone.insert(tp.partition);
             // Store what was read from them if that works at once; otherwise whoever gets
             // them next re-reads it from the stored offsets.
-            if (!inFlush && !batch.empty())
-                flush(/*once=*/true);
+            // (Only after the batch before it: its fences are that batch's new offsets.)
+            if (!inFlush && inflight.empty() && !batch.empty())
+                flush(batch, /*once=*/true);
+            inflight.drop(gone);
             batch.drop(gone);
             for (const auto p : gone)
                 parts.erase(p);
@@ -351,7 +362,7 @@ struct Writer::Impl
     // idl/processor/envelope.h, plus idl-stage=writer) (and the rows PostgreSQL refused) and waits
     // for Kafka to acknowledge them, so that the offsets are never stored past an event that went
     // nowhere.
-    Result<void> sendDeadLetters(std::span<const RejectedRow> rejected)
+    Result<void> sendDeadLetters(const Batch &batch, std::span<const RejectedRow> rejected)
     {
         if (batch.dead.empty() && rejected.empty())
             return {};
@@ -428,6 +439,7 @@ struct Writer::Impl
     void resync()
     {
         batch.clear();
+        inflight.clear();
         auto stored = loadOffsetsRetrying();
         if (!stored)
             return;
@@ -442,70 +454,138 @@ struct Writer::Impl
         resume();
     }
 
-    // Stores the batch; retries (paused, with back-off) until it is stored, the partitions
-    // are gone, or the writer stops. once: a single attempt (during a rebalance).
-    void flush(bool once = false)
+    std::vector<OffsetAdvance> offsetsOf(const Batch &b) const
+    {
+        std::vector<OffsetAdvance> offsets;
+        for (const auto &[p, next] : b.nextOffset) {
+            const auto it = parts.find(p);
+            offsets.push_back({opt.topic, p, it != parts.end() ? it->second.stored : -1, next});
+        }
+        return offsets;
+    }
+
+    // After a batch is committed: counters and readiness (any thread).
+    void countStored(const Batch &b, const StoreReport &r)
+    {
+        const auto n = static_cast<std::uint64_t>(r.rows);
+        rowsWritten += n;
+        batches++;
+        mRows.inc(n);
+        mBatches.inc();
+        mBatchSize.observe(double(b.count()));
+        mBatchSeconds.observe(std::chrono::duration<double>(r.totalTime).count());
+        mCopySeconds.observe(std::chrono::duration<double>(r.copyTime).count());
+        mBatchAge.observe(std::chrono::duration<double>(Clock::now() - b.firstAt).count());
+        setNotReady({});
+    }
+
+    // After a batch is committed: the fences move, Kafka hears of it (worker thread only).
+    void advance(const std::vector<OffsetAdvance> &offsets)
+    {
+        for (const auto &o : offsets)
+            if (auto it = parts.find(o.partition); it != parts.end())
+                it->second.stored = o.newNext;
+        std::vector<kafka::TopicPartition> commits;
+        for (const auto &o : offsets)
+            commits.push_back({o.topic, o.partition, o.newNext});
+        // Informational only (lag tools); PostgreSQL holds the offsets that count.
+        (void)consumer->commit(commits, /*async=*/true);
+        updateLag();
+        resume();
+    }
+
+    // Stores b (worker thread, store not in use elsewhere); retries (paused, with back-off)
+    // until it is stored, the partitions are gone, or the writer stops. once: a single
+    // attempt (during a rebalance).
+    void flush(Batch &b, bool once = false)
     {
         inFlush = true;
-        for (int attempt = 0; !batch.empty() && !stopping; ++attempt) {
-            std::vector<OffsetAdvance> offsets;
-            for (const auto &[p, next] : batch.nextOffset) {
-                const auto it = parts.find(p);
-                offsets.push_back({opt.topic, p, it != parts.end() ? it->second.stored : -1, next});
-            }
-            auto r = store->store(batch.events, offsets, [this](std::span<const RejectedRow> rej) {
-                return sendDeadLetters(rej);
+        for (int attempt = 0; !b.empty() && !stopping; ++attempt) {
+            const std::vector<OffsetAdvance> offsets = offsetsOf(b);
+            auto r = store->store(b.events, offsets, [this, &b](std::span<const RejectedRow> rej) {
+                return sendDeadLetters(b, rej);
             });
             if (r) {
-                for (const auto &o : offsets)
-                    if (auto it = parts.find(o.partition); it != parts.end())
-                        it->second.stored = o.newNext;
-                const auto n = static_cast<std::uint64_t>(r->rows);
-                rowsWritten += n;
-                batches++;
-                mRows.inc(n);
-                mBatches.inc();
-                mBatchSize.observe(double(batch.count()));
-                mBatchSeconds.observe(std::chrono::duration<double>(r->totalTime).count());
-                mCopySeconds.observe(std::chrono::duration<double>(r->copyTime).count());
-                mBatchAge.observe(
-                    std::chrono::duration<double>(Clock::now() - batch.firstAt).count());
-                std::vector<kafka::TopicPartition> commits;
-                for (const auto &o : offsets)
-                    commits.push_back({o.topic, o.partition, o.newNext});
-                // Informational only (lag tools); PostgreSQL holds the offsets that count.
-                (void)consumer->commit(commits, /*async=*/true);
-                batch.clear();
-                updateLag();
+                countStored(b, *r);
+                b.clear();
+                advance(offsets);
                 if (attempt > 0)
                     jlog::info("postgres back, batch stored", {{"attempts", attempt + 1}});
-                resume();
-                setNotReady({});
                 break;
             }
-            const Error err = r.error();
-            if (err.code == ErrorCode::Conflict) {
-                fenced++;
-                mFenced.inc();
-                jlog::warn("offsets moved; re-reading from the stored offsets",
-                           {{"error", q(err.message)}});
-                resync();
+            if (!onStoreError(r.error(), attempt, once))
                 break;
-            }
-            dbErrors++;
-            mDbErrors.inc();
-            if (once)
-                break;
-            setNotReady("postgres unavailable: " + err.message);
-            if (attempt == 0 || attempt % 20 == 0)
-                jlog::warn("storing a batch failed; pausing and retrying",
-                           {{"error", q(err.message)}, {"attempt", attempt + 1}});
-            pause();
-            if (isTransientDbError(err))
-                store->disconnect();
-            backoff(attempt);
         }
         inFlush = false;
+    }
+
+    // A failed attempt to store a batch. Returns whether to try again (after back-off).
+    bool onStoreError(const Error &err, int attempt, bool once)
+    {
+        if (err.code == ErrorCode::Conflict) {
+            fenced++;
+            mFenced.inc();
+            jlog::warn("offsets moved; re-reading from the stored offsets",
+                       {{"error", q(err.message)}});
+            resync();
+            return false;
+        }
+        dbErrors++;
+        mDbErrors.inc();
+        if (isTransientDbError(err))
+            store->disconnect();
+        if (once)
+            return false;
+        setNotReady("postgres unavailable: " + err.message);
+        if (attempt == 0 || attempt % 20 == 0)
+            jlog::warn("storing a batch failed; pausing and retrying",
+                       {{"error", q(err.message)}, {"attempt", attempt + 1}});
+        pause();
+        backoff(attempt);
+        return true;
+    }
+
+    // Hands `batch` to a task that stores it (one attempt) on another thread; this thread
+    // goes on reading. Only when nothing is in flight: the fences are the stored offsets.
+    void submit()
+    {
+        inflight = std::move(batch);
+        batch.clear();
+        inflightOffsets = offsetsOf(inflight);
+        inflightTask = std::async(std::launch::async, [this]() -> Result<StoreReport> {
+            auto r = store->store(inflight.events, inflightOffsets,
+                                  [this](std::span<const RejectedRow> rej) {
+                                      return sendDeadLetters(inflight, rej);
+                                  });
+            if (r)
+                countStored(inflight, *r);
+            return r;
+        });
+    }
+
+    // Waits for the batch in flight and applies its outcome; a failed one is retried here
+    // (paused, with back-off) like any batch. once: a single retry (during a rebalance).
+    void collect(bool once = false)
+    {
+        if (inflightTask.valid()) {
+            auto r = inflightTask.get();
+            if (r) {
+                inflight.clear();
+                advance(inflightOffsets);
+                return;
+            }
+            if (!onStoreError(r.error(), 0, once))
+                return;
+        }
+        if (!inflight.empty())
+            flush(inflight, once);
+    }
+
+    bool due(const Batch &b) const
+    {
+        return !b.empty() &&
+               (b.count() >= static_cast<std::size_t>(opt.batchMaxEvents) ||
+                b.bytes >= opt.batchMaxBytes || Clock::now() >= b.firstAt + opt.batchMaxTime);
     }
 
     void run()
@@ -526,15 +606,26 @@ struct Writer::Impl
                     batch.firstAt + opt.batchMaxTime - Clock::now());
                 wait = std::clamp(left, std::chrono::milliseconds(0), wait);
             }
+            if (inflightTask.valid())
+                wait = std::min(wait, std::chrono::milliseconds(5));
             auto m = consumer->poll(wait);
             if (m && *m)
                 onMessage(**m);
-            if (!batch.empty() && (batch.count() >= static_cast<std::size_t>(opt.batchMaxEvents) ||
-                                   batch.bytes >= opt.batchMaxBytes ||
-                                   Clock::now() >= batch.firstAt + opt.batchMaxTime))
-                flush();
+            if (inflightTask.valid() &&
+                inflightTask.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+                collect();
+            if (due(batch)) {
+                collect();
+                if (!stopping && inflight.empty() && !batch.empty())
+                    submit();
+            }
         }
         // Whatever is unstored is re-read by the next owner of its partitions.
+        if (inflightTask.valid()) {
+            if (auto r = inflightTask.get())
+                advance(inflightOffsets);
+        }
+        inflight.clear();
         batch.clear();
         consumer->close();
     }

@@ -52,6 +52,11 @@ struct WriterStats
 // the offsets stored in PostgreSQL. While PostgreSQL is away it pauses its partitions,
 // retries with exponential back-off and jitter, reports not-ready, and resumes by itself.
 //
+// Pipelined: while one batch is stored (COPY, rollups, offsets, COMMIT) by a task on its own
+// thread, the worker thread reads and decodes the next; a batch is handed over only once the
+// one before it is committed (its fences are that batch's new offsets), and a rebalance waits
+// for the batch in flight before it touches the partitions.
+//
 // Lifecycle: start() launches one worker thread (the Kafka consumer lives on it) and returns;
 // connecting and migrating happen there, retried until they work. stop() (or the destructor)
 // finishes the thread, leaving the group cleanly; a half-built batch is not stored (it is
