@@ -170,7 +170,7 @@ Result<int> Admin::partitionCount(const std::string &topic, std::chrono::millise
 }
 
 Result<std::pair<int64_t, int64_t>> Admin::watermarks(const std::string &topic, int32_t partition,
-                                                     std::chrono::milliseconds timeout)
+                                                      std::chrono::milliseconds timeout)
 {
     int64_t low = -1;
     int64_t high = -1;
