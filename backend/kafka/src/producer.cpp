@@ -4,6 +4,50 @@
 
 namespace idl::kafka {
 
+namespace {
+
+// The per-message opaque of produce() with its own callback: a DeliverySink that owns the
+// callback and is deleted after its one report.
+struct CallbackSink final : DeliverySink
+{
+    explicit CallbackSink(DeliveryCallback cb) : callback(std::move(cb)) {}
+    void delivered(int32_t, int64_t, const Error *) override {}
+    DeliveryCallback callback;
+};
+
+// Queues one message (copied) on a topic handle; `sink` gets its delivery report.
+Result<void> produceOn(rd_kafka_t *rk, rd_kafka_topic_t *rkt, std::string_view topicName,
+                       std::optional<std::string_view> key, std::string_view value,
+                       const Headers &headers, DeliverySink *sink, int32_t partition)
+{
+    rd_kafka_headers_t *hdrs = nullptr;
+    if (!headers.empty()) {
+        hdrs = rd_kafka_headers_new(headers.size());
+        for (const Header &h : headers)
+            rd_kafka_header_add(hdrs, h.key.data(), static_cast<ssize_t>(h.key.size()),
+                                h.value ? h.value->data() : nullptr,
+                                h.value ? static_cast<ssize_t>(h.value->size()) : 0);
+    }
+    // The RD_KAFKA_V_* macros do not parenthesize their arguments: pass plain variables.
+    void *keyData = key ? const_cast<char *>(key->data()) : nullptr;
+    const size_t keySize = key ? key->size() : 0;
+    void *valueData = const_cast<char *>(value.data());
+    const size_t valueSize = value.size();
+    const rd_kafka_resp_err_t err =
+        rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                          RD_KAFKA_V_VALUE(valueData, valueSize), RD_KAFKA_V_KEY(keyData, keySize),
+                          RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(sink), RD_KAFKA_V_END);
+    if (err) {
+        if (hdrs)
+            rd_kafka_headers_destroy(hdrs);
+        return detail::toError(err, "produce to " + std::string(topicName));
+    }
+    return {};
+}
+
+} // namespace
+
 // Handlers shared with librdkafka's threads; the client opaque points here.
 struct Producer::Callbacks
 {
@@ -12,8 +56,24 @@ struct Producer::Callbacks
 
     static void deliveryReport(rd_kafka_t *, const rd_kafka_message_t *m, void *opaque)
     {
-        std::unique_ptr<DeliveryCallback> own(static_cast<DeliveryCallback *>(m->_private));
-        const DeliveryCallback *cb = own.get();
+        auto *sink = static_cast<DeliverySink *>(m->_private);
+        auto *owned = dynamic_cast<CallbackSink *>(sink);
+        if (sink && !owned) {
+            // produceTo(): the sink is the caller's; only a failure builds an Error.
+            try {
+                if (m->err) {
+                    const Error error = detail::toError(m->err, "delivery");
+                    sink->delivered(m->partition, m->offset, &error);
+                } else {
+                    sink->delivered(m->partition, m->offset, nullptr);
+                }
+            } catch (...) {
+                detail::log(3, "DELIVERY", "a delivery sink threw; exception ignored");
+            }
+            return;
+        }
+        std::unique_ptr<CallbackSink> own(owned);
+        const DeliveryCallback *cb = own ? &own->callback : nullptr;
         if (!cb || !*cb)
             cb = &static_cast<Callbacks *>(opaque)->onDelivery;
         DeliveryReport report;
@@ -91,6 +151,8 @@ Producer::~Producer()
     rd_kafka_purge(m_rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     for (int i = 0; i < 20 && rd_kafka_outq_len(m_rk) > 0; ++i)
         rd_kafka_poll(m_rk, 50);
+    for (rd_kafka_topic_t *rkt : m_topics)
+        rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(m_rk);
 }
 
@@ -98,33 +160,42 @@ Result<void> Producer::produce(std::string_view topic, std::optional<std::string
                                std::string_view value, const Headers &headers,
                                DeliveryCallback onDelivery, int32_t partition)
 {
+    // What RD_KAFKA_V_TOPIC does inside librdkafka: a topic reference for this one call.
     const std::string topicName(topic);
-    rd_kafka_headers_t *hdrs = nullptr;
-    if (!headers.empty()) {
-        hdrs = rd_kafka_headers_new(headers.size());
-        for (const Header &h : headers)
-            rd_kafka_header_add(hdrs, h.key.data(), static_cast<ssize_t>(h.key.size()),
-                                h.value ? h.value->data() : nullptr,
-                                h.value ? static_cast<ssize_t>(h.value->size()) : 0);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(m_rk, topicName.c_str(), nullptr);
+    if (!rkt)
+        return detail::toError(rd_kafka_last_error(), "produce to " + topicName);
+    auto cb = onDelivery ? std::make_unique<CallbackSink>(std::move(onDelivery)) : nullptr;
+    auto r = produceOn(m_rk, rkt, topicName, key, value, headers, cb.get(), partition);
+    rd_kafka_topic_destroy(rkt);
+    if (r)
+        cb.release(); // owned by the delivery report now
+    return r;
+}
+
+Result<TopicHandle> Producer::topic(std::string_view name)
+{
+    const std::string topicName(name);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(m_rk, topicName.c_str(), nullptr);
+    if (!rkt)
+        return detail::toError(rd_kafka_last_error(), "topic " + topicName);
+    {
+        std::lock_guard lock(m_topicsMutex);
+        m_topics.push_back(rkt);
     }
-    // The RD_KAFKA_V_* macros do not parenthesize their arguments: pass plain variables.
-    void *keyData = key ? const_cast<char *>(key->data()) : nullptr;
-    const size_t keySize = key ? key->size() : 0;
-    void *valueData = const_cast<char *>(value.data());
-    const size_t valueSize = value.size();
-    auto cb = onDelivery ? std::make_unique<DeliveryCallback>(std::move(onDelivery)) : nullptr;
-    const rd_kafka_resp_err_t err =
-        rd_kafka_producev(m_rk, RD_KAFKA_V_TOPIC(topicName.c_str()),
-                          RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                          RD_KAFKA_V_VALUE(valueData, valueSize), RD_KAFKA_V_KEY(keyData, keySize),
-                          RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(cb.get()), RD_KAFKA_V_END);
-    if (err) {
-        if (hdrs)
-            rd_kafka_headers_destroy(hdrs);
-        return detail::toError(err, "produce to " + topicName);
-    }
-    cb.release(); // owned by the delivery report now
-    return {};
+    TopicHandle h;
+    h.m_rkt = rkt;
+    h.m_name = topicName;
+    return h;
+}
+
+Result<void> Producer::produceTo(const TopicHandle &topic, std::optional<std::string_view> key,
+                                 std::string_view value, const Headers &headers, DeliverySink *sink,
+                                 int32_t partition)
+{
+    if (!topic.m_rkt)
+        return makeError(ErrorCode::BadRequest, "kafka: produce to an unresolved topic");
+    return produceOn(m_rk, topic.m_rkt, topic.m_name, key, value, headers, sink, partition);
 }
 
 int Producer::poll(std::chrono::milliseconds timeout)

@@ -5,9 +5,11 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 struct rd_kafka_s;
+struct rd_kafka_topic_s;
 
 namespace idl::kafka {
 
@@ -25,6 +27,33 @@ struct DeliveryReport
 
 // Called once per message from the poll thread (or from poll() in manual mode).
 using DeliveryCallback = std::function<void(const DeliveryReport &)>;
+
+// Receives the delivery reports of messages produced with Producer::produceTo(): one call
+// per message, from the poll thread (or poll() in manual mode). One sink may serve many
+// messages (e.g. every event of one request); it must outlive their reports.
+class DeliverySink
+{
+public:
+    virtual ~DeliverySink() = default;
+    // error is null when the message was acknowledged.
+    virtual void delivered(int32_t partition, int64_t offset, const Error *error) = 0;
+};
+
+// A topic resolved once inside a Producer (see Producer::topic()), so that producing to it
+// does not look the name up per message. Valid while its Producer lives.
+class TopicHandle
+{
+public:
+    TopicHandle() = default;
+    // The topic's name.
+    const std::string &name() const { return m_name; }
+    bool valid() const { return m_rkt != nullptr; }
+
+private:
+    friend class Producer;
+    rd_kafka_topic_s *m_rkt = nullptr;
+    std::string m_name;
+};
 
 // How a Producer is built.
 struct ProducerOptions
@@ -52,6 +81,14 @@ public:
     Result<void> produce(std::string_view topic, std::optional<std::string_view> key,
                          std::string_view value, const Headers &headers = {},
                          DeliveryCallback onDelivery = {}, int32_t partition = -1);
+    // Resolves a topic once for produceTo(); the handle is released with the Producer.
+    Result<TopicHandle> topic(std::string_view name);
+    // The fast path: queues one message (copied) to a resolved topic; its delivery report goes
+    // to `sink` (nullptr: ProducerOptions::onDelivery). No allocation besides librdkafka's own
+    // message and headers. Errors as produce().
+    Result<void> produceTo(const TopicHandle &topic, std::optional<std::string_view> key,
+                           std::string_view value, const Headers &headers, DeliverySink *sink,
+                           int32_t partition = -1);
     // Serves delivery reports (manual mode); returns how many events were served.
     int poll(std::chrono::milliseconds timeout);
     // Waits until every queued message is acknowledged or failed; Timeout if some remain.
@@ -85,6 +122,8 @@ private:
     rd_kafka_s *m_rk = nullptr;
     struct Callbacks;
     std::unique_ptr<Callbacks> m_callbacks;
+    std::mutex m_topicsMutex;
+    std::vector<rd_kafka_topic_s *> m_topics; // handles given out by topic()
     std::atomic<bool> m_stop{false};
     std::thread m_poller;
 };
