@@ -390,7 +390,7 @@ struct EventDecoder::Impl
         if (key.size() > limits.maxFieldBytes)
             return makeError(ErrorCode::TooLarge,
                              sizeMessage("an attribute key", key.size(), limits.maxFieldBytes));
-        if (!attributeKeys.insert(key).second)
+        if (!insertKey(key))
             return makeError(ErrorCode::BadField,
                              "attribute " + quoted(key) + " is given more than once");
         if (attributeCount != 0)
@@ -409,7 +409,23 @@ struct EventDecoder::Impl
         return {};
     }
 
-    Result<LogEvent> decodeIncoming(std::string_view json, std::int64_t receivedNs);
+    // Records an attribute key; false when it was seen before in this event. Few keys (the
+    // usual case) are compared in a small vector, without a node allocation per key.
+    bool insertKey(std::string_view key)
+    {
+        if (attributeKeys.empty()) {
+            if (std::find(smallKeys.begin(), smallKeys.end(), key) != smallKeys.end())
+                return false;
+            if (smallKeys.size() < kSmallKeys) {
+                smallKeys.push_back(key);
+                return true;
+            }
+            attributeKeys.insert(smallKeys.begin(), smallKeys.end());
+        }
+        return attributeKeys.insert(key).second;
+    }
+
+    Result<void> decodeIncoming(std::string_view json, std::int64_t receivedNs, LogEvent &event);
     Result<LogEvent> decodeEvent(std::string_view json);
 
     IngestLimits limits;
@@ -418,11 +434,14 @@ struct EventDecoder::Impl
     std::string attrs;
     std::size_t attributeCount = 0;
     std::size_t currentDepth = 2;
-    std::unordered_set<std::string_view> attributeKeys;
+    static constexpr std::size_t kSmallKeys = 16;
+    std::vector<std::string_view> smallKeys;
+    std::unordered_set<std::string_view> attributeKeys; // past kSmallKeys keys
     std::vector<simdjson::dom::key_value_pair> extras;
 };
 
-Result<LogEvent> EventDecoder::Impl::decodeIncoming(std::string_view json, std::int64_t receivedNs)
+Result<void> EventDecoder::Impl::decodeIncoming(std::string_view json, std::int64_t receivedNs,
+                                                LogEvent &event)
 {
     if (json.size() > limits.maxEventBytes)
         return makeError(ErrorCode::TooLarge,
@@ -439,11 +458,18 @@ Result<LogEvent> EventDecoder::Impl::decodeIncoming(std::string_view json, std::
     if (limits.maxDepth < 1)
         return makeError(ErrorCode::TooDeep, "JSON nesting is deeper than 0 levels");
 
-    LogEvent event;
+    event.id.clear();
     event.receivedNs = receivedNs;
     event.tsNs = receivedNs;
+    event.level = Level::Info;
+    event.app.clear();
+    event.host.clear();
+    event.message.clear();
+    event.traceId.clear();
+    event.spanId.clear();
     attrs.assign("{");
     attributeCount = 0;
+    smallKeys.clear();
     attributeKeys.clear();
     extras.clear();
     bool filled[kRoleCount] = {};
@@ -562,10 +588,10 @@ Result<LogEvent> EventDecoder::Impl::decodeIncoming(std::string_view json, std::
                                    "' is null; a message is "
                                    "required");
     attrs.push_back('}');
-    event.attrsJson = attrs;
+    event.attrsJson.swap(attrs); // both buffers keep their capacity for the next event
     if (event.id.empty())
-        event.id = newEventId();
-    return event;
+        assignNewEventId(event.id);
+    return {};
 }
 
 Result<LogEvent> EventDecoder::Impl::decodeEvent(std::string_view json)
@@ -658,7 +684,16 @@ EventDecoder &EventDecoder::operator=(EventDecoder &&) noexcept = default;
 
 Result<LogEvent> EventDecoder::decodeIncoming(std::string_view json, std::int64_t receivedNs)
 {
-    return m_impl->decodeIncoming(json, receivedNs);
+    LogEvent event;
+    if (Result<void> r = m_impl->decodeIncoming(json, receivedNs, event); !r)
+        return std::move(r).error();
+    return event;
+}
+
+Result<void> EventDecoder::decodeIncoming(std::string_view json, std::int64_t receivedNs,
+                                          LogEvent &event)
+{
+    return m_impl->decodeIncoming(json, receivedNs, event);
 }
 
 Result<LogEvent> EventDecoder::decodeEvent(std::string_view json)

@@ -27,6 +27,13 @@ bool isHex(char c) noexcept
 
 std::string newEventId()
 {
+    std::string out;
+    assignNewEventId(out);
+    return out;
+}
+
+void assignNewEventId(std::string &out)
+{
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     const auto ms = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
@@ -39,7 +46,7 @@ std::string newEventId()
     const std::uint64_t low = (randB & 0x3FFF'FFFF'FFFF'FFFFull) | 0x8000'0000'0000'0000ull;
 
     static constexpr char kHex[] = "0123456789abcdef";
-    std::string out(36, '-');
+    out.assign(36, '-');
     std::size_t pos = 0;
     auto put = [&](std::uint64_t word) {
         for (int shift = 60; shift >= 0; shift -= 4) {
@@ -50,7 +57,6 @@ std::string newEventId()
     };
     put(high);
     put(low);
-    return out;
 }
 
 bool isValidUuid(std::string_view text) noexcept

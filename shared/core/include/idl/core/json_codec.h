@@ -100,6 +100,11 @@ public:
     // becomes LogEvent::receivedNs and the event time when none is given.
     Result<LogEvent> decodeIncoming(std::string_view json, std::int64_t receivedNs);
 
+    // The same, decoded over `event` (every field is overwritten; its strings' capacity is
+    // reused, so a loop over many events allocates nothing per event). On failure `event`
+    // holds unspecified values.
+    Result<void> decodeIncoming(std::string_view json, std::int64_t receivedNs, LogEvent &event);
+
     // Decodes one event in the canonical encoding (see above).
     Result<LogEvent> decodeEvent(std::string_view json);
 

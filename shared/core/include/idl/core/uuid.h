@@ -11,6 +11,9 @@ namespace idl {
 // millisecond the order is random. Thread-safe (one generator per thread), no locks.
 std::string newEventId();
 
+// The same, written over `out` (reusing its capacity: no allocation once it holds 36 bytes).
+void assignNewEventId(std::string &out);
+
 // True when `text` is a UUID in 8-4-4-4-12 hex form (any version, either case).
 bool isValidUuid(std::string_view text) noexcept;
 
