@@ -122,6 +122,7 @@ struct Collector::Impl
     std::unique_ptr<kafka::Admin> admin;
     std::unique_ptr<http::Server> server;
     kafka::Headers headersTemplate;
+    kafka::TopicHandle topic; // opt.topic, resolved once
 
     std::thread probe;
     std::mutex probeMutex;
@@ -334,12 +335,13 @@ struct Collector::Impl
         };
         auto batch =
             ep == Endpoint::Native
-                ? decodeNativeBatch(*body, *format, decoder(), receivedNs, opt.batchLimits, check)
+                ? decodeNativeBatch(*body, *format, decoder(), receivedNs, opt.batchLimits, check,
+                                    EventOutput::Encoded)
                 : decodeOtlpJson(*body, receivedNs, opt.eventLimits, opt.batchLimits, check);
         if (!batch)
             return refuse(ep, respond, batch.error());
         eventsRejected.inc(batch->rejected);
-        if (batch->events.empty()) {
+        if (batch->accepted() == 0) {
             if (ep == Endpoint::Otlp && batch->total == 0)
                 return reply(ep, respond, 200, replyBody(ep, 0, 0, {}, nullptr));
             const Error none = batch->total == 0
@@ -354,8 +356,9 @@ struct Collector::Impl
     }
 
     // Per-request delivery accounting: the reply goes out when the last report arrives, or
-    // as 503 when the ack timeout passes first (whichever comes first answers).
-    struct Pending
+    // as 503 when the ack timeout passes first (whichever comes first answers). It is the
+    // delivery sink of all its messages, so a report costs no allocation and no lookup.
+    struct Pending final : kafka::DeliverySink
     {
         Impl *impl = nullptr;
         Endpoint ep = Endpoint::Native;
@@ -376,6 +379,13 @@ struct Collector::Impl
             std::lock_guard lock(errorMutex);
             if (!failed.exchange(true))
                 error = e;
+        }
+
+        void delivered(std::int32_t, std::int64_t, const Error *e) override
+        {
+            if (e)
+                fail(*e);
+            finishOne(this);
         }
     };
 
@@ -484,13 +494,13 @@ struct Collector::Impl
     void produceBatch(Endpoint ep, const Identity &who, DecodedBatch batch,
                       const http::Responder &respond)
     {
-        // Owned by its references (the loop + one per produced message): a raw pointer keeps the
-        // per-message callback small enough for std::function's inline storage.
+        // Owned by its references (the delivery side and the deadline timer); the delivery side
+        // lets go when the loop and every produced message are done with it.
         auto *p = new Pending();
         p->impl = this;
         p->ep = ep;
         p->respond = respond;
-        p->accepted = batch.events.size();
+        p->accepted = batch.accepted();
         p->rejected = batch.rejected;
         p->errors = std::move(batch.errors);
         p->started = Clock::now();
@@ -504,20 +514,16 @@ struct Collector::Impl
 
         kafka::Headers headers = headersTemplate;
         headers.push_back({"idl-key-id", who.id});
-        std::string value;
-        value.reserve(512);
-        for (const LogEvent &ev : batch.events) {
-            value.clear();
-            appendEncodedEvent(value, ev);
-            p->remaining.fetch_add(1);
-            auto r = producer->produce(opt.topic, ev.app, value, headers,
-                                       [p](const kafka::DeliveryReport &report) {
-                                           if (!report.ok())
-                                               p->fail(*report.error);
-                                           finishOne(p);
-                                       });
+        // Events of the OTLP endpoint arrive as LogEvents; the native ones are encoded already.
+        for (const LogEvent &ev : batch.events)
+            batch.encoded.append(ev);
+        const EncodedEvents &events = batch.encoded;
+        p->remaining.fetch_add(static_cast<std::int64_t>(events.size()));
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            auto r = producer->produceTo(topic, events.key(i), events.value(i), headers, p);
             if (!r) {
-                p->remaining.fetch_sub(1);
+                // This one and the rest were never queued: no report will come for them.
+                p->remaining.fetch_sub(static_cast<std::int64_t>(events.size() - i));
                 p->fail(r.error());
                 break;
             }
@@ -566,6 +572,10 @@ Result<void> Collector::start()
     if (!producer)
         return producer.error();
     d->producer = std::move(*producer);
+    auto topic = d->producer->topic(o.topic);
+    if (!topic)
+        return topic.error();
+    d->topic = std::move(*topic);
     d->headersTemplate = {{"idl-collector", o.collectorId}};
 
     d->auth = std::make_unique<Authenticator>(o.auth, d->lookup);

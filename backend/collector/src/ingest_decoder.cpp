@@ -120,20 +120,25 @@ bool isWhitespace(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+// Decodes one event into `scratch` (reused across the events of a request) and keeps it in
+// the form `output` asks for, or records why it was rejected.
 void addEvent(DecodedBatch &batch, std::string_view text, std::size_t index, EventDecoder &decoder,
-              std::int64_t receivedNs, const BatchLimits &limits, const EventCheck &check)
+              std::int64_t receivedNs, const BatchLimits &limits, const EventCheck &check,
+              EventOutput output, LogEvent &scratch)
 {
-    auto ev = decoder.decodeIncoming(text, receivedNs);
-    if (!ev) {
-        batch.reject(index, std::move(ev).error(), limits.maxErrors);
+    if (auto r = decoder.decodeIncoming(text, receivedNs, scratch); !r) {
+        batch.reject(index, std::move(r).error(), limits.maxErrors);
         return;
     }
     if (check)
-        if (auto err = check(*ev)) {
+        if (auto err = check(scratch)) {
             batch.reject(index, std::move(*err), limits.maxErrors);
             return;
         }
-    batch.events.push_back(std::move(ev).value());
+    if (output == EventOutput::Encoded)
+        batch.encoded.append(scratch);
+    else
+        batch.events.push_back(scratch);
 }
 
 Error tooMany(std::size_t max)
@@ -143,6 +148,18 @@ Error tooMany(std::size_t max)
 }
 
 } // namespace
+
+void EncodedEvents::append(const LogEvent &event)
+{
+    Span span;
+    span.valueOffset = static_cast<std::uint32_t>(bytes.size());
+    appendEncodedEvent(bytes, event);
+    span.valueSize = static_cast<std::uint32_t>(bytes.size() - span.valueOffset);
+    span.keyOffset = static_cast<std::uint32_t>(bytes.size());
+    bytes.append(event.app);
+    span.keySize = static_cast<std::uint32_t>(event.app.size());
+    spans.push_back(span);
+}
 
 void DecodedBatch::reject(std::size_t index, Error error, std::size_t maxErrors)
 {
@@ -216,9 +233,11 @@ Result<std::string> decompress(std::string body, ContentEncoding encoding, std::
 
 Result<DecodedBatch> decodeNativeBatch(std::string_view body, BodyFormat format,
                                        EventDecoder &decoder, std::int64_t receivedNs,
-                                       const BatchLimits &limits, const EventCheck &check)
+                                       const BatchLimits &limits, const EventCheck &check,
+                                       EventOutput output)
 {
     DecodedBatch batch;
+    LogEvent scratch;
     const std::string_view trimmed = trim(body);
     if (trimmed.empty())
         return makeError(ErrorCode::BadJson, "the body holds no events");
@@ -227,11 +246,17 @@ Result<DecodedBatch> decodeNativeBatch(std::string_view body, BodyFormat format,
         if (format == BodyFormat::Json) {
             // One event object.
             batch.total = 1;
-            addEvent(batch, trimmed, 0, decoder, receivedNs, limits, check);
+            addEvent(batch, trimmed, 0, decoder, receivedNs, limits, check, output, scratch);
             return batch;
         }
         const auto lines = static_cast<std::size_t>(std::count(body.begin(), body.end(), '\n'));
-        batch.events.reserve(std::min(lines + 1, limits.maxEvents));
+        if (output == EventOutput::Encoded) {
+            // The canonical form adds an id, two times and short keys to each event.
+            batch.encoded.spans.reserve(std::min(lines + 1, limits.maxEvents));
+            batch.encoded.bytes.reserve(body.size() + (lines + 1) * 128);
+        } else {
+            batch.events.reserve(std::min(lines + 1, limits.maxEvents));
+        }
         std::size_t index = 0;
         std::size_t pos = 0;
         while (pos < body.size()) {
@@ -244,7 +269,7 @@ Result<DecodedBatch> decodeNativeBatch(std::string_view body, BodyFormat format,
                 continue;
             if (index == limits.maxEvents)
                 return tooMany(limits.maxEvents);
-            addEvent(batch, line, index++, decoder, receivedNs, limits, check);
+            addEvent(batch, line, index++, decoder, receivedNs, limits, check, output, scratch);
         }
         batch.total = index;
         return batch;
@@ -292,7 +317,7 @@ Result<DecodedBatch> decodeNativeBatch(std::string_view body, BodyFormat format,
             return tooMany(limits.maxEvents);
         const std::string_view element =
             trim(body.substr(start, std::min(pos, body.size()) - start));
-        addEvent(batch, element, index++, decoder, receivedNs, limits, check);
+        addEvent(batch, element, index++, decoder, receivedNs, limits, check, output, scratch);
         if (pos >= body.size())
             break;
         if (body[pos] == ']') {

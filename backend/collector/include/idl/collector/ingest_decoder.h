@@ -56,10 +56,45 @@ struct EventError
     Error error;
 };
 
+// Accepted events in the canonical encoding, back to back in one buffer, each with its Kafka
+// key (the app): what the collector produces, built without an allocation per event.
+struct EncodedEvents
+{
+    // Where one event's value and key sit in `bytes`.
+    struct Span
+    {
+        std::uint32_t valueOffset = 0;
+        std::uint32_t valueSize = 0;
+        std::uint32_t keyOffset = 0;
+        std::uint32_t keySize = 0;
+    };
+    std::string bytes;
+    std::vector<Span> spans;
+
+    // Encodes one event (canonical JSON) and its key at the end.
+    void append(const LogEvent &event);
+    std::size_t size() const { return spans.size(); }
+    std::string_view value(std::size_t i) const
+    {
+        return std::string_view(bytes).substr(spans[i].valueOffset, spans[i].valueSize);
+    }
+    std::string_view key(std::size_t i) const
+    {
+        return std::string_view(bytes).substr(spans[i].keyOffset, spans[i].keySize);
+    }
+};
+
+// What a decoder does with the events it accepts.
+enum class EventOutput {
+    Events, // kept as LogEvents in DecodedBatch::events
+    Encoded // encoded straight into DecodedBatch::encoded (no LogEvent per event)
+};
+
 // The events of one request that passed, and what was rejected.
 struct DecodedBatch
 {
-    std::vector<LogEvent> events;
+    std::vector<LogEvent> events;    // accepted events (EventOutput::Events)
+    EncodedEvents encoded;           // accepted events (EventOutput::Encoded)
     std::size_t total = 0;           // events in the request (accepted + rejected)
     std::size_t rejected = 0;        // rejected events (errors lists the first ones)
     std::vector<EventError> errors;  // at most BatchLimits::maxErrors, in index order
@@ -67,6 +102,8 @@ struct DecodedBatch
 
     // Records a rejection.
     void reject(std::size_t index, Error error, std::size_t maxErrors);
+    // Accepted events, in either form.
+    std::size_t accepted() const { return events.size() + encoded.size(); }
 };
 
 // Called for each decoded event before it is accepted: may fill defaults (the app of the
@@ -77,7 +114,8 @@ using EventCheck = std::function<std::optional<Error>(LogEvent &)>;
 // maxEvents events) and BadJson when the body holds no JSON value at all.
 Result<DecodedBatch> decodeNativeBatch(std::string_view body, BodyFormat format,
                                        EventDecoder &decoder, std::int64_t receivedNs,
-                                       const BatchLimits &limits, const EventCheck &check);
+                                       const BatchLimits &limits, const EventCheck &check,
+                                       EventOutput output = EventOutput::Events);
 
 // Decodes an OTLP/HTTP JSON ExportLogsServiceRequest (see docs/collector.md for the
 // mapping). BadJson when the body is not such a request; TooMany over maxEvents records.
