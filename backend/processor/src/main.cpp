@@ -11,6 +11,9 @@
 #include <QCoreApplication>
 
 #include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
 
 using namespace idl;
 
@@ -51,16 +54,28 @@ int main(int argc, char **argv)
     ops.port = static_cast<std::uint16_t>(config.integer(QStringLiteral("http.port")));
     ops.threads = 1;
     http::Server server(ops);
-    processor::Processor proc(std::move(options).value());
+    // Several group members per process: while one commits its transaction (a few broker
+    // round trips) another transforms and produces.
+    std::vector<std::unique_ptr<processor::Processor>> members;
+    const auto count = config.integer(QStringLiteral("consumers"));
+    for (qint64 i = 0; i < count; ++i) {
+        processor::ProcessorOptions o = *options;
+        if (i > 0)
+            o.instanceId += "-" + std::to_string(i);
+        members.push_back(std::make_unique<processor::Processor>(std::move(o)));
+    }
     service::addOpsRoutes(
-        server, [&proc] { return proc.notReadyReason(); },
+        server, [&members] { return idl::service::firstNotReady(members); },
         config.string(QStringLiteral("metrics.token")).toStdString());
 
     service::Lifecycle life;
     life.add(
         "ops-http", [&server] { return server.start(); }, [&server] { server.stop(); });
-    life.add(
-        "processor", [&proc] { return proc.start(); }, [&proc] { proc.stop(); });
+    for (std::size_t i = 0; i < members.size(); ++i) {
+        processor::Processor &p = *members[i];
+        life.add(
+            "processor-" + std::to_string(i), [&p] { return p.start(); }, [&p] { p.stop(); });
+    }
     if (auto r = life.startAll(); !r) {
         jlog::error("start failed", {{"error", QString::fromStdString(r.error().message)}});
         return 1;

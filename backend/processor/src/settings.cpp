@@ -36,6 +36,11 @@ void declareSettings(Config &c)
                 s("Unique per running instance: the transactional.id is "
                   "idl-processor-<instance.id>; a restarted instance with the same id fences "
                   "its predecessor"));
+    c.addInt(s("consumers"), 2,
+             s("Group members in this process, each with its own consumer, transactional "
+               "producer (idl-processor-<instance.id>-<n> for n >= 1) and worker thread, so one "
+               "member's transaction commit overlaps another's work"),
+             1, 64);
     c.addString(s("group.id"), s("idl-processor"), s("Kafka consumer group"));
     c.addString(s("topic.raw"), s("idl.logs.raw"), s("Input topic (written by the collector)"));
     c.addString(s("topic.events"), s("idl.logs.events"), s("Output topic (canonical v1 events)"));

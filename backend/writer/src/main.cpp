@@ -11,6 +11,9 @@
 #include <QCoreApplication>
 
 #include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
 
 int main(int argc, char **argv)
 {
@@ -38,7 +41,14 @@ int main(int argc, char **argv)
     }
     idl::jlog::init("idl-writer");
 
-    idl::writer::Writer writer(settings->writer);
+    // Several group members in one process: each stores its own partitions' batches on its
+    // own PostgreSQL connection, so COPYs of different partitions run side by side.
+    std::vector<std::unique_ptr<idl::writer::Writer>> writers;
+    for (int i = 0; i < settings->consumers; ++i) {
+        idl::writer::WriterOptions options = settings->writer;
+        options.member = i;
+        writers.push_back(std::make_unique<idl::writer::Writer>(std::move(options)));
+    }
     idl::writer::RetentionWorker retention(settings->writer.pgDsn, settings->retention,
                                            settings->retentionInterval);
     idl::http::ServerOptions httpOptions;
@@ -47,11 +57,14 @@ int main(int argc, char **argv)
     httpOptions.threads = 1;
     idl::http::Server http(httpOptions);
     idl::service::addOpsRoutes(
-        http, [&writer] { return writer.notReadyReason(); }, settings->metricsToken);
+        http, [&writers] { return idl::service::firstNotReady(writers); }, settings->metricsToken);
 
     idl::service::Lifecycle lifecycle;
-    lifecycle.add(
-        "writer", [&] { return writer.start(); }, [&] { writer.stop(); });
+    for (std::size_t i = 0; i < writers.size(); ++i) {
+        idl::writer::Writer &w = *writers[i];
+        lifecycle.add(
+            "writer-" + std::to_string(i), [&w] { return w.start(); }, [&w] { w.stop(); });
+    }
     lifecycle.add(
         "retention",
         [&]() -> idl::Result<void> {

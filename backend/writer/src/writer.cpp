@@ -150,12 +150,15 @@ struct Writer::Impl
         "idl_writer_fenced_total", "Batches discarded because the stored offsets had moved");
     metrics::Counter &mSanitized =
         reg.counter("idl_writer_sanitized_total", "Events stored after repairs (NUL, UTF-8, ...)");
-    metrics::Gauge &mPaused =
-        reg.gauge("idl_writer_paused", "1 while consumption is paused (PostgreSQL unavailable)");
-    metrics::Gauge &mLag = reg.gauge(
-        "idl_writer_lag_events", "Events in assigned partitions not yet stored (after a batch)");
-    metrics::Gauge &mAssigned =
-        reg.gauge("idl_writer_assigned_partitions", "Partitions assigned to this writer");
+    // Gauges are per group member (several run in one process); sum() them for the process.
+    const metrics::Labels memberLabel{{"consumer", std::to_string(opt.member)}};
+    metrics::Gauge &mPaused = reg.gauge(
+        "idl_writer_paused", "1 while consumption is paused (PostgreSQL unavailable)", memberLabel);
+    metrics::Gauge &mLag =
+        reg.gauge("idl_writer_lag_events",
+                  "Events in assigned partitions not yet stored (after a batch)", memberLabel);
+    metrics::Gauge &mAssigned = reg.gauge("idl_writer_assigned_partitions",
+                                          "Partitions assigned to this group member", memberLabel);
 
     void setNotReady(std::string reason)
     {
@@ -656,6 +659,10 @@ Result<void> Writer::start()
     co.config = common;
     for (const auto &[k, v] : d->opt.kafkaConsumerExtra)
         co.config[k] = v;
+    // Each member of one process needs its own static id.
+    if (const auto id = co.config.find("group.instance.id");
+        id != co.config.end() && d->opt.member > 0)
+        id->second += "-" + std::to_string(d->opt.member);
     co.config["group.id"] = d->opt.group;
     co.config["enable.auto.commit"] = "false";
     co.config["enable.auto.offset.store"] = "false";

@@ -20,9 +20,14 @@ void declareWriterSettings(Config &c)
                                  "moves its partitions (session.timeout.ms)"));
     c.addSecret(QStringLiteral("pg.dsn"), QStringLiteral("dbname=idl"),
                 QStringLiteral("PostgreSQL connection string (libpq keywords or URI)"));
+    c.addInt(QStringLiteral("writer.consumers"), 2,
+             QStringLiteral("Consumer-group members in this process, each with its own batches "
+                            "and PostgreSQL connection (stores run in parallel; see "
+                            "docs/benchmarks.md)"),
+             1, 64);
     c.addBool(QStringLiteral("pg.migrate"), true,
               QStringLiteral("Apply the schema migrations at start (under an advisory lock)"));
-    c.addInt(QStringLiteral("batch.max-events"), 5000,
+    c.addInt(QStringLiteral("batch.max-events"), 20000,
              QStringLiteral("Store a batch once it has this many events"), 1, 1'000'000);
     c.addDuration(QStringLiteral("batch.max-time"), QStringLiteral("200ms"),
                   QStringLiteral("Store a batch at the latest this long after its first event"));
@@ -72,6 +77,7 @@ Result<WriterSettings> readWriterSettings(const Config &c)
         std::to_string(c.duration(QStringLiteral("kafka.session-timeout")).count());
     w.pgDsn = c.string(QStringLiteral("pg.dsn")).toStdString();
     w.migrate = c.boolean(QStringLiteral("pg.migrate"));
+    s.consumers = static_cast<int>(c.integer(QStringLiteral("writer.consumers")));
     w.batchMaxEvents = static_cast<int>(c.integer(QStringLiteral("batch.max-events")));
     w.batchMaxTime = c.duration(QStringLiteral("batch.max-time"));
     w.batchMaxBytes = c.bytes(QStringLiteral("batch.max-bytes"));

@@ -1,6 +1,7 @@
 // Benchmark: events per second from Kafka into PostgreSQL through idl-writer, against raw
 // COPY of the same rows into the same schema (same indexes) in the same run; peak RSS of
-// the writer. Rows: IDL_BENCH_ROWS (default 1,000,000). Prints one table.
+// the writer. Rows: IDL_BENCH_ROWS (default 1,000,000); IDL_BENCH_SPREAD_S: event-time spread.
+// Prints one table.
 #include "../../writer/writer_test_util.h"
 #include "idl_test_servers.h"
 
@@ -161,12 +162,18 @@ int main(int argc, char **argv)
     if (!topic)
         die(topic.error().message);
 
+    // Event times spread over the last IDL_BENCH_SPREAD_S seconds (default an hour: about as
+    // many rollup keys as rows per batch, the costly case; live traffic spreads over seconds).
+    const std::int64_t spreadNs = (qEnvironmentVariableIsSet("IDL_BENCH_SPREAD_S")
+                                       ? qEnvironmentVariable("IDL_BENCH_SPREAD_S").toLongLong()
+                                       : 3600LL) *
+                                  1'000'000'000;
     std::mt19937_64 rng(1);
     std::vector<LogEvent> events;
     events.reserve(static_cast<std::size_t>(total));
     std::size_t bytes = 0;
     for (long long i = 0; i < total; ++i) {
-        events.push_back(randomEvent(rng));
+        events.push_back(randomEvent(rng, spreadNs));
         bytes += encodeEvent(events.back()).size();
     }
     {
@@ -185,24 +192,27 @@ int main(int argc, char **argv)
     const double rawText = rawCopy(events, pg::CopyFormat::Text);
     const double rawBinary = rawCopy(events, pg::CopyFormat::Binary);
     const WriterRun binary = runWriter(bootstrap, *topic, total, {});
+    const WriterRun one = runWriter(bootstrap, *topic, total,
+                                    {QStringLiteral("--writer.consumers"), QStringLiteral("1")});
+    const WriterRun small = runWriter(
+        bootstrap, *topic, total, {QStringLiteral("--batch.max-events"), QStringLiteral("5000")});
     const WriterRun text = runWriter(bootstrap, *topic, total,
                                      {QStringLiteral("--copy.format"), QStringLiteral("text")});
-    const WriterRun big = runWriter(
-        bootstrap, *topic, total, {QStringLiteral("--batch.max-events"), QStringLiteral("20000")});
     const double baseline = std::max(rawText, rawBinary);
-    std::printf("\n%-44s %12s %10s %12s\n", "run (same schema: BRIN ts + btree app,ts)", "rows/s",
+    std::printf("\n%-52s %12s %10s %12s\n", "run (same schema: BRIN ts + btree app,ts)", "rows/s",
                 "% of raw", "peak RSS");
-    std::printf("%-44s %12.0f %9.0f%% %12s\n", "raw COPY text, one transaction", rawText,
+    std::printf("%-52s %12.0f %9.0f%% %12s\n", "raw COPY text, one transaction", rawText,
                 100 * rawText / baseline, "-");
-    std::printf("%-44s %12.0f %9.0f%% %12s\n", "raw COPY binary, one transaction", rawBinary,
+    std::printf("%-52s %12.0f %9.0f%% %12s\n", "raw COPY binary, one transaction", rawBinary,
                 100 * rawBinary / baseline, "-");
     auto line = [&](const char *name, const WriterRun &r) {
-        std::printf("%-44s %12.0f %9.0f%% %9.1f MiB\n", name, r.rowsPerSecond,
+        std::printf("%-52s %12.0f %9.0f%% %9.1f MiB\n", name, r.rowsPerSecond,
                     100 * r.rowsPerSecond / baseline, double(r.peakRssKiB) / 1024);
     };
-    line("idl-writer binary COPY, batch 5000 (default)", binary);
-    line("idl-writer text COPY, batch 5000", text);
-    line("idl-writer binary COPY, batch 20000", big);
+    line("idl-writer defaults (binary, batch 20000, 2 consumers)", binary);
+    line("idl-writer, 1 consumer", one);
+    line("idl-writer, batch 5000", small);
+    line("idl-writer, text COPY", text);
     std::printf("\nrows: %lld; Kafka broker, PostgreSQL, writer and this process on one machine "
                 "(%u cores)\n",
                 total, std::thread::hardware_concurrency());

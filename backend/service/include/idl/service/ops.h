@@ -15,6 +15,16 @@ namespace idl::service {
 void addOpsRoutes(http::Server &server, std::function<std::string()> notReadyReason,
                   std::string metricsToken);
 
+// The readiness of several workers in one process (each with notReadyReason()): the first
+// non-empty reason, or empty when all are ready. For addOpsRoutes.
+template <typename Workers> std::string firstNotReady(const Workers &workers)
+{
+    for (const auto &w : workers)
+        if (std::string why = w->notReadyReason(); !why.empty())
+            return why;
+    return {};
+}
+
 // Constant-time comparison for secrets.
 bool constantTimeEquals(std::string_view a, std::string_view b) noexcept;
 

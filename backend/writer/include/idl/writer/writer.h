@@ -23,7 +23,7 @@ struct WriterOptions
     kafka::Config kafkaExtra;         // more librdkafka properties (consumer and producer)
     kafka::Config kafkaConsumerExtra; // consumer-only properties (session.timeout.ms, ...)
     std::string pgDsn;
-    int batchMaxEvents = 5000;
+    int batchMaxEvents = 20000;
     std::chrono::milliseconds batchMaxTime{200};
     std::int64_t batchMaxBytes = 16 * 1024 * 1024; // payload bytes per batch
     pg::CopyFormat copyFormat = pg::CopyFormat::Binary;
@@ -33,6 +33,9 @@ struct WriterOptions
     // Events older than now - this are dead-lettered (0: accept any age).
     std::chrono::seconds maxEventAge{0};
     bool migrate = true; // apply schema migrations at start
+    // Which of the process's group members this is (idl-writer runs writer.consumers of
+    // them): labels its gauges and suffixes a static group.instance.id.
+    int member = 0;
 };
 
 // Counters of one writer, for tests and logs (the same figures go to the metrics registry).

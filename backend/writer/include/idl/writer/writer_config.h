@@ -14,6 +14,9 @@ namespace idl::writer {
 struct WriterSettings
 {
     WriterOptions writer;
+    // Group members (each a consumer, a batch pipeline and a PostgreSQL connection) this
+    // process runs: PostgreSQL stores one batch per connection at a time on one core.
+    int consumers = 2;
     RetentionOptions retention;
     std::chrono::milliseconds retentionInterval{600'000}; // 0: retention off in this process
     std::string httpAddress = "127.0.0.1";
