@@ -175,6 +175,8 @@ public:
 
 private:
     static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+    // The largest read buffer a session keeps (Beast reads 64 KiB at most per call anyway).
+    static constexpr std::uint64_t kReadChunk = 64 * 1024;
 
     const ServerOptions &opt() const { return m_core->opt; }
 
@@ -228,6 +230,10 @@ private:
                         "request body is over the limit of " + std::to_string(limit) + " bytes");
         }
         m_parser->body_limit(limit);
+        // Beast reads at most the buffer's free capacity per read_some (at least 512 bytes):
+        // room for a large body's chunks saves hundreds of reads (and timer re-arms) a request.
+        if (const auto len = m_parser->content_length(); len && *len > m_buffer.capacity())
+            m_buffer.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*len, kReadChunk)));
         if (req[bhttp::field::expect] == "100-continue") {
             // Tell the client to go on only once the route and size are known to be fine.
             auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(
