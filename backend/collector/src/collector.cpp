@@ -257,6 +257,15 @@ struct Collector::Impl
         return *dec;
     }
 
+    // Encoding buffers of this I/O thread, lent to each request and given back after producing
+    // (kept up to kKeptEncodedBytes, so one huge request does not pin its memory).
+    static constexpr std::size_t kKeptEncodedBytes = 2 << 20;
+    static EncodedEvents &spareEncoded()
+    {
+        thread_local EncodedEvents spare;
+        return spare;
+    }
+
     void handle(Endpoint ep, http::Request &&request, http::Responder respond)
     {
         const std::int64_t receivedNs = nowNs();
@@ -336,7 +345,7 @@ struct Collector::Impl
         auto batch =
             ep == Endpoint::Native
                 ? decodeNativeBatch(*body, *format, decoder(), receivedNs, opt.batchLimits, check,
-                                    EventOutput::Encoded)
+                                    EventOutput::Encoded, std::move(spareEncoded()))
                 : decodeOtlpJson(*body, receivedNs, opt.eventLimits, opt.batchLimits, check);
         if (!batch)
             return refuse(ep, respond, batch.error());
@@ -352,7 +361,10 @@ struct Collector::Impl
                          replyBody(ep, 0, batch->rejected, batch->errors,
                                    batch->total == 0 ? &none : nullptr));
         }
-        produceBatch(ep, who, std::move(*batch), respond);
+        produceBatch(ep, who, *batch, respond);
+        // librdkafka copied every message: the buffers serve this thread's next request.
+        if (batch->encoded.bytes.capacity() <= kKeptEncodedBytes)
+            spareEncoded() = std::move(batch->encoded);
     }
 
     // Per-request delivery accounting: the reply goes out when the last report arrives, or
@@ -491,7 +503,7 @@ struct Collector::Impl
         }
     }
 
-    void produceBatch(Endpoint ep, const Identity &who, DecodedBatch batch,
+    void produceBatch(Endpoint ep, const Identity &who, DecodedBatch &batch,
                       const http::Responder &respond)
     {
         // Owned by its references (the delivery side and the deadline timer); the delivery side

@@ -234,9 +234,13 @@ Result<std::string> decompress(std::string body, ContentEncoding encoding, std::
 Result<DecodedBatch> decodeNativeBatch(std::string_view body, BodyFormat format,
                                        EventDecoder &decoder, std::int64_t receivedNs,
                                        const BatchLimits &limits, const EventCheck &check,
-                                       EventOutput output)
+                                       EventOutput output, EncodedEvents storage)
 {
     DecodedBatch batch;
+    if (output == EventOutput::Encoded) {
+        batch.encoded = std::move(storage);
+        batch.encoded.clear();
+    }
     LogEvent scratch;
     const std::string_view trimmed = trim(body);
     if (trimmed.empty())

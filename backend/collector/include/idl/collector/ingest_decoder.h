@@ -73,6 +73,12 @@ struct EncodedEvents
 
     // Encodes one event (canonical JSON) and its key at the end.
     void append(const LogEvent &event);
+    // Drops the events, keeps the buffers' capacity.
+    void clear()
+    {
+        bytes.clear();
+        spans.clear();
+    }
     std::size_t size() const { return spans.size(); }
     std::string_view value(std::size_t i) const
     {
@@ -111,11 +117,14 @@ struct DecodedBatch
 using EventCheck = std::function<std::optional<Error>(LogEvent &)>;
 
 // Splits a native body and decodes every event. Request-level failures: TooMany (more than
-// maxEvents events) and BadJson when the body holds no JSON value at all.
+// maxEvents events) and BadJson when the body holds no JSON value at all. With
+// EventOutput::Encoded, `storage` lends its buffers to DecodedBatch::encoded (its contents are
+// dropped), so a caller that hands them back request after request allocates none.
 Result<DecodedBatch> decodeNativeBatch(std::string_view body, BodyFormat format,
                                        EventDecoder &decoder, std::int64_t receivedNs,
                                        const BatchLimits &limits, const EventCheck &check,
-                                       EventOutput output = EventOutput::Events);
+                                       EventOutput output = EventOutput::Events,
+                                       EncodedEvents storage = {});
 
 // Decodes an OTLP/HTTP JSON ExportLogsServiceRequest (see docs/collector.md for the
 // mapping). BadJson when the body is not such a request; TooMany over maxEvents records.
