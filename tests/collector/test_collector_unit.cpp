@@ -252,6 +252,50 @@ private Q_SLOTS:
         QCOMPARE(r->common.value(), ErrorCode::BadJson);
     }
 
+    void encodedOutputMatchesEvents()
+    {
+        // The collector's path: events encoded straight into one buffer. Each value must be
+        // what encodeEvent writes for the same event, nothing may leak from one event into the
+        // next (they share one decoding scratch), and lent buffers are reused, not appended to.
+        const std::string body =
+            "{\"message\":\"first\",\"app\":\"a\",\"host\":\"h1\",\"level\":\"error\","
+            "\"trace_id\":\"0123456789abcdef0123456789ABCDEF\",\"span_id\":\"0123456789abcdef\","
+            "\"id\":\"0190a4b2-7c3e-7d41-9a2b-3c4d5e6f7a8b\",\"attrs\":{\"k\":1},\"x\":[true]}\n"
+            "{\"message\":\"bad\"\n"
+            "{\"msg\":\"second\"}\n";
+        auto plain = native(body, BodyFormat::Ndjson);
+        QVERIFY(plain.ok());
+        QCOMPARE(plain->events.size(), std::size_t(2));
+        QCOMPARE(plain->events[1].traceId, std::string());
+        QCOMPARE(plain->events[1].attrsJson, std::string("{}"));
+
+        EventDecoder decoder;
+        EncodedEvents lent;
+        lent.append(plain->events[0]); // stale content: must be dropped
+        auto r = decodeNativeBatch(body, BodyFormat::Ndjson, decoder, kNow, {}, {},
+                                   EventOutput::Encoded, std::move(lent));
+        QVERIFY(r.ok());
+        QVERIFY(r->events.empty());
+        QCOMPARE(r->accepted(), std::size_t(2));
+        QCOMPARE(r->encoded.size(), std::size_t(2));
+        QCOMPARE(r->rejected, std::size_t(1));
+        QCOMPARE(r->errors.at(0).index, std::size_t(1));
+        QCOMPARE(r->encoded.key(0), std::string_view("a"));
+        QCOMPARE(r->encoded.key(1), std::string_view(""));
+        QCOMPARE(std::string(r->encoded.value(0)), encodeEvent(plain->events[0]));
+        auto second = decodeEvent(r->encoded.value(1));
+        QVERIFY(second.ok());
+        QCOMPARE(second->message, std::string("second"));
+        QCOMPARE(second->level, Level::Info);
+        QCOMPARE(second->host, std::string());
+        QCOMPARE(second->traceId, std::string());
+        QCOMPARE(second->spanId, std::string());
+        QCOMPARE(second->attrsJson, std::string("{}"));
+        QCOMPARE(second->receivedNs, kNow);
+        QVERIFY(second->id != plain->events[0].id);
+        QCOMPARE(second->id.size(), std::size_t(36));
+    }
+
     void eventCheckRejectsOtherApps()
     {
         const EventCheck onlyShop = [](LogEvent &e) -> std::optional<Error> {
