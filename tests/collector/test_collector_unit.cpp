@@ -294,6 +294,25 @@ private Q_SLOTS:
         QCOMPARE(second->receivedNs, kNow);
         QVERIFY(second->id != plain->events[0].id);
         QCOMPARE(second->id.size(), std::size_t(36));
+
+        // The sink sees each accepted event once, as it is encoded, and nothing of a request
+        // that is over the event limit.
+        std::vector<std::string> seen;
+        const EncodedSink sink = [&seen](const EncodedEvents &e) {
+            seen.emplace_back(e.value(e.size() - 1));
+        };
+        auto streamed = decodeNativeBatch(body, BodyFormat::Ndjson, decoder, kNow, {}, {},
+                                          EventOutput::Encoded, {}, sink);
+        QVERIFY(streamed.ok());
+        QCOMPARE(seen.size(), std::size_t(2));
+        QCOMPARE(seen[1], std::string(streamed->encoded.value(1)));
+        seen.clear();
+        BatchLimits two;
+        two.maxEvents = 2;
+        auto over = decodeNativeBatch(body + "{\"message\":\"x\"}\n", BodyFormat::Ndjson, decoder,
+                                      kNow, two, {}, EventOutput::Encoded, {}, sink);
+        QCOMPARE(over.error().code, ErrorCode::TooMany);
+        QVERIFY(seen.empty());
     }
 
     void eventCheckRejectsOtherApps()

@@ -342,13 +342,27 @@ struct Collector::Impl
                                      "\", not \"" + ev.app + "\"");
             return std::nullopt;
         };
+        // NDJSON events are produced as soon as each is encoded (the broker's linger starts while
+        // the rest of the body is still being decoded); other bodies once decoded.
+        Producing out{*this, ep, respond, who};
+        const EncodedSink produceNow = [&out](const EncodedEvents &events) {
+            const std::size_t i = events.size() - 1;
+            out.produce(events.key(i), events.value(i));
+        };
         auto batch =
             ep == Endpoint::Native
                 ? decodeNativeBatch(*body, *format, decoder(), receivedNs, opt.batchLimits, check,
-                                    EventOutput::Encoded, std::move(spareEncoded()))
+                                    EventOutput::Encoded, std::move(spareEncoded()), produceNow)
                 : decodeOtlpJson(*body, receivedNs, opt.eventLimits, opt.batchLimits, check);
-        if (!batch)
+        if (!batch) {
+            // Never with events produced (decodeNativeBatch counts them first); should it
+            // happen, the request waits for their reports and is refused as not acknowledged.
+            if (out.pending) {
+                out.pending->fail(batch.error());
+                return out.finish(0, 0, {});
+            }
             return refuse(ep, respond, batch.error());
+        }
         eventsRejected.inc(batch->rejected);
         if (batch->accepted() == 0) {
             if (ep == Endpoint::Otlp && batch->total == 0)
@@ -361,7 +375,14 @@ struct Collector::Impl
                          replyBody(ep, 0, batch->rejected, batch->errors,
                                    batch->total == 0 ? &none : nullptr));
         }
-        produceBatch(ep, who, *batch, respond);
+        // Events of the OTLP endpoint arrive as LogEvents; native ones not produced yet (a JSON
+        // body) are in the encoded buffer.
+        const std::size_t accepted = batch->accepted();
+        for (const LogEvent &ev : batch->events)
+            batch->encoded.append(ev);
+        for (std::size_t i = out.produced; i < batch->encoded.size(); ++i)
+            out.produce(batch->encoded.key(i), batch->encoded.value(i));
+        out.finish(accepted, batch->rejected, std::move(batch->errors));
         // librdkafka copied every message: the buffers serve this thread's next request.
         if (batch->encoded.bytes.capacity() <= kKeptEncodedBytes)
             spareEncoded() = std::move(batch->encoded);
@@ -503,45 +524,73 @@ struct Collector::Impl
         }
     }
 
-    void produceBatch(Endpoint ep, const Identity &who, DecodedBatch &batch,
-                      const http::Responder &respond)
+    // Produces the accepted events of one request: the Pending is created at the first event,
+    // its deadline armed by finish() once the request's counts are final.
+    struct Producing
     {
-        // Owned by its references (the delivery side and the deadline timer); the delivery side
-        // lets go when the loop and every produced message are done with it.
-        auto *p = new Pending();
-        p->impl = this;
-        p->ep = ep;
-        p->respond = respond;
-        p->accepted = batch.accepted();
-        p->rejected = batch.rejected;
-        p->errors = std::move(batch.errors);
-        p->started = Clock::now();
-        pendingRequests.fetch_add(1);
-        pendingGauge.add(1);
-        {
-            std::lock_guard lock(deadlineMutex);
-            deadlines.emplace(p->started + opt.ackTimeout, p);
-        }
-        deadlineCv.notify_one();
+        Producing(Impl &i, Endpoint e, const http::Responder &r, const Identity &w)
+            : impl(i), ep(e), respond(r), who(w)
+        {}
 
-        kafka::Headers headers = headersTemplate;
-        headers.push_back({"idl-key-id", who.id});
-        // Events of the OTLP endpoint arrive as LogEvents; the native ones are encoded already.
-        for (const LogEvent &ev : batch.events)
-            batch.encoded.append(ev);
-        const EncodedEvents &events = batch.encoded;
-        p->remaining.fetch_add(static_cast<std::int64_t>(events.size()));
-        for (std::size_t i = 0; i < events.size(); ++i) {
-            auto r = producer->produceTo(topic, events.key(i), events.value(i), headers, p);
+        Impl &impl;
+        Endpoint ep;
+        const http::Responder &respond;
+        const Identity &who;
+        Pending *pending = nullptr;
+        kafka::Headers headers;
+        std::size_t produced = 0; // events handed to produce(), queued or not
+        bool stopped = false;     // a produce failed: the request is lost, queue no more
+
+        void produce(std::string_view key, std::string_view value)
+        {
+            ++produced;
+            if (!pending)
+                start();
+            if (stopped)
+                return;
+            pending->remaining.fetch_add(1);
+            auto r = impl.producer->produceTo(impl.topic, key, value, headers, pending);
             if (!r) {
-                // This one and the rest were never queued: no report will come for them.
-                p->remaining.fetch_sub(static_cast<std::int64_t>(events.size() - i));
-                p->fail(r.error());
-                break;
+                pending->remaining.fetch_sub(1);
+                pending->fail(r.error());
+                stopped = true;
             }
         }
-        finishOne(p);
-    }
+
+        void start()
+        {
+            // Owned by its references (the delivery side and the deadline timer); the delivery
+            // side lets go when this loop and every produced message are done with it.
+            pending = new Pending();
+            pending->impl = &impl;
+            pending->ep = ep;
+            pending->respond = respond;
+            pending->started = Clock::now();
+            impl.pendingRequests.fetch_add(1);
+            impl.pendingGauge.add(1);
+            headers = impl.headersTemplate;
+            headers.push_back({"idl-key-id", who.id});
+        }
+
+        // The request is decoded: its counts are final, the deadline runs from the first
+        // produce, and the reply waits for the last delivery report.
+        void finish(std::size_t accepted, std::size_t rejected, std::vector<EventError> errors)
+        {
+            if (!pending)
+                return;
+            Pending *p = pending;
+            pending = nullptr;
+            p->accepted = accepted;
+            p->rejected = rejected;
+            p->errors = std::move(errors);
+            {
+                std::lock_guard lock(impl.deadlineMutex);
+                impl.deadlines.emplace(p->started + impl.opt.ackTimeout, p);
+            }
+            impl.deadlineCv.notify_one();
+            finishOne(p);
+        }
+    };
 };
 
 Collector::Collector(CollectorOptions options) : Collector(options, KeyLookup{}) {}

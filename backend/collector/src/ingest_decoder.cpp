@@ -124,7 +124,7 @@ bool isWhitespace(char c)
 // the form `output` asks for, or records why it was rejected.
 void addEvent(DecodedBatch &batch, std::string_view text, std::size_t index, EventDecoder &decoder,
               std::int64_t receivedNs, const BatchLimits &limits, const EventCheck &check,
-              EventOutput output, LogEvent &scratch)
+              EventOutput output, LogEvent &scratch, const EncodedSink *onEncoded = nullptr)
 {
     if (auto r = decoder.decodeIncoming(text, receivedNs, scratch); !r) {
         batch.reject(index, std::move(r).error(), limits.maxErrors);
@@ -135,9 +135,11 @@ void addEvent(DecodedBatch &batch, std::string_view text, std::size_t index, Eve
             batch.reject(index, std::move(*err), limits.maxErrors);
             return;
         }
-    if (output == EventOutput::Encoded)
+    if (output == EventOutput::Encoded) {
         batch.encoded.append(scratch);
-    else
+        if (onEncoded && *onEncoded)
+            (*onEncoded)(batch.encoded);
+    } else
         batch.events.push_back(scratch);
 }
 
@@ -234,7 +236,8 @@ Result<std::string> decompress(std::string body, ContentEncoding encoding, std::
 Result<DecodedBatch> decodeNativeBatch(std::string_view body, BodyFormat format,
                                        EventDecoder &decoder, std::int64_t receivedNs,
                                        const BatchLimits &limits, const EventCheck &check,
-                                       EventOutput output, EncodedEvents storage)
+                                       EventOutput output, EncodedEvents storage,
+                                       const EncodedSink &onEncoded)
 {
     DecodedBatch batch;
     if (output == EventOutput::Encoded) {
@@ -253,7 +256,16 @@ Result<DecodedBatch> decodeNativeBatch(std::string_view body, BodyFormat format,
             addEvent(batch, trimmed, 0, decoder, receivedNs, limits, check, output, scratch);
             return batch;
         }
-        const auto lines = static_cast<std::size_t>(std::count(body.begin(), body.end(), '\n'));
+        // Count the events first: a request over the limit fails before any event is decoded.
+        std::size_t lines = 0;
+        for (std::size_t pos = 0; pos < body.size();) {
+            auto nl = body.find('\n', pos);
+            if (nl == std::string_view::npos)
+                nl = body.size();
+            if (!trim(body.substr(pos, nl - pos)).empty() && ++lines > limits.maxEvents)
+                return tooMany(limits.maxEvents);
+            pos = nl + 1;
+        }
         if (output == EventOutput::Encoded) {
             // The canonical form adds an id, two times and short keys to each event.
             batch.encoded.spans.reserve(std::min(lines + 1, limits.maxEvents));
@@ -273,7 +285,8 @@ Result<DecodedBatch> decodeNativeBatch(std::string_view body, BodyFormat format,
                 continue;
             if (index == limits.maxEvents)
                 return tooMany(limits.maxEvents);
-            addEvent(batch, line, index++, decoder, receivedNs, limits, check, output, scratch);
+            addEvent(batch, line, index++, decoder, receivedNs, limits, check, output, scratch,
+                     &onEncoded);
         }
         batch.total = index;
         return batch;

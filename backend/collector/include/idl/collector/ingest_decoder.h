@@ -116,15 +116,22 @@ struct DecodedBatch
 // key) or return an error that rejects the event (e.g. Forbidden for another app).
 using EventCheck = std::function<std::optional<Error>(LogEvent &)>;
 
+// Called after each event appended to DecodedBatch::encoded (e.g. to produce it while the
+// rest of the body is decoded).
+using EncodedSink = std::function<void(const EncodedEvents &)>;
+
 // Splits a native body and decodes every event. Request-level failures: TooMany (more than
-// maxEvents events) and BadJson when the body holds no JSON value at all. With
-// EventOutput::Encoded, `storage` lends its buffers to DecodedBatch::encoded (its contents are
-// dropped), so a caller that hands them back request after request allocates none.
+// maxEvents events; an NDJSON body is counted before any event is decoded, so `onEncoded`
+// never sees an event of a request that fails this way) and BadJson when the body holds no
+// JSON value at all. With EventOutput::Encoded, `storage` lends its buffers to
+// DecodedBatch::encoded (its contents are dropped), so a caller that hands them back request
+// after request allocates none; `onEncoded` is called only for NDJSON bodies.
 Result<DecodedBatch> decodeNativeBatch(std::string_view body, BodyFormat format,
                                        EventDecoder &decoder, std::int64_t receivedNs,
                                        const BatchLimits &limits, const EventCheck &check,
                                        EventOutput output = EventOutput::Events,
-                                       EncodedEvents storage = {});
+                                       EncodedEvents storage = {},
+                                       const EncodedSink &onEncoded = {});
 
 // Decodes an OTLP/HTTP JSON ExportLogsServiceRequest (see docs/collector.md for the
 // mapping). BadJson when the body is not such a request; TooMany over maxEvents records.
