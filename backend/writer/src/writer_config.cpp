@@ -27,7 +27,7 @@ void declareWriterSettings(Config &c)
              1, 64);
     c.addBool(QStringLiteral("pg.migrate"), true,
               QStringLiteral("Apply the schema migrations at start (under an advisory lock)"));
-    c.addInt(QStringLiteral("batch.max-events"), 20000,
+    c.addInt(QStringLiteral("batch.max-events"), 50000,
              QStringLiteral("Store a batch once it has this many events"), 1, 1'000'000);
     c.addDuration(QStringLiteral("batch.max-time"), QStringLiteral("200ms"),
                   QStringLiteral("Store a batch at the latest this long after its first event"));

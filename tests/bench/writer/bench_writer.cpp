@@ -195,7 +195,7 @@ int main(int argc, char **argv)
     const WriterRun one = runWriter(bootstrap, *topic, total,
                                     {QStringLiteral("--writer.consumers"), QStringLiteral("1")});
     const WriterRun small = runWriter(
-        bootstrap, *topic, total, {QStringLiteral("--batch.max-events"), QStringLiteral("5000")});
+        bootstrap, *topic, total, {QStringLiteral("--batch.max-events"), QStringLiteral("20000")});
     const WriterRun text = runWriter(bootstrap, *topic, total,
                                      {QStringLiteral("--copy.format"), QStringLiteral("text")});
     const double baseline = std::max(rawText, rawBinary);
@@ -209,9 +209,9 @@ int main(int argc, char **argv)
         std::printf("%-52s %12.0f %9.0f%% %9.1f MiB\n", name, r.rowsPerSecond,
                     100 * r.rowsPerSecond / baseline, double(r.peakRssKiB) / 1024);
     };
-    line("idl-writer defaults (binary, batch 20000, 2 consumers)", binary);
+    line("idl-writer defaults (binary, batch 50000, 2 consumers)", binary);
     line("idl-writer, 1 consumer", one);
-    line("idl-writer, batch 5000", small);
+    line("idl-writer, batch 20000", small);
     line("idl-writer, text COPY", text);
     std::printf("\nrows: %lld; Kafka broker, PostgreSQL, writer and this process on one machine "
                 "(%u cores)\n",

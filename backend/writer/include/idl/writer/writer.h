@@ -23,7 +23,7 @@ struct WriterOptions
     kafka::Config kafkaExtra;         // more librdkafka properties (consumer and producer)
     kafka::Config kafkaConsumerExtra; // consumer-only properties (session.timeout.ms, ...)
     std::string pgDsn;
-    int batchMaxEvents = 20000;
+    int batchMaxEvents = 50000;
     std::chrono::milliseconds batchMaxTime{200};
     std::int64_t batchMaxBytes = 16 * 1024 * 1024; // payload bytes per batch
     pg::CopyFormat copyFormat = pg::CopyFormat::Binary;
