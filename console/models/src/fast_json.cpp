@@ -21,6 +21,14 @@ simdjson::padded_string_view view(const QByteArray &utf8)
                                         static_cast<size_t>(utf8.capacity()));
 }
 
+// Parses utf8 (padded, see pad()) with this thread's parser and gets its root object; false
+// when it is not JSON or not an object. doc must outlive obj.
+bool rootObject(const QByteArray &utf8, simdjson::ondemand::document &doc,
+                simdjson::ondemand::object &obj)
+{
+    return !t_parser.iterate(view(utf8)).get(doc) && !doc.get_object().get(obj);
+}
+
 QString qstr(std::string_view s)
 {
     return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size()));
@@ -125,10 +133,8 @@ void pad(QByteArray &utf8)
 bool peekIdType(const QByteArray &utf8, QString *id, QString *type)
 {
     simdjson::ondemand::document doc;
-    if (t_parser.iterate(view(utf8)).get(doc))
-        return false;
     simdjson::ondemand::object obj;
-    if (doc.get_object().get(obj))
+    if (!rootObject(utf8, doc, obj))
         return false;
     std::string_view s;
     bool gotType = false;
@@ -153,10 +159,8 @@ bool peekIdType(const QByteArray &utf8, QString *id, QString *type)
 bool parseRowsFrame(const QByteArray &utf8, RowsFrame *out)
 {
     simdjson::ondemand::document doc;
-    if (t_parser.iterate(view(utf8)).get(doc))
-        return false;
     simdjson::ondemand::object obj;
-    if (doc.get_object().get(obj))
+    if (!rootObject(utf8, doc, obj))
         return false;
     for (auto field : obj) {
         std::string_view key;
@@ -206,10 +210,8 @@ qint64 writeCsvRows(const QByteArray &utf8, const QStringList &columns, CsvWrite
     std::vector<std::string> unescaped(names.size());
 
     simdjson::ondemand::document doc;
-    if (t_parser.iterate(view(utf8)).get(doc))
-        return -1;
     simdjson::ondemand::object obj;
-    if (doc.get_object().get(obj))
+    if (!rootObject(utf8, doc, obj))
         return -1;
     qint64 written = 0;
     for (auto field : obj) {
