@@ -10,7 +10,9 @@
 #include "idl/pg/connection.h"
 #include "idl_test_servers.h"
 
+#include <QElapsedTimer>
 #include <QFile>
+#include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
@@ -20,6 +22,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <memory>
 #include <set>
 
@@ -839,6 +842,103 @@ private Q_SLOTS:
         auto rows = Client::rows(tls.stream(
             {{"type", "query"}, {"id", "q"}, {"q", "app:billing"}, {"from", "-2h"}, {"limit", 5}}));
         QCOMPARE(rows.size(), size_t(5));
+    }
+
+    // Issue 13: a reply of several TCP segments leaves at once. Against the real idl-gateway
+    // in its own process (the test is only its client, over loopback), each 100-row page of
+    // ~40 KB must arrive within its own elapsed_ms + 5 ms; without TCP_NODELAY the last
+    // segment waited for the client's delayed ACK (~40 ms on Linux) on every page.
+    void largePageArrivesAtOnce()
+    {
+        // 200 rows with ~400-byte messages, in their own app so no other test sees them.
+        std::vector<idl::LogEvent> big;
+        const std::int64_t t0 = nowNs() - 30 * kMin;
+        for (int i = 0; i < 200; ++i)
+            big.push_back(makeEvent(t0 + i * 1'000'000'000LL, "nagle", Level::Info,
+                                    "page row " + std::to_string(i) + " " + std::string(380, 'x')));
+        IDL_VERIFY_OK(writeLikeWriter(*m_db, big));
+
+        QProcess gw;
+        struct Reap // a failed check must not leave the gateway running
+        {
+            QProcess &p;
+            ~Reap()
+            {
+                p.kill();
+                p.waitForFinished(5000);
+            }
+        } reap{gw};
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("IDL_WS_PORT", "0");
+        env.insert("IDL_HTTP_PORT", "0");
+        env.insert("IDL_PG_DSN", QString::fromStdString(m_dsn));
+        env.insert("IDL_KAFKA_BOOTSTRAP", QString::fromStdString(m_bootstrap));
+        env.insert("IDL_KAFKA_TOPIC", QString::fromStdString(m_topic));
+        gw.setProcessEnvironment(env);
+        gw.setProcessChannelMode(QProcess::SeparateChannels);
+        gw.start(qEnvironmentVariable("IDL_BIN_DIR") + "/idl-gateway", QStringList{});
+        QVERIFY2(gw.waitForStarted(10000), qPrintable(gw.errorString()));
+        int port = 0;
+        QByteArray log;
+        QVERIFY(waitUntil(
+            [&] {
+                gw.waitForReadyRead(10);
+                log += gw.readAllStandardError();
+                for (const QByteArray &line : log.split('\n')) {
+                    const QJsonObject o = QJsonDocument::fromJson(line).object();
+                    if (o.contains("ws_port"))
+                        port = o["ws_port"].toInt();
+                }
+                return port > 0 || gw.state() != QProcess::Running;
+            },
+            30000));
+        QVERIFY2(port > 0, log.constData());
+
+        Client c;
+        QVERIFY(c.open(static_cast<quint16>(port)));
+        QVERIFY(c.authenticate(m_admin));
+        QElapsedTimer clock;
+        clock.start();
+        qint64 doneAt = -1;
+        QObject::connect(&c.ws, &QWebSocket::textMessageReceived, &c.ws,
+                         [&](const QString &t) {
+                             if (t.contains(QLatin1String("\"done\"")))
+                                 doneAt = clock.nsecsElapsed();
+                         });
+        std::vector<double> overMs; // arrival - elapsed_ms, per page
+        qint64 pageBytes = 0;
+        for (int i = 0; i < 15; ++i) {
+            const QString id = QString("n%1").arg(i);
+            doneAt = -1;
+            const qint64 sent = clock.nsecsElapsed();
+            auto msgs = c.stream({{"type", "query"},
+                                  {"id", id},
+                                  {"q", "app:nagle"},
+                                  {"from", "-2h"},
+                                  {"limit", 100}});
+            QCOMPARE(msgs.back()["type"].toString(), QStringLiteral("done"));
+            QCOMPARE(msgs.back()["count"].toInt(), 100);
+            QVERIFY(doneAt > sent);
+            if (i == 0) {
+                for (const auto &m : msgs)
+                    pageBytes += QJsonDocument(m).toJson(QJsonDocument::Compact).size();
+                continue; // the first page warms the connection pool and the plan cache
+            }
+            const double arrivalMs = double(doneAt - sent) / 1e6;
+            overMs.push_back(arrivalMs - msgs.back()["elapsed_ms"].toDouble());
+        }
+        std::sort(overMs.begin(), overMs.end());
+        const double median = overMs[overMs.size() / 2];
+        qInfo("100-row page: %lld bytes; arrival - elapsed_ms: min %.2f, median %.2f, max %.2f ms",
+              pageBytes, overMs.front(), median, overMs.back());
+        QVERIFY(pageBytes > 30000); // several TCP segments
+        // The median page must arrive within its own server time + 5 ms (a Nagle stall adds
+        // ~40 ms to every page, so the median cannot hide it; one slow page on a busy machine
+        // may).
+        QVERIFY2(median < 5.0, qPrintable(QString("median %1 ms over elapsed_ms").arg(median)));
+        gw.terminate();
+        QVERIFY(gw.waitForFinished(15000));
+        QCOMPARE(gw.exitCode(), 0);
     }
 
     void cleanupTestCase()

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 
+class QTcpServer;
 class QWebSocketServer;
 
 namespace idl::http {
@@ -51,7 +52,8 @@ struct Gateway::Impl
     GatewayOptions opt;
     std::unique_ptr<DbPool> pool;
     QThreadPool workers;
-    QWebSocketServer *ws = nullptr;
+    QTcpServer *listener = nullptr; // accepts (and, with TLS, encrypts) the TCP connections
+    QWebSocketServer *ws = nullptr; // upgrades what the listener hands it to WebSockets
     std::unique_ptr<http::Server> http;
     std::unique_ptr<RateLimiter> rate;
     QSet<Session *> sessions;

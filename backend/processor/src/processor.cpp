@@ -81,6 +81,7 @@ struct Processor::Impl
     bool txnOpen = false;
     Clock::time_point txnStarted;
     int batchCount = 0;
+    std::size_t batchBytes = 0;
     std::map<TopicPart, std::int64_t> nextOffsets;  // offsets to commit with this batch
     std::map<TopicPart, std::int64_t> startOffsets; // where to rewind on abort
     std::map<TopicPart, std::int64_t> paused;       // retry partitions waiting: due (ms)
@@ -149,12 +150,14 @@ struct Processor::Impl
         txnOpen = true;
         txnStarted = Clock::now();
         batchCount = 0;
+        batchBytes = 0;
     }
 
     void resetBatch()
     {
         txnOpen = false;
         batchCount = 0;
+        batchBytes = 0;
         nextOffsets.clear();
         startOffsets.clear();
         batch = {};
@@ -385,6 +388,7 @@ struct Processor::Impl
         nextOffsets[tp] = m.offset() + 1;
         positions[tp] = m.offset() + 1;
         ++batchCount;
+        batchBytes += m.value().size();
         ++(fromRetry ? batch.consumedRetry : batch.consumedRaw);
 
         RecordInfo info;
@@ -488,12 +492,10 @@ struct Processor::Impl
 
     std::chrono::milliseconds pollTimeout() const
     {
+        // With a transaction open, only what is ready now joins it: an empty poll commits.
+        if (txnOpen)
+            return std::chrono::milliseconds(0);
         std::chrono::milliseconds t{100};
-        if (txnOpen) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                opt.batchMaxWait - (Clock::now() - txnStarted));
-            t = std::min(t, std::max(left, std::chrono::milliseconds(0)));
-        }
         if (!paused.empty()) {
             std::int64_t next = INT64_MAX;
             for (const auto &[tp, due] : paused)
@@ -510,15 +512,20 @@ struct Processor::Impl
             auto polled = consumer->poll(pollTimeout());
             if (fatal)
                 break;
+            bool drained = true; // nothing more is ready to join the open transaction
             if (!polled) {
                 jlog::warn("consume error", {{"error", qv(polled.error().message)}});
             } else if (polled->has_value()) {
+                drained = false;
                 handle(**polled);
                 if (fatal)
                     break;
             }
-            if (txnOpen &&
-                (batchCount >= opt.batchMaxEvents || Clock::now() - txnStarted >= opt.batchMaxWait))
+            // Natural batching: commit as soon as the input is drained; the bounds only cap a
+            // transaction under sustained load.
+            if (txnOpen && (drained || batchCount >= opt.batchMaxEvents ||
+                            batchBytes >= opt.batchMaxBytes ||
+                            Clock::now() - txnStarted >= opt.batchMaxWait))
                 commitBatch();
             if (Clock::now() - lastLagUpdate >= std::chrono::seconds(1)) {
                 updateLag();

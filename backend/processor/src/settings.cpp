@@ -46,8 +46,14 @@ void declareSettings(Config &c)
     c.addString(s("topic.events"), s("idl.logs.events"), s("Output topic (canonical v1 events)"));
     c.addString(s("topic.retry"), s("idl.logs.retry"), s("Retry topic (transient failures)"));
     c.addString(s("topic.dlq"), s("idl.logs.dlq"), s("Dead-letter topic"));
-    c.addInt(s("batch.max-events"), 10000, s("Records per transaction at most"), 1, 1'000'000);
-    c.addDuration(s("batch.max-wait"), s("100ms"), s("A transaction stays open at most this"));
+    c.addInt(s("batch.max-events"), 10000,
+             s("Records per transaction at most (a transaction commits as soon as no more "
+               "input is ready, or when a bound is hit)"),
+             1, 1'000'000);
+    c.addSize(s("batch.max-bytes"), s("16MiB"), s("Input bytes per transaction at most"));
+    c.addDuration(s("batch.max-wait"), s("100ms"),
+                  s("A transaction stays open at most this (an upper bound under load; an idle "
+                    "processor commits at once)"));
     c.addDuration(s("kafka.transaction-timeout"), s("60s"),
                   s("transaction.timeout.ms: how long a crashed instance's open transaction "
                     "can block read_committed readers"));
@@ -100,6 +106,7 @@ Result<ProcessorOptions> optionsFromConfig(const Config &c)
     o.retryTopic = c.string(s("topic.retry")).toStdString();
     o.dlqTopic = c.string(s("topic.dlq")).toStdString();
     o.batchMaxEvents = static_cast<int>(c.integer(s("batch.max-events")));
+    o.batchMaxBytes = static_cast<std::size_t>(c.bytes(s("batch.max-bytes")));
     o.batchMaxWait = c.duration(s("batch.max-wait"));
     o.transactionTimeout = c.duration(s("kafka.transaction-timeout"));
     o.sessionTimeout = c.duration(s("kafka.session-timeout"));

@@ -411,6 +411,10 @@ struct Server::Impl
                 return;
             if (!ec) {
                 core->accepted.fetch_add(1);
+                // A reply (or a streamed chunk) leaves as soon as it is written, never held
+                // back by Nagle's algorithm behind the client's delayed ACK.
+                beast::error_code nd;
+                socket.set_option(tcp::no_delay(true), nd);
                 if (core->open.load() >= core->opt.maxConnections) {
                     beast::error_code e;
                     socket.close(e);

@@ -603,21 +603,23 @@ struct Writer::Impl
         setNotReady({});
         jlog::info("writer consuming", {{"topic", q(opt.topic)}, {"group", q(opt.group)}});
         while (!stopping) {
+            // Natural batching: with no batch in flight, a batch is stored as soon as nothing
+            // more is ready; while one is in flight the next one grows by itself, and is
+            // handed over the moment the one before it committed. The count, byte and time
+            // bounds only cap a batch under sustained load.
             std::chrono::milliseconds wait(100);
-            if (!batch.empty()) {
-                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    batch.firstAt + opt.batchMaxTime - Clock::now());
-                wait = std::clamp(left, std::chrono::milliseconds(0), wait);
-            }
             if (inflightTask.valid())
-                wait = std::min(wait, std::chrono::milliseconds(5));
+                wait = std::chrono::milliseconds(1); // notice the commit at once
+            else if (!batch.empty())
+                wait = std::chrono::milliseconds(0);
             auto m = consumer->poll(wait);
-            if (m && *m)
+            const bool drained = !(m && *m);
+            if (!drained)
                 onMessage(**m);
             if (inflightTask.valid() &&
                 inflightTask.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
                 collect();
-            if (due(batch)) {
+            if (due(batch) || (drained && !batch.empty() && !inflightTask.valid())) {
                 collect();
                 if (!stopping && inflight.empty() && !batch.empty())
                     submit();

@@ -28,9 +28,13 @@ void declareWriterSettings(Config &c)
     c.addBool(QStringLiteral("pg.migrate"), true,
               QStringLiteral("Apply the schema migrations at start (under an advisory lock)"));
     c.addInt(QStringLiteral("batch.max-events"), 50000,
-             QStringLiteral("Store a batch once it has this many events"), 1, 1'000'000);
+             QStringLiteral("Store a batch once it has this many events (a batch is stored as "
+                            "soon as nothing more is ready; this and the bounds below cap it "
+                            "under load)"),
+             1, 1'000'000);
     c.addDuration(QStringLiteral("batch.max-time"), QStringLiteral("200ms"),
-                  QStringLiteral("Store a batch at the latest this long after its first event"));
+                  QStringLiteral("Store a batch at the latest this long after its first event "
+                                 "(an upper bound: an idle writer stores at once)"));
     c.addSize(QStringLiteral("batch.max-bytes"), QStringLiteral("16MiB"),
               QStringLiteral("Store a batch once its events total this many bytes"));
     c.addString(QStringLiteral("copy.format"), QStringLiteral("binary"),

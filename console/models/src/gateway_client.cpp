@@ -1,6 +1,7 @@
 #include "idl/console/gateway_client.h"
 
 #include "fast_json.h"
+#include "idl/net/low_delay.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -189,6 +190,9 @@ void GatewayClient::connectNow()
 
 void GatewayClient::onSocketConnected()
 {
+    // Requests and acks leave at once (no Nagle wait behind an unacknowledged segment).
+    if (m_socket)
+        idl::net::setLowDelay(*m_socket);
     m_helloId = QStringLiteral("h%1").arg(m_nextId++);
     QJsonObject hello{{QStringLiteral("type"), QStringLiteral("hello")},
                       {QStringLiteral("id"), m_helloId},

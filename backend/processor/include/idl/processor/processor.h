@@ -29,8 +29,12 @@ struct ProcessorOptions
     std::vector<RedactionRule> redaction = builtinRedactionRules();
     std::vector<SampleRule> sampling;
     BackoffPolicy backoff;
-    int batchMaxEvents = 10'000;                 // events per transaction at most
-    std::chrono::milliseconds batchMaxWait{100}; // a transaction stays open at most this
+    // A transaction commits as soon as no more input is ready (natural batching: tiny
+    // batches when idle, larger ones by themselves under load), or earlier when one of these
+    // upper bounds is hit.
+    int batchMaxEvents = 10'000;                     // records per transaction at most
+    std::size_t batchMaxBytes = 16u * 1024u * 1024u; // input bytes per transaction at most
+    std::chrono::milliseconds batchMaxWait{100};     // a transaction stays open at most this
     std::chrono::milliseconds transactionTimeout{60'000};
     std::chrono::milliseconds sessionTimeout{10'000}; // consumer group session
     bool staticMembership = true; // group.instance.id = transactional.id (fast restarts)
