@@ -82,6 +82,7 @@ struct Processor::Impl
     Clock::time_point txnStarted;
     int batchCount = 0;
     std::size_t batchBytes = 0;
+    Clock::time_point lastCommitStart{};
     std::map<TopicPart, std::int64_t> nextOffsets;  // offsets to commit with this batch
     std::map<TopicPart, std::int64_t> startOffsets; // where to rewind on abort
     std::map<TopicPart, std::int64_t> paused;       // retry partitions waiting: due (ms)
@@ -202,6 +203,7 @@ struct Processor::Impl
     {
         if (!txnOpen)
             return true;
+        lastCommitStart = Clock::now();
         std::vector<kafka::TopicPartition> offsets;
         offsets.reserve(nextOffsets.size());
         for (const auto &[tp, offset] : nextOffsets)
@@ -490,11 +492,17 @@ struct Processor::Impl
             (void)consumer->resume(resume);
     }
 
+    // When the next commit may start (at most one per batchMinInterval).
+    Clock::time_point commitAllowedAt() const { return lastCommitStart + opt.batchMinInterval; }
+
     std::chrono::milliseconds pollTimeout() const
     {
-        // With a transaction open, only what is ready now joins it: an empty poll commits.
+        // With a transaction open, what is ready joins it; once the commit interval allows,
+        // an empty poll commits.
         if (txnOpen)
-            return std::chrono::milliseconds(0);
+            return std::max(std::chrono::milliseconds(0),
+                            std::chrono::ceil<std::chrono::milliseconds>(commitAllowedAt() -
+                                                                         Clock::now()));
         std::chrono::milliseconds t{100};
         if (!paused.empty()) {
             std::int64_t next = INT64_MAX;
@@ -523,7 +531,8 @@ struct Processor::Impl
             }
             // Natural batching: commit as soon as the input is drained; the bounds only cap a
             // transaction under sustained load.
-            if (txnOpen && (drained || batchCount >= opt.batchMaxEvents ||
+            if (txnOpen && ((drained && Clock::now() >= commitAllowedAt()) ||
+                            batchCount >= opt.batchMaxEvents ||
                             batchBytes >= opt.batchMaxBytes ||
                             Clock::now() - txnStarted >= opt.batchMaxWait))
                 commitBatch();

@@ -51,6 +51,9 @@ void declareSettings(Config &c)
                "input is ready, or when a bound is hit)"),
              1, 1'000'000);
     c.addSize(s("batch.max-bytes"), s("16MiB"), s("Input bytes per transaction at most"));
+    c.addDuration(s("batch.min-interval"), s("10ms"),
+                  s("At most one commit per this interval (an event reaching an idle processor "
+                    "is committed at once; under load this bounds the transaction rate)"));
     c.addDuration(s("batch.max-wait"), s("100ms"),
                   s("A transaction stays open at most this (an upper bound under load; an idle "
                     "processor commits at once)"));
@@ -108,6 +111,7 @@ Result<ProcessorOptions> optionsFromConfig(const Config &c)
     o.batchMaxEvents = static_cast<int>(c.integer(s("batch.max-events")));
     o.batchMaxBytes = static_cast<std::size_t>(c.bytes(s("batch.max-bytes")));
     o.batchMaxWait = c.duration(s("batch.max-wait"));
+    o.batchMinInterval = c.duration(s("batch.min-interval"));
     o.transactionTimeout = c.duration(s("kafka.transaction-timeout"));
     o.sessionTimeout = c.duration(s("kafka.session-timeout"));
     o.staticMembership = c.boolean(s("kafka.static-membership"));

@@ -550,8 +550,10 @@ struct Writer::Impl
 
     // Hands `batch` to a task that stores it (one attempt) on another thread; this thread
     // goes on reading. Only when nothing is in flight: the fences are the stored offsets.
+    Clock::time_point lastSubmit{};
     void submit()
     {
+        lastSubmit = Clock::now();
         inflight = std::move(batch);
         batch.clear();
         inflightOffsets = offsetsOf(inflight);
@@ -607,11 +609,14 @@ struct Writer::Impl
             // more is ready; while one is in flight the next one grows by itself, and is
             // handed over the moment the one before it committed. The count, byte and time
             // bounds only cap a batch under sustained load.
+            const auto allowedAt = lastSubmit + opt.batchMinInterval;
             std::chrono::milliseconds wait(100);
             if (inflightTask.valid())
                 wait = std::chrono::milliseconds(1); // notice the commit at once
             else if (!batch.empty())
-                wait = std::chrono::milliseconds(0);
+                wait = std::max(std::chrono::milliseconds(0),
+                                std::chrono::ceil<std::chrono::milliseconds>(allowedAt -
+                                                                             Clock::now()));
             auto m = consumer->poll(wait);
             const bool drained = !(m && *m);
             if (!drained)
@@ -619,7 +624,8 @@ struct Writer::Impl
             if (inflightTask.valid() &&
                 inflightTask.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
                 collect();
-            if (due(batch) || (drained && !batch.empty() && !inflightTask.valid())) {
+            if (due(batch) || (drained && !batch.empty() && !inflightTask.valid() &&
+                               Clock::now() >= allowedAt)) {
                 collect();
                 if (!stopping && inflight.empty() && !batch.empty())
                     submit();

@@ -32,6 +32,10 @@ void declareWriterSettings(Config &c)
                             "soon as nothing more is ready; this and the bounds below cap it "
                             "under load)"),
              1, 1'000'000);
+    c.addDuration(QStringLiteral("batch.min-interval"), QStringLiteral("10ms"),
+                  QStringLiteral("At most one batch stored per this interval (an event reaching "
+                                 "an idle writer is stored at once; under load this bounds the "
+                                 "rate of PostgreSQL transactions)"));
     c.addDuration(QStringLiteral("batch.max-time"), QStringLiteral("200ms"),
                   QStringLiteral("Store a batch at the latest this long after its first event "
                                  "(an upper bound: an idle writer stores at once)"));
@@ -83,6 +87,7 @@ Result<WriterSettings> readWriterSettings(const Config &c)
     w.migrate = c.boolean(QStringLiteral("pg.migrate"));
     s.consumers = static_cast<int>(c.integer(QStringLiteral("writer.consumers")));
     w.batchMaxEvents = static_cast<int>(c.integer(QStringLiteral("batch.max-events")));
+    w.batchMinInterval = c.duration(QStringLiteral("batch.min-interval"));
     w.batchMaxTime = c.duration(QStringLiteral("batch.max-time"));
     w.batchMaxBytes = c.bytes(QStringLiteral("batch.max-bytes"));
     const QString format = c.string(QStringLiteral("copy.format"));

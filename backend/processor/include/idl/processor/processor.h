@@ -29,9 +29,12 @@ struct ProcessorOptions
     std::vector<RedactionRule> redaction = builtinRedactionRules();
     std::vector<SampleRule> sampling;
     BackoffPolicy backoff;
-    // A transaction commits as soon as no more input is ready (natural batching: tiny
-    // batches when idle, larger ones by themselves under load), or earlier when one of these
+    // A transaction commits as soon as no more input is ready (natural batching: an event
+    // that arrives at an idle processor is committed at once, batches grow by themselves
+    // under load), but at most once per batchMinInterval (each commit costs the broker a few
+    // requests and markers, so under load this bounds their rate), or earlier when one of the
     // upper bounds is hit.
+    std::chrono::milliseconds batchMinInterval{10}; // between the starts of two commits
     int batchMaxEvents = 10'000;                     // records per transaction at most
     std::size_t batchMaxBytes = 16u * 1024u * 1024u; // input bytes per transaction at most
     std::chrono::milliseconds batchMaxWait{100};     // a transaction stays open at most this

@@ -24,6 +24,10 @@ struct WriterOptions
     kafka::Config kafkaConsumerExtra; // consumer-only properties (session.timeout.ms, ...)
     std::string pgDsn;
     int batchMaxEvents = 50000;
+    // A batch is stored as soon as nothing more is ready and no batch is in flight, at most
+    // once per batchMinInterval (each store is a PostgreSQL transaction with rollups, offsets
+    // and a WAL flush); the count, byte and time bounds cap a batch under load.
+    std::chrono::milliseconds batchMinInterval{10};
     std::chrono::milliseconds batchMaxTime{200};
     std::int64_t batchMaxBytes = 16 * 1024 * 1024; // payload bytes per batch
     pg::CopyFormat copyFormat = pg::CopyFormat::Binary;
