@@ -12,6 +12,7 @@
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QHostAddress>
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -939,6 +940,101 @@ private Q_SLOTS:
         gw.terminate();
         QVERIFY(gw.waitForFinished(15000));
         QCOMPARE(gw.exitCode(), 0);
+    }
+
+    // Issue 15, finding 1: a viewer that never reads its exports must not freeze the gateway.
+    // Four exports stall on one connection whose client reads nothing (a raw TCP socket that
+    // did the WebSocket handshake and then stops reading), which used to keep all four pooled
+    // connections (db.pool = 4) while waiting for the client, so logins, queries and HTTP
+    // queries of everyone else waited forever. Now a stalled job gives its connection back and
+    // token checks have their own connections.
+    void stalledExportsDoNotFreezeTheGateway()
+    {
+        // 20,000 rows of ~1 KB in their own app: each export produces ~20 MB.
+        const std::int64_t t0 = nowNs() - 40 * kMin;
+        IDL_VERIFY_OK(m_db->query("SELECT idl_ensure_log_partition($1::bigint)",
+                                  {std::to_string(t0)}));
+        IDL_VERIFY_OK(m_db->query(
+            "INSERT INTO logs (id, ts, received, level, app, host, message, attrs) "
+            "SELECT gen_random_uuid(), $1::bigint + g * 1000, $1::bigint + g * 1000, 3, 'stall', "
+            "'web-1', 'stalled export row ' || g || ' ' || repeat('y', 1000), '{}'::jsonb "
+            "FROM generate_series(1, 20000) g",
+            {std::to_string(t0)}));
+
+        QTcpSocket raw;
+        raw.connectToHost(QHostAddress::LocalHost, m_gw->wsPort());
+        QVERIFY(raw.waitForConnected(5000));
+        raw.setReadBufferSize(4096); // then Qt stops reading the socket: the window closes
+        const QByteArray key = QByteArray("stalled-client-1").toBase64();
+        raw.write("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " +
+                  key + "\r\n\r\n");
+        QByteArray response;
+        QVERIFY(waitUntil([&] {
+            response += raw.read(4096 - response.size());
+            return response.contains("\r\n\r\n");
+        }));
+        QVERIFY2(response.startsWith("HTTP/1.1 101"), response.constData());
+        // Masked client text frames (RFC 6455 5.2).
+        const auto frame = [&](const QJsonObject &o) {
+            const QByteArray payload = QJsonDocument(o).toJson(QJsonDocument::Compact);
+            QByteArray f;
+            f.append(char(0x81));
+            if (payload.size() < 126) {
+                f.append(char(0x80 | payload.size()));
+            } else {
+                f.append(char(0x80 | 126));
+                f.append(char((payload.size() >> 8) & 0xff));
+                f.append(char(payload.size() & 0xff));
+            }
+            const char mask[4] = {0x12, 0x34, 0x56, 0x78};
+            f.append(mask, 4);
+            for (int i = 0; i < payload.size(); ++i)
+                f.append(char(payload[i] ^ mask[i % 4]));
+            raw.write(f);
+        };
+        frame({{"type", "hello"},
+               {"id", "h"},
+               {"versions", QJsonArray{1}},
+               {"token", QString::fromStdString(m_viewer)}});
+        for (int i = 0; i < 4; ++i)
+            frame({{"type", "export"}, {"id", QString("e%1").arg(i)}, {"q", "app:stall"},
+                   {"from", "-2h"}});
+        QVERIFY(raw.waitForBytesWritten(5000));
+        // Let the four exports start and fill every buffer up to the stalled client.
+        waitUntil([] { return false; }, 2000);
+
+        // Everyone else still logs in and queries, over WebSocket and HTTP.
+        QElapsedTimer t;
+        t.start();
+        Client c;
+        QVERIFY(c.open(m_gw->wsPort()));
+        QJsonObject h = c.call({{"type", "hello"},
+                                {"id", "h2"},
+                                {"versions", QJsonArray{1}},
+                                {"token", QString::fromStdString(m_admin)}},
+                               4000);
+        QVERIFY2(h["authenticated"].toBool(), "login froze behind four stalled exports");
+        auto msgs = c.stream({{"type", "query"},
+                              {"id", "q2"},
+                              {"q", "app:checkout"},
+                              {"from", "-2h"},
+                              {"limit", 10}},
+                             6000);
+        QVERIFY(!msgs.empty());
+        QCOMPARE(msgs.back()["type"].toString(), QStringLiteral("done"));
+        QNetworkAccessManager nam;
+        QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1/api/v1/query?q=app:billing"
+                                                "&from=-2h&limit=3")
+                                     .arg(m_gw->httpPort())));
+        req.setRawHeader("Authorization", "Bearer " + QByteArray::fromStdString(m_viewer));
+        QNetworkReply *r = nam.get(req);
+        QVERIFY(waitUntil([&] { return r->isFinished(); }, 8000));
+        QCOMPARE(r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+        r->deleteLater();
+        qInfo("login + query + HTTP query beside four stalled exports: %lld ms", t.elapsed());
+        raw.abort();
+        IDL_VERIFY_OK(m_db->query("DELETE FROM logs WHERE app = 'stall'"));
     }
 
     void cleanupTestCase()

@@ -35,8 +35,10 @@ void RequestState::detach()
     m_cancel = nullptr;
 }
 
-DbPool::DbPool(std::string dsn, int size, std::chrono::milliseconds statementTimeout)
-    : m_dsn(std::move(dsn)), m_size(size < 1 ? 1 : size), m_timeout(statementTimeout)
+DbPool::DbPool(std::string dsn, int size, std::chrono::milliseconds statementTimeout,
+               std::chrono::milliseconds acquireTimeout)
+    : m_dsn(std::move(dsn)), m_size(size < 1 ? 1 : size), m_timeout(statementTimeout),
+      m_acquireTimeout(acquireTimeout)
 {}
 
 DbPool::~DbPool() = default;
@@ -51,7 +53,12 @@ Result<DbPool::Lease> DbPool::acquire()
 {
     {
         std::unique_lock lock(m_mutex);
-        m_cv.wait(lock, [&] { return !m_idle.empty() || m_open < m_size; });
+        if (!m_cv.wait_for(lock, m_acquireTimeout,
+                           [&] { return !m_idle.empty() || m_open < m_size; }))
+            return makeError(ErrorCode::Overloaded,
+                             "database busy: all " + std::to_string(m_size) +
+                                 " connections in use for " +
+                                 std::to_string(m_acquireTimeout.count()) + " ms");
         if (!m_idle.empty()) {
             auto c = std::move(m_idle.back());
             m_idle.pop_back();

@@ -40,7 +40,8 @@ private:
 class DbPool
 {
 public:
-    DbPool(std::string dsn, int size, std::chrono::milliseconds statementTimeout);
+    DbPool(std::string dsn, int size, std::chrono::milliseconds statementTimeout,
+           std::chrono::milliseconds acquireTimeout = std::chrono::seconds(5));
     ~DbPool();
 
     // A connection borrowed from the pool; returned (or discarded when broken) on destruction.
@@ -51,6 +52,10 @@ public:
         Lease(Lease &&) = default;
         ~Lease();
         pg::Connection &operator*() { return *m_c; }
+        // Moves the connection out (the caller gives it back with giveBack() before the
+        // lease ends), so a job can hand it back to the pool while it waits on a client.
+        pg::Connection take() { return std::move(*m_c); }
+        void giveBack(pg::Connection c) { *m_c = std::move(c); }
         pg::Connection *operator->() { return m_c.get(); }
 
     private:
@@ -58,7 +63,8 @@ public:
         std::unique_ptr<pg::Connection> m_c;
     };
 
-    // Waits for a free connection (or opens one); Unavailable when the database is down.
+    // Waits for a free connection (or opens one), at most the acquire timeout (then
+    // Overloaded); Unavailable when the database is down.
     Result<Lease> acquire();
     // A probe for /readyz: empty when a connection can be had, else the reason.
     std::string check();
@@ -71,6 +77,7 @@ private:
     std::string m_dsn;
     int m_size;
     std::chrono::milliseconds m_timeout;
+    std::chrono::milliseconds m_acquireTimeout;
     std::mutex m_mutex;
     std::condition_variable m_cv;
     std::vector<std::unique_ptr<pg::Connection>> m_idle;

@@ -55,6 +55,11 @@ void Gateway::Impl::submit(std::function<void()> fn)
     workers.start(std::move(fn));
 }
 
+void Gateway::Impl::submitAuth(std::function<void()> fn)
+{
+    authWorkers.start(std::move(fn));
+}
+
 void Gateway::Impl::post(std::uint64_t serial, std::function<void(Session *)> fn)
 {
     QMetaObject::invokeMethod(
@@ -93,6 +98,13 @@ void declareSettings(Config &c)
                 QStringLiteral("PEM private key for tls.cert"));
     c.addInt(QStringLiteral("db.pool"), 4, QStringLiteral("PostgreSQL connections for requests"), 1,
              256);
+    c.addInt(QStringLiteral("db.auth_pool"), 2,
+             QStringLiteral("PostgreSQL connections for token checks only, so logins never wait "
+                            "behind queries"),
+             1, 64);
+    c.addDuration(QStringLiteral("db.acquire_timeout"), QStringLiteral("5s"),
+                  QStringLiteral("Longest wait for a free database connection (then the request "
+                                 "fails with overloaded)"));
     c.addDuration(QStringLiteral("query.timeout"), QStringLiteral("30s"),
                   QStringLiteral("Statement timeout of every query"));
     c.addDuration(QStringLiteral("ws.idle_timeout"), QStringLiteral("5m"),
@@ -130,6 +142,8 @@ GatewayOptions optionsFromConfig(const Config &c)
     o.tlsCertFile = c.string(QStringLiteral("tls.cert")).toStdString();
     o.tlsKeyFile = c.string(QStringLiteral("tls.key")).toStdString();
     o.dbPoolSize = static_cast<int>(c.integer(QStringLiteral("db.pool")));
+    o.authPoolSize = static_cast<int>(c.integer(QStringLiteral("db.auth_pool")));
+    o.dbAcquireTimeout = c.duration(QStringLiteral("db.acquire_timeout"));
     o.queryTimeout = c.duration(QStringLiteral("query.timeout"));
     o.idleTimeout = c.duration(QStringLiteral("ws.idle_timeout"));
     o.authTimeout = c.duration(QStringLiteral("ws.auth_timeout"));
@@ -187,10 +201,13 @@ http::Response httpQuery(Gateway::Impl *gw, const http::Request &req)
     const std::string_view auth = req.header("authorization");
     if (auth.substr(0, 7) != "Bearer ")
         return httpError(makeError(ErrorCode::Unauthenticated, "invalid credentials"));
-    auto lease = gw->pool->acquire();
-    if (!lease)
-        return httpError(lease.error());
-    auto id = tokens::authenticate(**lease, auth.substr(7));
+    Result<Identity> id = makeError(ErrorCode::Unavailable, "database unavailable");
+    {
+        auto authLease = gw->authPool->acquire();
+        if (!authLease)
+            return httpError(authLease.error());
+        id = tokens::authenticate(**authLease, auth.substr(7));
+    }
     if (!id)
         return httpError(id.error());
     if (auto wait = gw->rate->take(id->prefix)) {
@@ -245,6 +262,9 @@ http::Response httpQuery(Gateway::Impl *gw, const http::Request &req)
     auto q = query::buildQuery(*ast, qo);
     if (!q)
         return httpError(q.error());
+    auto lease = gw->pool->acquire();
+    if (!lease)
+        return httpError(lease.error());
     auto rows = (*lease)->query(q->sql, pg::Params(q->params.begin(), q->params.end()));
     if (!rows)
         return httpError(rows.error());
@@ -280,8 +300,12 @@ Gateway::Gateway(GatewayOptions options, QObject *parent)
     d->opt = std::move(options);
     d->home = this;
     d->rate = std::make_unique<RateLimiter>(d->opt.ratePerSecond, d->opt.rateBurst);
-    d->pool = std::make_unique<DbPool>(d->opt.pgDsn, d->opt.dbPoolSize, d->opt.queryTimeout);
+    d->pool = std::make_unique<DbPool>(d->opt.pgDsn, d->opt.dbPoolSize, d->opt.queryTimeout,
+                                       d->opt.dbAcquireTimeout);
+    d->authPool = std::make_unique<DbPool>(d->opt.pgDsn, d->opt.authPoolSize, d->opt.queryTimeout,
+                                           d->opt.dbAcquireTimeout);
     d->workers.setMaxThreadCount(d->opt.dbPoolSize + 2);
+    d->authWorkers.setMaxThreadCount(d->opt.authPoolSize);
 }
 
 Gateway::~Gateway()
@@ -385,6 +409,7 @@ void Gateway::stop()
     if (d->http)
         d->http->stop();
     d->workers.waitForDone();
+    d->authWorkers.waitForDone();
     d->http.reset();
 }
 

@@ -50,8 +50,10 @@ private:
 struct Gateway::Impl
 {
     GatewayOptions opt;
-    std::unique_ptr<DbPool> pool;
+    std::unique_ptr<DbPool> pool;     // requests (queries, aggregates, exports, saved queries)
+    std::unique_ptr<DbPool> authPool; // token checks only
     QThreadPool workers;
+    QThreadPool authWorkers; // token checks, off the request workers
     QTcpServer *listener = nullptr; // accepts (and, with TLS, encrypts) the TCP connections
     QWebSocketServer *ws = nullptr; // upgrades what the listener hands it to WebSockets
     std::unique_ptr<http::Server> http;
@@ -63,6 +65,8 @@ struct Gateway::Impl
 
     // Runs fn on a worker thread.
     void submit(std::function<void()> fn);
+    // Runs a token check on an auth worker (never queued behind requests).
+    void submitAuth(std::function<void()> fn);
     // Runs fn on the main thread with the session `serial`, if it still exists. Any thread;
     // serials are never reused, so a late reply never reaches another session.
     void post(std::uint64_t serial, std::function<void(Session *)> fn);

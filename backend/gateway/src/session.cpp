@@ -487,10 +487,11 @@ void Session::doAuth(const std::string &id, const std::string &token, bool hello
     Gateway::Impl *gw = m_gw;
     const std::uint64_t serial = m_serial;
     m_authPending = true;
-    gw->submit([gw, serial, id, token, hello] {
+    gw->submitAuth([gw, serial, id, token, hello] {
         Result<Identity> r = makeError(ErrorCode::Unavailable, "database unavailable");
-        auto lease = gw->pool->acquire();
-        if (lease)
+        if (auto lease = gw->authPool->acquire(); !lease)
+            r = lease.error();
+        else
             r = tokens::authenticate(**lease, token);
         gw->post(serial, [id, token, hello, r = std::move(r)](Session *s) mutable {
             QPointer<Session> self(s);
@@ -560,10 +561,10 @@ void Session::revalidate()
     Gateway::Impl *gw = m_gw;
     const std::uint64_t serial = m_serial;
     const std::string token = m_token;
-    gw->submit([gw, serial, token] {
-        auto lease = gw->pool->acquire();
+    gw->submitAuth([gw, serial, token] {
+        auto lease = gw->authPool->acquire();
         if (!lease)
-            return; // database down: keep the session, check again later
+            return; // database down or busy: keep the session, check again later
         auto r = tokens::authenticate(**lease, token);
         if (r || r.error().code != ErrorCode::Unauthenticated)
             return;
@@ -595,22 +596,7 @@ void Session::runJob(const std::string &id, const std::string &type,
                 s->deliver(state, id, json, final, n);
             });
         };
-        const Emit emit = [&](std::string json, bool final) {
-            // Flow control: wait while the client has not taken what was already produced.
-            while (!final && flow->pending() > maxPending && !state->cancelled())
-                std::this_thread::sleep_for(std::chrono::milliseconds(5));
-            post(std::move(json), final);
-        };
-        if (state->cancelled())
-            return;
-        Result<void> r = makeError(ErrorCode::Unavailable, "database unavailable");
-        {
-            auto lease = gw->pool->acquire();
-            if (lease)
-                r = fn(**lease, emit, state);
-        }
-        if (!r) {
-            Error e = r.error();
+        const auto fail = [&](Error e) {
             if (state->cancelled())
                 e = makeError(ErrorCode::Cancelled, "cancelled by the client");
             std::string out;
@@ -627,7 +613,44 @@ void Session::runJob(const std::string &id, const std::string &type,
             w.endObject();
             errorCounter(errorCodeName(e.code)).inc();
             post(std::move(out), true);
-        }
+        };
+        if (state->cancelled())
+            return;
+        // The job's connection: borrowed from the pool, and handed back to it while the job
+        // waits for the client, so a client that does not read never holds a connection (each
+        // of the job's statements is its own transaction, so nothing spans the wait).
+        std::optional<DbPool::Lease> lease;
+        if (auto l = gw->pool->acquire(); !l)
+            return fail(l.error());
+        else
+            lease.emplace(std::move(l).value());
+        pg::Connection db = lease->take();
+        std::optional<Error> reacquireError;
+        const Emit emit = [&](std::string json, bool final) {
+            // Flow control: wait while the client has not taken what was already produced.
+            if (!final && flow->pending() > maxPending && !state->cancelled() && lease) {
+                lease->giveBack(std::move(db));
+                lease.reset();
+                // A sleeping job lets another one use a worker thread meanwhile.
+                gw->workers.releaseThread();
+                while (flow->pending() > maxPending && !state->cancelled())
+                    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                gw->workers.reserveThread();
+                if (auto l = gw->pool->acquire(); l) {
+                    lease.emplace(std::move(l).value());
+                    db = lease->take();
+                } else {
+                    reacquireError = l.error(); // the next statement fails; reported below
+                }
+            }
+            post(std::move(json), final);
+        };
+        Result<void> r = fn(db, emit, state);
+        if (lease)
+            lease->giveBack(std::move(db));
+        lease.reset();
+        if (!r)
+            fail(reacquireError ? *reacquireError : r.error());
         durationHistogram(type).observe(
             std::chrono::duration<double>(Clock::now() - started).count());
     });
