@@ -695,6 +695,18 @@ private Q_SLOTS:
         QCOMPARE(body.size(), 0);
         QCOMPARE(get(QStringLiteral("/api/v1/query?q=(&from=-2h"), m_viewer, &body), 400);
         QVERIFY(body.contains("query_syntax"));
+
+        // Issue 15, finding 7: a message that a spreadsheet would run comes out as text.
+        IDL_VERIFY_OK(writeLikeWriter(
+            *m_db, {makeEvent(nowNs() - 5 * kMin, "csvinject", Level::Error,
+                              "=HYPERLINK(\"http://evil.example\",\"click\")", "-2+3")}));
+        QCOMPARE(get(QStringLiteral("/api/v1/query?q=app:csvinject&from=-1h&format=csv"), m_viewer,
+                     &body),
+                 200);
+        QVERIFY2(body.contains(",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\""),
+                 body.constData());
+        QVERIFY2(body.contains(",\"'-2+3\","), body.constData());
+        QVERIFY(!body.contains(",=HYPERLINK"));
     }
 
     void limitsAndTimeouts()

@@ -1,5 +1,7 @@
 #include "idl/gateway/wire.h"
 
+#include "idl/core/csv.h"
+
 #include "idl/core/json_writer.h"
 #include "idl/core/timestamp.h"
 #include "idl/pg/connection.h"
@@ -28,21 +30,6 @@ const char *levelText(std::string_view digit)
     return "info";
 }
 
-void csvField(std::string &out, std::string_view v)
-{
-    bool quote = v.find_first_of(",\"\r\n") != std::string_view::npos;
-    if (!quote) {
-        out.append(v);
-        return;
-    }
-    out.push_back('"');
-    for (char c : v) {
-        if (c == '"')
-            out.push_back('"');
-        out.push_back(c);
-    }
-    out.push_back('"');
-}
 
 } // namespace
 
@@ -257,18 +244,18 @@ void appendRowCsv(std::string &out, const pg::Rows &rows, int i)
 {
     std::int64_t n = 0;
     parseInt64(rows.value(i, 1), n);
-    csvField(out, rows.value(i, 0));
+    appendCsvField(out, rows.value(i, 0));
     out.push_back(',');
-    csvField(out, rows.value(i, 1));
+    appendCsvField(out, rows.value(i, 1));
     out.push_back(',');
-    csvField(out, formatRfc3339Nanos(n));
+    appendCsvField(out, formatRfc3339Nanos(n));
     out.push_back(',');
-    csvField(out, rows.value(i, 2));
+    appendCsvField(out, rows.value(i, 2));
     out.push_back(',');
-    csvField(out, levelText(rows.value(i, 3)));
+    appendCsvField(out, levelText(rows.value(i, 3)));
     for (int c = 4; c <= 9; ++c) {
         out.push_back(',');
-        csvField(out, rows.value(i, c));
+        appendCsvField(out, rows.value(i, c));
     }
     out.append("\r\n");
 }

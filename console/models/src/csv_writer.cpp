@@ -1,6 +1,7 @@
 #include "idl/console/csv_writer.h"
 
 #include "idl/console/log_row.h"
+#include "idl/core/csv.h"
 
 #include <QIODevice>
 
@@ -10,34 +11,18 @@ namespace {
 
 constexpr qsizetype kFlushBytes = 1 << 20;
 
-bool needsQuotes(QStringView f)
+// Quoting and formula neutralisation: idl::appendCsvField (shared with the gateway's CSV).
+void appendField(QByteArray &out, std::string_view utf8)
 {
-    if (f.isEmpty())
-        return false;
-    if (f.front() == u' ' || f.back() == u' ')
-        return true;
-    for (QChar c : f) {
-        const char16_t u = c.unicode();
-        if (u == u',' || u == u'"' || u == u'\r' || u == u'\n')
-            return true;
-    }
-    return false;
+    std::string field;
+    appendCsvField(field, utf8);
+    out.append(field.data(), static_cast<qsizetype>(field.size()));
 }
 
 void appendField(QByteArray &out, QStringView field)
 {
-    if (!needsQuotes(field)) {
-        out += field.toUtf8();
-        return;
-    }
-    out += '"';
     const QByteArray utf8 = field.toUtf8();
-    for (char c : utf8) {
-        if (c == '"')
-            out += '"';
-        out += c;
-    }
-    out += '"';
+    appendField(out, std::string_view(utf8.constData(), static_cast<std::size_t>(utf8.size())));
 }
 
 } // namespace
@@ -74,24 +59,7 @@ void CsvWriter::writeFieldUtf8(std::string_view field)
     if (!m_firstField)
         m_buffer += ',';
     m_firstField = false;
-    bool quote = !field.empty() && (field.front() == ' ' || field.back() == ' ');
-    for (char c : field) {
-        if (c == ',' || c == '"' || c == '\r' || c == '\n') {
-            quote = true;
-            break;
-        }
-    }
-    if (!quote) {
-        m_buffer.append(field.data(), static_cast<qsizetype>(field.size()));
-        return;
-    }
-    m_buffer += '"';
-    for (char c : field) {
-        if (c == '"')
-            m_buffer += '"';
-        m_buffer += c;
-    }
-    m_buffer += '"';
+    appendField(m_buffer, field);
 }
 
 void CsvWriter::endRecord()
