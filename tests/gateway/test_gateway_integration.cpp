@@ -396,6 +396,81 @@ private Q_SLOTS:
         QVERIFY(!r.authenticate(created["token"].toString().toStdString()));
     }
 
+    // Issue 15, finding 3: an admin scoped to some apps manages tokens only within its scope,
+    // and a shared saved query is seen only by tokens whose scope covers it.
+    void scopedAdminStaysInScope()
+    {
+        const std::string scopedAdmin = token("checkout-admin", Role::Admin, {"checkout"});
+        const std::string other = token("unscoped-victim", Role::Viewer);
+        Client a;
+        QVERIFY(a.open(m_gw->wsPort()));
+        QVERIFY(a.authenticate(scopedAdmin));
+
+        // A token created without apps gets the admin's scope, never "every app".
+        QJsonObject created =
+            a.call({{"type", "tokens.create"}, {"id", "c1"}, {"name", "ci-scoped"}, {"role", "viewer"}});
+        QCOMPARE(created["type"].toString(), QStringLiteral("tokens.created"));
+        auto all = idl::gateway::tokens::list(*m_db);
+        IDL_VERIFY_OK(all);
+        const auto rec = std::find_if(all->begin(), all->end(), [&](const auto &t) {
+            return t.prefix == created["prefix"].toString().toStdString();
+        });
+        QVERIFY(rec != all->end());
+        QCOMPARE(rec->apps, std::vector<std::string>{"checkout"});
+        // Wider apps are refused.
+        QCOMPARE(a.call({{"type", "tokens.create"},
+                         {"id", "c2"},
+                         {"name", "wide"},
+                         {"apps", QJsonArray{"checkout", "billing"}}})["code"]
+                     .toString(),
+                 QStringLiteral("forbidden"));
+        // The list holds only tokens within the scope.
+        QJsonObject list = a.call({{"type", "tokens.list"}, {"id", "l"}});
+        QCOMPARE(list["type"].toString(), QStringLiteral("tokens.list.result"));
+        QVERIFY(!list["items"].toArray().isEmpty());
+        for (const auto &v : list["items"].toArray()) {
+            const QJsonArray apps = v.toObject()["apps"].toArray();
+            QVERIFY2(apps == QJsonArray{"checkout"},
+                     qPrintable(v.toObject()["name"].toString() + " is outside the scope"));
+        }
+        // A token outside the scope cannot be revoked (and is not even named).
+        auto otherRec = std::find_if(all->begin(), all->end(),
+                                     [&](const auto &t) { return t.name == "unscoped-victim"; });
+        QVERIFY(otherRec != all->end());
+        QCOMPARE(a.call({{"type", "tokens.revoke"},
+                         {"id", "r"},
+                         {"prefix", QString::fromStdString(otherRec->prefix)}})["code"]
+                     .toString(),
+                 QStringLiteral("not_found"));
+        Client o;
+        QVERIFY(o.open(m_gw->wsPort()));
+        QVERIFY(o.authenticate(other));
+
+        // Shared saved queries: one saved by a billing editor is not shown to a checkout viewer,
+        // but is to an unscoped one.
+        const std::string billingEditor = token("billing-editor", Role::Editor, {"billing"});
+        Client e;
+        QVERIFY(e.open(m_gw->wsPort()));
+        QVERIFY(e.authenticate(billingEditor));
+        QJsonObject put = e.call(
+            {{"type", "saved.put"},
+             {"id", "sp"},
+             {"saved", QJsonObject{{"name", "billing secrets"}, {"q", "app:billing"}, {"shared", true}}}});
+        QCOMPARE(put["type"].toString(), QStringLiteral("saved.result"));
+        const QString uuid = put["saved"].toObject()["uuid"].toString();
+        Client sc;
+        QVERIFY(sc.open(m_gw->wsPort()));
+        QVERIFY(sc.authenticate(m_scoped));
+        for (const auto &v : sc.call({{"type", "saved.list"}, {"id", "sl"}})["items"].toArray())
+            QVERIFY(v.toObject()["uuid"].toString() != uuid);
+        QCOMPARE(sc.call({{"type", "saved.get"}, {"id", "sg"}, {"uuid", uuid}})["code"].toString(),
+                 QStringLiteral("not_found"));
+        QCOMPARE(o.call({{"type", "saved.get"}, {"id", "og"}, {"uuid", uuid}})["type"].toString(),
+                 QStringLiteral("saved.result"));
+        QCOMPARE(e.call({{"type", "saved.delete"}, {"id", "sd"}, {"uuid", uuid}})["type"].toString(),
+                 QStringLiteral("ok"));
+    }
+
     // Events before, at and after the seam are delivered exactly once; resume continues
     // exactly where the last frame ended.
     void tailSeam()

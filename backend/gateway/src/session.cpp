@@ -144,6 +144,32 @@ std::string savedSelect()
            "FROM saved_queries ";
 }
 
+// SQL condition: a saved query row is visible to me: mine, or shared within my app scope.
+// $<user> = my user, $<apps> = my apps as a text[] literal (NULL: unscoped, sees every one).
+std::string savedVisible(int user, int apps)
+{
+    const std::string u = "$" + std::to_string(user), a = "$" + std::to_string(apps);
+    return "(owner = " + u + " OR (shared AND (" + a + "::text[] IS NULL OR (apps IS NOT NULL " +
+           "AND cardinality(apps) > 0 AND apps <@ " + a + "::text[]))))";
+}
+
+pg::Param scopeParam(const std::vector<std::string> &apps)
+{
+    return apps.empty() ? pg::Param() : pg::Param(toPgArray(apps));
+}
+
+// A token (or saved query) with `apps` lies within `scope` (empty scope: every app).
+bool withinScope(const std::vector<std::string> &apps, const std::vector<std::string> &scope)
+{
+    if (scope.empty())
+        return true;
+    if (apps.empty())
+        return false; // unscoped: wider than any scope
+    return std::all_of(apps.begin(), apps.end(), [&](const std::string &a) {
+        return std::find(scope.begin(), scope.end(), a) != scope.end();
+    });
+}
+
 void appendSaved(JsonWriter &w, const pg::Rows &r, int i)
 {
     w.beginObject();
@@ -1204,9 +1230,9 @@ void Session::doSaved(const std::string &type, const std::string &id, const QJso
         return runJob(id, type,
                       [me, id](pg::Connection &db, const Emit &emit,
                                const std::shared_ptr<RequestState> &) -> Result<void> {
-                          auto r = db.query(savedSelect() +
-                                                "WHERE owner = $1 OR shared ORDER BY name, uuid",
-                                            {me.user});
+                          auto r = db.query(savedSelect() + "WHERE " + savedVisible(1, 2) +
+                                                " ORDER BY name, uuid",
+                                            {me.user, scopeParam(me.apps)});
                           if (!r)
                               return r.error();
                           std::string out;
@@ -1235,9 +1261,8 @@ void Session::doSaved(const std::string &type, const std::string &id, const QJso
             id, type,
             [me, id, uuid, del](pg::Connection &db, const Emit &emit,
                                 const std::shared_ptr<RequestState> &) -> Result<void> {
-                auto r =
-                    db.query(savedSelect() + "WHERE uuid = $1::uuid AND (owner = $2 OR shared)",
-                             {uuid, me.user});
+                auto r = db.query(savedSelect() + "WHERE uuid = $1::uuid AND " + savedVisible(2, 3),
+                                  {uuid, me.user, scopeParam(me.apps)});
                 if (!r)
                     return r.error();
                 if (r->rowCount() == 0)
@@ -1290,15 +1315,17 @@ void Session::doSaved(const std::string &type, const std::string &id, const QJso
                    key = QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString();
                    auto r = db.query(
                        "INSERT INTO saved_queries (uuid, owner, name, query, "
-                       "range_from, range_to, shared) VALUES ($1::uuid, $2, $3, "
-                       "$4, $5, $6, $7::boolean)",
-                       {key, me.user, name, q, from, to, std::string(shared ? "true" : "false")});
+                       "range_from, range_to, shared, apps) VALUES ($1::uuid, $2, $3, "
+                       "$4, $5, $6, $7::boolean, $8::text[])",
+                       {key, me.user, name, q, from, to, std::string(shared ? "true" : "false"),
+                        scopeParam(me.apps)});
                    if (!r)
                        return r.error();
                } else {
-                   auto cur = db.query("SELECT owner, shared FROM saved_queries WHERE uuid = "
-                                       "$1::uuid AND (owner = $2 OR shared) FOR UPDATE",
-                                       {key, me.user});
+                   auto cur = db.query(std::string("SELECT owner, shared FROM saved_queries "
+                                                   "WHERE uuid = $1::uuid AND ") +
+                                           savedVisible(2, 3) + " FOR UPDATE",
+                                       {key, me.user, scopeParam(me.apps)});
                    if (!cur)
                        return cur.error();
                    if (cur->rowCount() == 0)
@@ -1332,13 +1359,18 @@ void Session::doTokens(const std::string &type, const std::string &id, const QJs
 {
     if (m_identity->role < Role::Admin)
         return sendError(id, makeError(ErrorCode::Forbidden, "tokens need the admin role"));
+    // An admin scoped to some apps manages only the tokens within that scope.
+    const std::vector<std::string> scope = m_identity->apps;
     if (type == "tokens.list") {
         return runJob(id, type,
-                      [id](pg::Connection &db, const Emit &emit,
-                           const std::shared_ptr<RequestState> &) -> Result<void> {
+                      [id, scope](pg::Connection &db, const Emit &emit,
+                                  const std::shared_ptr<RequestState> &) -> Result<void> {
                           auto r = tokens::list(db);
                           if (!r)
                               return r.error();
+                          std::erase_if(*r, [&](const TokenRecord &t) {
+                              return !withinScope(t.apps, scope);
+                          });
                           std::string out;
                           JsonWriter w(out);
                           begin(w, "tokens.list.result", id);
@@ -1372,8 +1404,20 @@ void Session::doTokens(const std::string &type, const std::string &id, const QJs
     if (type == "tokens.revoke") {
         const std::string prefix = str(msg, "prefix");
         return runJob(id, type,
-                      [id, prefix](pg::Connection &db, const Emit &emit,
-                                   const std::shared_ptr<RequestState> &) -> Result<void> {
+                      [id, prefix, scope](pg::Connection &db, const Emit &emit,
+                                          const std::shared_ptr<RequestState> &) -> Result<void> {
+                          if (!scope.empty()) {
+                              auto all = tokens::list(db);
+                              if (!all)
+                                  return all.error();
+                              const bool mine = std::any_of(
+                                  all->begin(), all->end(), [&](const TokenRecord &t) {
+                                      return t.prefix == prefix && withinScope(t.apps, scope);
+                                  });
+                              if (!mine) // the same answer as for an unknown prefix
+                                  return makeError(ErrorCode::NotFound,
+                                                   "no active token with that prefix");
+                          }
                           if (auto r = tokens::revoke(db, prefix); !r)
                               return r.error();
                           std::string out;
@@ -1392,6 +1436,13 @@ void Session::doTokens(const std::string &type, const std::string &id, const QJs
     std::vector<std::string> apps;
     for (const auto &a : msg.value(QLatin1String("apps")).toArray())
         apps.push_back(a.toString().toStdString());
+    if (!scope.empty()) {
+        if (apps.empty())
+            apps = scope; // a scoped admin mints tokens within its own scope, never wider
+        else if (!withinScope(apps, scope))
+            return sendError(id, makeError(ErrorCode::Forbidden,
+                                           "apps outside your token's scope"));
+    }
     runJob(id, type,
            [id, name, role, apps](pg::Connection &db, const Emit &emit,
                                   const std::shared_ptr<RequestState> &) -> Result<void> {
