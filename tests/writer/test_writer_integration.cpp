@@ -404,6 +404,74 @@ private Q_SLOTS:
         QCOMPARE(r3->rowsDeleted, 0LL);
     }
 
+    // Issue 15, finding 2: a long reader of `logs` (a stalled live tail's history snapshot)
+    // must not make retention stall ingestion. A plain DETACH PARTITION queued an exclusive
+    // lock on `logs` behind the reader, and every later COPY and SELECT queued behind it.
+    void retentionBehindALongReaderDoesNotBlockWrites()
+    {
+        const std::string dsn = migratedDatabase("retention_lock");
+        const std::int64_t now = nowNs();
+        std::mt19937_64 rng(5);
+        std::vector<LogEvent> events;
+        for (const std::int64_t age : {40 * kDayNs, kDayNs / 24}) {
+            for (int i = 0; i < 20; ++i) {
+                LogEvent e = randomEvent(rng, kMinuteNs);
+                e.tsNs = now - age - i * 1'000'000'000LL;
+                events.push_back(e);
+            }
+        }
+        BatchStore store({dsn, "g", pg::CopyFormat::Binary});
+        IDL_VERIFY_OK(store.store(events, {}, {}));
+
+        // The long reader: a REPEATABLE READ snapshot that has read `logs` and stays open.
+        auto reader = connectOrDie(dsn);
+        IDL_VERIFY_OK(reader.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+        IDL_VERIFY_OK(reader.query("SELECT count(*) FROM logs"));
+
+        std::atomic<bool> retentionDone{false};
+        Result<RetentionReport> report = makeError(ErrorCode::Internal, "not run");
+        std::thread retention([&] {
+            auto c = connectOrDie(dsn);
+            RetentionOptions o;
+            o.defaultTtl = std::chrono::seconds(30 * 86400);
+            o.lockTimeout = std::chrono::seconds(20);
+            report = runRetention(c, o, now);
+            retentionDone = true;
+        });
+        std::this_thread::sleep_for(std::chrono::milliseconds(700)); // retention now waits
+
+        // Meanwhile ingestion and queries go on.
+        auto w = connectOrDie(dsn);
+        IDL_VERIFY_OK(w.exec("SET lock_timeout = '3s'"));
+        const auto t0 = std::chrono::steady_clock::now();
+        auto sel = w.query("SELECT count(*) FROM logs WHERE ts > $1", {std::to_string(now - kDayNs)});
+        QVERIFY2(sel.ok(), sel.ok() ? "" : sel.error().message.c_str());
+        std::vector<LogEvent> fresh;
+        for (int i = 0; i < 10; ++i) {
+            LogEvent e = randomEvent(rng, kMinuteNs);
+            e.tsNs = now - i * 1'000'000LL;
+            fresh.push_back(e);
+        }
+        BatchStore writer({dsn, "g2", pg::CopyFormat::Binary});
+        auto stored = writer.store(fresh, {}, {});
+        const double ms = std::chrono::duration<double, std::milli>(
+                              std::chrono::steady_clock::now() - t0)
+                              .count();
+        qInfo("select + COPY beside a retention run waiting on a long reader: %.0f ms", ms);
+        QVERIFY2(stored.ok(), stored.ok() ? "" : stored.error().message.c_str());
+        QVERIFY2(ms < 2500, "ingestion waited behind retention");
+        QVERIFY(!retentionDone); // it still waits for the reader, without blocking anyone
+
+        IDL_VERIFY_OK(reader.exec("COMMIT"));
+        retention.join();
+        IDL_VERIFY_OK(report);
+        QVERIFY(report->partitionsDropped >= 1);
+        QCOMPARE(scalar(w, "SELECT count(*) FROM logs WHERE ts < $1",
+                        {std::to_string(now - 30 * kDayNs)}),
+                 0LL);
+        QCOMPARE(scalar(w, "SELECT count(*) FROM logs"), 30LL);
+    }
+
     void killNineUnderLoadLosesAndDuplicatesNothing()
     {
         const QString bin = qEnvironmentVariable("IDL_BIN_DIR") + QStringLiteral("/idl-writer");

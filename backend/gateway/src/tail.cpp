@@ -189,7 +189,12 @@ Result<void> TailSubscription::runInner()
         auto &db = *conn;
         if (auto e = db.exec(
                 "SET statement_timeout = " + std::to_string(m_opt.statementTimeout.count()) +
-                "; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+                // The history snapshot waits while the client takes its events; a client
+                // that stalls longer than this loses the tail (an error) instead of holding
+                // the snapshot, and the locks it keeps on `logs`, for ever.
+                "; SET idle_in_transaction_session_timeout = " +
+                std::to_string(m_opt.statementTimeout.count()) +
+                "; SET lock_timeout = '5s'; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
             !e)
             return e.error();
         // The stored offsets and the history rows come from one snapshot; the writer commits

@@ -121,6 +121,25 @@ Result<RetentionReport> runRetention(pg::Connection &c, const RetentionOptions &
             return r.error();
         report.partitionsDropped += std::stoi(std::string(r->value(0, 0)));
     } else {
+        // Never queue an exclusive lock on `logs`: every later COPY and SELECT would queue
+        // behind it (behind whatever long reader it waits for). DETACH ... CONCURRENTLY takes
+        // only SHARE UPDATE EXCLUSIVE on the parent and waits for older snapshots without
+        // blocking new readers or writers; lock_timeout bounds every wait, and a detach that
+        // was interrupted between its two phases is finished (FINALIZE) on the next run.
+        if (auto x = c.exec("SET lock_timeout = '" + std::to_string(o.lockTimeout.count()) +
+                            "ms'");
+            !x)
+            return x.error();
+        auto pending = c.query("SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON "
+                               "c.oid = i.inhrelid WHERE i.inhparent = 'logs'::regclass AND "
+                               "i.inhdetachpending");
+        if (!pending)
+            return pending.error();
+        for (int r = 0; r < pending->rowCount(); ++r) {
+            const std::string name(pending->value(r, 0));
+            if (auto x = c.exec("ALTER TABLE logs DETACH PARTITION \"" + name + "\" FINALIZE"); !x)
+                return x.error();
+        }
         auto old = c.query("SELECT name FROM idl_log_partitions() WHERE to_ns <= $1",
                            {std::to_string(dropBefore)});
         if (!old)
@@ -128,7 +147,8 @@ Result<RetentionReport> runRetention(pg::Connection &c, const RetentionOptions &
         for (int r = 0; r < old->rowCount(); ++r) {
             const std::string name(old->value(r, 0));
             // Detach first: DROP of an attached partition locks the parent longer.
-            if (auto x = c.exec("ALTER TABLE logs DETACH PARTITION \"" + name + "\""); !x)
+            if (auto x = c.exec("ALTER TABLE logs DETACH PARTITION \"" + name + "\" CONCURRENTLY");
+                !x)
                 return x.error();
             if (auto x = c.exec("DROP TABLE \"" + name + "\""); !x)
                 return x.error();

@@ -56,6 +56,9 @@ void declareWriterSettings(Config &c)
                   QStringLiteral("Time to live of apps without a row in retention_policies"));
     c.addDuration(QStringLiteral("retention.interval"), QStringLiteral("10m"),
                   QStringLiteral("How often retention runs (0: never in this process)"));
+    c.addDuration(QStringLiteral("retention.lock-timeout"), QStringLiteral("5s"),
+                  QStringLiteral("Longest wait of retention for a lock (partitions are detached "
+                                 "concurrently; a run that times out continues on the next)"));
     c.addInt(QStringLiteral("retention.delete-batch"), 10000,
              QStringLiteral("Rows per DELETE for per-app TTLs"), 100, 10'000'000);
     c.addInt(QStringLiteral("retention.max-deletes"), 5'000'000,
@@ -111,6 +114,7 @@ Result<WriterSettings> readWriterSettings(const Config &c)
     s.retention.defaultTtl = ttl;
     s.retention.deleteBatchRows = c.integer(QStringLiteral("retention.delete-batch"));
     s.retention.maxDeletedPerRun = c.integer(QStringLiteral("retention.max-deletes"));
+    s.retention.lockTimeout = c.duration(QStringLiteral("retention.lock-timeout"));
     s.retention.partitionsAheadDays =
         static_cast<int>(c.integer(QStringLiteral("partitions.ahead-days")));
     s.retentionInterval = c.duration(QStringLiteral("retention.interval"));

@@ -21,6 +21,7 @@ struct RetentionOptions
     std::int64_t deleteBatchRows = 10000;        // rows per DELETE statement (per-app TTLs)
     std::int64_t maxDeletedPerRun = 5'000'000;   // bound on one run's deletes; the rest next run
     int partitionsAheadDays = 2;                 // partitions created ahead of today
+    std::chrono::milliseconds lockTimeout{5000}; // longest wait for any lock (then next run)
 };
 
 // What one retention run did.
