@@ -8,6 +8,7 @@
 #include <QTcpSocket>
 #include <QTest>
 
+#include <mutex>
 #include <thread>
 
 using namespace idl;
@@ -64,6 +65,8 @@ class TestHttpServer : public QObject
 
     std::unique_ptr<http::Server> m_server;
     std::thread m_late;
+    std::mutex m_readyMutex;
+    std::string m_notReady; // what /readyz reports (empty: ready)
 
     bool connect(QTcpSocket &s)
     {
@@ -98,7 +101,12 @@ private Q_SLOTS:
             });
         });
         service::addOpsRoutes(
-            *m_server, [] { return std::string(); }, "tok3n");
+            *m_server,
+            [this] {
+                std::lock_guard lock(m_readyMutex);
+                return m_notReady;
+            },
+            "tok3n");
         metrics::Registry::global().counter("idl_test_total", "test").inc(5);
         QVERIFY(m_server->start().ok());
         QVERIFY(m_server->port() != 0);
@@ -242,6 +250,35 @@ private Q_SLOTS:
         const Reply r = readReply(s);
         QCOMPARE(r.status, 200);
         QVERIFY(r.body.contains("idl_test_total 5"));
+    }
+
+    // Issue 15, finding 8: the reason a service is not ready (hosts, users, driver errors)
+    // is told only to callers with the metrics token.
+    void readyzHidesTheReasonWithoutTheToken()
+    {
+        {
+            std::lock_guard lock(m_readyMutex);
+            m_notReady = "postgres unavailable: connection to server at \"db.internal\" "
+                         "(10.0.0.5), port 5432 failed: password authentication failed for user "
+                         "\"idl\"";
+        }
+        QTcpSocket s;
+        QVERIFY(connect(s));
+        s.write("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+        Reply r = readReply(s);
+        QCOMPARE(r.status, 503);
+        QVERIFY2(!r.body.contains("db.internal") && !r.body.contains("idl\\\""), r.body.constData());
+        QVERIFY(r.body.contains("not ready"));
+        s.write("GET /readyz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok3n\r\n\r\n");
+        r = readReply(s);
+        QCOMPARE(r.status, 503);
+        QVERIFY(r.body.contains("db.internal"));
+        {
+            std::lock_guard lock(m_readyMutex);
+            m_notReady.clear();
+        }
+        s.write("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+        QCOMPARE(readReply(s).status, 200);
     }
 
     void constantTimeEquals()
