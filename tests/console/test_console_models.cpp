@@ -606,6 +606,26 @@ private Q_SLOTS:
                      csvFieldsForRow(events[i].toJson(), req.columns));
     }
 
+    // Issue 19: the default export folder (~/Documents) may not exist on a fresh account.
+    void exportIntoAMissingFolder()
+    {
+        QTemporaryDir dir;
+        ExportRequest req;
+        req.connection = ConnectionSettings{m_gw->url(), m_gw->token};
+        req.from = QString::number(m_base);
+        req.to = QString::number(nowNs());
+        req.path = dir.filePath(QStringLiteral("Documents/exports/out.csv"));
+        req.columns = {QStringLiteral("id"), QStringLiteral("message")};
+        ExportJob job;
+        QSignalSpy finished(&job, &ExportJob::finished);
+        QSignalSpy failed(&job, &ExportJob::failed);
+        QVERIFY(job.start(req));
+        QVERIFY(finished.wait(10000));
+        QVERIFY(failed.isEmpty());
+        QCOMPARE(finished.first().at(0).toLongLong(), 1234);
+        QVERIFY(QFile::exists(req.path));
+    }
+
     void exportCancelLeavesNoFile()
     {
         QTemporaryDir dir;

@@ -6,7 +6,9 @@
 #include "fast_json.h"
 
 #include <QDateTime>
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QThread>
 
@@ -32,6 +34,13 @@ void ExportWorker::start()
     m_startedMs = QDateTime::currentMSecsSinceEpoch();
     if (m_cancel.load()) {
         doCancel();
+        return;
+    }
+    // A fresh account may have no ~/Documents yet (the dialog's default folder): the folder
+    // of the chosen file is created as a save dialog would let the user do.
+    const QString folder = QFileInfo(m_request.path).absolutePath();
+    if (!QDir().mkpath(folder)) {
+        fail(GatewayError{QStringLiteral("internal"), tr("Cannot create the folder %1").arg(folder)});
         return;
     }
     m_file = std::make_unique<QFile>(m_request.path + QStringLiteral(".part"));
