@@ -193,6 +193,24 @@ private Q_SLOTS:
         Q_EMIT m_window->tabs()->tabCloseRequested(m_window->tabs()->indexOf(tab));
     }
 
+    // Issue 19, item 3: "New live tail" follows at once, with the current tab's filter.
+    void newLiveTailIsLive()
+    {
+        if (!qEnvironmentVariable("IDL_SCREENSHOT_STACK").isEmpty())
+            return;
+        QueryTab *q = m_window->newQueryTab(QStringLiteral("app:checkout"));
+        QAction *action = m_window->findChild<QAction *>(QStringLiteral("newTail"));
+        QVERIFY(action);
+        action->trigger();
+        auto *tab = qobject_cast<TailTab *>(m_window->tabs()->currentWidget());
+        QVERIFY(tab);
+        QCOMPARE(tab->filter(), QStringLiteral("app:checkout"));
+        QVERIFY(QTest::qWaitFor([this] { return m_gw->activeTails() == 1; }, 10000));
+        Q_EMIT m_window->tabs()->tabCloseRequested(m_window->tabs()->indexOf(tab));
+        Q_EMIT m_window->tabs()->tabCloseRequested(m_window->tabs()->indexOf(q));
+        QVERIFY(QTest::qWaitFor([this] { return m_gw->activeTails() == 0; }, 10000));
+    }
+
     void liveTailPauseAndResume()
     {
         TailTab *tab = m_window->newTailTab(QStringLiteral("level:>=info"), true);

@@ -183,7 +183,14 @@ void MainWindow::buildActions()
                          }));
     file->addAction(make(QStringLiteral("newTail"), tr("New live tail"), QStringLiteral("tail"),
                          {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T)}, [this] {
-                             TailTab *t = newTailTab();
+                             // A new tail follows at once, as `tail -f` does, with the
+                             // filter of the tab it was opened from.
+                             QString q;
+                             if (auto *qt = qobject_cast<QueryTab *>(m_tabs->currentWidget()))
+                                 q = qt->queryText();
+                             else if (auto *tt = qobject_cast<TailTab *>(m_tabs->currentWidget()))
+                                 q = tt->filter();
+                             TailTab *t = newTailTab(q, true);
                              t->focusQuery();
                          }));
     file->addAction(make(QStringLiteral("closeTab"), tr("Close tab"), QString(),
