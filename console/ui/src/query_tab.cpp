@@ -221,6 +221,22 @@ void QueryTab::pickRange()
 
 void QueryTab::run()
 {
+    // Asked to run before the connection is up (the first tab of a fresh start runs while the
+    // token is still read from the keychain; a reconnect): run once it is up instead of
+    // failing with "not connected".
+    GatewayClient *client = m_context->client();
+    disconnect(m_runWhenConnected);
+    if (!client->isConnected()) {
+        m_runWhenConnected = connect(client, &GatewayClient::connected, this, [this] {
+            disconnect(m_runWhenConnected);
+            run();
+        });
+        m_message->showMessage(InlineMessage::Kind::Info,
+                               tr("Not connected yet: the query runs once the connection is up."));
+        m_histogram->setPlaceholder(tr("Waiting for the connection…"));
+        Q_EMIT titleChanged(title());
+        return;
+    }
     m_message->hide();
     m_detail->clear();
     m_edit->clearError();

@@ -64,6 +64,7 @@ private:
     void applyTheme(bool dark);
 
     ConsoleContext *m_context;
+    QMetaObject::Connection m_runWhenConnected; // a run asked for while still connecting
     QueryResultsModel *m_model;
     QueryEdit *m_edit;
     TimeRangePicker *m_range;
