@@ -573,6 +573,36 @@ private Q_SLOTS:
         QCOMPARE(h.nonEmptyKeys(), (QStringList{QStringLiteral("info"), QStringLiteral("error")}));
     }
 
+    // Issue 19, item 5: round ticks on count axes.
+    void niceScaleGivesRoundTicks_data()
+    {
+        QTest::addColumn<double>("largest");
+        QTest::addColumn<int>("maxTicks");
+        QTest::addColumn<double>("max");
+        QTest::addColumn<double>("step");
+        QTest::newRow("345 (was 0,115,230,345)") << 345.0 << 4 << 400.0 << 100.0;
+        QTest::newRow("1148 (was 0,382,765,1148)") << 1148.0 << 4 << 1500.0 << 500.0;
+        QTest::newRow("exact") << 400.0 << 4 << 400.0 << 100.0;
+        QTest::newRow("small") << 3.0 << 4 << 3.0 << 1.0;
+        QTest::newRow("zero") << 0.0 << 4 << 1.0 << 1.0;
+        QTest::newRow("big") << 123456.0 << 5 << 150000.0 << 50000.0;
+        QTest::newRow("seven") << 7.0 << 5 << 8.0 << 2.0;
+    }
+
+    void niceScaleGivesRoundTicks()
+    {
+        QFETCH(double, largest);
+        QFETCH(int, maxTicks);
+        QFETCH(double, max);
+        QFETCH(double, step);
+        const NiceScale s = niceScale(largest, maxTicks);
+        QCOMPARE(s.max, max);
+        QCOMPARE(s.step, step);
+        QVERIFY(s.max >= largest);
+        QVERIFY(s.ticks - 1 <= maxTicks);
+        QCOMPARE(s.ticks, static_cast<int>(max / step) + 1);
+    }
+
     void exportWritesEveryMatchingRow()
     {
         QTemporaryDir dir;

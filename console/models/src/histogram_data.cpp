@@ -1,5 +1,7 @@
 #include "idl/console/histogram_data.h"
 
+#include <cmath>
+
 #include <QJsonArray>
 
 namespace idl::console {
@@ -83,6 +85,29 @@ QJsonObject aggregateRequest(const QString &q, qint64 fromNs, qint64 toNs, const
     if (split == u"app")
         req.insert(QStringLiteral("max_series"), maxSeries);
     return req;
+}
+
+NiceScale niceScale(double largest, int maxTicks)
+{
+    NiceScale s;
+    maxTicks = qMax(1, maxTicks);
+    largest = qMax(1.0, largest);
+    const double raw = largest / maxTicks;
+    double magnitude = 1;
+    while (magnitude * 10 <= raw)
+        magnitude *= 10;
+    for (const double m : {1.0, 2.0, 5.0, 10.0}) {
+        if (m * magnitude >= raw) {
+            s.step = m * magnitude;
+            break;
+        }
+    }
+    s.step = qMax(1.0, s.step); // counts: never a fractional tick
+    s.max = std::ceil(largest / s.step) * s.step;
+    if (s.max < largest)
+        s.max += s.step;
+    s.ticks = static_cast<int>(std::lround(s.max / s.step)) + 1;
+    return s;
 }
 
 QList<TopItem> topItemsFromJson(const QJsonObject &msg)

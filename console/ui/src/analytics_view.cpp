@@ -233,7 +233,6 @@ void AnalyticsView::setErrorsOverTime(const HistogramData &h)
                                            : QStringLiteral("HH:mm"));
     x->setTickCount(7);
     y->setLabelFormat(QStringLiteral("%d"));
-    y->setTickCount(5);
     chart->addAxis(x, Qt::AlignBottom);
     chart->addAxis(y, Qt::AlignLeft);
     qint64 maxY = 1;
@@ -256,8 +255,9 @@ void AnalyticsView::setErrorsOverTime(const HistogramData &h)
     if (h.toNs > h.fromNs)
         x->setRange(QDateTime::fromMSecsSinceEpoch(h.fromNs / 1'000'000),
                     QDateTime::fromMSecsSinceEpoch(h.toNs / 1'000'000));
-    y->setRange(0, static_cast<double>(maxY) * 1.1);
-    y->applyNiceNumbers();
+    const NiceScale scale = niceScale(static_cast<double>(maxY), 5);
+    y->setRange(0, scale.max);
+    y->setTickCount(scale.ticks);
     if (keys.isEmpty())
         chart->setTitle(tr("Errors over time by app — no errors in this range"));
     styleChart(chart, palette());
@@ -290,8 +290,10 @@ void AnalyticsView::setTop(QChartView *view, const QString &field, const QList<T
     y->append(categories);
     auto *x = new QValueAxis;
     x->setLabelFormat(QStringLiteral("%d"));
-    x->setRange(0, static_cast<double>(maxX) * 1.2);
-    x->setTickCount(4);
+    // Room right of the longest bar for its label, on round ticks.
+    const NiceScale scale = niceScale(static_cast<double>(maxX) * 1.15, 4);
+    x->setRange(0, scale.max);
+    x->setTickCount(scale.ticks);
     chart->addAxis(y, Qt::AlignLeft);
     chart->addAxis(x, Qt::AlignBottom);
     series->attachAxis(y);

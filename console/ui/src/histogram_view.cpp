@@ -89,9 +89,9 @@ void HistogramView::rebuild()
                     QDateTime::fromMSecsSinceEpoch(m_data.toNs / 1'000'000));
     axisY->setLabelFormat(QStringLiteral("%d"));
     const qint64 maxY = qMax<qint64>(1, m_data.maxStacked());
-    axisY->setRange(0, static_cast<double>(maxY) * 1.08);
-    axisY->setTickCount(4);
-    axisY->applyNiceNumbers();
+    const NiceScale scale = niceScale(static_cast<double>(maxY), 4);
+    axisY->setRange(0, scale.max);
+    axisY->setTickCount(scale.ticks);
     chart->addAxis(axisX, Qt::AlignBottom);
     chart->addAxis(axisY, Qt::AlignLeft);
 

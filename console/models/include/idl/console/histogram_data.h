@@ -54,4 +54,15 @@ struct TopItem
 // Parses `top.result` items.
 QList<TopItem> topItemsFromJson(const QJsonObject &msg);
 
+// A count axis with round ticks: from 0 to `max` in steps of `step`, where step is 1, 2 or 5
+// times a power of ten, max a multiple of it at or above the largest value, and there are at
+// most `maxTicks` intervals (0, 100, 200, 300, 400 rather than 0, 115, 230, 345).
+struct NiceScale
+{
+    double max = 1;
+    double step = 1;
+    int ticks = 2; // tick marks including 0 and max
+};
+NiceScale niceScale(double largest, int maxTicks = 5);
+
 } // namespace idl::console
