@@ -8,7 +8,6 @@
 #include "idl/collector/authenticator.h"
 #include "idl/collector/ingest_decoder.h"
 #include "idl/collector/rate_limiter.h"
-#include "idl/collector/status_table.h"
 #include "idl/core/json_codec.h"
 
 #include <QJsonArray>
@@ -70,21 +69,6 @@ private Q_SLOTS:
               "idl_abcdefghijkl_012345678901234567890123456789012345678"})
             QVERIFY2(!apiKeyPrefix(bad), std::string(bad).c_str());
         QCOMPARE(toHex(std::string("\x00\xff\x10", 3)), std::string("00ff10"));
-    }
-
-    void statusTable()
-    {
-        QCOMPARE(httpStatus(ErrorCode::BadJson), 400);
-        QCOMPARE(httpStatus(ErrorCode::InvalidUtf8), 400);
-        QCOMPARE(httpStatus(ErrorCode::Unauthenticated), 401);
-        QCOMPARE(httpStatus(ErrorCode::Forbidden), 403);
-        QCOMPARE(httpStatus(ErrorCode::TooLarge), 413);
-        QCOMPARE(httpStatus(ErrorCode::TooMany), 413);
-        QCOMPARE(httpStatus(ErrorCode::BadEncoding), 415);
-        QCOMPARE(httpStatus(ErrorCode::RateLimited), 429);
-        QCOMPARE(httpStatus(ErrorCode::Overloaded), 429);
-        QCOMPARE(httpStatus(ErrorCode::Unavailable), 503);
-        QCOMPARE(httpStatus(ErrorCode::Timeout), 503);
     }
 
     void contentNegotiation()

@@ -265,9 +265,10 @@ private Q_SLOTS:
         // Formula injection (CWE-1236): text a spreadsheet would run is written as text.
         QTest::newRow("formula =") << QStringLiteral("=HYPERLINK(\"http://evil\",\"x\")")
                                    << QByteArray("\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\"");
-        QTest::newRow("formula @") << QStringLiteral("@SUM(A1:A9)") << QByteArray("\"'@SUM(A1:A9)\"");
-        QTest::newRow("formula +") << QStringLiteral("+cmd|' /C calc'!A0")
-                                   << QByteArray("\"'+cmd|' /C calc'!A0\"");
+        QTest::newRow("formula @")
+            << QStringLiteral("@SUM(A1:A9)") << QByteArray("\"'@SUM(A1:A9)\"");
+        QTest::newRow("formula +")
+            << QStringLiteral("+cmd|' /C calc'!A0") << QByteArray("\"'+cmd|' /C calc'!A0\"");
         QTest::newRow("formula -") << QStringLiteral("-2+3") << QByteArray("\"'-2+3\"");
         QTest::newRow("formula tab") << QStringLiteral("\t=1") << QByteArray("\"'\t=1\"");
         QTest::newRow("negative number") << QStringLiteral("-42") << QByteArray("-42");

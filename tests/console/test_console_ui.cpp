@@ -313,7 +313,8 @@ private Q_SLOTS:
         QTest::qWait(50);
         client->open(ConnectionSettings{m_gw->url(), m_gw->token});
         QVERIFY(QTest::qWaitFor([tab] { return tab->model()->rowCount() >= 500; }, 15000));
-        QVERIFY(QTest::qWaitFor([tab] { return !tab->histogram()->data().buckets.empty(); }, 15000));
+        QVERIFY(
+            QTest::qWaitFor([tab] { return !tab->histogram()->data().buckets.empty(); }, 15000));
         QVERIFY2(!tab->message()->isVisible(), "the first tab shows an error");
         QVERIFY(client->isConnected());
         Q_EMIT m_window->tabs()->tabCloseRequested(m_window->tabs()->indexOf(tab));

@@ -407,8 +407,8 @@ private Q_SLOTS:
         QVERIFY(a.authenticate(scopedAdmin));
 
         // A token created without apps gets the admin's scope, never "every app".
-        QJsonObject created =
-            a.call({{"type", "tokens.create"}, {"id", "c1"}, {"name", "ci-scoped"}, {"role", "viewer"}});
+        QJsonObject created = a.call(
+            {{"type", "tokens.create"}, {"id", "c1"}, {"name", "ci-scoped"}, {"role", "viewer"}});
         QCOMPARE(created["type"].toString(), QStringLiteral("tokens.created"));
         auto all = idl::gateway::tokens::list(*m_db);
         IDL_VERIFY_OK(all);
@@ -455,7 +455,8 @@ private Q_SLOTS:
         QJsonObject put = e.call(
             {{"type", "saved.put"},
              {"id", "sp"},
-             {"saved", QJsonObject{{"name", "billing secrets"}, {"q", "app:billing"}, {"shared", true}}}});
+             {"saved",
+              QJsonObject{{"name", "billing secrets"}, {"q", "app:billing"}, {"shared", true}}}});
         QCOMPARE(put["type"].toString(), QStringLiteral("saved.result"));
         const QString uuid = put["saved"].toObject()["uuid"].toString();
         Client sc;
@@ -467,8 +468,9 @@ private Q_SLOTS:
                  QStringLiteral("not_found"));
         QCOMPARE(o.call({{"type", "saved.get"}, {"id", "og"}, {"uuid", uuid}})["type"].toString(),
                  QStringLiteral("saved.result"));
-        QCOMPARE(e.call({{"type", "saved.delete"}, {"id", "sd"}, {"uuid", uuid}})["type"].toString(),
-                 QStringLiteral("ok"));
+        QCOMPARE(
+            e.call({{"type", "saved.delete"}, {"id", "sd"}, {"uuid", uuid}})["type"].toString(),
+            QStringLiteral("ok"));
     }
 
     // Events before, at and after the seam are delivered exactly once; resume continues
@@ -988,11 +990,10 @@ private Q_SLOTS:
         QElapsedTimer clock;
         clock.start();
         qint64 doneAt = -1;
-        QObject::connect(&c.ws, &QWebSocket::textMessageReceived, &c.ws,
-                         [&](const QString &t) {
-                             if (t.contains(QLatin1String("\"done\"")))
-                                 doneAt = clock.nsecsElapsed();
-                         });
+        QObject::connect(&c.ws, &QWebSocket::textMessageReceived, &c.ws, [&](const QString &t) {
+            if (t.contains(QLatin1String("\"done\"")))
+                doneAt = clock.nsecsElapsed();
+        });
         std::vector<double> overMs; // arrival - elapsed_ms, per page
         qint64 pageBytes = 0;
         for (int i = 0; i < 15; ++i) {
@@ -1039,8 +1040,8 @@ private Q_SLOTS:
     {
         // 20,000 rows of ~1 KB in their own app: each export produces ~20 MB.
         const std::int64_t t0 = nowNs() - 40 * kMin;
-        IDL_VERIFY_OK(m_db->query("SELECT idl_ensure_log_partition($1::bigint)",
-                                  {std::to_string(t0)}));
+        IDL_VERIFY_OK(
+            m_db->query("SELECT idl_ensure_log_partition($1::bigint)", {std::to_string(t0)}));
         IDL_VERIFY_OK(m_db->query(
             "INSERT INTO logs (id, ts, received, level, app, host, message, attrs) "
             "SELECT gen_random_uuid(), $1::bigint + g * 1000, $1::bigint + g * 1000, 3, 'stall', "
@@ -1085,7 +1086,9 @@ private Q_SLOTS:
                {"versions", QJsonArray{1}},
                {"token", QString::fromStdString(m_viewer)}});
         for (int i = 0; i < 4; ++i)
-            frame({{"type", "export"}, {"id", QString("e%1").arg(i)}, {"q", "app:stall"},
+            frame({{"type", "export"},
+                   {"id", QString("e%1").arg(i)},
+                   {"q", "app:stall"},
                    {"from", "-2h"}});
         QVERIFY(raw.waitForBytesWritten(5000));
         // Let the four exports start and fill every buffer up to the stalled client.

@@ -3,11 +3,13 @@
 #include "idl/core/metrics.h"
 #include "idl/service/http_server.h"
 #include "idl/service/ops.h"
+#include "idl/service/status.h"
 
 #include <QElapsedTimer>
 #include <QTcpSocket>
 #include <QTest>
 
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -267,7 +269,8 @@ private Q_SLOTS:
         s.write("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
         Reply r = readReply(s);
         QCOMPARE(r.status, 503);
-        QVERIFY2(!r.body.contains("db.internal") && !r.body.contains("idl\\\""), r.body.constData());
+        QVERIFY2(!r.body.contains("db.internal") && !r.body.contains("idl\\\""),
+                 r.body.constData());
         QVERIFY(r.body.contains("not ready"));
         s.write("GET /readyz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok3n\r\n\r\n");
         r = readReply(s);
@@ -279,6 +282,34 @@ private Q_SLOTS:
         }
         s.write("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
         QCOMPARE(readReply(s).status, 200);
+    }
+
+    // The one ErrorCode -> HTTP status table (issue 14): every code has a deliberate status,
+    // and the collector and the gateway answer the same status for the same code.
+    void statusTableCoversEveryCode()
+    {
+        const std::map<ErrorCode, int> expected = {
+            {ErrorCode::BadJson, 400},        {ErrorCode::InvalidUtf8, 400},
+            {ErrorCode::TooDeep, 400},        {ErrorCode::TooLarge, 413},
+            {ErrorCode::TooMany, 413},        {ErrorCode::BadNumber, 400},
+            {ErrorCode::NotAnObject, 400},    {ErrorCode::MissingField, 400},
+            {ErrorCode::BadField, 400},       {ErrorCode::BadTimestamp, 400},
+            {ErrorCode::BadLevel, 400},       {ErrorCode::BadEncoding, 415},
+            {ErrorCode::BadRequest, 400},     {ErrorCode::Unauthenticated, 401},
+            {ErrorCode::Forbidden, 403},      {ErrorCode::RateLimited, 429},
+            {ErrorCode::Unavailable, 503},    {ErrorCode::Timeout, 503},
+            {ErrorCode::Overloaded, 429},     {ErrorCode::Cancelled, 499},
+            {ErrorCode::NotFound, 404},       {ErrorCode::Conflict, 409},
+            {ErrorCode::Internal, 500},       {ErrorCode::QuerySyntax, 400},
+            {ErrorCode::QueryTooComplex, 400}};
+        // Every enumerator from the first to the last is listed above.
+        const int last = static_cast<int>(ErrorCode::QueryTooComplex);
+        QCOMPARE(static_cast<int>(expected.size()), last + 1);
+        for (int i = 0; i <= last; ++i) {
+            const auto code = static_cast<ErrorCode>(i);
+            QVERIFY2(expected.count(code), std::string(errorCodeName(code)).c_str());
+            QCOMPARE(service::httpStatus(code), expected.at(code));
+        }
     }
 
     void constantTimeEquals()

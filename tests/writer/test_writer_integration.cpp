@@ -444,7 +444,8 @@ private Q_SLOTS:
         auto w = connectOrDie(dsn);
         IDL_VERIFY_OK(w.exec("SET lock_timeout = '3s'"));
         const auto t0 = std::chrono::steady_clock::now();
-        auto sel = w.query("SELECT count(*) FROM logs WHERE ts > $1", {std::to_string(now - kDayNs)});
+        auto sel =
+            w.query("SELECT count(*) FROM logs WHERE ts > $1", {std::to_string(now - kDayNs)});
         QVERIFY2(sel.ok(), sel.ok() ? "" : sel.error().message.c_str());
         std::vector<LogEvent> fresh;
         for (int i = 0; i < 10; ++i) {
@@ -454,9 +455,9 @@ private Q_SLOTS:
         }
         BatchStore writer({dsn, "g2", pg::CopyFormat::Binary});
         auto stored = writer.store(fresh, {}, {});
-        const double ms = std::chrono::duration<double, std::milli>(
-                              std::chrono::steady_clock::now() - t0)
-                              .count();
+        const double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count();
         qInfo("select + COPY beside a retention run waiting on a long reader: %.0f ms", ms);
         QVERIFY2(stored.ok(), stored.ok() ? "" : stored.error().message.c_str());
         QVERIFY2(ms < 2500, "ingestion waited behind retention");

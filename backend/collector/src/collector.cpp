@@ -2,7 +2,6 @@
 
 #include "idl/collector/key_store.h"
 #include "idl/collector/rate_limiter.h"
-#include "idl/collector/status_table.h"
 #include "idl/core/json_log.h"
 #include "idl/core/json_writer.h"
 #include "idl/core/metrics.h"
@@ -10,6 +9,7 @@
 #include "idl/kafka/producer.h"
 #include "idl/pg/connection.h"
 #include "idl/service/ops.h"
+#include "idl/service/status.h"
 
 #include <QString>
 
@@ -193,7 +193,8 @@ struct Collector::Impl
     void refuse(Endpoint ep, const http::Responder &respond, const Error &error,
                 std::size_t rejected = 0, const std::vector<EventError> &errors = {})
     {
-        reply(ep, respond, httpStatus(error.code), replyBody(ep, 0, rejected, errors, &error));
+        reply(ep, respond, service::httpStatus(error.code),
+              replyBody(ep, 0, rejected, errors, &error));
     }
 
     void probeOnce()
@@ -371,7 +372,7 @@ struct Collector::Impl
                                    ? makeError(ErrorCode::BadRequest, "the body holds no events")
                                    : makeError(batch->common.value_or(ErrorCode::BadRequest),
                                                "no valid event in the request");
-            return reply(ep, respond, httpStatus(none.code),
+            return reply(ep, respond, service::httpStatus(none.code),
                          replyBody(ep, 0, batch->rejected, batch->errors,
                                    batch->total == 0 ? &none : nullptr));
         }
@@ -512,7 +513,7 @@ struct Collector::Impl
                         : "Kafka did not acknowledge every event in time (" + e.message + ")") +
                 "; nothing was accepted. Retry the whole request: some of its events may "
                 "still be written, so a retry can duplicate them (at-least-once)");
-        reply(p.ep, p.respond, httpStatus(out.code),
+        reply(p.ep, p.respond, service::httpStatus(out.code),
               replyBody(p.ep, 0, p.accepted + p.rejected, p.errors, &out));
         const auto now = nowNs();
         if (now - lastErrorLogNs.load() > 5'000'000'000LL) {

@@ -55,10 +55,10 @@ Result<DbPool::Lease> DbPool::acquire()
         std::unique_lock lock(m_mutex);
         if (!m_cv.wait_for(lock, m_acquireTimeout,
                            [&] { return !m_idle.empty() || m_open < m_size; }))
-            return makeError(ErrorCode::Overloaded,
-                             "database busy: all " + std::to_string(m_size) +
-                                 " connections in use for " +
-                                 std::to_string(m_acquireTimeout.count()) + " ms");
+            return makeError(ErrorCode::Overloaded, "database busy: all " + std::to_string(m_size) +
+                                                        " connections in use for " +
+                                                        std::to_string(m_acquireTimeout.count()) +
+                                                        " ms");
         if (!m_idle.empty()) {
             auto c = std::move(m_idle.back());
             m_idle.pop_back();

@@ -12,6 +12,7 @@
 #include "idl/schema/migrations.h"
 #include "idl/service/http_server.h"
 #include "idl/service/ops.h"
+#include "idl/service/status.h"
 #include "session.h"
 
 #include <QFile>
@@ -161,34 +162,7 @@ namespace {
 
 http::Response httpError(const Error &e)
 {
-    int status = 500;
-    switch (e.code) {
-    case ErrorCode::BadRequest:
-    case ErrorCode::BadField:
-    case ErrorCode::BadTimestamp:
-    case ErrorCode::QuerySyntax:
-    case ErrorCode::QueryTooComplex:
-    case ErrorCode::MissingField:
-        status = 400;
-        break;
-    case ErrorCode::Unauthenticated:
-        status = 401;
-        break;
-    case ErrorCode::Forbidden:
-        status = 403;
-        break;
-    case ErrorCode::RateLimited:
-        status = 429;
-        break;
-    case ErrorCode::Unavailable:
-        status = 503;
-        break;
-    case ErrorCode::Timeout:
-        status = 504;
-        break;
-    default:
-        status = 500;
-    }
+    const int status = service::httpStatus(e.code);
     auto r = http::errorResponse(status, errorCodeName(e.code), e.message);
     if (status == 401)
         r.headers.push_back({"WWW-Authenticate", "Bearer"});
@@ -348,8 +322,8 @@ Result<void> Gateway::start()
     } else {
         d->listener = new QTcpServer(this);
     }
-    d->ws = new QWebSocketServer(QStringLiteral("idl-gateway"), QWebSocketServer::NonSecureMode,
-                                 this);
+    d->ws =
+        new QWebSocketServer(QStringLiteral("idl-gateway"), QWebSocketServer::NonSecureMode, this);
     d->ws->setHandshakeTimeout(std::chrono::milliseconds(10000));
     // Ready connections (after the TLS handshake, with TLS) go to the WebSocket handshake.
     connect(d->listener, &QTcpServer::pendingConnectionAvailable, this, [this] {
@@ -368,8 +342,7 @@ Result<void> Gateway::start()
             new Session(d.get(), s);
         }
     });
-    if (!d->listener->listen(QHostAddress(QString::fromStdString(d->opt.wsAddress)),
-                             d->opt.wsPort))
+    if (!d->listener->listen(QHostAddress(QString::fromStdString(d->opt.wsAddress)), d->opt.wsPort))
         return makeError(ErrorCode::Unavailable, "cannot listen on WebSocket port: " +
                                                      d->listener->errorString().toStdString());
 

@@ -53,7 +53,7 @@ struct Gateway::Impl
     std::unique_ptr<DbPool> pool;     // requests (queries, aggregates, exports, saved queries)
     std::unique_ptr<DbPool> authPool; // token checks only
     QThreadPool workers;
-    QThreadPool authWorkers; // token checks, off the request workers
+    QThreadPool authWorkers;        // token checks, off the request workers
     QTcpServer *listener = nullptr; // accepts (and, with TLS, encrypts) the TCP connections
     QWebSocketServer *ws = nullptr; // upgrades what the listener hands it to WebSockets
     std::unique_ptr<http::Server> http;

@@ -1313,12 +1313,12 @@ void Session::doSaved(const std::string &type, const std::string &id, const QJso
                std::string key = uuid;
                if (key.empty()) {
                    key = QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString();
-                   auto r = db.query(
-                       "INSERT INTO saved_queries (uuid, owner, name, query, "
-                       "range_from, range_to, shared, apps) VALUES ($1::uuid, $2, $3, "
-                       "$4, $5, $6, $7::boolean, $8::text[])",
-                       {key, me.user, name, q, from, to, std::string(shared ? "true" : "false"),
-                        scopeParam(me.apps)});
+                   auto r =
+                       db.query("INSERT INTO saved_queries (uuid, owner, name, query, "
+                                "range_from, range_to, shared, apps) VALUES ($1::uuid, $2, $3, "
+                                "$4, $5, $6, $7::boolean, $8::text[])",
+                                {key, me.user, name, q, from, to,
+                                 std::string(shared ? "true" : "false"), scopeParam(me.apps)});
                    if (!r)
                        return r.error();
                } else {
@@ -1410,8 +1410,8 @@ void Session::doTokens(const std::string &type, const std::string &id, const QJs
                               auto all = tokens::list(db);
                               if (!all)
                                   return all.error();
-                              const bool mine = std::any_of(
-                                  all->begin(), all->end(), [&](const TokenRecord &t) {
+                              const bool mine =
+                                  std::any_of(all->begin(), all->end(), [&](const TokenRecord &t) {
                                       return t.prefix == prefix && withinScope(t.apps, scope);
                                   });
                               if (!mine) // the same answer as for an unknown prefix
@@ -1440,8 +1440,8 @@ void Session::doTokens(const std::string &type, const std::string &id, const QJs
         if (apps.empty())
             apps = scope; // a scoped admin mints tokens within its own scope, never wider
         else if (!withinScope(apps, scope))
-            return sendError(id, makeError(ErrorCode::Forbidden,
-                                           "apps outside your token's scope"));
+            return sendError(id,
+                             makeError(ErrorCode::Forbidden, "apps outside your token's scope"));
     }
     runJob(id, type,
            [id, name, role, apps](pg::Connection &db, const Emit &emit,

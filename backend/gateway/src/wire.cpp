@@ -30,7 +30,6 @@ const char *levelText(std::string_view digit)
     return "info";
 }
 
-
 } // namespace
 
 std::int64_t nowNs()

@@ -500,9 +500,9 @@ struct Processor::Impl
         // With a transaction open, what is ready joins it; once the commit interval allows,
         // an empty poll commits.
         if (txnOpen)
-            return std::max(std::chrono::milliseconds(0),
-                            std::chrono::ceil<std::chrono::milliseconds>(commitAllowedAt() -
-                                                                         Clock::now()));
+            return std::max(
+                std::chrono::milliseconds(0),
+                std::chrono::ceil<std::chrono::milliseconds>(commitAllowedAt() - Clock::now()));
         std::chrono::milliseconds t{100};
         if (!paused.empty()) {
             std::int64_t next = INT64_MAX;
@@ -532,8 +532,7 @@ struct Processor::Impl
             // Natural batching: commit as soon as the input is drained; the bounds only cap a
             // transaction under sustained load.
             if (txnOpen && ((drained && Clock::now() >= commitAllowedAt()) ||
-                            batchCount >= opt.batchMaxEvents ||
-                            batchBytes >= opt.batchMaxBytes ||
+                            batchCount >= opt.batchMaxEvents || batchBytes >= opt.batchMaxBytes ||
                             Clock::now() - txnStarted >= opt.batchMaxWait))
                 commitBatch();
             if (Clock::now() - lastLagUpdate >= std::chrono::seconds(1)) {

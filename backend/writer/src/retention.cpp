@@ -126,8 +126,7 @@ Result<RetentionReport> runRetention(pg::Connection &c, const RetentionOptions &
         // only SHARE UPDATE EXCLUSIVE on the parent and waits for older snapshots without
         // blocking new readers or writers; lock_timeout bounds every wait, and a detach that
         // was interrupted between its two phases is finished (FINALIZE) on the next run.
-        if (auto x = c.exec("SET lock_timeout = '" + std::to_string(o.lockTimeout.count()) +
-                            "ms'");
+        if (auto x = c.exec("SET lock_timeout = '" + std::to_string(o.lockTimeout.count()) + "ms'");
             !x)
             return x.error();
         auto pending = c.query("SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON "

@@ -614,9 +614,9 @@ struct Writer::Impl
             if (inflightTask.valid())
                 wait = std::chrono::milliseconds(1); // notice the commit at once
             else if (!batch.empty())
-                wait = std::max(std::chrono::milliseconds(0),
-                                std::chrono::ceil<std::chrono::milliseconds>(allowedAt -
-                                                                             Clock::now()));
+                wait = std::max(
+                    std::chrono::milliseconds(0),
+                    std::chrono::ceil<std::chrono::milliseconds>(allowedAt - Clock::now()));
             auto m = consumer->poll(wait);
             const bool drained = !(m && *m);
             if (!drained)
@@ -624,8 +624,8 @@ struct Writer::Impl
             if (inflightTask.valid() &&
                 inflightTask.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
                 collect();
-            if (due(batch) || (drained && !batch.empty() && !inflightTask.valid() &&
-                               Clock::now() >= allowedAt)) {
+            if (due(batch) ||
+                (drained && !batch.empty() && !inflightTask.valid() && Clock::now() >= allowedAt)) {
                 collect();
                 if (!stopping && inflight.empty() && !batch.empty())
                     submit();

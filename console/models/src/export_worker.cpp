@@ -40,7 +40,8 @@ void ExportWorker::start()
     // of the chosen file is created as a save dialog would let the user do.
     const QString folder = QFileInfo(m_request.path).absolutePath();
     if (!QDir().mkpath(folder)) {
-        fail(GatewayError{QStringLiteral("internal"), tr("Cannot create the folder %1").arg(folder)});
+        fail(GatewayError{QStringLiteral("internal"),
+                          tr("Cannot create the folder %1").arg(folder)});
         return;
     }
     m_file = std::make_unique<QFile>(m_request.path + QStringLiteral(".part"));

@@ -2,7 +2,8 @@
 // processors, writer, gateway), then idl-loadgen in steps (IDL_E2E_STEPS, default
 // 1000,25000,50000,100000,max and then 60% of the max the whole pipeline sustained) for
 // IDL_E2E_STEP_SECONDS each (default 20), after a warm-up of IDL_E2E_WARMUP_SECONDS (default 20)
-// as fast as possible that the table leaves out. For every step: acknowledged and written events/s, ingest
+// as fast as possible that the table leaves out. For every step: acknowledged and written events/s,
+// ingest
 // -> queryable and ingest -> live-tail latency (marker events sent 10 times a second next to the
 // load, polled in PostgreSQL every 10 ms and followed through the gateway's WebSocket tail), CPU
 // seconds per component from /proc. In the same run, raw COPY of the same rows into a fresh
@@ -558,9 +559,8 @@ int main(int argc, char **argv)
                  {QStringLiteral("--stack"), stackJsonPath, QStringLiteral("--generator"), gen,
                   QStringLiteral("--rate"), rate, QStringLiteral("--duration"),
                   QStringLiteral("%1s").arg(warmup ? warmupSeconds : stepSeconds),
-                  QStringLiteral("--connections"),
-                  connections, QStringLiteral("--batch"), batch, QStringLiteral("--acked-file"),
-                  acked, QStringLiteral("--json")});
+                  QStringLiteral("--connections"), connections, QStringLiteral("--batch"), batch,
+                  QStringLiteral("--acked-file"), acked, QStringLiteral("--json")});
         if (!lg.waitForFinished((stepSeconds + 120) * 1000))
             die("idl-loadgen did not finish");
         sr.loadSeconds = std::chrono::duration<double>(Clock::now() - t0).count();

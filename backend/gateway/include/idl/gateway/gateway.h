@@ -29,8 +29,8 @@ struct GatewayOptions
     std::string metricsToken;
     std::string tlsCertFile;
     std::string tlsKeyFile;
-    int dbPoolSize = 4;      // connections for queries, aggregates, exports, saved queries
-    int authPoolSize = 2;    // connections for token checks only (logins never queue behind queries)
+    int dbPoolSize = 4;   // connections for queries, aggregates, exports, saved queries
+    int authPoolSize = 2; // connections for token checks only (logins never queue behind queries)
     std::chrono::milliseconds dbAcquireTimeout{5000}; // waiting for a free connection at most
     std::chrono::milliseconds queryTimeout{30000};
     std::chrono::milliseconds idleTimeout{300000};

@@ -1,6 +1,6 @@
-#include "idl/collector/status_table.h"
+#include "idl/service/status.h"
 
-namespace idl::collector {
+namespace idl::service {
 
 int httpStatus(ErrorCode code) noexcept
 {
@@ -45,4 +45,4 @@ int httpStatus(ErrorCode code) noexcept
     return 500;
 }
 
-} // namespace idl::collector
+} // namespace idl::service
