@@ -20,6 +20,7 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextDocument>
 
 #include <set>
 
@@ -151,6 +152,27 @@ private Q_SLOTS:
     }
 
     // --- ring buffer ------------------------------------------------------------------------
+
+    // Issue 15, finding 8: log text in a tooltip is shown literally, never as rich text
+    // (Qt renders a tooltip that merely looks like HTML as HTML).
+    void messageToolTipIsPlainText()
+    {
+        LiveTailModel m;
+        LogRow r = makeRow(1);
+        r.message = QStringLiteral("<img src=\"file:///etc/passwd\"><b>Session expired</b>, "
+                                   "<a href=\"http://evil.example\">log in again</a>");
+        m.append({r});
+        m.flush();
+        const QString tip =
+            m.data(m.index(0, LiveTailModel::MessageColumn), Qt::ToolTipRole).toString();
+        QVERIFY2(!tip.contains(QLatin1String("<img")) && !tip.contains(QLatin1String("<a ")),
+                 qPrintable(tip));
+        QVERIFY(tip.contains(QLatin1String("&lt;img")));
+        // What the user sees is the message itself.
+        QTextDocument doc;
+        doc.setHtml(tip);
+        QCOMPARE(doc.toPlainText().trimmed(), r.message);
+    }
 
     void ringBufferKeepsNewestRowsInOrder()
     {

@@ -239,7 +239,7 @@ QVariant LiveTailModel::data(const QModelIndex &index, int role) const
         }
     case Qt::ToolTipRole:
         if (index.column() == MessageColumn)
-            return r.message.left(2000);
+            return plainTextToolTip(r.message);
         if (index.column() == TimeColumn)
             return rfc3339(r.tsNs);
         return {};

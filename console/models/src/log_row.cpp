@@ -1,5 +1,7 @@
 #include "idl/console/log_row.h"
 
+#include <QTextDocument>
+
 #include "idl/core/timestamp.h"
 
 #include <QDateTime>
@@ -156,6 +158,13 @@ QString cellText(const QJsonValue &v)
         break;
     }
     return {};
+}
+
+QString plainTextToolTip(const QString &text, qsizetype maxChars)
+{
+    if (text.isEmpty())
+        return {};
+    return Qt::convertFromPlainText(text.left(maxChars), Qt::WhiteSpaceNormal);
 }
 
 } // namespace idl::console

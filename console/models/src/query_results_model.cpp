@@ -181,7 +181,7 @@ QVariant QueryResultsModel::data(const QModelIndex &index, int role) const
         if (col == TimeColumn)
             return rfc3339(r.tsNs);
         if (col == MessageColumn)
-            return r.message.left(2000);
+            return plainTextToolTip(r.message);
         return {};
     case Qt::ForegroundRole:
         if (col == LevelColumn)

@@ -20,6 +20,7 @@ DetailPane::DetailPane(QWidget *parent) : QWidget(parent)
     l->setContentsMargins(0, 0, 0, 0);
     auto *head = new QHBoxLayout;
     m_title = new QLabel(tr("Event"), this);
+    m_title->setTextFormat(Qt::PlainText); // app and host come from whoever sent the log
     QFont f = m_title->font();
     f.setBold(true);
     m_title->setFont(f);

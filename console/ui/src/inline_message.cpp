@@ -17,6 +17,7 @@ InlineMessage::InlineMessage(QWidget *parent) : QFrame(parent)
     l->setSpacing(8);
     m_icon = new QLabel(this);
     m_label = new QLabel(this);
+    m_label->setTextFormat(Qt::PlainText); // server messages may quote queries and log text
     m_label->setWordWrap(true);
     m_label->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_close = new QToolButton(this);

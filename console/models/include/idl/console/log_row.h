@@ -57,4 +57,9 @@ QString rfc3339(qint64 tsNs);
 // compact JSON, numbers and booleans as JSON text, null/undefined as empty.
 QString cellText(const QJsonValue &v);
 
+// A tooltip that shows log text literally. Qt renders a tooltip as rich text when it merely
+// looks like HTML (Qt::mightBeRichText), so a sender could otherwise draw markup, links and
+// images into the console; this returns escaped HTML of the text (at most maxChars).
+QString plainTextToolTip(const QString &text, qsizetype maxChars = 2000);
+
 } // namespace idl::console
