@@ -473,6 +473,44 @@ private Q_SLOTS:
         QCOMPARE(scalar(w, "SELECT count(*) FROM logs"), 30LL);
     }
 
+    // A detach interrupted between its two phases (here: its wait for a long reader hit the
+    // lock timeout) leaves the partition "detach pending"; the next run finishes and drops it.
+    void retentionFinishesAnInterruptedDetach()
+    {
+        const std::string dsn = migratedDatabase("retention_pending");
+        const std::int64_t now = nowNs();
+        std::mt19937_64 rng(7);
+        std::vector<LogEvent> events;
+        for (int i = 0; i < 10; ++i) {
+            LogEvent e = randomEvent(rng, kMinuteNs);
+            e.tsNs = now - 40 * kDayNs - i * 1'000'000'000LL;
+            events.push_back(e);
+        }
+        BatchStore store({dsn, "g", pg::CopyFormat::Binary});
+        IDL_VERIFY_OK(store.store(events, {}, {}));
+        auto reader = connectOrDie(dsn);
+        IDL_VERIFY_OK(reader.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+        IDL_VERIFY_OK(reader.query("SELECT count(*) FROM logs"));
+        auto c = connectOrDie(dsn);
+        RetentionOptions o;
+        o.defaultTtl = std::chrono::seconds(30 * 86400);
+        o.lockTimeout = std::chrono::milliseconds(500);
+        auto first = runRetention(c, o, now);
+        QVERIFY(!first.ok()); // timed out waiting for the reader
+        const char *pendingSql =
+            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'logs'::regclass AND "
+            "inhdetachpending";
+        QCOMPARE(scalar(c, pendingSql), 1LL);
+        IDL_VERIFY_OK(reader.exec("COMMIT"));
+        auto second = runRetention(c, o, now);
+        IDL_VERIFY_OK(second);
+        QCOMPARE(second->partitionsDropped, 1);
+        QCOMPARE(scalar(c, pendingSql), 0LL);
+        QCOMPARE(scalar(c, "SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relname LIKE "
+                           "'logs\\_%' AND NOT relispartition"),
+                 0LL); // nothing left detached but undropped
+    }
+
     void killNineUnderLoadLosesAndDuplicatesNothing()
     {
         const QString bin = qEnvironmentVariable("IDL_BIN_DIR") + QStringLiteral("/idl-writer");

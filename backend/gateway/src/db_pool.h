@@ -41,7 +41,7 @@ class DbPool
 {
 public:
     DbPool(std::string dsn, int size, std::chrono::milliseconds statementTimeout,
-           std::chrono::milliseconds acquireTimeout = std::chrono::seconds(5));
+           std::chrono::milliseconds acquireTimeout);
     ~DbPool();
 
     // A connection borrowed from the pool; returned (or discarded when broken) on destruction.

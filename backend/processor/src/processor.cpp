@@ -531,10 +531,12 @@ struct Processor::Impl
             }
             // Natural batching: commit as soon as the input is drained; the bounds only cap a
             // transaction under sustained load.
-            if (txnOpen && ((drained && Clock::now() >= commitAllowedAt()) ||
-                            batchCount >= opt.batchMaxEvents || batchBytes >= opt.batchMaxBytes ||
-                            Clock::now() - txnStarted >= opt.batchMaxWait))
-                commitBatch();
+            if (txnOpen) {
+                const auto now = Clock::now();
+                if ((drained && now >= commitAllowedAt()) || batchCount >= opt.batchMaxEvents ||
+                    batchBytes >= opt.batchMaxBytes || now - txnStarted >= opt.batchMaxWait)
+                    commitBatch();
+            }
             if (Clock::now() - lastLagUpdate >= std::chrono::seconds(1)) {
                 updateLag();
                 lastLagUpdate = Clock::now();

@@ -138,6 +138,12 @@ Result<RetentionReport> runRetention(pg::Connection &c, const RetentionOptions &
             const std::string name(pending->value(r, 0));
             if (auto x = c.exec("ALTER TABLE logs DETACH PARTITION \"" + name + "\" FINALIZE"); !x)
                 return x.error();
+            // Only retention detaches partitions: this one was on its way to be dropped.
+            if (auto x = c.exec("DROP TABLE \"" + name + "\""); !x)
+                return x.error();
+            ++report.partitionsDropped;
+            jlog::info("retention: partition dropped (interrupted detach finished)",
+                       {{"partition", QString::fromStdString(name)}});
         }
         auto old = c.query("SELECT name FROM idl_log_partitions() WHERE to_ns <= $1",
                            {std::to_string(dropBefore)});

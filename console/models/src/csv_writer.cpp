@@ -14,7 +14,8 @@ constexpr qsizetype kFlushBytes = 1 << 20;
 // Quoting and formula neutralisation: idl::appendCsvField (shared with the gateway's CSV).
 void appendField(QByteArray &out, std::string_view utf8)
 {
-    std::string field;
+    thread_local std::string field; // reused: an export writes millions of fields
+    field.clear();
     appendCsvField(field, utf8);
     out.append(field.data(), static_cast<qsizetype>(field.size()));
 }

@@ -102,10 +102,8 @@ NiceScale niceScale(double largest, int maxTicks)
             break;
         }
     }
-    s.step = qMax(1.0, s.step); // counts: never a fractional tick
+    // magnitude >= 1, so the step is a whole count; ceil keeps max >= largest.
     s.max = std::ceil(largest / s.step) * s.step;
-    if (s.max < largest)
-        s.max += s.step;
     s.ticks = static_cast<int>(std::lround(s.max / s.step)) + 1;
     return s;
 }
