@@ -16,13 +16,15 @@ namespace idl::query::testing {
 inline bool sqlUsesOnlyTemplates(std::string_view sql, std::size_t paramCount, std::string *why)
 {
     static const std::set<std::string, std::less<>> words{
-        "select",  "id",    "ts",           "received", "level", "app",      "host",
-        "message", "attrs", "trace_id",     "span_id",  "from",  "logs",     "where",
-        "and",     "or",    "is",           "not",      "true",  "false",    "null",
-        "like",    "ilike", "escape",       "in",       "case",  "when",     "then",
-        "else",    "end",   "jsonb_typeof", "numeric",  "text",  "smallint", "bigint",
-        "uuid",    "any",   "order",        "by",       "desc",  "asc",      "limit",
-        "group",   "as",    "key",          "count",    "sum",   "bucket",   "log_rollup_minute"};
+        "select",  "id",      "ts",           "received", "level", "app",      "host",
+        "message", "attrs",   "trace_id",     "span_id",  "from",  "logs",     "where",
+        "and",     "or",      "is",           "not",      "true",  "false",    "null",
+        "like",    "ilike",   "escape",       "in",       "case",  "when",     "then",
+        "else",    "end",     "jsonb_typeof", "numeric",  "text",  "smallint", "bigint",
+        "uuid",    "any",     "order",        "by",       "desc",  "asc",      "limit",
+        "group",   "as",      "key",          "count",    "sum",   "bucket",   "log_rollup_minute",
+        "collate", "idl_fold"};
+    static const std::set<std::string, std::less<>> quotedIdentifiers{"C"};
     static const std::set<std::string, std::less<>> literals{
         "!", "string", "boolean", "number", "", "trace", "debug", "info", "warn", "error", "fatal"};
     const std::string_view punctuation = "()=<>#:[]~*,+-/";
@@ -71,6 +73,13 @@ inline bool sqlUsesOnlyTemplates(std::string_view sql, std::size_t paramCount, s
                 return fail("unterminated literal");
             if (!literals.count(sql.substr(i + 1, close - i - 1)))
                 return fail("unknown literal");
+            i = close + 1;
+        } else if (c == '"') {
+            const std::size_t close = sql.find('"', i + 1);
+            if (close == std::string_view::npos)
+                return fail("unterminated identifier");
+            if (!quotedIdentifiers.count(sql.substr(i + 1, close - i - 1)))
+                return fail("unknown quoted identifier");
             i = close + 1;
         } else if (punctuation.find(c) != std::string_view::npos) {
             // "--" would start a comment, "/*" a block comment.

@@ -4,6 +4,7 @@
 #include "idl/query/parser.h"
 #include "idl/query/sql.h"
 
+#include "query_cases.h"
 #include "sql_shape.h"
 
 #include <QDir>
@@ -17,33 +18,7 @@ using namespace idl::query;
 
 namespace {
 
-struct GoldenCase
-{
-    int line = 0;
-    std::vector<std::string> comments; // lines above the query
-    std::string query;
-    std::vector<std::string> expected; // "where: ...", "param: ...", "error: ..."
-};
-
-// Parameters are printed C-style so control characters stay visible and lines stay whole.
-std::string escapeParam(std::string_view s)
-{
-    std::string out;
-    for (unsigned char c : s) {
-        if (c == '\\') {
-            out += "\\\\";
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (c < 0x20 || c == 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out;
-}
+using testing::CaseBlock;
 
 std::vector<std::string> actualFor(const std::string &query)
 {
@@ -57,52 +32,8 @@ std::vector<std::string> actualFor(const std::string &query)
     const CompiledSql sql = compileWhere(*ast);
     out.push_back("where: " + sql.where);
     for (const std::string &p : sql.params)
-        out.push_back("param: " + escapeParam(p));
+        out.push_back("param: " + testing::escapeText(p));
     return out;
-}
-
-std::vector<GoldenCase> readCases(const QString &path, QString *error)
-{
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) {
-        *error = QStringLiteral("cannot open ") + path;
-        return {};
-    }
-    std::vector<GoldenCase> cases;
-    std::vector<std::string> pendingComments;
-    int lineNo = 0;
-    GoldenCase *current = nullptr;
-    while (!f.atEnd()) {
-        QByteArray raw = f.readLine();
-        ++lineNo;
-        if (raw.endsWith('\n'))
-            raw.chop(1);
-        const std::string line = raw.toStdString();
-        if (line.empty()) {
-            current = nullptr;
-            continue;
-        }
-        if (line.front() == '#') {
-            pendingComments.push_back(line);
-            continue;
-        }
-        if (line.rfind("query: ", 0) == 0 || line == "query:") {
-            cases.push_back(GoldenCase{lineNo,
-                                       std::move(pendingComments),
-                                       line.size() > 7 ? line.substr(7) : std::string(),
-                                       {}});
-            pendingComments.clear();
-            current = &cases.back();
-            continue;
-        }
-        if (!current) {
-            *error = path + QStringLiteral(":") + QString::number(lineNo) +
-                     QStringLiteral(": expectation without a query");
-            return {};
-        }
-        current->expected.push_back(line);
-    }
-    return cases;
 }
 
 } // namespace
@@ -126,12 +57,12 @@ private Q_SLOTS:
     {
         QFETCH(QString, file);
         QString error;
-        std::vector<GoldenCase> cases = readCases(file, &error);
+        std::vector<CaseBlock> cases = testing::readCaseFile(file, &error);
         QVERIFY2(error.isEmpty(), qPrintable(error));
         QVERIFY(!cases.empty());
         const bool update = qEnvironmentVariableIsSet("IDL_UPDATE_GOLDEN");
         int failures = 0;
-        for (GoldenCase &c : cases) {
+        for (CaseBlock &c : cases) {
             const std::vector<std::string> actual = actualFor(c.query);
             if (update) {
                 c.expected = actual;
@@ -158,19 +89,7 @@ private Q_SLOTS:
             }
         }
         if (update) {
-            QFile f(file);
-            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-            bool first = true;
-            for (const GoldenCase &c : cases) {
-                if (!first)
-                    f.write("\n");
-                first = false;
-                for (const auto &l : c.comments)
-                    f.write((l + "\n").c_str());
-                f.write(("query: " + c.query + "\n").c_str());
-                for (const auto &l : c.expected)
-                    f.write((l + "\n").c_str());
-            }
+            QVERIFY(testing::writeCaseFile(file, cases));
             QSKIP("golden file rewritten");
         }
         QCOMPARE(failures, 0);
@@ -314,12 +233,12 @@ private Q_SLOTS:
         auto q = buildAggregate(*words, o);
         QVERIFY(q.ok());
         QVERIFY(!q->fromRollups);
-        QCOMPARE(
-            QString::fromStdString(q->sql),
-            QStringLiteral("SELECT $1::bigint + ((ts - $1::bigint) / $5::bigint) * $5::bigint "
-                           "AS bucket, app AS key, count(*)::bigint AS count FROM logs WHERE "
-                           "ts >= $1::bigint AND ts < $2::bigint AND app = ANY($3::text[]) AND "
-                           "message ILIKE $4 ESCAPE '!' GROUP BY 1, 2 ORDER BY 1, 2"));
+        QCOMPARE(QString::fromStdString(q->sql),
+                 QStringLiteral(
+                     "SELECT $1::bigint + ((ts - $1::bigint) / $5::bigint) * $5::bigint "
+                     "AS bucket, app AS key, count(*)::bigint AS count FROM logs WHERE "
+                     "ts >= $1::bigint AND ts < $2::bigint AND app = ANY($3::text[]) AND "
+                     "message COLLATE \"C\" ILIKE $4 ESCAPE '!' GROUP BY 1, 2 ORDER BY 1, 2"));
         QCOMPARE(q->params,
                  (std::vector<std::string>{"6000000000000", "9600000000000", "{\"a\",\"b\"}",
                                            "%timeout%", "60000000000"}));
@@ -381,11 +300,12 @@ private Q_SLOTS:
         q = buildTopN(TopNField::App, *words, o);
         QVERIFY(q.ok());
         QVERIFY(!q->fromRollups);
-        QCOMPARE(QString::fromStdString(q->sql),
-                 QStringLiteral("SELECT app AS key, count(*)::bigint AS count FROM logs "
-                                "WHERE ts >= $1::bigint AND ts < $2::bigint AND (level = "
-                                "$3::smallint AND message ILIKE $4 ESCAPE '!') GROUP BY 1 "
-                                "ORDER BY 2 DESC, 1 LIMIT $5::bigint"));
+        QCOMPARE(
+            QString::fromStdString(q->sql),
+            QStringLiteral("SELECT app AS key, count(*)::bigint AS count FROM logs "
+                           "WHERE ts >= $1::bigint AND ts < $2::bigint AND (level = "
+                           "$3::smallint AND message COLLATE \"C\" ILIKE $4 ESCAPE '!') GROUP BY 1 "
+                           "ORDER BY 2 DESC, 1 LIMIT $5::bigint"));
     }
 };
 

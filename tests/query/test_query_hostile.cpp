@@ -219,14 +219,16 @@ private Q_SLOTS:
         QVERIFY(ast.ok());
         const CompiledSql sql = compileWhere(*ast);
         // OR binds looser than the implicit AND: app:x' OR (1=1 AND --).
-        QCOMPARE(sql.where,
-                 "(app = $1 OR (message ILIKE $2 ESCAPE '!' AND message ILIKE $3 ESCAPE '!'))"s);
+        QCOMPARE(
+            sql.where,
+            "(app = $1 OR (message COLLATE \"C\" ILIKE $2 ESCAPE '!' AND message COLLATE \"C\" "
+            "ILIKE $3 ESCAPE '!'))"s);
         QCOMPARE(sql.params, (std::vector<std::string>{"x'", "%1=1%", "%--%"}));
 
         const auto regex = parse("/.*'; DROP TABLE logs; --/");
         QVERIFY(regex.ok());
         const CompiledSql r = compileWhere(*regex);
-        QCOMPARE(r.where, "message ~* $1"s);
+        QCOMPARE(r.where, "message COLLATE idl_fold ~* $1"s);
         QCOMPARE(r.params, (std::vector<std::string>{".*'; DROP TABLE logs; --"}));
 
         const auto attr = parse("@a'b:1");

@@ -8,6 +8,7 @@
 
 #include <simdjson.h>
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -33,21 +34,40 @@ bool isAscii(std::string_view s)
     return true;
 }
 
-// Lower-case form used for case-insensitive substring matching (PostgreSQL's ILIKE lowers
-// both sides per character).
-std::string foldCase(std::string_view s)
+// Lower-case forms for case-insensitive substring matching, as the SQL does it: a needle of
+// ASCII characters only compares with ASCII case folding (COLLATE "C", the fast path; a
+// character outside ASCII never folds to an ASCII letter); any other needle compares with
+// Unicode lower-casing on both sides (COLLATE idl_fold, ICU's root locale).
+std::string foldAscii(std::string_view s)
 {
-    if (isAscii(s)) {
-        std::string out(s);
-        for (char &c : out) {
-            if (c >= 'A' && c <= 'Z')
-                c = static_cast<char>(c - 'A' + 'a');
-        }
-        return out;
+    std::string out(s);
+    for (char &c : out) {
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
     }
+    return out;
+}
+
+std::string foldUnicode(std::string_view s)
+{
+    if (isAscii(s))
+        return foldAscii(s);
     const QByteArray lower =
         QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size())).toLower().toUtf8();
     return std::string(lower.constData(), static_cast<std::size_t>(lower.size()));
+}
+
+// A message needle, folded the way its SQL compares it.
+struct Needle
+{
+    std::string folded;
+    bool ascii = true;
+};
+
+Needle makeNeedle(std::string_view text)
+{
+    const bool ascii = isAscii(text);
+    return Needle{ascii ? foldAscii(text) : foldUnicode(text), ascii};
 }
 
 bool globMatch(const Pattern &p, std::string_view text)
@@ -98,11 +118,84 @@ template <typename T> int threeWay(T a, T b)
     return a < b ? -1 : (b < a ? 1 : 0);
 }
 
-// A numeric literal from the query, as an exact integer when it is one.
+// A decimal number, exactly: value = (negative ? -1 : 1) * 0.digits * 10^exponent, digits
+// without leading or trailing zeros (empty for zero). PostgreSQL compares jsonb numbers as
+// numeric, exactly; so does the evaluator, on the decimal text of both sides.
+struct Decimal
+{
+    bool negative = false;
+    std::string digits;
+    long exponent = 0;
+};
+
+// Parses -?digits(.digits)?([eE][+-]?digits)? (JSON numbers and query literals).
+std::optional<Decimal> parseDecimal(std::string_view s)
+{
+    Decimal d;
+    std::size_t i = 0;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+'))
+        d.negative = s[i++] == '-';
+    std::string all;
+    long pointAt = -1;
+    bool anyDigit = false;
+    for (; i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.'); ++i) {
+        if (s[i] == '.') {
+            if (pointAt >= 0)
+                return std::nullopt;
+            pointAt = static_cast<long>(all.size());
+        } else {
+            all += s[i];
+            anyDigit = true;
+        }
+    }
+    if (!anyDigit)
+        return std::nullopt;
+    long exp = 0;
+    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+        ++i;
+        const char *begin = s.data() + i;
+        if (i < s.size() && s[i] == '+')
+            ++begin;
+        const auto [ptr, ec] = std::from_chars(begin, s.data() + s.size(), exp);
+        if (ec != std::errc() || exp > 1'000'000'000 || exp < -1'000'000'000)
+            return std::nullopt;
+        i = static_cast<std::size_t>(ptr - s.data());
+    }
+    if (i != s.size())
+        return std::nullopt;
+    const long intDigits = pointAt >= 0 ? pointAt : static_cast<long>(all.size());
+    const std::size_t first = all.find_first_not_of('0');
+    if (first == std::string::npos) {
+        d.negative = false; // -0 = 0
+        return d;
+    }
+    const std::size_t last = all.find_last_not_of('0');
+    d.digits = all.substr(first, last - first + 1);
+    d.exponent = intDigits - static_cast<long>(first) + exp;
+    return d;
+}
+
+int compareDecimal(const Decimal &a, const Decimal &b)
+{
+    const int signA = a.digits.empty() ? 0 : (a.negative ? -1 : 1);
+    const int signB = b.digits.empty() ? 0 : (b.negative ? -1 : 1);
+    if (signA != signB)
+        return signA < signB ? -1 : 1;
+    if (signA == 0)
+        return 0;
+    int magnitude = 0;
+    if (a.exponent != b.exponent)
+        magnitude = a.exponent < b.exponent ? -1 : 1;
+    else
+        magnitude = a.digits < b.digits ? -1 : (a.digits == b.digits ? 0 : 1);
+    return signA * magnitude;
+}
+
+// A numeric literal from the query: an exact integer when it is one, and its exact decimal.
 struct NumberLiteral
 {
     std::optional<std::int64_t> integer;
-    double real = 0;
+    Decimal decimal;
 };
 
 NumberLiteral parseNumber(std::string_view s)
@@ -112,11 +205,23 @@ NumberLiteral parseNumber(std::string_view s)
     const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec == std::errc() && ptr == s.data() + s.size())
         n.integer = v;
-    n.real = std::strtod(std::string(s).c_str(), nullptr);
+    if (auto d = parseDecimal(s))
+        n.decimal = std::move(*d);
     return n;
 }
 
-// Compares a JSON number with a literal: -1, 0, 1, or nullopt when it is not a number.
+template <typename T> int compareWithDecimal(T value, const NumberLiteral &lit)
+{
+    char buf[64];
+    const auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, value);
+    (void)ec; // 64 bytes hold any integer or shortest double
+    const auto d = parseDecimal(std::string_view(buf, static_cast<std::size_t>(ptr - buf)));
+    return d ? compareDecimal(*d, lit.decimal) : 0;
+}
+
+// Compares a JSON number with a literal: -1, 0, 1, or nullopt when it is not a number. A
+// double compares by its shortest decimal form, which is the JSON text for any number a
+// program printed with round-trip precision (more digits than a double holds are rounded).
 std::optional<int> compareNumber(simdjson::dom::element e, const NumberLiteral &lit)
 {
     using simdjson::dom::element_type;
@@ -125,16 +230,22 @@ std::optional<int> compareNumber(simdjson::dom::element e, const NumberLiteral &
         const std::int64_t v = e.get_int64().value_unsafe();
         if (lit.integer)
             return threeWay(v, *lit.integer);
-        return threeWay(static_cast<double>(v), lit.real);
+        return compareWithDecimal(v, lit);
     }
     case element_type::UINT64: {
         const std::uint64_t v = e.get_uint64().value_unsafe();
+        if (lit.integer && *lit.integer < 0)
+            return 1;
         if (lit.integer)
-            return *lit.integer < 0 ? 1 : threeWay(v, static_cast<std::uint64_t>(*lit.integer));
-        return threeWay(static_cast<double>(v), lit.real);
+            return threeWay(v, static_cast<std::uint64_t>(*lit.integer));
+        return compareWithDecimal(v, lit);
     }
-    case element_type::DOUBLE:
-        return threeWay(e.get_double().value_unsafe(), lit.real);
+    case element_type::DOUBLE: {
+        const double v = e.get_double().value_unsafe();
+        if (!std::isfinite(v))
+            return std::nullopt;
+        return compareWithDecimal(v, lit);
+    }
     default:
         return std::nullopt;
     }
@@ -180,7 +291,7 @@ struct Matcher::Impl
 {
     Node ast;
     std::unordered_map<const RegexTerm *, std::unique_ptr<RE2>> regexes;
-    std::unordered_map<const MessageTerm *, std::string> needles;
+    std::unordered_map<const MessageTerm *, Needle> needles;
     std::unordered_map<const AttrTerm *, NumberLiteral> numbers;
 
     void prepare(const Node &node, std::optional<Error> &error)
@@ -206,7 +317,7 @@ struct Matcher::Impl
                                                  static_cast<long long>(node.position));
                            regexes.emplace(&t, std::move(re));
                        },
-                       [&](const MessageTerm &t) { needles.emplace(&t, foldCase(t.text)); },
+                       [&](const MessageTerm &t) { needles.emplace(&t, makeNeedle(t.text)); },
                        [&](const AttrTerm &t) {
                            if (t.kind == AttrTerm::Kind::Number)
                                numbers.emplace(&t, parseNumber(t.number));
@@ -225,11 +336,12 @@ class EventContext
 public:
     explicit EventContext(const EventView &e) : m_event(e) {}
 
-    const std::string &foldedMessage()
+    const std::string &foldedMessage(bool ascii)
     {
-        if (!m_folded)
-            m_folded = foldCase(m_event.message);
-        return *m_folded;
+        std::optional<std::string> &folded = ascii ? m_asciiFolded : m_unicodeFolded;
+        if (!folded)
+            folded = ascii ? foldAscii(m_event.message) : foldUnicode(m_event.message);
+        return *folded;
     }
 
     std::optional<simdjson::dom::element> attrs()
@@ -250,7 +362,8 @@ public:
 
 private:
     const EventView &m_event;
-    std::optional<std::string> m_folded;
+    std::optional<std::string> m_asciiFolded;
+    std::optional<std::string> m_unicodeFolded;
     bool m_parsedAttrs = false;
     std::optional<simdjson::dom::element> m_root;
 };
@@ -279,8 +392,9 @@ bool evaluateAttr(const Matcher::Impl &impl, const AttrTerm &t, EventContext &ct
         if (t.op == CompareOp::Eq && e.is_string())
             return e.get_string().value_unsafe() == t.number;
         const auto it = impl.numbers.find(&t);
-        const NumberLiteral lit = it != impl.numbers.end() ? it->second : parseNumber(t.number);
-        const std::optional<int> c = compareNumber(e, lit);
+        const std::optional<int> c = it != impl.numbers.end()
+                                         ? compareNumber(e, it->second)
+                                         : compareNumber(e, parseNumber(t.number));
         return c && compare(t.op, *c);
     }
     }
@@ -327,8 +441,12 @@ bool evaluate(const Matcher::Impl &impl, const Node &node, EventContext &ctx)
             },
             [&](const MessageTerm &t) {
                 const auto it = impl.needles.find(&t);
-                const std::string needle = it != impl.needles.end() ? it->second : foldCase(t.text);
-                return ctx.foldedMessage().find(needle) != std::string::npos;
+                if (it == impl.needles.end()) {
+                    const Needle oneOff = makeNeedle(t.text);
+                    return ctx.foldedMessage(oneOff.ascii).find(oneOff.folded) != std::string::npos;
+                }
+                return ctx.foldedMessage(it->second.ascii).find(it->second.folded) !=
+                       std::string::npos;
             },
             [&](const RegexTerm &t) {
                 const auto it = impl.regexes.find(&t);

@@ -58,7 +58,99 @@ std::size_t readBound(std::string_view p, std::size_t i)
     return j + 1;
 }
 
+// ASCII definitions of RE2's classes, written out for PostgreSQL, whose classes follow the
+// collation (idl_fold: Unicode letters, digits and spaces).
+constexpr std::string_view kAsciiSpace = "\t\n\f\r ";
+
+std::string_view asciiClassMembers(std::string_view name)
+{
+    static constexpr std::pair<std::string_view, std::string_view> classes[] = {
+        {"alnum", "0-9A-Za-z"},    {"alpha", "A-Za-z"},        {"ascii", "\x01-\x7f"},
+        {"blank", "\t "},          {"cntrl", "\x01-\x1f\x7f"}, {"digit", "0-9"},
+        {"graph", "!-~"},          {"lower", "a-z"},           {"print", " -~"},
+        {"punct", "!-/:-@[-`{-~"}, {"space", "\t\n\v\f\r "},   {"upper", "A-Z"},
+        {"word", "0-9A-Za-z_"},    {"xdigit", "0-9A-Fa-f"},
+    };
+    for (const auto &[n, members] : classes) {
+        if (n == name)
+            return members;
+    }
+    return {};
+}
+
 } // namespace
+
+std::string postgresPattern(std::string_view p)
+{
+    std::string out;
+    out.reserve(p.size() + 16);
+    bool inBracket = false;
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        const char c = p[i];
+        if (c == '\\' && i + 1 < p.size()) {
+            const char e = p[++i];
+            std::string_view members;
+            bool negated = false;
+            switch (e) {
+            case 'd':
+            case 'D':
+                members = "0-9";
+                negated = e == 'D';
+                break;
+            case 'w':
+            case 'W':
+                members = "0-9A-Za-z_";
+                negated = e == 'W';
+                break;
+            case 's':
+            case 'S':
+                members = kAsciiSpace;
+                negated = e == 'S';
+                break;
+            default:
+                break;
+            }
+            if (members.empty()) {
+                out += c;
+                out += e;
+            } else if (inBracket) {
+                out += members; // checkRegex rejects the negated ones inside [...]
+            } else {
+                out += negated ? "[^" : "[";
+                out += members;
+                out += ']';
+            }
+            continue;
+        }
+        if (inBracket) {
+            if (c == '[' && i + 1 < p.size() && p[i + 1] == ':') {
+                const std::size_t close = p.find(":]", i + 2);
+                const std::string_view members =
+                    close == std::string_view::npos
+                        ? std::string_view()
+                        : asciiClassMembers(p.substr(i + 2, close - i - 2));
+                if (!members.empty()) {
+                    out += members;
+                    i = close + 1;
+                    continue;
+                }
+            } else if (c == ']') {
+                inBracket = false;
+            }
+            out += c;
+            continue;
+        }
+        out += c;
+        if (c == '[') {
+            inBracket = true;
+            if (i + 1 < p.size() && p[i + 1] == '^')
+                out += p[++i];
+            if (i + 1 < p.size() && p[i + 1] == ']')
+                out += p[++i];
+        }
+    }
+    return out;
+}
 
 RE2::Options regexOptions()
 {
@@ -95,6 +187,12 @@ std::optional<Error> checkRegex(std::string_view p, std::size_t position, std::s
                                      e == 'W' || e == 'n' || e == 't' || e == 'r';
             const bool literal =
                 static_cast<unsigned char>(e) < 0x80 && !isAsciiAlnum(e) && e > ' ';
+            if (inBracket && (e == 'D' || e == 'S' || e == 'W'))
+                return regexError("'\\" + std::string(1, e) +
+                                      "' inside [...] is not supported in regular expressions "
+                                      "(at " +
+                                      std::to_string(at(i)) + "; write [^...] instead)",
+                                  at(i));
             if (!classEscape && !literal)
                 return regexError("unsupported escape '\\" + std::string(1, e) +
                                       "' in regular expression at " + std::to_string(at(i)) +

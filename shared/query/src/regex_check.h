@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <re2/re2.h>
@@ -15,6 +16,11 @@ namespace idl::query::detail {
 // position is the pattern's offset in the query (for the error).
 std::optional<Error> checkRegex(std::string_view pattern, std::size_t position,
                                 std::size_t maxBytes);
+
+// The pattern as PostgreSQL must read it to match like RE2: the classes \d \w \s (and
+// negations) and [:name:] spelled out in ASCII, since PostgreSQL's classes follow the
+// collation. Expects a pattern checkRegex accepted.
+std::string postgresPattern(std::string_view pattern);
 
 // Options the live-tail engine uses so it matches like PostgreSQL's ~*: case-insensitive,
 // '.' matches newline, ^ and $ anchor at the whole text.

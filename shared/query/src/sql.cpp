@@ -2,6 +2,8 @@
 // $n parameter. NOT compiles to "IS NOT TRUE" so missing values (NULL) behave as in matches().
 #include "idl/query/sql.h"
 
+#include "regex_check.h"
+
 #include <string>
 
 namespace idl::query {
@@ -50,6 +52,15 @@ std::string_view column(TextField field)
 
 // LIKE pattern text with '!' as the escape character (independent of
 // standard_conforming_strings, unlike a backslash).
+bool isAscii(std::string_view s)
+{
+    for (char c : s) {
+        if (static_cast<unsigned char>(c) >= 0x80)
+            return false;
+    }
+    return true;
+}
+
 std::string likeEscape(std::string_view s)
 {
     std::string out;
@@ -120,10 +131,19 @@ public:
                            param(std::to_string(static_cast<int>(t.level))) + "::smallint";
                 },
                 [this](const FieldTerm &t) { return textColumn(column(t.field), t.value); },
+                // Case folding that does not depend on the database's collation: ASCII
+                // needles fold ASCII only ("C", PostgreSQL's fast path), others fold with
+                // ICU's root locale (idl_fold, migration 202); regexes always use idl_fold,
+                // with their classes spelled out in ASCII as RE2 reads them.
                 [this](const MessageTerm &t) {
-                    return "message ILIKE " + param("%" + likeEscape(t.text) + "%") + " ESCAPE '!'";
+                    return std::string(isAscii(t.text) ? "message COLLATE \"C\" ILIKE "
+                                                       : "message COLLATE idl_fold ILIKE ") +
+                           param("%" + likeEscape(t.text) + "%") + " ESCAPE '!'";
                 },
-                [this](const RegexTerm &t) { return "message ~* " + param(t.pattern); },
+                [this](const RegexTerm &t) {
+                    return "message COLLATE idl_fold ~* " +
+                           param(detail::postgresPattern(t.pattern));
+                },
                 [this](const AttrTerm &t) { return attribute(t); },
             },
             node.value);
