@@ -69,6 +69,10 @@ private Q_SLOTS:
               "idl_abcdefghijkl_012345678901234567890123456789012345678"})
             QVERIFY2(!apiKeyPrefix(bad), std::string(bad).c_str());
         QCOMPARE(toHex(std::string("\x00\xff\x10", 3)), std::string("00ff10"));
+        QCOMPARE(fromHex("00fF10").value_or("?"), std::string("\x00\xff\x10", 3));
+        QVERIFY(!fromHex("0").has_value());  // odd length
+        QVERIFY(!fromHex("0g").has_value()); // not hex
+        QCOMPARE(fromHex("").value_or("?"), std::string());
     }
 
     void contentNegotiation()

@@ -8,6 +8,7 @@
 
 #include "idl/core/json_codec.h"
 #include "idl/core/log_event.h"
+#include "idl/core/timestamp.h"
 #include "idl/core/uuid.h"
 #include "idl/kafka/producer.h"
 #include "idl/pg/connection.h"
@@ -26,13 +27,7 @@
 
 namespace gwtest {
 
-inline std::int64_t nowNs()
-{
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
+using idl::nowNs;
 // Runs the event loop until pred() holds or the timeout passes.
 inline bool waitUntil(const std::function<bool()> &pred, int timeoutMs = 10000)
 {

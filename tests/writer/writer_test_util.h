@@ -2,6 +2,7 @@
 
 // Helpers shared by the writer's integration tests and benchmark.
 #include "idl/core/json_codec.h"
+#include "idl/core/timestamp.h"
 #include "idl/core/uuid.h"
 #include "idl/kafka/producer.h"
 #include "idl/pg/connection.h"
@@ -15,13 +16,6 @@
 #include <vector>
 
 namespace idl::writertest {
-
-inline std::int64_t nowNs()
-{
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 // A random, realistic event (~190 bytes as canonical JSON) within the last `spreadNs`.
 inline LogEvent randomEvent(std::mt19937_64 &rng, std::int64_t spreadNs = 3600LL * 1'000'000'000)

@@ -76,16 +76,4 @@ bool apiKeyMatches(std::string_view key, std::string_view storedHash)
     return CRYPTO_memcmp(h.data(), storedHash.data(), h.size()) == 0;
 }
 
-std::string toHex(std::string_view bytes)
-{
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (unsigned char c : bytes) {
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 15]);
-    }
-    return out;
-}
-
 } // namespace idl::collector

@@ -5,6 +5,7 @@
 #include "idl/core/json_log.h"
 #include "idl/core/json_writer.h"
 #include "idl/core/metrics.h"
+#include "idl/core/timestamp.h"
 #include "idl/kafka/admin.h"
 #include "idl/kafka/producer.h"
 #include "idl/pg/connection.h"
@@ -30,13 +31,6 @@ enum class Endpoint { Native, Otlp };
 std::string_view endpointName(Endpoint e)
 {
     return e == Endpoint::Native ? "native" : "otlp";
-}
-
-std::int64_t nowNs()
-{
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 // The reply body shared by every outcome (see docs/collector.md):

@@ -1,5 +1,6 @@
 #include "idl/collector/key_store.h"
 
+#include "idl/core/hex.h"
 #include "idl/pg/connection.h"
 
 namespace idl::collector {
@@ -11,29 +12,11 @@ constexpr std::string_view kColumns =
     "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
     "coalesce(to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')";
 
-std::string fromHex(std::string_view hex)
-{
-    const auto nibble = [](char c) -> int {
-        if (c >= '0' && c <= '9')
-            return c - '0';
-        if (c >= 'a' && c <= 'f')
-            return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-            return c - 'A' + 10;
-        return 0;
-    };
-    std::string out;
-    out.reserve(hex.size() / 2);
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-        out.push_back(static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
-    return out;
-}
-
 KeyRecord recordAt(const pg::Rows &rows, int r)
 {
     KeyRecord k;
     k.prefix = std::string(rows.value(r, 0));
-    k.hash = fromHex(rows.value(r, 1));
+    k.hash = fromHex(rows.value(r, 1)).value_or(std::string());
     k.name = std::string(rows.value(r, 2));
     if (auto app = rows.at(r, 3))
         k.app = std::string(*app);

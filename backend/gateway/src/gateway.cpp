@@ -5,6 +5,7 @@
 #include "idl/core/json_log.h"
 #include "idl/core/json_writer.h"
 #include "idl/core/metrics.h"
+#include "idl/core/timestamp.h"
 #include "idl/gateway/wire.h"
 #include "idl/pg/connection.h"
 #include "idl/query/parser.h"

@@ -1,5 +1,6 @@
 #include "idl/gateway/tokens.h"
 
+#include "idl/core/hex.h"
 #include "idl/pg/connection.h"
 
 #include <openssl/crypto.h>
@@ -161,34 +162,17 @@ std::vector<std::string> fromPgArray(std::string_view text)
 namespace tokens {
 
 namespace {
+// bytea in PostgreSQL's hex text form ("\\x..."), both ways.
 std::string hexBytea(std::string_view raw)
 {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out = "\\x";
-    for (unsigned char c : raw) {
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 15]);
-    }
-    return out;
+    return "\\x" + toHex(raw);
 }
 
 std::string unhexBytea(std::string_view text)
 {
-    std::string out;
     if (text.substr(0, 2) != "\\x")
-        return out;
-    auto nib = [](char c) -> int {
-        if (c >= '0' && c <= '9')
-            return c - '0';
-        if (c >= 'a' && c <= 'f')
-            return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-            return c - 'A' + 10;
-        return 0;
-    };
-    for (std::size_t i = 2; i + 1 < text.size(); i += 2)
-        out.push_back(static_cast<char>(nib(text[i]) << 4 | nib(text[i + 1])));
-    return out;
+        return {};
+    return fromHex(text.substr(2)).value_or(std::string());
 }
 } // namespace
 

@@ -32,13 +32,6 @@ const char *levelText(std::string_view digit)
 
 } // namespace
 
-std::int64_t nowNs()
-{
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 Result<std::int64_t> parseTimeArg(std::string_view text, std::int64_t now)
 {
     auto bad = [&] {

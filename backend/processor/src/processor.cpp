@@ -2,6 +2,7 @@
 
 #include "idl/core/json_log.h"
 #include "idl/core/metrics.h"
+#include "idl/core/timestamp.h"
 #include "idl/kafka/consumer.h"
 #include "idl/kafka/producer.h"
 #include "idl/processor/envelope.h"
@@ -18,13 +19,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using TopicPart = std::pair<std::string, std::int32_t>;
-
-std::int64_t nowNs()
-{
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 std::int64_t nowMs()
 {

@@ -1,5 +1,7 @@
 #include "idl/writer/copy_encoder.h"
 
+#include "idl/core/hex.h"
+
 #include <cstdint>
 
 namespace idl::writer {
@@ -22,17 +24,6 @@ void putBe64(std::string &out, std::uint64_t v)
     const char b[8] = {char(v >> 56), char(v >> 48), char(v >> 40), char(v >> 32),
                        char(v >> 24), char(v >> 16), char(v >> 8),  char(v)};
     out.append(b, 8);
-}
-
-int hexValue(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return 0;
 }
 
 void putBinaryText(std::string &out, std::string_view text)
@@ -118,7 +109,7 @@ void appendCopyRow(std::string &out, const LogEvent &e, pg::CopyFormat format)
         for (const char c : e.id) {
             if (c == '-')
                 continue;
-            byte = static_cast<unsigned char>((byte << 4) | hexValue(c));
+            byte = static_cast<unsigned char>((byte << 4) | hexDigitValue(c));
             if (++nibble % 2 == 0) {
                 out.push_back(char(byte));
                 byte = 0;

@@ -3,6 +3,7 @@
 #include "idl/core/json_codec.h"
 #include "idl/core/json_log.h"
 #include "idl/core/metrics.h"
+#include "idl/core/timestamp.h"
 #include "idl/kafka/consumer.h"
 #include "idl/kafka/producer.h"
 #include "idl/schema/migrations.h"
@@ -23,13 +24,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::int64_t kOffsetBeginning = -2; // RD_KAFKA_OFFSET_BEGINNING
-
-std::int64_t nowNs()
-{
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 QString q(std::string_view s)
 {

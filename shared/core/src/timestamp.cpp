@@ -1,5 +1,6 @@
 #include "idl/core/timestamp.h"
 
+#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -358,6 +359,13 @@ std::string formatRfc3339Millis(std::int64_t ns)
     appendPadded(out, fraction / 1'000'000, 3);
     out.push_back('Z');
     return out;
+}
+
+std::int64_t nowNs()
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 } // namespace idl

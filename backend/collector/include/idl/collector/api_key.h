@@ -1,5 +1,7 @@
 #pragma once
 
+#include "idl/core/hex.h" // toHex: hashes in the database are bytea, shown as hex
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,8 +36,5 @@ std::string hashApiKey(std::string_view key);
 // True when the key hashes to storedHash; the comparison takes the same time wherever the
 // bytes differ.
 bool apiKeyMatches(std::string_view key, std::string_view storedHash);
-
-// Lower-case hex of raw bytes (hashes in the database are bytea, shown as hex).
-std::string toHex(std::string_view bytes);
 
 } // namespace idl::collector

@@ -20,9 +20,6 @@ namespace idl::gateway {
 // relative "-15m" (units ms s m h d w). BadTimestamp on failure.
 Result<std::int64_t> parseTimeArg(std::string_view text, std::int64_t nowNs);
 
-// Current time in ns since the epoch.
-std::int64_t nowNs();
-
 // Chooses the aggregate bucket: the smallest of the standard widths that gives at most
 // maxBuckets buckets over [fromNs, toNs).
 std::int64_t chooseBucketNs(std::int64_t fromNs, std::int64_t toNs, int maxBuckets = 120);

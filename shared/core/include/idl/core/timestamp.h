@@ -42,6 +42,10 @@ std::string formatRfc3339Nanos(std::int64_t ns);
 // Formats ns since the epoch as "YYYY-MM-DDThh:mm:ss.mmmZ" (UTC, truncated to milliseconds).
 std::string formatRfc3339Millis(std::int64_t ns);
 
+// The wall clock now, in ns since the Unix epoch (UTC): the one clock every event time,
+// received time and relative query range is read from.
+std::int64_t nowNs();
+
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
 // month 1..12, day 1..31; no validation.
 constexpr std::int64_t daysFromCivil(std::int64_t year, unsigned month, unsigned day) noexcept
