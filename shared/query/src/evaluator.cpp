@@ -25,15 +25,6 @@ template <class... F> struct Overloaded : F...
 };
 template <class... F> Overloaded(F...) -> Overloaded<F...>;
 
-bool isAscii(std::string_view s)
-{
-    for (char c : s) {
-        if (static_cast<unsigned char>(c) >= 0x80)
-            return false;
-    }
-    return true;
-}
-
 // Lower-case forms for case-insensitive substring matching, as the SQL does it: a needle of
 // ASCII characters only compares with ASCII case folding (COLLATE "C", the fast path; a
 // character outside ASCII never folds to an ASCII letter); any other needle compares with
@@ -50,7 +41,7 @@ std::string foldAscii(std::string_view s)
 
 std::string foldUnicode(std::string_view s)
 {
-    if (isAscii(s))
+    if (detail::isAscii(s))
         return foldAscii(s);
     const QByteArray lower =
         QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size())).toLower().toUtf8();
@@ -66,7 +57,7 @@ struct Needle
 
 Needle makeNeedle(std::string_view text)
 {
-    const bool ascii = isAscii(text);
+    const bool ascii = detail::isAscii(text);
     return Needle{ascii ? foldAscii(text) : foldUnicode(text), ascii};
 }
 
@@ -195,7 +186,7 @@ int compareDecimal(const Decimal &a, const Decimal &b)
 struct NumberLiteral
 {
     std::optional<std::int64_t> integer;
-    Decimal decimal;
+    std::optional<Decimal> decimal; // nullopt: out of range (PostgreSQL refuses it too)
 };
 
 NumberLiteral parseNumber(std::string_view s)
@@ -205,18 +196,22 @@ NumberLiteral parseNumber(std::string_view s)
     const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec == std::errc() && ptr == s.data() + s.size())
         n.integer = v;
-    if (auto d = parseDecimal(s))
-        n.decimal = std::move(*d);
+    n.decimal = parseDecimal(s);
     return n;
 }
 
-template <typename T> int compareWithDecimal(T value, const NumberLiteral &lit)
+template <typename T> std::optional<int> compareWithDecimal(T value, const NumberLiteral &lit)
 {
+    if (!lit.decimal)
+        return std::nullopt;
     char buf[64];
     const auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, value);
-    (void)ec; // 64 bytes hold any integer or shortest double
+    if (ec != std::errc())
+        return std::nullopt;
     const auto d = parseDecimal(std::string_view(buf, static_cast<std::size_t>(ptr - buf)));
-    return d ? compareDecimal(*d, lit.decimal) : 0;
+    if (!d)
+        return std::nullopt;
+    return compareDecimal(*d, *lit.decimal);
 }
 
 // Compares a JSON number with a literal: -1, 0, 1, or nullopt when it is not a number. A

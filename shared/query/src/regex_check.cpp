@@ -152,6 +152,15 @@ std::string postgresPattern(std::string_view p)
     return out;
 }
 
+bool isAscii(std::string_view text) noexcept
+{
+    for (char c : text) {
+        if (static_cast<unsigned char>(c) >= 0x80)
+            return false;
+    }
+    return true;
+}
+
 RE2::Options regexOptions()
 {
     RE2::Options o;

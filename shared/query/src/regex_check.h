@@ -22,6 +22,10 @@ std::optional<Error> checkRegex(std::string_view pattern, std::size_t position,
 // collation. Expects a pattern checkRegex accepted.
 std::string postgresPattern(std::string_view pattern);
 
+// True when text has only ASCII characters: such a message needle folds ASCII letters only
+// (COLLATE "C" in SQL), any other folds with Unicode lower-casing (idl_fold), in both engines.
+bool isAscii(std::string_view text) noexcept;
+
 // Options the live-tail engine uses so it matches like PostgreSQL's ~*: case-insensitive,
 // '.' matches newline, ^ and $ anchor at the whole text.
 RE2::Options regexOptions();

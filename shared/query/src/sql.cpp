@@ -52,15 +52,6 @@ std::string_view column(TextField field)
 
 // LIKE pattern text with '!' as the escape character (independent of
 // standard_conforming_strings, unlike a backslash).
-bool isAscii(std::string_view s)
-{
-    for (char c : s) {
-        if (static_cast<unsigned char>(c) >= 0x80)
-            return false;
-    }
-    return true;
-}
-
 std::string likeEscape(std::string_view s)
 {
     std::string out;
@@ -136,8 +127,9 @@ public:
                 // ICU's root locale (idl_fold, migration 202); regexes always use idl_fold,
                 // with their classes spelled out in ASCII as RE2 reads them.
                 [this](const MessageTerm &t) {
-                    return std::string(isAscii(t.text) ? "message COLLATE \"C\" ILIKE "
-                                                       : "message COLLATE idl_fold ILIKE ") +
+                    return std::string(detail::isAscii(t.text)
+                                           ? "message COLLATE \"C\" ILIKE "
+                                           : "message COLLATE idl_fold ILIKE ") +
                            param("%" + likeEscape(t.text) + "%") + " ESCAPE '!'";
                 },
                 [this](const RegexTerm &t) {
