@@ -2,6 +2,7 @@
 // and — against an in-process fake gateway on a real WebSocket — the client (auth, reconnect
 // with back-off), keyset paging, tail resume, saved queries and the CSV export worker.
 #include "fake_gateway.h"
+#include "idl/query/parser.h"
 
 #include "idl/console/csv_writer.h"
 #include "idl/console/export_worker.h"
@@ -99,7 +100,7 @@ std::vector<FakeEvent> fakeEvents(int n, qint64 baseNs)
     for (int i = 0; i < n; ++i) {
         FakeEvent e;
         e.ts = baseNs + static_cast<qint64>(i / 3) * 1'000'000; // ties on ts: keyset on (ts,id)
-        e.id = QStringLiteral("%1").arg(i, 8, 10, QLatin1Char('0'));
+        e.id = QStringLiteral("00000000-0000-7000-8000-%1").arg(i, 12, 10, QLatin1Char('0'));
         e.level = QString::fromLatin1(levels[i % 4]);
         e.app = i % 2 ? QStringLiteral("checkout") : QStringLiteral("billing");
         e.host = QStringLiteral("web-%1").arg(i % 5);
@@ -515,7 +516,11 @@ private Q_SLOTS:
         QVERIFY(failed.wait(5000));
         const auto e = failed.first().at(0).value<GatewayError>();
         QCOMPARE(e.code, QStringLiteral("query_syntax"));
-        QCOMPARE(e.position, 6);
+        // The position the query language reports (the fake runs the real parser).
+        const auto parsed = idl::query::parse("app:x (oops");
+        QVERIFY(!parsed);
+        QVERIFY(parsed.error().position > 0);
+        QCOMPARE(e.position, parsed.error().position);
     }
 
     void tailResumesAfterReconnect()
@@ -585,15 +590,24 @@ private Q_SLOTS:
 
     void histogramParses()
     {
-        GatewayReply *r = m_client->send(aggregateRequest(QString(), 0, 120'000'000'000LL));
+        // Two minutes from the first event, in 1-minute buckets: every fake event is in it.
+        const qint64 minute = 60'000'000'000LL;
+        const qint64 from = m_base - m_base % minute;
+        GatewayReply *r = m_client->send(
+            aggregateRequest(QString(), from, from + 2 * minute, QStringLiteral("level"), 60000));
         QSignalSpy fin(r, &GatewayReply::finished);
         QVERIFY(fin.wait(5000));
         const auto h = HistogramData::fromJson(fin.first().at(0).toJsonObject());
         QCOMPARE(h.bucketMs, 60000);
-        QCOMPARE(h.buckets.size(), size_t(1));
-        QCOMPARE(h.totalFor(QStringLiteral("info")), 3);
-        QCOMPARE(h.maxStacked(), 4);
-        QCOMPARE(h.nonEmptyKeys(), (QStringList{QStringLiteral("info"), QStringLiteral("error")}));
+        QCOMPARE(h.buckets.size(), size_t(2));
+        QMap<QString, qint64> expected;
+        for (const auto &e : m_gw->events)
+            ++expected[e.level];
+        for (auto it = expected.begin(); it != expected.end(); ++it)
+            QCOMPARE(h.totalFor(it.key()), it.value());
+        QVERIFY(h.maxStacked() > 0);
+        QCOMPARE(h.nonEmptyKeys(), (QStringList{QStringLiteral("debug"), QStringLiteral("info"),
+                                                QStringLiteral("warn"), QStringLiteral("error")}));
     }
 
     // Issue 19, item 5: round ticks on count axes.

@@ -61,7 +61,7 @@ std::vector<FakeEvent> demoEvents(qint64 nowNs)
         const Tpl &t = tpls[(i * 7 + i / 13) % 10];
         FakeEvent e;
         e.ts = nowNs - static_cast<qint64>(1500 - i) * 2'300'000'000LL;
-        e.id = QStringLiteral("%1").arg(i, 8, 10, QLatin1Char('0'));
+        e.id = QStringLiteral("00000000-0000-7000-8000-%1").arg(i, 12, 10, QLatin1Char('0'));
         e.level = QString::fromLatin1(t.level);
         e.app = QString::fromLatin1(t.app);
         e.host = QStringLiteral("web-%1").arg(i % 4 + 1);

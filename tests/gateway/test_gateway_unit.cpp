@@ -1,4 +1,5 @@
-// Unit tests of the gateway's token and wire helpers (no services).
+// Unit tests of the gateway's token and wire helpers (no services). Time arguments and
+// cursors belong to the protocol: tests/protocol.
 #include "idl/gateway/tokens.h"
 #include "idl/gateway/wire.h"
 
@@ -20,28 +21,6 @@ private Q_SLOTS:
         QVERIFY(generateToken().token != t.token);
         QVERIFY(!tokenPrefix("idt_short_x"));
         QVERIFY(!tokenPrefix(std::string("idl_") + t.token.substr(4)));
-    }
-    void timeArguments()
-    {
-        const std::int64_t now = 1'800'000'000'000'000'000;
-        QCOMPARE(*parseTimeArg("now", now), now);
-        QCOMPARE(*parseTimeArg("-15m", now), now - 15 * 60'000'000'000LL);
-        QCOMPARE(*parseTimeArg("-2d", now), now - 2 * 86'400'000'000'000LL);
-        QCOMPARE(*parseTimeArg("1700000000123456789", now), 1700000000123456789LL);
-        QCOMPARE(*parseTimeArg("2023-11-14T22:13:20Z", now), 1700000000000000000LL);
-        for (const char *bad :
-             {"", "-", "-5x", "+5m", "yesterday", "2023-13-01T00:00:00Z", "-99999999999w"})
-            QVERIFY2(!parseTimeArg(bad, now), bad);
-    }
-    void cursorsRoundTrip()
-    {
-        const std::string id = "0193694b-2f1e-7c3a-9d41-5b2e8f3c1a77";
-        auto c = decodeCursor(encodeCursor(1700000000123456789LL, id));
-        QVERIFY(c.ok());
-        QCOMPARE(c->first, 1700000000123456789LL);
-        QCOMPARE(c->second, id);
-        QVERIFY(!decodeCursor("not a cursor!"));
-        QVERIFY(!decodeCursor(encodeCursor(1, "x'); DROP TABLE logs; --")));
     }
     void bucketsStayBelowTheLimit()
     {

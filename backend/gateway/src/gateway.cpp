@@ -1,6 +1,7 @@
 #include "idl/gateway/gateway.h"
 
 #include "gateway_impl.h"
+#include "handlers.h"
 #include "idl/core/config.h"
 #include "idl/core/json_log.h"
 #include "idl/core/json_writer.h"
@@ -8,8 +9,6 @@
 #include "idl/core/timestamp.h"
 #include "idl/gateway/wire.h"
 #include "idl/pg/connection.h"
-#include "idl/query/parser.h"
-#include "idl/query/sql.h"
 #include "idl/schema/migrations.h"
 #include "idl/service/http_server.h"
 #include "idl/service/ops.h"
@@ -28,9 +27,8 @@
 
 #include <QWebSocket>
 #include <QWebSocketServer>
-#include <algorithm>
 
-#include <charconv>
+#include <algorithm>
 
 namespace idl::gateway {
 
@@ -170,7 +168,8 @@ http::Response httpError(const Error &e)
     return r;
 }
 
-// GET /api/v1/query: runs on a worker thread.
+// GET /api/v1/query: runs on a worker thread. The URL parameters are decoded as the
+// WebSocket `query` request (the same rules and errors) and read by the same page reader.
 http::Response httpQuery(Gateway::Impl *gw, const http::Request &req)
 {
     const std::string_view auth = req.header("authorization");
@@ -195,75 +194,53 @@ http::Response httpQuery(Gateway::Impl *gw, const http::Request &req)
     std::string rawQuery = req.query;
     std::replace(rawQuery.begin(), rawQuery.end(), '+', ' ');
     const QUrlQuery qq(QString::fromStdString(rawQuery));
-    auto get = [&](const char *k, const char *def) {
-        const QString key = QLatin1String(k);
-        return qq.hasQueryItem(key) ? qq.queryItemValue(key, QUrl::FullyDecoded).toStdString()
-                                    : std::string(def);
-    };
-    const std::string format = get("format", "ndjson");
-    if (format != "ndjson" && format != "csv")
-        return httpError(makeError(ErrorCode::BadRequest, "format must be ndjson or csv"));
-    auto ast = query::parse(get("q", ""));
-    if (!ast)
-        return httpError(ast.error());
-    const std::int64_t now = nowNs();
-    auto from = parseTimeArg(get("from", "-15m"), now);
-    auto to = parseTimeArg(get("to", "now"), now);
-    if (!from)
-        return httpError(from.error());
-    if (!to)
-        return httpError(to.error());
-    std::int64_t limit = 1000;
-    const std::string ls = get("limit", "1000");
-    auto [p, ec] = std::from_chars(ls.data(), ls.data() + ls.size(), limit);
-    if (ec != std::errc() || p != ls.data() + ls.size() || limit < 1 || limit > 100000)
-        return httpError(makeError(ErrorCode::BadRequest, "limit must be 1..100000"));
-    const std::string order = get("order", "desc");
-    if (order != "asc" && order != "desc")
-        return httpError(makeError(ErrorCode::BadRequest, "order must be asc or desc"));
-    query::QueryOptions qo;
-    qo.fromNs = *from;
-    qo.toNs = *to;
-    qo.limit = limit + 1;
-    qo.order = order == "asc" ? query::SortOrder::Asc : query::SortOrder::Desc;
-    qo.allowedApps = id->apps;
-    const std::string cursor = get("cursor", "");
-    if (!cursor.empty()) {
-        auto c = decodeCursor(cursor);
-        if (!c)
-            return httpError(c.error());
-        qo.cursor = query::Cursor{c->first, c->second};
+    protocol::Envelope envelope;
+    envelope.type = "query";
+    QString format = QStringLiteral("ndjson");
+    for (const auto &[key, value] : qq.queryItems(QUrl::FullyDecoded)) {
+        if (key == u"format") {
+            format = value;
+        } else if (key == u"limit" || key == u"chunk") {
+            // Numbers in the URL are text; a non-number stays text and fails as in JSON.
+            bool ok = false;
+            const qlonglong n = value.toLongLong(&ok);
+            envelope.body.insert(key, ok ? QJsonValue(n) : QJsonValue(value));
+        } else {
+            envelope.body.insert(key, value);
+        }
     }
-    auto q = query::buildQuery(*ast, qo);
-    if (!q)
-        return httpError(q.error());
+    if (!envelope.body.contains(QLatin1String("limit")))
+        envelope.body.insert(QStringLiteral("limit"), 1000);
+    if (format != u"ndjson" && format != u"csv")
+        return httpError(makeError(ErrorCode::BadField, "format must be ndjson or csv"));
+    auto request = protocol::decodeRequest(envelope);
+    if (!request)
+        return httpError(request.error());
+    auto plan = planPage(std::get<protocol::Query>(*request), id->apps, nowNs());
+    if (!plan)
+        return httpError(plan.error());
     auto lease = gw->pool->acquire();
     if (!lease)
         return httpError(lease.error());
-    auto rows = (*lease)->query(q->sql, pg::Params(q->params.begin(), q->params.end()));
-    if (!rows)
-        return httpError(rows.error());
     http::Response resp;
-    int n = rows->rowCount();
-    if (n > limit) {
-        n = static_cast<int>(limit);
-        std::int64_t ts = 0;
-        const auto tv = rows->value(n - 1, 1);
-        std::from_chars(tv.data(), tv.data() + tv.size(), ts);
-        resp.headers.push_back({"X-Idl-Next-Cursor", encodeCursor(ts, rows->value(n - 1, 0))});
-    }
-    if (format == "csv") {
-        resp.contentType = "text/csv; charset=utf-8";
+    const bool csv = format == u"csv";
+    resp.contentType = csv ? "text/csv; charset=utf-8" : "application/x-ndjson";
+    if (csv)
         resp.body = csvHeader();
-        for (int i = 0; i < n; ++i)
-            appendRowCsv(resp.body, *rows, i);
-    } else {
-        resp.contentType = "application/x-ndjson";
-        for (int i = 0; i < n; ++i) {
-            appendRowJson(resp.body, *rows, i);
-            resp.body.push_back('\n');
+    auto page = readPage(**lease, *plan, nullptr, [&](const pg::Rows &rows, int begin, int end) {
+        for (int i = begin; i < end; ++i) {
+            if (csv) {
+                appendRowCsv(resp.body, rows, i);
+            } else {
+                appendRowJson(resp.body, rows, i);
+                resp.body.push_back('\n');
+            }
         }
-    }
+    });
+    if (!page)
+        return httpError(page.error());
+    if (!page->cursor.empty())
+        resp.headers.push_back({"X-Idl-Next-Cursor", page->cursor});
     return resp;
 }
 

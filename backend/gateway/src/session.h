@@ -4,6 +4,8 @@
 #include "gateway_impl.h"
 #include "idl/core/result.h"
 #include "idl/gateway/tokens.h"
+#include "idl/protocol/replies.h"
+#include "idl/protocol/requests.h"
 
 #include <QJsonObject>
 #include <QObject>
@@ -18,9 +20,14 @@
 
 class QWebSocket;
 
+namespace idl::pg {
+class Connection;
+}
+
 namespace idl::gateway {
 
 class TailSubscription;
+struct TailOptions;
 
 // Bytes produced for a connection but not yet written to its socket: what workers wait on
 // before producing more (export flow control). Updated on the main thread, read anywhere.
@@ -31,8 +38,9 @@ struct FlowState
     std::int64_t pending() const { return posted.load() + socket.load(); }
 };
 
-// One WebSocket client: parses requests, checks auth/RBAC/limits, runs database work on the
-// gateway's workers and live tails on their own threads, and writes replies.
+// One WebSocket client: the transport (messages in and out), authentication, rate limits and
+// flow control. What a request does lives in its handler (handlers.h), which the router
+// reaches with the decoded request; handlers use the small API below.
 //
 // Lifecycle: created by the gateway when a socket connects; deletes itself (deleteLater)
 // when the socket disconnects. Main thread only; workers reach it through queued calls.
@@ -54,6 +62,30 @@ public:
     void deliver(const std::shared_ptr<RequestState> &state, const std::string &id,
                  const std::string &json, bool final, std::int64_t postedBytes);
 
+    // --- for request handlers (main thread) ---
+    Gateway::Impl *gateway() const { return m_gw; }
+    // The authenticated identity (handlers run only once there is one).
+    const Identity &identity() const { return *m_identity; }
+    void sendJson(const std::string &json);
+    void sendError(const std::string &id, const Error &e);
+
+    // emit(json, final) of a job; waits (without holding a database connection) while the
+    // client has not taken what was already produced.
+    using Emit = std::function<void(std::string json, bool final)>;
+    using Job = std::function<Result<void>(pg::Connection &, const Emit &,
+                                           const std::shared_ptr<RequestState> &)>;
+    // Starts a worker job for request `id`: fn produces its messages through emit; a returned
+    // error becomes the request's error message.
+    void runJob(const std::string &id, const std::string &type, Job fn);
+    // Live tails open on this connection; whether request `id` is one.
+    int tailCount() const;
+    bool isTail(const std::string &id) const;
+    // Starts a live tail for request `id`.
+    void startTail(const std::string &id, TailOptions options);
+    // Ends request `id` if it is active (cancel, tail.stop); returns what it was.
+    enum class Ended { None, Job, Tail };
+    Ended endRequest(const std::string &id);
+
 private:
     struct Active
     {
@@ -66,31 +98,14 @@ private:
 
     void onText(const QString &text);
     void onDisconnected();
-    void handle(const std::string &type, const std::string &id, const QJsonObject &msg);
-    void sendJson(const std::string &json);
-    void sendError(const std::string &id, const Error &e);
-    void sendOk(const std::string &id);
-
-    void doHello(const std::string &id, const QJsonObject &msg);
+    void handle(protocol::Envelope &&envelope);
+    void doHello(const std::string &id, const protocol::Hello &hello);
     void doAuth(const std::string &id, const std::string &token, bool hello);
-    void doQuery(const std::string &id, const QJsonObject &msg, bool exportMode);
-    void doAggregate(const std::string &id, const QJsonObject &msg);
-    void doTop(const std::string &id, const QJsonObject &msg);
-    void doTailStart(const std::string &id, const QJsonObject &msg);
-    void doSaved(const std::string &type, const std::string &id, const QJsonObject &msg);
-    void doTokens(const std::string &type, const std::string &id, const QJsonObject &msg);
+    void sendHello(const std::string &id);
     void drainTail(const std::string &id);
     void drainAllTails();
     void revalidate();
-    void endRequest(const std::string &id);
-
-    // Starts a worker job for request `id`: fn(connection, emit) produces its messages;
-    // emit(json, final). A returned error becomes the request's error message.
-    using Emit = std::function<void(std::string json, bool final)>;
-    void runJob(const std::string &id, const std::string &type,
-                std::function<Result<void>(pg::Connection &, const Emit &,
-                                           const std::shared_ptr<RequestState> &)>
-                    fn);
+    protocol::Identity wireIdentity() const;
 
     Gateway::Impl *m_gw;
     QWebSocket *m_socket;
@@ -102,7 +117,6 @@ private:
     int m_failedLogins = 0;
     bool m_authPending = false;     // a token check is running
     std::vector<QString> m_backlog; // messages that arrived meanwhile, replayed after it
-    bool m_helloDone = false;
     bool m_closing = false;
     QTimer m_idle;
     QTimer m_authDeadline;

@@ -1,5 +1,7 @@
 #include "tail.h"
 
+#include "idl/protocol/replies.h"
+
 #include "idl/core/json_codec.h"
 #include "idl/core/metrics.h"
 #include "idl/gateway/wire.h"
@@ -303,7 +305,7 @@ Result<void> TailSubscription::runInner()
             m_consumed[it.partition] = it.offset + 1;
             continue;
         }
-        appendEventJson(it.json, *ev);
+        protocol::appendEvent(it.json, *ev, protocol::ColAll);
         pushLive(std::move(it));
     }
     (*consumer)->close();

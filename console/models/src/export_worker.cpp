@@ -11,6 +11,7 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QThread>
+#include <algorithm>
 
 namespace idl::console {
 
@@ -60,17 +61,13 @@ void ExportWorker::start()
     m_client->setReconnectDelays(500, 500);
     m_client->open(m_request.connection);
 
-    QJsonArray columns;
+    protocol::Export req;
+    req.q = m_request.q.toStdString();
+    req.range = {m_request.from.toStdString(), m_request.to.toStdString()};
+    req.order = m_request.ascending ? protocol::Order::Asc : protocol::Order::Desc;
     for (const auto &c : m_request.columns)
-        columns.append(c);
-    QJsonObject req{{QStringLiteral("type"), QStringLiteral("export")},
-                    {QStringLiteral("q"), m_request.q},
-                    {QStringLiteral("from"), m_request.from},
-                    {QStringLiteral("to"), m_request.to},
-                    {QStringLiteral("order"),
-                     m_request.ascending ? QStringLiteral("asc") : QStringLiteral("desc")},
-                    {QStringLiteral("columns"), columns},
-                    {QStringLiteral("chunk"), qBound(1, m_request.chunk, 5000)}};
+        req.columns.push_back(c.toStdString());
+    req.chunk = std::clamp<std::int64_t>(m_request.chunk, 1, protocol::kMaxChunk);
     GatewayReply *reply = m_client->send(req);
     m_reply = reply;
     reply->setRawRows(true);

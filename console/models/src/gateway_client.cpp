@@ -59,7 +59,7 @@ GatewayClient::GatewayClient(QObject *parent) : QObject(parent)
     m_pingTimer.setInterval(60'000);
     connect(&m_pingTimer, &QTimer::timeout, this, [this] {
         if (m_state == State::Connected)
-            send(QJsonObject{{QStringLiteral("type"), QStringLiteral("ping")}});
+            send(protocol::Ping{});
     });
 }
 
@@ -194,13 +194,12 @@ void GatewayClient::onSocketConnected()
     if (m_socket)
         idl::net::setLowDelay(*m_socket);
     m_helloId = QStringLiteral("h%1").arg(m_nextId++);
-    QJsonObject hello{{QStringLiteral("type"), QStringLiteral("hello")},
-                      {QStringLiteral("id"), m_helloId},
-                      {QStringLiteral("versions"), QJsonArray{1}},
-                      {QStringLiteral("client"), QStringLiteral("idl-console/" IDL_VERSION)}};
-    if (!m_settings.token.isEmpty())
-        hello.insert(QStringLiteral("token"), m_settings.token);
-    sendJson(hello);
+    protocol::Hello hello;
+    hello.client = "idl-console/" IDL_VERSION;
+    hello.token = m_settings.token.toStdString();
+    QJsonObject msg = protocol::toJson(hello);
+    msg.insert(QStringLiteral("id"), m_helloId);
+    sendJson(msg);
 }
 
 void GatewayClient::onSocketDisconnected()
@@ -425,11 +424,9 @@ void GatewayClient::cancel(GatewayReply *reply)
     if (!wasSent || m_state != State::Connected)
         return;
     if (isTail) {
-        send(QJsonObject{{QStringLiteral("type"), QStringLiteral("tail.stop")},
-                         {QStringLiteral("target"), reply->m_id}});
+        send(protocol::TailStop{reply->m_id.toStdString()});
     } else {
-        send(QJsonObject{{QStringLiteral("type"), QStringLiteral("cancel")},
-                         {QStringLiteral("target"), reply->m_id}});
+        send(protocol::Cancel{reply->m_id.toStdString()});
     }
 }
 

@@ -72,18 +72,16 @@ QStringList HistogramData::nonEmptyKeys() const
     return out;
 }
 
-QJsonObject aggregateRequest(const QString &q, qint64 fromNs, qint64 toNs, const QString &split,
-                             qint64 bucketMs, int maxSeries)
+protocol::Aggregate aggregateRequest(const QString &q, qint64 fromNs, qint64 toNs,
+                                     const QString &split, qint64 bucketMs, int maxSeries)
 {
-    QJsonObject req{{QStringLiteral("type"), QStringLiteral("aggregate")},
-                    {QStringLiteral("q"), q},
-                    {QStringLiteral("from"), QString::number(fromNs)},
-                    {QStringLiteral("to"), QString::number(toNs)},
-                    {QStringLiteral("split"), split}};
-    if (bucketMs > 0)
-        req.insert(QStringLiteral("bucket_ms"), bucketMs);
+    protocol::Aggregate req;
+    req.q = q.toStdString();
+    req.range = {std::to_string(fromNs), std::to_string(toNs)};
+    req.split = split.toStdString();
+    req.bucketMs = qMax<qint64>(0, bucketMs);
     if (split == u"app")
-        req.insert(QStringLiteral("max_series"), maxSeries);
+        req.maxSeries = maxSeries;
     return req;
 }
 

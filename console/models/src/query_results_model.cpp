@@ -49,16 +49,13 @@ void QueryResultsModel::requestPage()
 {
     if (!m_client)
         return;
-    QJsonObject req{{QStringLiteral("type"), QStringLiteral("query")},
-                    {QStringLiteral("q"), m_spec.q},
-                    {QStringLiteral("from"), QString::number(m_fromNs)},
-                    {QStringLiteral("to"), QString::number(m_toNs)},
-                    {QStringLiteral("order"),
-                     m_spec.ascending ? QStringLiteral("asc") : QStringLiteral("desc")},
-                    {QStringLiteral("limit"), m_spec.pageSize},
-                    {QStringLiteral("chunk"), qMin(m_spec.pageSize, 1000)}};
-    if (!m_cursor.isEmpty())
-        req.insert(QStringLiteral("cursor"), m_cursor);
+    protocol::Query req;
+    req.q = m_spec.q.toStdString();
+    req.range = {std::to_string(m_fromNs), std::to_string(m_toNs)};
+    req.order = m_spec.ascending ? protocol::Order::Asc : protocol::Order::Desc;
+    req.limit = m_spec.pageSize;
+    req.chunk = qMin(m_spec.pageSize, 1000);
+    req.cursor = m_cursor.toStdString();
     GatewayReply *reply = m_client->send(req);
     m_reply = reply;
     reply->setRawRows(true);

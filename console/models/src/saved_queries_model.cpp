@@ -39,7 +39,7 @@ void SavedQueriesModel::refresh()
 {
     if (!m_client)
         return;
-    GatewayReply *r = m_client->send({{QStringLiteral("type"), QStringLiteral("saved.list")}});
+    GatewayReply *r = m_client->send(protocol::SavedList{});
     connect(r, &GatewayReply::finished, this, [this](const QJsonObject &msg) {
         beginResetModel();
         m_items.clear();
@@ -55,8 +55,13 @@ void SavedQueriesModel::save(const SavedQuery &query, Callback done)
 {
     if (!m_client)
         return;
-    GatewayReply *r = m_client->send({{QStringLiteral("type"), QStringLiteral("saved.put")},
-                                      {QStringLiteral("saved"), query.toJson()}});
+    protocol::SavedPut put;
+    put.uuid = query.uuid.toStdString();
+    put.name = query.name.toStdString();
+    put.q = query.q.toStdString();
+    put.range = {query.from.toStdString(), query.to.toStdString()};
+    put.shared = query.shared;
+    GatewayReply *r = m_client->send(put);
     connect(r, &GatewayReply::finished, this, [this, done](const QJsonObject &msg) {
         const SavedQuery stored =
             SavedQuery::fromJson(msg.value(QLatin1String("saved")).toObject());
@@ -95,8 +100,7 @@ void SavedQueriesModel::remove(const QString &uuid, Callback done)
 {
     if (!m_client)
         return;
-    GatewayReply *r = m_client->send(
-        {{QStringLiteral("type"), QStringLiteral("saved.delete")}, {QStringLiteral("uuid"), uuid}});
+    GatewayReply *r = m_client->send(protocol::SavedDelete{uuid.toStdString()});
     connect(r, &GatewayReply::finished, this, [this, uuid, done](const QJsonObject &) {
         const int row = indexOf(uuid);
         if (row >= 0) {

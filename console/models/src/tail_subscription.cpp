@@ -49,13 +49,14 @@ void TailSubscription::subscribe()
 {
     if (!m_client)
         return;
-    QJsonObject req{{QStringLiteral("type"), QStringLiteral("tail.start")},
-                    {QStringLiteral("q"), m_query}};
-    if (!m_since.isEmpty())
-        req.insert(QStringLiteral("since"), m_since);
-    if (!m_positions.isEmpty())
-        req.insert(QStringLiteral("resume"),
-                   QJsonObject{{QStringLiteral("positions"), m_positions}});
+    protocol::TailStart req;
+    req.q = m_query.toStdString();
+    req.since = m_since.toStdString();
+    if (!m_positions.isEmpty()) {
+        req.resume.emplace();
+        for (auto it = m_positions.begin(); it != m_positions.end(); ++it)
+            (*req.resume)[it.key().toInt()] = it.value().toInteger();
+    }
     GatewayReply *reply = m_client->send(req);
     m_reply = reply;
     reply->setRawRows(true);

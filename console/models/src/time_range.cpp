@@ -1,5 +1,7 @@
 #include "idl/console/time_range.h"
 
+#include "idl/protocol/requests.h"
+
 #include "idl/console/log_row.h"
 #include "idl/core/timestamp.h"
 
@@ -36,45 +38,9 @@ qint64 nowNs()
 
 std::optional<qint64> parseTimeArgument(const QString &text, qint64 now)
 {
-    const QString t = text.trimmed();
-    if (t.isEmpty())
-        return std::nullopt;
-    if (t == u"now")
-        return now;
-    if (t.startsWith(u'-')) {
-        static const struct
-        {
-            const char16_t *unit;
-            qint64 ns;
-        } units[] = {{u"ms", 1'000'000LL},         {u"s", 1'000'000'000LL},
-                     {u"m", 60'000'000'000LL},     {u"h", 3'600'000'000'000LL},
-                     {u"d", 86'400'000'000'000LL}, {u"w", 604'800'000'000'000LL}};
-        for (const auto &u : units) {
-            const QString unit = QString::fromUtf16(u.unit);
-            if (!t.endsWith(unit))
-                continue;
-            const QStringView digits = QStringView(t).mid(1, t.size() - 1 - unit.size());
-            bool ok = false;
-            const qint64 n = digits.toLongLong(&ok);
-            if (!ok || n < 0 || digits.isEmpty() || !digits.front().isDigit())
-                continue;
-            return now - n * u.ns;
-        }
-        return std::nullopt;
-    }
-    bool allDigits = true;
-    for (QChar c : t)
-        allDigits = allDigits && c.isDigit();
-    if (allDigits) {
-        bool ok = false;
-        const qint64 ns = t.toLongLong(&ok);
-        return ok ? std::optional<qint64>(ns) : std::nullopt;
-    }
-    const QByteArray utf8 = t.toUtf8();
-    auto r = parseRfc3339(std::string_view(utf8.constData(), utf8.size()));
-    if (!r)
-        return std::nullopt;
-    return *r;
+    // The gateway's own reading of a time argument (one definition, in idl::protocol).
+    auto r = protocol::parseTimeArg(text.trimmed().toStdString(), now);
+    return r ? std::optional<qint64>(*r) : std::nullopt;
 }
 
 std::optional<std::pair<qint64, qint64>> TimeRange::resolve(qint64 now) const

@@ -179,13 +179,12 @@ void AnalyticsView::refresh()
     connect(levels, &GatewayReply::failed, this, onFail);
 
     for (const QString &field : {QStringLiteral("app"), QStringLiteral("host")}) {
-        GatewayReply *top =
-            client->send({{QStringLiteral("type"), QStringLiteral("top")},
-                          {QStringLiteral("field"), field},
-                          {QStringLiteral("q"), withFilter(QStringLiteral("level:>=error"))},
-                          {QStringLiteral("from"), QString::number(range->first)},
-                          {QStringLiteral("to"), QString::number(range->second)},
-                          {QStringLiteral("limit"), 8}});
+        protocol::Top request;
+        request.field = field.toStdString();
+        request.q = withFilter(QStringLiteral("level:>=error")).toStdString();
+        request.range = {std::to_string(range->first), std::to_string(range->second)};
+        request.limit = 8;
+        GatewayReply *top = client->send(request);
         connect(top, &GatewayReply::finished, this, [this, field](const QJsonObject &msg) {
             const auto items = topItemsFromJson(msg);
             if (field == u"app")

@@ -17,11 +17,11 @@ ConsoleContext::ConsoleContext(QObject *parent)
 void ConsoleContext::refreshKnownValues()
 {
     for (const QString &field : {QStringLiteral("app"), QStringLiteral("host")}) {
-        GatewayReply *r = m_client->send({{QStringLiteral("type"), QStringLiteral("top")},
-                                          {QStringLiteral("field"), field},
-                                          {QStringLiteral("from"), QStringLiteral("-24h")},
-                                          {QStringLiteral("to"), QStringLiteral("now")},
-                                          {QStringLiteral("limit"), 100}});
+        protocol::Top top;
+        top.field = field.toStdString();
+        top.range = {"-24h", "now"};
+        top.limit = 100;
+        GatewayReply *r = m_client->send(top);
         connect(r, &GatewayReply::finished, this, [this, field](const QJsonObject &msg) {
             QStringList values;
             for (const auto &item : topItemsFromJson(msg))

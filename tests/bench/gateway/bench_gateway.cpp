@@ -196,7 +196,7 @@ private Q_SLOTS:
                 const std::int64_t now = nowNs();
                 idl::query::CompiledQuery q;
                 const std::int64_t from =
-                    *idl::gateway::parseTimeArg(cs.request["from"].toString().toStdString(), now);
+                    *idl::protocol::parseTimeArg(cs.request["from"].toString().toStdString(), now);
                 if (cs.request["type"].toString() == QLatin1String("aggregate")) {
                     idl::query::AggregateOptions ao;
                     ao.bucketNs = idl::gateway::chooseBucketNs(from, now);

@@ -1,10 +1,22 @@
 #pragma once
 
 // An in-process stand-in for idl-gateway speaking protocol v1 (docs/protocol.md) over a real
-// QWebSocketServer on 127.0.0.1: hello/auth, query with keyset cursors over an in-memory
-// data set, aggregate, export in chunks, tail.start/stop with frames pushed by the test,
-// saved.*, cancel. Lets the console's models be tested (and benchmarked) without the stack.
-// Lives in the thread that creates it (the benchmark runs it in its own thread).
+// QWebSocketServer on 127.0.0.1, over an in-memory data set. It decodes requests and encodes
+// every reply with idl::protocol (the gateway's own definitions) and filters with the query
+// language's evaluator, so it cannot drift from the real gateway in shape; the contract test
+// (tests/gateway/test_gateway_contract.cpp) runs one scripted conversation against both and
+// requires the same replies. Lets the console's models be tested (and benchmarked) without
+// the stack. Lives in the thread that creates it (the benchmark runs it in its own thread).
+//
+// Not modelled: rate limits, in-flight limits, tokens.*, tail history (`since`): a tail only
+// gets the frames the test pushes.
+
+#include "idl/core/log_event.h"
+#include "idl/core/timestamp.h"
+#include "idl/protocol/replies.h"
+#include "idl/protocol/requests.h"
+#include "idl/query/evaluator.h"
+#include "idl/query/parser.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -18,11 +30,13 @@
 #include <QWebSocketServer>
 
 #include <algorithm>
+#include <map>
 #include <vector>
 
 namespace idl::console::testing {
 
-// One stored event of the fake data set.
+// One stored event of the fake data set. `id` must be a UUID-shaped text (36 characters), as
+// keyset cursors carry it.
 struct FakeEvent
 {
     qint64 ts = 0;
@@ -33,17 +47,25 @@ struct FakeEvent
     QString message;
     QJsonObject attrs;
 
-    QJsonObject toJson() const
+    idl::LogEvent toEvent() const
     {
-        return QJsonObject{{QStringLiteral("id"), id},
-                           {QStringLiteral("ts"), QString::number(ts)},
-                           {QStringLiteral("time"), QStringLiteral("t%1").arg(ts)},
-                           {QStringLiteral("received"), QString::number(ts + 1000)},
-                           {QStringLiteral("level"), level},
-                           {QStringLiteral("app"), app},
-                           {QStringLiteral("host"), host},
-                           {QStringLiteral("message"), message},
-                           {QStringLiteral("attrs"), attrs}};
+        idl::LogEvent e;
+        e.id = id.toStdString();
+        e.tsNs = ts;
+        e.receivedNs = ts + 1000;
+        e.level = idl::parseLevel(level.toStdString()).value_or(idl::Level::Info);
+        e.app = app.toStdString();
+        e.host = host.toStdString();
+        e.message = message.toStdString();
+        e.attrsJson = QJsonDocument(attrs).toJson(QJsonDocument::Compact).toStdString();
+        return e;
+    }
+    // The event as a protocol row object.
+    QJsonObject toJson(unsigned columns = protocol::ColAll) const
+    {
+        std::string out;
+        protocol::appendEvent(out, toEvent(), columns);
+        return QJsonDocument::fromJson(QByteArray::fromStdString(out)).object();
     }
 };
 
@@ -57,7 +79,7 @@ public:
     int tailStarts = 0;
     QJsonObject lastTailStart;
     QJsonObject lastQuery;
-    QList<QJsonObject> saved;
+    std::vector<protocol::SavedQuery> saved;
     QStringList exportChunks; // when set, `export` replays these (id placeholder "@ID@")
     qint64 exportRowCount = 0;
 
@@ -81,18 +103,21 @@ public:
     QUrl url() const { return QUrl(QStringLiteral("ws://127.0.0.1:%1/ws").arg(port())); }
     int connectionCount() const { return static_cast<int>(m_clients.size()); }
 
-    // Sends a tail frame to every active tail.
+    // Sends a live tail frame to every active tail.
     void pushTail(const QJsonArray &rows, qint64 dropped = 0, qint64 offset = 0)
     {
         for (auto it = m_tails.begin(); it != m_tails.end(); ++it) {
-            send(it.key(), QJsonObject{{QStringLiteral("type"), QStringLiteral("tail.events")},
-                                       {QStringLiteral("id"), it.value()},
-                                       {QStringLiteral("phase"), QStringLiteral("live")},
-                                       {QStringLiteral("events"), rows},
-                                       {QStringLiteral("dropped"), dropped},
-                                       {QStringLiteral("dropped_total"), dropped},
-                                       {QStringLiteral("positions"),
-                                        QJsonObject{{QStringLiteral("0"), offset}}}});
+            std::string out;
+            protocol::beginTailEvents(out, it.value().toStdString(), false);
+            for (qsizetype i = 0; i < rows.size(); ++i) {
+                if (i)
+                    out.push_back(',');
+                out +=
+                    QJsonDocument(rows[i].toObject()).toJson(QJsonDocument::Compact).toStdString();
+            }
+            protocol::endTailEvents(out, static_cast<std::uint64_t>(dropped),
+                                    static_cast<std::uint64_t>(dropped), {{0, offset}});
+            sendText(it.key(), out);
         }
     }
     // Same, with a pre-serialised frame body (benchmark: no JSON work on this side).
@@ -131,237 +156,319 @@ private:
         }
     }
 
-    static void send(QWebSocket *ws, const QJsonObject &o)
+    static void sendText(QWebSocket *ws, const std::string &json)
     {
-        ws->sendTextMessage(QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact)));
+        ws->sendTextMessage(QString::fromStdString(json));
     }
-    static void error(QWebSocket *ws, const QString &id, const QString &code, const QString &msg,
-                      qint64 position = -1)
+    static void error(QWebSocket *ws, const std::string &id, const Error &e)
     {
-        QJsonObject o{{QStringLiteral("type"), QStringLiteral("error")},
-                      {QStringLiteral("id"), id},
-                      {QStringLiteral("code"), code},
-                      {QStringLiteral("message"), msg}};
-        if (position >= 0)
-            o.insert(QStringLiteral("position"), position);
-        send(ws, o);
+        sendText(ws, protocol::errorMessage(id, e));
+    }
+    static protocol::Identity tester() { return protocol::Identity{"tester", "admin", {}}; }
+
+    // The filter and range of a request; nullopt after answering the error.
+    std::optional<std::pair<query::Node, protocol::Interval>>
+    filter(QWebSocket *ws, const std::string &id, const std::string &q,
+           const protocol::Range &range) const
+    {
+        auto ast = query::parse(q);
+        if (!ast) {
+            error(ws, id, ast.error());
+            return std::nullopt;
+        }
+        auto interval = protocol::resolveRange(range, nowNs());
+        if (!interval) {
+            error(ws, id, interval.error());
+            return std::nullopt;
+        }
+        return std::make_pair(std::move(ast).value(), *interval);
     }
 
-    std::vector<FakeEvent> matching(const QJsonObject &req, bool asc) const
+    // Events matching a filter and a range, in the request's order.
+    std::vector<idl::LogEvent> matching(const query::Node &ast, const protocol::Interval &range,
+                                        bool asc) const
     {
-        const qint64 from = req.value(QLatin1String("from")).toString().toLongLong();
-        const QString toText = req.value(QLatin1String("to")).toString();
-        const qint64 to = toText.isEmpty() ? LLONG_MAX : toText.toLongLong();
-        const QString q = req.value(QLatin1String("q")).toString();
-        std::vector<FakeEvent> out;
-        for (const auto &e : events) {
-            if (e.ts < from || e.ts >= to)
-                continue;
-            if (q.startsWith(u"level:") && e.level != q.mid(6))
-                continue;
-            if (q.startsWith(u"app:") && e.app != q.mid(4))
-                continue;
-            out.push_back(e);
+        auto matcher = query::Matcher::create(ast);
+        std::vector<idl::LogEvent> out;
+        for (const auto &fe : events) {
+            idl::LogEvent e = fe.toEvent();
+            if (e.tsNs >= range.fromNs && e.tsNs < range.toNs && matcher && matcher->matches(e))
+                out.push_back(std::move(e));
         }
-        std::sort(out.begin(), out.end(), [asc](const FakeEvent &a, const FakeEvent &b) {
-            const auto ka = std::make_pair(a.ts, a.id);
-            const auto kb = std::make_pair(b.ts, b.id);
+        std::sort(out.begin(), out.end(), [asc](const idl::LogEvent &a, const idl::LogEvent &b) {
+            const auto ka = std::tie(a.tsNs, a.id);
+            const auto kb = std::tie(b.tsNs, b.id);
             return asc ? ka < kb : kb < ka;
         });
         return out;
     }
+    // Drops the events up to and including the cursor's (keyset on (ts, id)).
+    static void skipCursor(std::vector<idl::LogEvent> &rows, const std::string &cursor, bool asc)
+    {
+        if (cursor.empty())
+            return;
+        const auto c = protocol::decodeCursor(cursor);
+        std::erase_if(rows, [&](const idl::LogEvent &e) {
+            const auto k = std::tie(e.tsNs, e.id);
+            const auto kc = std::tie(c->first, c->second);
+            return asc ? k <= kc : k >= kc;
+        });
+    }
+
+    // Sends `rows` messages of `chunk` rows; with progress for exports.
+    static void sendRows(QWebSocket *ws, const std::string &id,
+                         const std::vector<idl::LogEvent> &rows, std::int64_t chunk,
+                         unsigned columns, bool progress)
+    {
+        std::int64_t seq = 0;
+        for (std::size_t b = 0; b < rows.size(); b += static_cast<std::size_t>(chunk)) {
+            const std::size_t e = std::min(rows.size(), b + static_cast<std::size_t>(chunk));
+            std::string out;
+            protocol::beginRows(out, id, seq++);
+            for (std::size_t i = b; i < e; ++i) {
+                if (i > b)
+                    out.push_back(',');
+                protocol::appendEvent(out, rows[i], columns);
+            }
+            std::optional<protocol::Progress> p;
+            if (progress)
+                p = protocol::Progress{static_cast<std::int64_t>(e),
+                                       double(e) / double(rows.size())};
+            protocol::endRows(out, p);
+            sendText(ws, out);
+        }
+    }
 
     void onText(QWebSocket *ws, const QString &text)
     {
-        const QJsonObject req = QJsonDocument::fromJson(text.toUtf8()).object();
-        const QString type = req.value(QLatin1String("type")).toString();
-        const QString id = req.value(QLatin1String("id")).toString();
-        if (type == u"hello") {
-            const bool ok = req.value(QLatin1String("token")).toString() == token;
-            if (!ok)
-                error(ws, id, QStringLiteral("unauthenticated"),
-                      QStringLiteral("invalid credentials"));
-            else
+        std::string id;
+        auto envelope = protocol::decodeEnvelope(text.toUtf8(), &id);
+        if (!envelope)
+            return error(ws, id, envelope.error());
+        const auto &types = protocol::requestTypes();
+        if (std::find(types.begin(), types.end(), envelope->type) == types.end())
+            return error(ws, id,
+                         makeError(ErrorCode::BadRequest, "unknown type " + envelope->type));
+        const bool authed = m_authed.contains(ws);
+        if (!authed && envelope->type != "hello" && envelope->type != "auth" &&
+            envelope->type != "ping")
+            return error(ws, id, makeError(ErrorCode::Unauthenticated, "authenticate first"));
+        auto request = protocol::decodeRequest(*envelope);
+        if (!request)
+            return error(ws, id, request.error());
+        std::visit([&](const auto &r) { handle(ws, id, envelope->body, r); }, *request);
+    }
+
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::Hello &r)
+    {
+        if (std::find(r.versions.begin(), r.versions.end(), protocol::kVersion) ==
+            r.versions.end()) {
+            error(ws, id,
+                  makeError(ErrorCode::BadRequest, "no common protocol version (server: 1)"));
+            ws->close(QWebSocketProtocol::CloseCodeProtocolError,
+                      QStringLiteral("no common protocol version"));
+            return;
+        }
+        if (!r.token.empty()) {
+            if (QString::fromStdString(r.token) == token)
                 m_authed.insert(ws);
-            QJsonObject reply{{QStringLiteral("type"), QStringLiteral("hello")},
-                              {QStringLiteral("id"), id},
-                              {QStringLiteral("version"), 1},
-                              {QStringLiteral("server"), QStringLiteral("fake-gateway/1")},
-                              {QStringLiteral("authenticated"), ok}};
-            if (ok) {
-                reply.insert(QStringLiteral("user"), QStringLiteral("tester"));
-                reply.insert(QStringLiteral("role"), QStringLiteral("admin"));
-                reply.insert(QStringLiteral("apps"), QJsonValue::Null);
-                reply.insert(QStringLiteral("limits"),
-                             QJsonObject{{QStringLiteral("max_inflight"), 8}});
-            }
-            send(ws, reply);
-            return;
+            else
+                error(ws, id, makeError(ErrorCode::Unauthenticated, "invalid credentials"));
         }
-        if (!m_authed.contains(ws)) {
-            error(ws, id, QStringLiteral("unauthenticated"), QStringLiteral("invalid credentials"));
+        const protocol::Identity who = tester();
+        sendText(ws, protocol::helloMessage(id, "fake-gateway/1",
+                                            m_authed.contains(ws) ? &who : nullptr, {}));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &, const protocol::Auth &r)
+    {
+        if (QString::fromStdString(r.token) != token)
+            return error(ws, id, makeError(ErrorCode::Unauthenticated, "invalid credentials"));
+        m_authed.insert(ws);
+        sendText(ws, protocol::authOkMessage(id, tester()));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &, const protocol::Ping &)
+    {
+        sendText(ws, protocol::pongMessage(id));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &body,
+                const protocol::Query &r)
+    {
+        ++queriesSeen;
+        lastQuery = body;
+        const auto f = filter(ws, id, r.q, r.range);
+        if (!f)
             return;
+        const auto &[ast, range] = *f;
+        const bool asc = r.order == protocol::Order::Asc;
+        auto rows = matching(ast, range, asc);
+        skipCursor(rows, r.cursor, asc);
+        std::string cursor;
+        if (static_cast<std::int64_t>(rows.size()) > r.limit) {
+            rows.resize(static_cast<std::size_t>(r.limit));
+            cursor = protocol::encodeCursor(rows.back().tsNs, rows.back().id);
         }
-        if (type == u"ping") {
-            send(ws,
-                 {{QStringLiteral("type"), QStringLiteral("pong")}, {QStringLiteral("id"), id}});
-        } else if (type == u"query") {
-            ++queriesSeen;
-            lastQuery = req;
-            const QString q = req.value(QLatin1String("q")).toString();
-            if (q.contains(u'('))
-                return error(ws, id, QStringLiteral("query_syntax"), QStringLiteral("expected ')'"),
-                             q.indexOf(u'('));
-            const bool asc = req.value(QLatin1String("order")).toString() == u"asc";
-            const auto all = matching(req, asc);
-            const int limit = req.value(QLatin1String("limit")).toInt(500);
-            const int chunk = req.value(QLatin1String("chunk")).toInt(500);
-            const qsizetype start = req.value(QLatin1String("cursor")).toString().toLongLong();
-            qsizetype i = start;
-            int seq = 0;
-            QJsonArray rows;
-            while (i < static_cast<qsizetype>(all.size()) && i - start < limit) {
-                rows.append(all[static_cast<size_t>(i)].toJson());
-                ++i;
-                if (rows.size() == chunk) {
-                    send(ws, {{QStringLiteral("type"), QStringLiteral("rows")},
-                              {QStringLiteral("id"), id},
-                              {QStringLiteral("seq"), seq++},
-                              {QStringLiteral("rows"), rows}});
-                    rows = {};
-                }
-            }
-            if (!rows.isEmpty())
-                send(ws, {{QStringLiteral("type"), QStringLiteral("rows")},
-                          {QStringLiteral("id"), id},
-                          {QStringLiteral("seq"), seq++},
-                          {QStringLiteral("rows"), rows}});
-            const bool more = i < static_cast<qsizetype>(all.size());
-            send(ws,
-                 {{QStringLiteral("type"), QStringLiteral("done")},
-                  {QStringLiteral("id"), id},
-                  {QStringLiteral("count"), static_cast<qint64>(i - start)},
-                  {QStringLiteral("cursor"), more ? QJsonValue(QString::number(i)) : QJsonValue()},
-                  {QStringLiteral("elapsed_ms"), 1}});
-        } else if (type == u"export" && !exportChunks.isEmpty()) {
+        sendRows(ws, id, rows, r.chunk, protocol::ColAll, false);
+        sendText(ws, protocol::doneMessage(id, static_cast<std::int64_t>(rows.size()), cursor, 1));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::Export &r)
+    {
+        if (!exportChunks.isEmpty()) {
             // Benchmark replay: pre-serialised `rows` messages, then `done`.
-            const QString quotedId = QStringLiteral("\"%1\"").arg(id);
+            const QString quotedId = QStringLiteral("\"%1\"").arg(QString::fromStdString(id));
             for (QString chunk : std::as_const(exportChunks))
                 ws->sendTextMessage(chunk.replace(QStringLiteral("\"@ID@\""), quotedId));
-            send(ws, {{QStringLiteral("type"), QStringLiteral("done")},
-                      {QStringLiteral("id"), id},
-                      {QStringLiteral("count"), exportRowCount},
-                      {QStringLiteral("cursor"), QJsonValue()},
-                      {QStringLiteral("elapsed_ms"), 1}});
-        } else if (type == u"export") {
-            const bool asc = req.value(QLatin1String("order")).toString() != u"desc";
-            const auto all = matching(req, asc);
-            const int chunk = req.value(QLatin1String("chunk")).toInt(2000);
-            QStringList cols;
-            for (const auto &c : req.value(QLatin1String("columns")).toArray())
-                cols << c.toString();
-            QJsonArray rows;
-            int seq = 0;
-            for (size_t i = 0; i < all.size(); ++i) {
-                const QJsonObject full = all[i].toJson();
-                QJsonObject row;
-                for (const auto &c : cols)
-                    if (full.contains(c))
-                        row.insert(c, full.value(c));
-                rows.append(row);
-                if (rows.size() == chunk || i + 1 == all.size()) {
-                    send(ws, {{QStringLiteral("type"), QStringLiteral("rows")},
-                              {QStringLiteral("id"), id},
-                              {QStringLiteral("seq"), seq++},
-                              {QStringLiteral("rows"), rows},
-                              {QStringLiteral("progress"),
-                               QJsonObject{{QStringLiteral("rows"), static_cast<qint64>(i + 1)},
-                                           {QStringLiteral("fraction"),
-                                            double(i + 1) / double(all.size())}}}});
-                    rows = {};
-                }
-            }
-            send(ws, {{QStringLiteral("type"), QStringLiteral("done")},
-                      {QStringLiteral("id"), id},
-                      {QStringLiteral("count"), static_cast<qint64>(all.size())},
-                      {QStringLiteral("cursor"), QJsonValue()},
-                      {QStringLiteral("elapsed_ms"), 1}});
-        } else if (type == u"aggregate") {
-            send(ws, {{QStringLiteral("type"), QStringLiteral("aggregate.result")},
-                      {QStringLiteral("id"), id},
-                      {QStringLiteral("bucket_ms"), 60000},
-                      {QStringLiteral("from"), req.value(QLatin1String("from"))},
-                      {QStringLiteral("to"), req.value(QLatin1String("to"))},
-                      {QStringLiteral("keys"),
-                       QJsonArray{QStringLiteral("info"), QStringLiteral("error")}},
-                      {QStringLiteral("buckets"),
-                       QJsonArray{QJsonObject{
-                           {QStringLiteral("t"), QStringLiteral("60000000000")},
-                           {QStringLiteral("counts"), QJsonObject{{QStringLiteral("info"), 3},
-                                                                  {QStringLiteral("error"), 1}}}}}},
-                      {QStringLiteral("total"), 4}});
-        } else if (type == u"top") {
-            const QString field = req.value(QLatin1String("field")).toString();
-            QMap<QString, qint64> counts;
-            for (const auto &e : events)
-                counts[field == u"host" ? e.host : e.app] += 1;
-            QJsonArray items;
-            for (auto it = counts.begin(); it != counts.end(); ++it)
-                items.append(QJsonObject{{QStringLiteral("value"), it.key()},
-                                         {QStringLiteral("count"), it.value()}});
-            send(ws, {{QStringLiteral("type"), QStringLiteral("top.result")},
-                      {QStringLiteral("id"), id},
-                      {QStringLiteral("field"), field},
-                      {QStringLiteral("items"), items}});
-        } else if (type == u"tail.start") {
-            ++tailStarts;
-            lastTailStart = req;
-            m_tails.insert(ws, id);
-            send(ws, {{QStringLiteral("type"), QStringLiteral("tail.started")},
-                      {QStringLiteral("id"), id},
-                      {QStringLiteral("history"), false},
-                      {QStringLiteral("positions"), QJsonObject{{QStringLiteral("0"), 0}}}});
-        } else if (type == u"tail.stop" || type == u"cancel") {
-            const QString target = req.value(QLatin1String("target")).toString();
-            if (m_tails.value(ws) == target)
-                m_tails.remove(ws);
-            send(ws, {{QStringLiteral("type"), QStringLiteral("ok")}, {QStringLiteral("id"), id}});
-        } else if (type == u"saved.list") {
-            QJsonArray items;
-            for (const auto &s : saved)
-                items.append(s);
-            send(ws, {{QStringLiteral("type"), QStringLiteral("saved.list.result")},
-                      {QStringLiteral("id"), id},
-                      {QStringLiteral("items"), items}});
-        } else if (type == u"saved.put") {
-            QJsonObject s = req.value(QLatin1String("saved")).toObject();
-            if (!s.contains(QLatin1String("uuid")))
-                s.insert(QStringLiteral("uuid"),
-                         QUuid::createUuid().toString(QUuid::WithoutBraces));
-            s.insert(QStringLiteral("owner"), QStringLiteral("tester"));
-            bool replaced = false;
-            for (auto &x : saved) {
-                if (x.value(QLatin1String("uuid")) == s.value(QLatin1String("uuid"))) {
-                    x = s;
-                    replaced = true;
-                }
-            }
-            if (!replaced)
-                saved.append(s);
-            send(ws, {{QStringLiteral("type"), QStringLiteral("saved.result")},
-                      {QStringLiteral("id"), id},
-                      {QStringLiteral("saved"), s}});
-        } else if (type == u"saved.delete") {
-            const QString uuid = req.value(QLatin1String("uuid")).toString();
-            saved.erase(std::remove_if(saved.begin(), saved.end(),
-                                       [&](const QJsonObject &x) {
-                                           return x.value(QLatin1String("uuid")).toString() == uuid;
-                                       }),
-                        saved.end());
-            send(ws, {{QStringLiteral("type"), QStringLiteral("ok")}, {QStringLiteral("id"), id}});
-        } else {
-            error(ws, id, QStringLiteral("bad_request"), QStringLiteral("unknown type"));
+            sendText(ws, protocol::doneMessage(id, exportRowCount, {}, 1));
+            return;
         }
+        const auto f = filter(ws, id, r.q, r.range);
+        if (!f)
+            return;
+        const auto &[ast, range] = *f;
+        const bool asc = r.order == protocol::Order::Asc;
+        auto rows = matching(ast, range, asc);
+        skipCursor(rows, r.cursor, asc);
+        sendRows(ws, id, rows, r.chunk, protocol::columnSet(r), true);
+        sendText(ws, protocol::doneMessage(id, static_cast<std::int64_t>(rows.size()), {}, 1));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::Aggregate &r)
+    {
+        const auto f = filter(ws, id, r.q, r.range);
+        if (!f)
+            return;
+        const auto &[ast, range] = *f;
+        protocol::AggregateResult a;
+        a.bucketMs = r.bucketMs ? r.bucketMs : 60000;
+        a.source = "raw";
+        const std::int64_t bucket = a.bucketMs * 1'000'000;
+        a.fromNs = range.fromNs - range.fromNs % bucket;
+        a.toNs = range.toNs % bucket ? range.toNs - range.toNs % bucket + bucket : range.toNs;
+        if ((a.toNs - a.fromNs) / bucket > 2000)
+            return error(ws, id, makeError(ErrorCode::BadRequest, "more than 2000 buckets"));
+        a.buckets.resize(static_cast<std::size_t>((a.toNs - a.fromNs) / bucket));
+        std::map<std::string, std::int64_t> totals;
+        for (const auto &e : matching(ast, {a.fromNs, a.toNs}, true)) {
+            const std::string key = r.split == "app" ? e.app : std::string(levelName(e.level));
+            ++a.buckets[static_cast<std::size_t>((e.tsNs - a.fromNs) / bucket)][key];
+            ++totals[key];
+            ++a.total;
+        }
+        if (r.split == "app") {
+            for (const auto &[k, c] : totals)
+                a.keys.push_back(k);
+        } else {
+            a.keys = {"trace", "debug", "info", "warn", "error", "fatal"};
+        }
+        sendText(ws, protocol::aggregateResultMessage(id, a));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &, const protocol::Top &r)
+    {
+        const auto f = filter(ws, id, r.q, r.range);
+        if (!f)
+            return;
+        const auto &[ast, range] = *f;
+        std::map<std::string, std::int64_t> counts;
+        for (const auto &e : matching(ast, range, true))
+            ++counts[r.field == "host" ? e.host : e.app];
+        protocol::TopResult t;
+        t.field = r.field;
+        t.source = "raw";
+        for (const auto &[v, c] : counts)
+            t.items.push_back({v, c});
+        std::stable_sort(t.items.begin(), t.items.end(),
+                         [](const auto &a, const auto &b) { return a.count > b.count; });
+        if (static_cast<std::int64_t>(t.items.size()) > r.limit)
+            t.items.resize(static_cast<std::size_t>(r.limit));
+        sendText(ws, protocol::topResultMessage(id, t));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &body,
+                const protocol::TailStart &r)
+    {
+        auto ast = query::parse(r.q);
+        if (!ast)
+            return error(ws, id, ast.error());
+        ++tailStarts;
+        lastTailStart = body;
+        m_tails.insert(ws, QString::fromStdString(id));
+        sendText(ws, protocol::tailStartedMessage(id, "idl.logs.events", {{0, 0}}, false));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::TailStop &r)
+    {
+        if (m_tails.value(ws) == QString::fromStdString(r.target))
+            m_tails.remove(ws);
+        sendText(ws, protocol::okMessage(id));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::Cancel &r)
+    {
+        // Only tails are still running here (queries answer at once).
+        if (m_tails.value(ws) == QString::fromStdString(r.target)) {
+            m_tails.remove(ws);
+            error(ws, r.target, makeError(ErrorCode::Cancelled, "cancelled by the client"));
+        }
+        sendText(ws, protocol::okMessage(id));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::SavedList &)
+    {
+        auto items = saved;
+        std::sort(items.begin(), items.end(), [](const auto &a, const auto &b) {
+            return std::tie(a.name, a.uuid) < std::tie(b.name, b.uuid);
+        });
+        sendText(ws, protocol::savedListMessage(id, items));
+    }
+    protocol::SavedQuery *findSaved(const std::string &uuid)
+    {
+        auto it =
+            std::find_if(saved.begin(), saved.end(), [&](const auto &s) { return s.uuid == uuid; });
+        return it == saved.end() ? nullptr : &*it;
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::SavedGet &r)
+    {
+        if (auto *s = findSaved(r.uuid))
+            return sendText(ws, protocol::savedResultMessage(id, *s));
+        error(ws, id, makeError(ErrorCode::NotFound, "no such saved query"));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::SavedPut &r)
+    {
+        if (auto p = query::parse(r.q); !p)
+            return error(ws, id, p.error());
+        const std::string now = formatRfc3339Nanos(nowNs()).substr(0, 19) + "Z";
+        protocol::SavedQuery *s = nullptr;
+        if (r.uuid.empty()) {
+            saved.push_back({});
+            s = &saved.back();
+            s->uuid = QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString();
+            s->owner = "tester";
+            s->created = now;
+        } else if (!(s = findSaved(r.uuid))) {
+            return error(ws, id, makeError(ErrorCode::NotFound, "no such saved query"));
+        }
+        s->name = r.name;
+        s->q = r.q;
+        s->from = r.range.from;
+        s->to = r.range.to;
+        s->shared = r.shared;
+        s->updated = now;
+        sendText(ws, protocol::savedResultMessage(id, *s));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::SavedDelete &r)
+    {
+        if (!findSaved(r.uuid))
+            return error(ws, id, makeError(ErrorCode::NotFound, "no such saved query"));
+        std::erase_if(saved, [&](const auto &s) { return s.uuid == r.uuid; });
+        sendText(ws, protocol::okMessage(id));
+    }
+    template <class Other>
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &, const Other &)
+    {
+        error(ws, id, makeError(ErrorCode::Forbidden, "not supported by the fake gateway"));
     }
 
     QWebSocketServer m_server;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "idl/protocol/requests.h"
+
 #include <QHash>
 #include <QJsonObject>
 #include <QList>
@@ -129,6 +131,8 @@ public:
     // Sends a request; `id` is assigned here. Never null. Signals of the reply are emitted
     // from the event loop, never from inside send().
     GatewayReply *send(QJsonObject request);
+    // Sends a typed request of the protocol (its one encoding).
+    GatewayReply *send(const protocol::Request &request) { return send(protocol::toJson(request)); }
     // Stops a request: `tail.stop` for tails, `cancel` otherwise. The reply emits nothing
     // more and is deleted.
     void cancel(GatewayReply *reply);

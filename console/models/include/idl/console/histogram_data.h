@@ -1,5 +1,7 @@
 #pragma once
 
+#include "idl/protocol/requests.h"
+
 #include <QHash>
 #include <QJsonObject>
 #include <QList>
@@ -40,9 +42,9 @@ struct HistogramData
 
 // The `aggregate` request for a query and an absolute range (ns); bucketMs 0 lets the
 // gateway choose.
-QJsonObject aggregateRequest(const QString &q, qint64 fromNs, qint64 toNs,
-                             const QString &split = QStringLiteral("level"), qint64 bucketMs = 0,
-                             int maxSeries = 10);
+protocol::Aggregate aggregateRequest(const QString &q, qint64 fromNs, qint64 toNs,
+                                     const QString &split = QStringLiteral("level"),
+                                     qint64 bucketMs = 0, int maxSeries = 10);
 
 // One row of a `top.result`.
 struct TopItem

@@ -1,0 +1,48 @@
+// The request router: one handler per decoded request type.
+#include "handlers.h"
+#include "session.h"
+
+#include <type_traits>
+
+namespace idl::gateway::handlers {
+
+void dispatch(Session &session, const std::string &id, const protocol::Request &request)
+{
+    std::visit(
+        [&](const auto &r) {
+            using T = std::decay_t<decltype(r)>;
+            if constexpr (std::is_same_v<T, protocol::Query>)
+                query(session, id, r);
+            else if constexpr (std::is_same_v<T, protocol::Export>)
+                exportRows(session, id, r);
+            else if constexpr (std::is_same_v<T, protocol::Aggregate>)
+                aggregate(session, id, r);
+            else if constexpr (std::is_same_v<T, protocol::Top>)
+                top(session, id, r);
+            else if constexpr (std::is_same_v<T, protocol::TailStart>)
+                tailStart(session, id, r);
+            else if constexpr (std::is_same_v<T, protocol::TailStop>)
+                stopRequest(session, id, r.target, false);
+            else if constexpr (std::is_same_v<T, protocol::Cancel>)
+                stopRequest(session, id, r.target, true);
+            else if constexpr (std::is_same_v<T, protocol::SavedList>)
+                savedList(session, id);
+            else if constexpr (std::is_same_v<T, protocol::SavedGet>)
+                savedGet(session, id, r);
+            else if constexpr (std::is_same_v<T, protocol::SavedPut>)
+                savedPut(session, id, r);
+            else if constexpr (std::is_same_v<T, protocol::SavedDelete>)
+                savedDelete(session, id, r);
+            else if constexpr (std::is_same_v<T, protocol::TokensList>)
+                tokensList(session, id);
+            else if constexpr (std::is_same_v<T, protocol::TokensCreate>)
+                tokensCreate(session, id, r);
+            else if constexpr (std::is_same_v<T, protocol::TokensRevoke>)
+                tokensRevoke(session, id, r);
+            else // hello, auth, ping: answered by the session before routing
+                session.sendError(id, makeError(ErrorCode::BadRequest, "unexpected request"));
+        },
+        request);
+}
+
+} // namespace idl::gateway::handlers

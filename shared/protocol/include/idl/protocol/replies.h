@@ -1,0 +1,148 @@
+#pragma once
+
+#include "idl/core/error.h"
+#include "idl/core/log_event.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// The server's messages of the gateway protocol (docs/protocol.md), written once: the gateway
+// and the test fake both encode their replies here, so they cannot disagree on a key, a type
+// or a code. Every encoder returns (or appends to) one JSON text message.
+namespace idl::protocol {
+
+// Who a session is authenticated as.
+struct Identity
+{
+    std::string user;
+    std::string role;              // viewer | editor | admin
+    std::vector<std::string> apps; // empty: every app
+};
+
+// Limits announced in `hello`.
+struct Limits
+{
+    std::int64_t maxMessageBytes = 1 << 20;
+    int maxInflight = 8;
+    int maxTails = 2;
+    std::int64_t idleTimeoutMs = 300000;
+    double ratePerSecond = 50;
+    double rateBurst = 100;
+};
+
+// {"type":"error","id":...,"code":...,"message":...[,"position"][,"retry_after_ms"]};
+// an empty id is written as null (the request could not be identified).
+std::string errorMessage(std::string_view id, const Error &error,
+                         std::optional<std::int64_t> retryAfterMs = std::nullopt);
+// {"type":"ok","id":...} and {"type":"pong","id":...}.
+std::string okMessage(std::string_view id);
+std::string pongMessage(std::string_view id);
+// `hello` reply; `who` is null while not authenticated.
+std::string helloMessage(std::string_view id, std::string_view server, const Identity *who,
+                         const Limits &limits);
+// `auth.ok` reply.
+std::string authOkMessage(std::string_view id, const Identity &who);
+
+// One `rows` message: beginRows, then each row object appended by the caller (appendEvent or
+// the server's own row writer) with a ',' between rows, then endRows.
+void beginRows(std::string &out, std::string_view id, std::int64_t seq);
+struct Progress
+{
+    std::int64_t rows = 0;
+    double fraction = 0; // share of the time range covered, 0..1
+};
+void endRows(std::string &out, const std::optional<Progress> &progress = std::nullopt);
+// The fields of one event row as text (a stored row or an event): the one row writer below
+// serves the gateway's database rows, its live tail and the test fake.
+struct RowView
+{
+    std::string_view id;
+    std::int64_t tsNs = 0;
+    std::string_view ts;       // tsNs as decimal text
+    std::string_view received; // ns as decimal text
+    std::string_view level;    // level name
+    std::string_view app;
+    std::string_view host;
+    std::string_view message;
+    std::string_view attrs; // a JSON object; empty reads as {}
+    std::string_view traceId;
+    std::string_view spanId;
+};
+// Appends one event row object (section 1 of the protocol) with the chosen columns (a bit set
+// of Column, requests.h).
+void appendRow(std::string &out, const RowView &row, unsigned columns);
+void appendEvent(std::string &out, const LogEvent &event, unsigned columns);
+
+// `done` ending a query or an export; an empty cursor is written as null.
+std::string doneMessage(std::string_view id, std::int64_t count, std::string_view cursor,
+                        std::int64_t elapsedMs);
+
+struct AggregateResult
+{
+    std::int64_t bucketMs = 0;
+    std::string source; // rollup | raw
+    std::int64_t fromNs = 0;
+    std::int64_t toNs = 0;
+    std::vector<std::string> keys;
+    std::vector<std::map<std::string, std::int64_t>> buckets; // counts per bucket from fromNs
+    std::int64_t total = 0;
+    std::int64_t elapsedMs = 0;
+};
+std::string aggregateResultMessage(std::string_view id, const AggregateResult &result);
+
+struct TopItem
+{
+    std::string value;
+    std::int64_t count = 0;
+};
+struct TopResult
+{
+    std::string field;  // app | host
+    std::string source; // rollup | raw
+    std::vector<TopItem> items;
+    std::int64_t elapsedMs = 0;
+};
+std::string topResultMessage(std::string_view id, const TopResult &result);
+
+using Positions = std::map<std::int32_t, std::int64_t>; // partition -> next offset
+std::string tailStartedMessage(std::string_view id, std::string_view topic,
+                               const Positions &positions, bool truncated);
+// One `tail.events` frame: beginTailEvents, the event row objects separated by ',', then
+// endTailEvents.
+void beginTailEvents(std::string &out, std::string_view id, bool history);
+void endTailEvents(std::string &out, std::uint64_t dropped, std::uint64_t droppedTotal,
+                   const Positions &positions);
+
+struct SavedQuery
+{
+    std::string uuid;
+    std::string name;
+    std::string q;
+    std::string from;
+    std::string to;
+    bool shared = false;
+    std::string owner;
+    std::string created; // RFC 3339
+    std::string updated;
+};
+std::string savedListMessage(std::string_view id, const std::vector<SavedQuery> &items);
+std::string savedResultMessage(std::string_view id, const SavedQuery &saved);
+
+struct TokenInfo
+{
+    std::string prefix;
+    std::string name;
+    std::string role;
+    std::vector<std::string> apps;
+    std::string created;
+    std::optional<std::string> revoked;
+};
+std::string tokensListMessage(std::string_view id, const std::vector<TokenInfo> &items);
+std::string tokensCreatedMessage(std::string_view id, std::string_view prefix,
+                                 std::string_view token);
+
+} // namespace idl::protocol

@@ -1,0 +1,464 @@
+#include "idl/protocol/replies.h"
+
+#include "idl/core/json_writer.h"
+#include "idl/core/timestamp.h"
+#include "idl/protocol/requests.h"
+
+namespace idl::protocol {
+namespace {
+
+// {"type":..,"id":..   (the caller closes the object)
+void begin(JsonWriter &w, std::string_view type, std::string_view id)
+{
+    w.beginObject();
+    w.key("type");
+    w.value(type);
+    w.key("id");
+    if (id.empty())
+        w.null();
+    else
+        w.value(id);
+}
+
+void appendApps(JsonWriter &w, const std::vector<std::string> &apps)
+{
+    if (apps.empty()) {
+        w.null();
+        return;
+    }
+    w.beginArray();
+    for (const auto &a : apps)
+        w.value(a);
+    w.endArray();
+}
+
+void appendIdentity(JsonWriter &w, const Identity &who)
+{
+    w.key("user");
+    w.value(who.user);
+    w.key("role");
+    w.value(who.role);
+    w.key("apps");
+    appendApps(w, who.apps);
+}
+
+void writePositions(JsonWriter &w, const Positions &positions)
+{
+    w.beginObject();
+    for (const auto &[p, o] : positions) {
+        w.key(std::to_string(p));
+        w.value(o);
+    }
+    w.endObject();
+}
+
+std::string simple(std::string_view type, std::string_view id)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, type, id);
+    w.endObject();
+    return out;
+}
+
+void appendSaved(JsonWriter &w, const SavedQuery &s)
+{
+    w.beginObject();
+    w.key("uuid");
+    w.value(s.uuid);
+    w.key("name");
+    w.value(s.name);
+    w.key("q");
+    w.value(s.q);
+    w.key("from");
+    w.value(s.from);
+    w.key("to");
+    w.value(s.to);
+    w.key("shared");
+    w.value(s.shared);
+    w.key("owner");
+    w.value(s.owner);
+    w.key("created");
+    w.value(s.created);
+    w.key("updated");
+    w.value(s.updated);
+    w.endObject();
+}
+
+} // namespace
+
+std::string errorMessage(std::string_view id, const Error &error,
+                         std::optional<std::int64_t> retryAfterMs)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, "error", id);
+    w.key("code");
+    w.value(errorCodeName(error.code));
+    w.key("message");
+    w.value(error.message);
+    if (error.position >= 0) {
+        w.key("position");
+        w.value(static_cast<std::int64_t>(error.position));
+    }
+    if (retryAfterMs) {
+        w.key("retry_after_ms");
+        w.value(*retryAfterMs);
+    }
+    w.endObject();
+    return out;
+}
+
+std::string okMessage(std::string_view id)
+{
+    return simple("ok", id);
+}
+
+std::string pongMessage(std::string_view id)
+{
+    return simple("pong", id);
+}
+
+std::string helloMessage(std::string_view id, std::string_view server, const Identity *who,
+                         const Limits &limits)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, "hello", id);
+    w.key("version");
+    w.value(kVersion);
+    w.key("server");
+    w.value(server);
+    w.key("authenticated");
+    w.value(who != nullptr);
+    if (who)
+        appendIdentity(w, *who);
+    w.key("limits");
+    w.beginObject();
+    w.key("max_message_bytes");
+    w.value(limits.maxMessageBytes);
+    w.key("max_page");
+    w.value(kMaxPage);
+    w.key("max_chunk");
+    w.value(kMaxChunk);
+    w.key("max_inflight");
+    w.value(limits.maxInflight);
+    w.key("max_tails");
+    w.value(limits.maxTails);
+    w.key("idle_timeout_ms");
+    w.value(limits.idleTimeoutMs);
+    w.key("rate_per_s");
+    w.value(limits.ratePerSecond);
+    w.key("rate_burst");
+    w.value(limits.rateBurst);
+    w.endObject();
+    w.endObject();
+    return out;
+}
+
+std::string authOkMessage(std::string_view id, const Identity &who)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, "auth.ok", id);
+    appendIdentity(w, who);
+    w.endObject();
+    return out;
+}
+
+void beginRows(std::string &out, std::string_view id, std::int64_t seq)
+{
+    JsonWriter w(out);
+    begin(w, "rows", id);
+    w.key("seq");
+    w.value(seq);
+    w.key("rows");
+    out.push_back('[');
+}
+
+void endRows(std::string &out, const std::optional<Progress> &progress)
+{
+    out.push_back(']');
+    if (progress) {
+        out.append(",\"progress\":{\"rows\":");
+        appendJsonInt(out, progress->rows);
+        out.append(",\"fraction\":");
+        appendJsonDouble(out, progress->fraction);
+        out.push_back('}');
+    }
+    out.push_back('}');
+}
+
+void appendRow(std::string &out, const RowView &row, unsigned columns)
+{
+    JsonWriter w(out);
+    w.beginObject();
+    if (columns & ColId) {
+        w.key("id");
+        w.value(row.id);
+    }
+    if (columns & ColTs) {
+        w.key("ts");
+        w.value(row.ts);
+    }
+    if (columns & ColTime) {
+        w.key("time");
+        w.value(formatRfc3339Nanos(row.tsNs));
+    }
+    if (columns & ColReceived) {
+        w.key("received");
+        w.value(row.received);
+    }
+    if (columns & ColLevel) {
+        w.key("level");
+        w.value(row.level);
+    }
+    if (columns & ColApp) {
+        w.key("app");
+        w.value(row.app);
+    }
+    if (columns & ColHost) {
+        w.key("host");
+        w.value(row.host);
+    }
+    if (columns & ColMessage) {
+        w.key("message");
+        w.value(row.message);
+    }
+    if (columns & ColAttrs) {
+        w.key("attrs");
+        w.raw(row.attrs.empty() ? std::string_view("{}") : row.attrs);
+    }
+    if ((columns & ColTraceId) && !row.traceId.empty()) {
+        w.key("trace_id");
+        w.value(row.traceId);
+    }
+    if ((columns & ColSpanId) && !row.spanId.empty()) {
+        w.key("span_id");
+        w.value(row.spanId);
+    }
+    w.endObject();
+}
+
+void appendEvent(std::string &out, const LogEvent &e, unsigned columns)
+{
+    const std::string ts = std::to_string(e.tsNs);
+    const std::string received = std::to_string(e.receivedNs);
+    RowView v;
+    v.id = e.id;
+    v.tsNs = e.tsNs;
+    v.ts = ts;
+    v.received = received;
+    v.level = levelName(e.level);
+    v.app = e.app;
+    v.host = e.host;
+    v.message = e.message;
+    v.attrs = e.attrsJson;
+    v.traceId = e.traceId;
+    v.spanId = e.spanId;
+    appendRow(out, v, columns);
+}
+
+std::string doneMessage(std::string_view id, std::int64_t count, std::string_view cursor,
+                        std::int64_t elapsedMs)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, "done", id);
+    w.key("count");
+    w.value(count);
+    w.key("cursor");
+    if (cursor.empty())
+        w.null();
+    else
+        w.value(cursor);
+    w.key("elapsed_ms");
+    w.value(elapsedMs);
+    w.endObject();
+    return out;
+}
+
+std::string aggregateResultMessage(std::string_view id, const AggregateResult &r)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, "aggregate.result", id);
+    w.key("bucket_ms");
+    w.value(r.bucketMs);
+    w.key("source");
+    w.value(r.source);
+    w.key("from");
+    w.value(std::to_string(r.fromNs));
+    w.key("to");
+    w.value(std::to_string(r.toNs));
+    w.key("keys");
+    w.beginArray();
+    for (const auto &k : r.keys)
+        w.value(k);
+    w.endArray();
+    w.key("buckets");
+    w.beginArray();
+    const std::int64_t bucketNs = r.bucketMs * 1'000'000;
+    for (std::size_t i = 0; i < r.buckets.size(); ++i) {
+        const std::int64_t t = r.fromNs + static_cast<std::int64_t>(i) * bucketNs;
+        w.beginObject();
+        w.key("t");
+        w.value(std::to_string(t));
+        w.key("time");
+        w.value(formatRfc3339Nanos(t));
+        w.key("counts");
+        w.beginObject();
+        for (const auto &[k, c] : r.buckets[i]) {
+            w.key(k);
+            w.value(c);
+        }
+        w.endObject();
+        w.endObject();
+    }
+    w.endArray();
+    w.key("total");
+    w.value(r.total);
+    w.key("elapsed_ms");
+    w.value(r.elapsedMs);
+    w.endObject();
+    return out;
+}
+
+std::string topResultMessage(std::string_view id, const TopResult &r)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, "top.result", id);
+    w.key("field");
+    w.value(r.field);
+    w.key("source");
+    w.value(r.source);
+    w.key("items");
+    w.beginArray();
+    for (const auto &item : r.items) {
+        w.beginObject();
+        w.key("value");
+        w.value(item.value);
+        w.key("count");
+        w.value(item.count);
+        w.endObject();
+    }
+    w.endArray();
+    w.key("elapsed_ms");
+    w.value(r.elapsedMs);
+    w.endObject();
+    return out;
+}
+
+std::string tailStartedMessage(std::string_view id, std::string_view topic,
+                               const Positions &positions, bool truncated)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, "tail.started", id);
+    w.key("topic");
+    w.value(topic);
+    w.key("positions");
+    writePositions(w, positions);
+    if (truncated) {
+        w.key("truncated");
+        w.value(true);
+    }
+    w.endObject();
+    return out;
+}
+
+void beginTailEvents(std::string &out, std::string_view id, bool history)
+{
+    JsonWriter w(out);
+    begin(w, "tail.events", id);
+    w.key("phase");
+    w.value(history ? "history" : "live");
+    w.key("events");
+    out.push_back('[');
+}
+
+void endTailEvents(std::string &out, std::uint64_t dropped, std::uint64_t droppedTotal,
+                   const Positions &positions)
+{
+    out.append("],\"dropped\":");
+    appendJsonUInt(out, dropped);
+    out.append(",\"dropped_total\":");
+    appendJsonUInt(out, droppedTotal);
+    out.append(",\"positions\":");
+    JsonWriter w(out);
+    writePositions(w, positions);
+    out.push_back('}');
+}
+
+std::string savedListMessage(std::string_view id, const std::vector<SavedQuery> &items)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, "saved.list.result", id);
+    w.key("items");
+    w.beginArray();
+    for (const auto &s : items)
+        appendSaved(w, s);
+    w.endArray();
+    w.endObject();
+    return out;
+}
+
+std::string savedResultMessage(std::string_view id, const SavedQuery &saved)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, "saved.result", id);
+    w.key("saved");
+    appendSaved(w, saved);
+    w.endObject();
+    return out;
+}
+
+std::string tokensListMessage(std::string_view id, const std::vector<TokenInfo> &items)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, "tokens.list.result", id);
+    w.key("items");
+    w.beginArray();
+    for (const auto &t : items) {
+        w.beginObject();
+        w.key("prefix");
+        w.value(t.prefix);
+        w.key("name");
+        w.value(t.name);
+        w.key("role");
+        w.value(t.role);
+        w.key("apps");
+        appendApps(w, t.apps);
+        w.key("created");
+        w.value(t.created);
+        w.key("revoked");
+        if (t.revoked)
+            w.value(*t.revoked);
+        else
+            w.null();
+        w.endObject();
+    }
+    w.endArray();
+    w.endObject();
+    return out;
+}
+
+std::string tokensCreatedMessage(std::string_view id, std::string_view prefix,
+                                 std::string_view token)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, "tokens.created", id);
+    w.key("prefix");
+    w.value(prefix);
+    w.key("token");
+    w.value(token);
+    w.endObject();
+    return out;
+}
+
+} // namespace idl::protocol

@@ -1,0 +1,619 @@
+#include "idl/protocol/requests.h"
+
+#include "idl/core/timestamp.h"
+
+#include <QByteArray>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <charconv>
+#include <type_traits>
+
+namespace idl::protocol {
+namespace {
+
+template <class> inline constexpr bool kAlwaysFalse = false;
+
+bool parseInt64(std::string_view text, std::int64_t &out)
+{
+    if (text.empty())
+        return false;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc() && p == text.data() + text.size();
+}
+
+QString qs(std::string_view s)
+{
+    return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size()));
+}
+
+QJsonArray strings(const std::vector<std::string> &v)
+{
+    QJsonArray a;
+    for (const auto &s : v)
+        a.append(qs(s));
+    return a;
+}
+
+// Field readers: absent or null -> the default; present with another type -> BadField.
+class Fields
+{
+public:
+    explicit Fields(const QJsonObject &o) : m_o(o) {}
+
+    Result<std::string> string(const char *key, std::string def = {}) const
+    {
+        const QJsonValue v = m_o.value(QLatin1String(key));
+        if (v.isUndefined() || v.isNull())
+            return def;
+        if (!v.isString())
+            return makeError(ErrorCode::BadField, std::string(key) + " must be a string");
+        return v.toString().toStdString();
+    }
+    Result<std::string> required(const char *key) const
+    {
+        auto s = string(key);
+        if (s && s->empty())
+            return makeError(ErrorCode::MissingField, std::string(key) + " is required");
+        return s;
+    }
+    Result<std::string> oneOf(const char *key, std::string def,
+                              std::initializer_list<std::string_view> allowed) const
+    {
+        auto s = string(key, def);
+        if (!s)
+            return s;
+        for (auto a : allowed) {
+            if (*s == a)
+                return s;
+        }
+        std::string list;
+        for (auto a : allowed)
+            list += (list.empty() ? "" : " or ") + std::string(a);
+        return makeError(ErrorCode::BadField, std::string(key) + " must be " + list);
+    }
+    Result<std::int64_t> integer(const char *key, std::int64_t def, std::int64_t min,
+                                 std::int64_t max) const
+    {
+        const QJsonValue v = m_o.value(QLatin1String(key));
+        if (v.isUndefined() || v.isNull())
+            return def;
+        if (!v.isDouble())
+            return makeError(ErrorCode::BadField, std::string(key) + " must be a number");
+        const double d = v.toDouble();
+        if (d != static_cast<double>(static_cast<std::int64_t>(d)) ||
+            d < static_cast<double>(min) || d > static_cast<double>(max))
+            return makeError(ErrorCode::BadField, std::string(key) + " must be an integer in " +
+                                                      std::to_string(min) + ".." +
+                                                      std::to_string(max));
+        return static_cast<std::int64_t>(d);
+    }
+    Result<bool> boolean(const char *key, bool def) const
+    {
+        const QJsonValue v = m_o.value(QLatin1String(key));
+        if (v.isUndefined() || v.isNull())
+            return def;
+        if (!v.isBool())
+            return makeError(ErrorCode::BadField, std::string(key) + " must be true or false");
+        return v.toBool();
+    }
+    Result<std::vector<std::string>> stringList(const char *key) const
+    {
+        const QJsonValue v = m_o.value(QLatin1String(key));
+        std::vector<std::string> out;
+        if (v.isUndefined() || v.isNull())
+            return out;
+        if (!v.isArray())
+            return makeError(ErrorCode::BadField, std::string(key) + " must be an array");
+        for (const auto &e : v.toArray()) {
+            if (!e.isString())
+                return makeError(ErrorCode::BadField,
+                                 std::string(key) + " must be an array of strings");
+            out.push_back(e.toString().toStdString());
+        }
+        return out;
+    }
+    Result<Range> range() const
+    {
+        auto f = string("from", "-15m");
+        if (!f)
+            return f.error();
+        auto t = string("to", "now");
+        if (!t)
+            return t.error();
+        return Range{std::move(f).value(), std::move(t).value()};
+    }
+    Result<Order> order(Order def) const
+    {
+        auto o = oneOf("order", def == Order::Asc ? "asc" : "desc", {"asc", "desc"});
+        if (!o)
+            return o.error();
+        return *o == "asc" ? Order::Asc : Order::Desc;
+    }
+    Result<std::string> cursor() const
+    {
+        auto c = string("cursor");
+        if (c && !c->empty()) {
+            if (auto d = decodeCursor(*c); !d)
+                return d.error();
+        }
+        return c;
+    }
+
+private:
+    const QJsonObject &m_o;
+};
+
+// Chains field reads: the first error wins.
+#define IDL_READ(target, expr)                                                                     \
+    do {                                                                                           \
+        auto r_ = (expr);                                                                          \
+        if (!r_)                                                                                   \
+            return r_.error();                                                                     \
+        target = std::move(r_).value();                                                            \
+    } while (false)
+
+Result<Request> decodeQuery(const Fields &f)
+{
+    Query r;
+    IDL_READ(r.q, f.string("q"));
+    IDL_READ(r.range, f.range());
+    IDL_READ(r.order, f.order(Order::Desc));
+    IDL_READ(r.limit, f.integer("limit", r.limit, 1, kMaxPage));
+    IDL_READ(r.chunk, f.integer("chunk", r.chunk, 1, kMaxChunk));
+    IDL_READ(r.cursor, f.cursor());
+    return Request(std::move(r));
+}
+
+Result<Request> decodeExport(const Fields &f)
+{
+    Export r;
+    IDL_READ(r.q, f.string("q"));
+    IDL_READ(r.range, f.range());
+    IDL_READ(r.order, f.order(Order::Asc));
+    IDL_READ(r.chunk, f.integer("chunk", r.chunk, 1, kMaxChunk));
+    IDL_READ(r.columns, f.stringList("columns"));
+    for (const auto &c : r.columns) {
+        if (!parseColumn(c))
+            return makeError(ErrorCode::BadRequest, "unknown column " + c);
+    }
+    IDL_READ(r.cursor, f.cursor());
+    return Request(std::move(r));
+}
+
+Result<Request> decodeAggregate(const Fields &f)
+{
+    Aggregate r;
+    IDL_READ(r.q, f.string("q"));
+    IDL_READ(r.range, f.range());
+    IDL_READ(r.split, f.oneOf("split", r.split, {"level", "app"}));
+    IDL_READ(r.bucketMs, f.integer("bucket_ms", 0, 0, std::int64_t(1) << 40));
+    if (r.bucketMs && r.bucketMs < 1000)
+        return makeError(ErrorCode::BadRequest, "bucket_ms must be >= 1000");
+    IDL_READ(r.maxSeries, f.integer("max_series", r.maxSeries, 1, 100));
+    return Request(std::move(r));
+}
+
+Result<Request> decodeTop(const Fields &f)
+{
+    Top r;
+    IDL_READ(r.q, f.string("q"));
+    IDL_READ(r.range, f.range());
+    IDL_READ(r.field, f.oneOf("field", r.field, {"app", "host"}));
+    IDL_READ(r.limit, f.integer("limit", r.limit, 1, 100));
+    return Request(std::move(r));
+}
+
+Result<Request> decodeTailStart(const Fields &f, const QJsonObject &o)
+{
+    TailStart r;
+    IDL_READ(r.q, f.string("q"));
+    IDL_READ(r.since, f.string("since"));
+    const QJsonValue resume = o.value(QLatin1String("resume"));
+    if (!resume.isUndefined() && !resume.isNull()) {
+        const QJsonValue posv = resume.toObject().value(QLatin1String("positions"));
+        if (!resume.isObject() || !posv.isObject())
+            return makeError(ErrorCode::BadField, "malformed resume positions");
+        const QJsonObject pos = posv.toObject();
+        std::map<std::int32_t, std::int64_t> m;
+        for (auto it = pos.begin(); it != pos.end(); ++it) {
+            bool ok = false;
+            const int p = it.key().toInt(&ok);
+            const double off = it.value().toDouble(-1);
+            if (!ok || p < 0 || !it.value().isDouble() || off < 0 ||
+                off != static_cast<double>(static_cast<std::int64_t>(off)))
+                return makeError(ErrorCode::BadField, "malformed resume positions");
+            m[p] = static_cast<std::int64_t>(off);
+        }
+        r.resume = std::move(m);
+    }
+    return Request(std::move(r));
+}
+
+Result<Request> decodeSavedPut(const QJsonObject &o)
+{
+    const QJsonValue sv = o.value(QLatin1String("saved"));
+    if (!sv.isUndefined() && !sv.isNull() && !sv.isObject())
+        return makeError(ErrorCode::BadField, "saved must be an object");
+    const QJsonObject s = sv.toObject();
+    const Fields f(s);
+    SavedPut r;
+    IDL_READ(r.uuid, f.string("uuid"));
+    IDL_READ(r.name, f.string("name"));
+    if (r.name.empty() || r.name.size() > kMaxNameBytes)
+        return makeError(ErrorCode::BadField, "name must be 1..200 characters");
+    IDL_READ(r.q, f.string("q"));
+    IDL_READ(r.range, f.range());
+    IDL_READ(r.shared, f.boolean("shared", false));
+    return Request(std::move(r));
+}
+
+Result<Request> decodeTokensCreate(const Fields &f)
+{
+    TokensCreate r;
+    IDL_READ(r.name, f.string("name"));
+    const auto role = f.oneOf("role", r.role, {"viewer", "editor", "admin"});
+    if (!role)
+        return makeError(ErrorCode::BadField, "role must be viewer, editor or admin");
+    r.role = *role;
+    IDL_READ(r.apps, f.stringList("apps"));
+    return Request(std::move(r));
+}
+
+Result<Request> decodeHello(const QJsonObject &o, const Fields &f)
+{
+    Hello r;
+    r.versions.clear();
+    // No or malformed versions: no common version (the session answers that).
+    const QJsonValue v = o.value(QLatin1String("versions"));
+    for (const auto &e : v.toArray())
+        r.versions.push_back(e.toInt(-1));
+    IDL_READ(r.token, f.string("token"));
+    IDL_READ(r.client, f.string("client"));
+    return Request(std::move(r));
+}
+
+#undef IDL_READ
+
+} // namespace
+
+std::string_view typeName(const Request &request)
+{
+    return std::visit(
+        [](const auto &r) -> std::string_view {
+            using T = std::decay_t<decltype(r)>;
+            if constexpr (std::is_same_v<T, Hello>)
+                return "hello";
+            else if constexpr (std::is_same_v<T, Auth>)
+                return "auth";
+            else if constexpr (std::is_same_v<T, Ping>)
+                return "ping";
+            else if constexpr (std::is_same_v<T, Query>)
+                return "query";
+            else if constexpr (std::is_same_v<T, Export>)
+                return "export";
+            else if constexpr (std::is_same_v<T, Aggregate>)
+                return "aggregate";
+            else if constexpr (std::is_same_v<T, Top>)
+                return "top";
+            else if constexpr (std::is_same_v<T, TailStart>)
+                return "tail.start";
+            else if constexpr (std::is_same_v<T, TailStop>)
+                return "tail.stop";
+            else if constexpr (std::is_same_v<T, Cancel>)
+                return "cancel";
+            else if constexpr (std::is_same_v<T, SavedList>)
+                return "saved.list";
+            else if constexpr (std::is_same_v<T, SavedGet>)
+                return "saved.get";
+            else if constexpr (std::is_same_v<T, SavedPut>)
+                return "saved.put";
+            else if constexpr (std::is_same_v<T, SavedDelete>)
+                return "saved.delete";
+            else if constexpr (std::is_same_v<T, TokensList>)
+                return "tokens.list";
+            else if constexpr (std::is_same_v<T, TokensCreate>)
+                return "tokens.create";
+            else if constexpr (std::is_same_v<T, TokensRevoke>)
+                return "tokens.revoke";
+            else
+                static_assert(kAlwaysFalse<T>, "every request has a type name");
+        },
+        request);
+}
+
+const std::vector<std::string_view> &requestTypes()
+{
+    static const std::vector<std::string_view> kTypes = [] {
+        std::vector<std::string_view> v;
+        [&]<std::size_t... I>(std::index_sequence<I...>)
+        {
+            (v.push_back(typeName(Request(std::in_place_index<I>))), ...);
+        }
+        (std::make_index_sequence<std::variant_size_v<Request>>());
+        return v;
+    }();
+    return kTypes;
+}
+
+QJsonObject toJson(const Request &request)
+{
+    QJsonObject o{{QStringLiteral("type"), qs(typeName(request))}};
+    auto put = [&](const char *key, const QJsonValue &v) { o.insert(QLatin1String(key), v); };
+    auto putString = [&](const char *key, const std::string &v, std::string_view def = {}) {
+        if (v != def)
+            put(key, qs(v));
+    };
+    auto putRange = [&](const Range &r) {
+        putString("from", r.from, "-15m");
+        putString("to", r.to, "now");
+    };
+    std::visit(
+        [&](const auto &r) {
+            using T = std::decay_t<decltype(r)>;
+            if constexpr (std::is_same_v<T, Hello>) {
+                QJsonArray versions;
+                for (int v : r.versions)
+                    versions.append(v);
+                put("versions", versions);
+                putString("client", r.client);
+                putString("token", r.token);
+            } else if constexpr (std::is_same_v<T, Auth>) {
+                put("token", qs(r.token));
+            } else if constexpr (std::is_same_v<T, Query>) {
+                put("q", qs(r.q));
+                putRange(r.range);
+                if (r.order != Order::Desc)
+                    put("order", QStringLiteral("asc"));
+                put("limit", static_cast<qint64>(r.limit));
+                put("chunk", static_cast<qint64>(r.chunk));
+                putString("cursor", r.cursor);
+            } else if constexpr (std::is_same_v<T, Export>) {
+                put("q", qs(r.q));
+                putRange(r.range);
+                if (r.order != Order::Asc)
+                    put("order", QStringLiteral("desc"));
+                put("chunk", static_cast<qint64>(r.chunk));
+                if (!r.columns.empty())
+                    put("columns", strings(r.columns));
+                putString("cursor", r.cursor);
+            } else if constexpr (std::is_same_v<T, Aggregate>) {
+                put("q", qs(r.q));
+                putRange(r.range);
+                put("split", qs(r.split));
+                if (r.bucketMs)
+                    put("bucket_ms", static_cast<qint64>(r.bucketMs));
+                if (r.maxSeries != 10)
+                    put("max_series", static_cast<qint64>(r.maxSeries));
+            } else if constexpr (std::is_same_v<T, Top>) {
+                put("q", qs(r.q));
+                putRange(r.range);
+                put("field", qs(r.field));
+                put("limit", static_cast<qint64>(r.limit));
+            } else if constexpr (std::is_same_v<T, TailStart>) {
+                put("q", qs(r.q));
+                putString("since", r.since);
+                if (r.resume) {
+                    QJsonObject pos;
+                    for (const auto &[p, off] : *r.resume)
+                        pos.insert(QString::number(p), static_cast<qint64>(off));
+                    put("resume", QJsonObject{{QStringLiteral("positions"), pos}});
+                }
+            } else if constexpr (std::is_same_v<T, TailStop> || std::is_same_v<T, Cancel>) {
+                put("target", qs(r.target));
+            } else if constexpr (std::is_same_v<T, SavedGet> || std::is_same_v<T, SavedDelete>) {
+                put("uuid", qs(r.uuid));
+            } else if constexpr (std::is_same_v<T, SavedPut>) {
+                QJsonObject s{{QStringLiteral("name"), qs(r.name)},
+                              {QStringLiteral("q"), qs(r.q)},
+                              {QStringLiteral("from"), qs(r.range.from)},
+                              {QStringLiteral("to"), qs(r.range.to)},
+                              {QStringLiteral("shared"), r.shared}};
+                if (!r.uuid.empty())
+                    s.insert(QStringLiteral("uuid"), qs(r.uuid));
+                put("saved", s);
+            } else if constexpr (std::is_same_v<T, TokensCreate>) {
+                put("name", qs(r.name));
+                put("role", qs(r.role));
+                put("apps", r.apps.empty() ? QJsonValue() : QJsonValue(strings(r.apps)));
+            } else if constexpr (std::is_same_v<T, TokensRevoke>) {
+                put("prefix", qs(r.prefix));
+            }
+        },
+        request);
+    return o;
+}
+
+Result<Envelope> decodeEnvelope(QByteArrayView text, std::string *idOut)
+{
+    QJsonParseError perr;
+    const QJsonDocument doc = QJsonDocument::fromJson(text.toByteArray(), &perr);
+    if (perr.error != QJsonParseError::NoError || !doc.isObject())
+        return makeError(ErrorCode::BadJson, "a message must be one JSON object");
+    Envelope e;
+    e.body = doc.object();
+    const QJsonValue idv = e.body.value(QLatin1String("id"));
+    e.id = idv.isString() ? idv.toString().toStdString() : std::string();
+    bool idOk = !e.id.empty() && e.id.size() <= kMaxIdBytes;
+    for (char c : e.id)
+        idOk = idOk && c >= 0x20 && c < 0x7f;
+    if (!idOk)
+        return makeError(ErrorCode::BadRequest, "id must be 1..64 printable ASCII characters");
+    if (idOut)
+        *idOut = e.id;
+    const QJsonValue tv = e.body.value(QLatin1String("type"));
+    e.type = tv.isString() ? tv.toString().toStdString() : std::string();
+    if (e.type.empty())
+        return makeError(ErrorCode::BadRequest, "missing type");
+    return e;
+}
+
+Result<Request> decodeRequest(const Envelope &envelope)
+{
+    const std::string &t = envelope.type;
+    const QJsonObject &o = envelope.body;
+    const Fields f(o);
+    if (t == "hello")
+        return decodeHello(o, f);
+    if (t == "auth") {
+        auto token = f.string("token");
+        if (!token)
+            return token.error();
+        return Request(Auth{std::move(token).value()});
+    }
+    if (t == "ping")
+        return Request(Ping{});
+    if (t == "query")
+        return decodeQuery(f);
+    if (t == "export")
+        return decodeExport(f);
+    if (t == "aggregate")
+        return decodeAggregate(f);
+    if (t == "top")
+        return decodeTop(f);
+    if (t == "tail.start")
+        return decodeTailStart(f, o);
+    if (t == "tail.stop" || t == "cancel") {
+        auto target = f.string("target");
+        if (!target)
+            return target.error();
+        if (t == "cancel")
+            return Request(Cancel{std::move(target).value()});
+        return Request(TailStop{std::move(target).value()});
+    }
+    if (t == "saved.list")
+        return Request(SavedList{});
+    if (t == "saved.get" || t == "saved.delete") {
+        auto uuid = f.required("uuid");
+        if (!uuid)
+            return uuid.error();
+        if (t == "saved.get")
+            return Request(SavedGet{std::move(uuid).value()});
+        return Request(SavedDelete{std::move(uuid).value()});
+    }
+    if (t == "saved.put")
+        return decodeSavedPut(o);
+    if (t == "tokens.list")
+        return Request(TokensList{});
+    if (t == "tokens.create")
+        return decodeTokensCreate(f);
+    if (t == "tokens.revoke") {
+        auto prefix = f.string("prefix");
+        if (!prefix)
+            return prefix.error();
+        return Request(TokensRevoke{std::move(prefix).value()});
+    }
+    return makeError(ErrorCode::BadRequest, "unknown type " + t);
+}
+
+Result<std::int64_t> parseTimeArg(std::string_view text, std::int64_t now)
+{
+    auto bad = [&] {
+        return makeError(ErrorCode::BadTimestamp,
+                         "time must be RFC 3339, ns since the epoch, \"now\" or like \"-15m\"");
+    };
+    if (text == "now")
+        return now;
+    if (text.size() >= 2 && text[0] == '-') {
+        std::size_t i = 1;
+        while (i < text.size() && text[i] >= '0' && text[i] <= '9')
+            ++i;
+        std::int64_t n = 0;
+        if (i == 1 || !parseInt64(text.substr(1, i - 1), n))
+            return bad();
+        const std::string_view unit = text.substr(i);
+        std::int64_t mult = 0;
+        if (unit == "ms")
+            mult = 1'000'000;
+        else if (unit == "s")
+            mult = 1'000'000'000;
+        else if (unit == "m")
+            mult = 60'000'000'000;
+        else if (unit == "h")
+            mult = 3'600'000'000'000;
+        else if (unit == "d")
+            mult = 86'400'000'000'000;
+        else if (unit == "w")
+            mult = 7 * 86'400'000'000'000;
+        else
+            return bad();
+        if (n > now / mult)
+            return bad();
+        return now - n * mult;
+    }
+    std::int64_t ns = 0;
+    if (parseInt64(text, ns)) {
+        if (ns < 0)
+            return bad();
+        return ns;
+    }
+    auto r = parseRfc3339(text);
+    if (!r)
+        return bad();
+    return *r;
+}
+
+Result<Interval> resolveRange(const Range &range, std::int64_t nowNs)
+{
+    auto f = parseTimeArg(range.from, nowNs);
+    if (!f)
+        return f.error();
+    auto t = parseTimeArg(range.to, nowNs);
+    if (!t)
+        return t.error();
+    if (*f >= *t)
+        return makeError(ErrorCode::BadRequest, "from must be before to");
+    return Interval{*f, *t};
+}
+
+std::optional<unsigned> parseColumn(std::string_view name)
+{
+    static const std::pair<std::string_view, unsigned> kCols[] = {
+        {"id", ColId},         {"ts", ColTs},
+        {"time", ColTime},     {"received", ColReceived},
+        {"level", ColLevel},   {"app", ColApp},
+        {"host", ColHost},     {"message", ColMessage},
+        {"attrs", ColAttrs},   {"trace_id", ColTraceId},
+        {"span_id", ColSpanId}};
+    for (const auto &[n, c] : kCols) {
+        if (n == name)
+            return c;
+    }
+    return std::nullopt;
+}
+
+unsigned columnSet(const Export &request)
+{
+    if (request.columns.empty())
+        return ColAll;
+    unsigned set = 0;
+    for (const auto &c : request.columns)
+        set |= parseColumn(c).value_or(0);
+    return set;
+}
+
+std::string encodeCursor(std::int64_t tsNs, std::string_view id)
+{
+    const std::string plain = std::to_string(tsNs) + "|" + std::string(id);
+    return QByteArray(plain.data(), static_cast<qsizetype>(plain.size()))
+        .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals)
+        .toStdString();
+}
+
+Result<std::pair<std::int64_t, std::string>> decodeCursor(std::string_view cursor)
+{
+    auto r = QByteArray::fromBase64Encoding(
+        QByteArray(cursor.data(), static_cast<qsizetype>(cursor.size())),
+        QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
+    if (!r)
+        return makeError(ErrorCode::BadField, "malformed cursor");
+    const std::string plain = r.decoded.toStdString();
+    const auto bar = plain.find('|');
+    std::int64_t ts = 0;
+    if (bar == std::string::npos || !parseInt64(std::string_view(plain).substr(0, bar), ts) ||
+        plain.size() - bar - 1 != 36)
+        return makeError(ErrorCode::BadField, "malformed cursor");
+    return std::pair<std::int64_t, std::string>(ts, plain.substr(bar + 1));
+}
+
+} // namespace idl::protocol
