@@ -82,6 +82,14 @@ std::vector<Request> samples()
     tc.name = "ci";
     tc.role = "editor";
     tc.apps = {"checkout", "billing"};
+    DlqList dl;
+    dl.filter = {"too_large", "checkout", "-1d", "now"};
+    dl.limit = 50;
+    DlqReplay dr;
+    dr.ids = {"0:17", "2:5"};
+    DlqReplay drAll;
+    drAll.all = true;
+    drAll.filter.code = "bad_json";
     Hello h;
     h.token = "idt_x";
     h.client = "test/1";
@@ -101,7 +109,11 @@ std::vector<Request> samples()
             SavedDelete{"6d0f3a52-0000-4000-8000-000000000002"},
             TokensList{},
             tc,
-            TokensRevoke{"k3j4h5g6f7d8"}};
+            TokensRevoke{"k3j4h5g6f7d8"},
+            dl,
+            DlqGet{3, 1234},
+            dr,
+            drAll};
 }
 
 } // namespace
@@ -213,6 +225,50 @@ private Q_SLOTS:
                  QStringLiteral("bad_field"));
         QCOMPARE(codeOf(R"j({"type":"tokens.create","id":"a","apps":[1]})j"),
                  QStringLiteral("bad_field"));
+    }
+
+    void deadLetterRules()
+    {
+        QCOMPARE(codeOf(R"j({"type":"dlq.list","id":"a","limit":1001})j"),
+                 QStringLiteral("bad_field"));
+        QCOMPARE(codeOf(R"j({"type":"dlq.list","id":"a","from":"last week"})j"),
+                 QStringLiteral("bad_timestamp"));
+        QCOMPARE(codeOf(R"j({"type":"dlq.get","id":"a","partition":1})j"),
+                 QStringLiteral("missing_field"));
+        QCOMPARE(codeOf(R"j({"type":"dlq.get","id":"a","partition":-1,"offset":2})j"),
+                 QStringLiteral("bad_field"));
+        QCOMPARE(codeOf(R"j({"type":"dlq.replay","id":"a"})j"), QStringLiteral("missing_field"));
+        QCOMPARE(codeOf(R"j({"type":"dlq.replay","id":"a","ids":["3"]})j"),
+                 QStringLiteral("bad_field"));
+        QCOMPARE(codeOf(R"j({"type":"dlq.replay","id":"a","ids":["1:2"],"all":true})j"),
+                 QStringLiteral("bad_field"));
+        QCOMPARE(codeOf(R"j({"type":"dlq.replay","id":"a","all":true,"code":"x"})j"),
+                 QStringLiteral("ok"));
+        QVERIFY(parseDlqId("12:345") == std::make_pair(std::int32_t(12), std::int64_t(345)));
+        for (const char *bad : {"", ":", "1:", ":2", "a:1", "1:b", "-1:2", "1:-2", "1:2:3"})
+            QVERIFY2(!parseDlqId(bad), bad);
+
+        DeadLetter d;
+        d.partition = 2;
+        d.offset = 9;
+        d.deadAtNs = 1700000000123000000LL;
+        d.app = "checkout";
+        d.code = "too_large";
+        auto l = parse(dlqListMessage("l", {d}, true));
+        const auto item = l.value("items").toArray()[0].toObject();
+        QCOMPARE(item.value("id").toString(), QStringLiteral("2:9"));
+        QCOMPARE(item.value("dead_at").toString(), QStringLiteral("2023-11-14T22:13:20.123Z"));
+        QVERIFY(item.value("first_seen").isNull());
+        QVERIFY(item.value("replayed_at").isNull());
+        QCOMPARE(l.value("more").toBool(), true);
+        auto g = parse(dlqResultMessage("g", d, {{"idl-error-code", "too_large"}}, "{\"a\":1}"));
+        QCOMPARE(g.value("item").toObject().value("payload").toString(),
+                 QStringLiteral("{\"a\":1}"));
+        QCOMPARE(g.value("item").toObject().value("headers").toArray()[0].toArray()[1].toString(),
+                 QStringLiteral("too_large"));
+        auto rr = parse(dlqReplayResultMessage("r", 2, 1, {"0:1", "0:2"}, false));
+        QCOMPARE(rr.value("replayed").toInt(), 2);
+        QCOMPARE(rr.value("skipped").toInt(), 1);
     }
 
     void timeArguments()

@@ -88,6 +88,13 @@ void declareSettings(Config &c)
                 QStringLiteral("Kafka bootstrap servers"));
     c.addString(QStringLiteral("kafka.topic"), QStringLiteral("idl.logs.events"),
                 QStringLiteral("Events topic the live tail follows"));
+    c.addString(QStringLiteral("kafka.raw-topic"), QStringLiteral("idl.logs.raw"),
+                QStringLiteral("Raw topic: where dlq.replay sends dead letters back"));
+    c.addString(QStringLiteral("kafka.dlq-topic"), QStringLiteral("idl.logs.dlq"),
+                QStringLiteral("Dead-letter topic that dlq.list/get/replay read"));
+    c.addInt(QStringLiteral("dlq.scan"), 10000,
+             QStringLiteral("dlq.list reads the newest this many dead letters per partition"), 1,
+             10000000);
     c.addString(QStringLiteral("writer.group"), QStringLiteral("idl-writer"),
                 QStringLiteral("Consumer group whose offsets the writer stores in kafka_offsets"));
     c.addSecret(QStringLiteral("metrics.token"), QString(),
@@ -138,6 +145,9 @@ GatewayOptions optionsFromConfig(const Config &c)
     o.kafkaBootstrap = c.string(QStringLiteral("kafka.bootstrap")).toStdString();
     o.kafkaTopic = c.string(QStringLiteral("kafka.topic")).toStdString();
     o.writerGroup = c.string(QStringLiteral("writer.group")).toStdString();
+    o.kafkaRawTopic = c.string(QStringLiteral("kafka.raw-topic")).toStdString();
+    o.kafkaDlqTopic = c.string(QStringLiteral("kafka.dlq-topic")).toStdString();
+    o.dlqScanWindow = c.integer(QStringLiteral("dlq.scan"));
     o.metricsToken = c.string(QStringLiteral("metrics.token")).toStdString();
     o.tlsCertFile = c.string(QStringLiteral("tls.cert")).toStdString();
     o.tlsKeyFile = c.string(QStringLiteral("tls.key")).toStdString();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "idl/core/result.h"
+#include "idl/gateway/tokens.h"
 #include "idl/protocol/requests.h"
 #include "idl/query/ast.h"
 #include "idl/query/sql.h"
@@ -27,6 +28,10 @@ class RequestState;
 
 namespace handlers {
 
+// True when the session's role is at least `role`; otherwise answers `forbidden` with
+// "<what> the <role> role" and returns false.
+bool requireRole(Session &session, const std::string &id, Role role, std::string_view what);
+
 // Routes a decoded request (not hello/auth/ping, which the session answers) to its handler.
 void dispatch(Session &session, const std::string &id, const protocol::Request &request);
 
@@ -49,6 +54,11 @@ void savedDelete(Session &session, const std::string &id, const protocol::SavedD
 void tokensList(Session &session, const std::string &id);
 void tokensCreate(Session &session, const std::string &id, const protocol::TokensCreate &request);
 void tokensRevoke(Session &session, const std::string &id, const protocol::TokensRevoke &request);
+
+// dlq_handler.cpp (admin)
+void dlqList(Session &session, const std::string &id, const protocol::DlqList &request);
+void dlqGet(Session &session, const std::string &id, const protocol::DlqGet &request);
+void dlqReplay(Session &session, const std::string &id, const protocol::DlqReplay &request);
 
 } // namespace handlers
 

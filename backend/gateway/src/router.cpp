@@ -6,6 +6,16 @@
 
 namespace idl::gateway::handlers {
 
+bool requireRole(Session &session, const std::string &id, Role role, std::string_view what)
+{
+    if (session.identity().role >= role)
+        return true;
+    session.sendError(id,
+                      makeError(ErrorCode::Forbidden, std::string(what) + " the " +
+                                                          std::string(roleName(role)) + " role"));
+    return false;
+}
+
 void dispatch(Session &session, const std::string &id, const protocol::Request &request)
 {
     std::visit(
@@ -39,6 +49,12 @@ void dispatch(Session &session, const std::string &id, const protocol::Request &
                 tokensCreate(session, id, r);
             else if constexpr (std::is_same_v<T, protocol::TokensRevoke>)
                 tokensRevoke(session, id, r);
+            else if constexpr (std::is_same_v<T, protocol::DlqList>)
+                dlqList(session, id, r);
+            else if constexpr (std::is_same_v<T, protocol::DlqGet>)
+                dlqGet(session, id, r);
+            else if constexpr (std::is_same_v<T, protocol::DlqReplay>)
+                dlqReplay(session, id, r);
             else // hello, auth, ping: answered by the session before routing
                 session.sendError(id, makeError(ErrorCode::BadRequest, "unexpected request"));
         },

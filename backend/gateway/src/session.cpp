@@ -46,7 +46,7 @@ metrics::Counter &authFailures()
 bool isLongRunning(std::string_view type)
 {
     return type == "query" || type == "export" || type == "aggregate" || type == "top" ||
-           type == "tail.start";
+           type == "tail.start" || type == "dlq.list" || type == "dlq.get" || type == "dlq.replay";
 }
 
 bool isKnownType(std::string_view type)

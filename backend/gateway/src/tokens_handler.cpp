@@ -21,19 +21,11 @@ bool withinScope(const std::vector<std::string> &apps, const std::vector<std::st
     });
 }
 
-bool isAdmin(Session &session, const std::string &id)
-{
-    if (session.identity().role >= Role::Admin)
-        return true;
-    session.sendError(id, makeError(ErrorCode::Forbidden, "tokens need the admin role"));
-    return false;
-}
-
 } // namespace
 
 void tokensList(Session &session, const std::string &id)
 {
-    if (!isAdmin(session, id))
+    if (!requireRole(session, id, Role::Admin, "tokens need"))
         return;
     session.runJob(id, "tokens.list",
                    [id, scope = session.identity().apps](
@@ -55,7 +47,7 @@ void tokensList(Session &session, const std::string &id)
 
 void tokensRevoke(Session &session, const std::string &id, const protocol::TokensRevoke &request)
 {
-    if (!isAdmin(session, id))
+    if (!requireRole(session, id, Role::Admin, "tokens need"))
         return;
     session.runJob(
         id, "tokens.revoke",
@@ -81,7 +73,7 @@ void tokensRevoke(Session &session, const std::string &id, const protocol::Token
 
 void tokensCreate(Session &session, const std::string &id, const protocol::TokensCreate &request)
 {
-    if (!isAdmin(session, id))
+    if (!requireRole(session, id, Role::Admin, "tokens need"))
         return;
     const std::vector<std::string> &scope = session.identity().apps;
     std::vector<std::string> apps = request.apps;

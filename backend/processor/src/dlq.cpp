@@ -5,8 +5,10 @@
 #include "idl/kafka/producer.h"
 #include "idl/processor/envelope.h"
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <map>
 
 namespace idl::processor {
 
@@ -97,12 +99,43 @@ kafka::Headers replayHeaders(const kafka::Headers &dead)
     return out;
 }
 
-Result<std::vector<DlqRecord>> readDlq(const std::string &bootstrap, const std::string &topic,
-                                       const DlqQuery &query, std::chrono::milliseconds idle)
+Result<void> scanDlq(const std::string &bootstrap, const std::string &topic, const DlqQuery &query,
+                     std::optional<std::int64_t> window,
+                     const std::function<bool(DlqRecord &&)> &take, std::chrono::milliseconds idle)
 {
-    auto parts = partitionsOf(bootstrap, topic, query, kOffsetBeginning);
-    if (!parts)
-        return parts.error();
+    auto admin = kafka::Admin::create({{"bootstrap.servers", bootstrap}});
+    if (!admin)
+        return admin.error();
+    std::vector<std::int32_t> partitions;
+    if (query.partition) {
+        partitions.push_back(*query.partition);
+    } else {
+        auto count = (*admin)->partitionCount(topic);
+        if (!count)
+            return count.error();
+        for (int p = 0; p < *count; ++p)
+            partitions.push_back(p);
+    }
+    // Where each partition starts and ends for this read.
+    std::vector<kafka::TopicPartition> assignment;
+    std::map<std::int32_t, std::int64_t> end;
+    for (std::int32_t p : partitions) {
+        auto wm = (*admin)->watermarks(topic, p);
+        if (!wm)
+            return wm.error();
+        const auto [low, high] = *wm;
+        std::int64_t start = low;
+        if (query.partition && query.offset)
+            start = *query.offset;
+        else if (window)
+            start = std::max(low, high - *window);
+        if (start >= high)
+            continue; // nothing (more) there
+        assignment.push_back({topic, p, start});
+        end[p] = high;
+    }
+    if (assignment.empty())
+        return {};
     kafka::ConsumerOptions co;
     co.config = {{"bootstrap.servers", bootstrap},
                  {"isolation.level", "read_committed"},
@@ -110,25 +143,109 @@ Result<std::vector<DlqRecord>> readDlq(const std::string &bootstrap, const std::
     auto consumer = kafka::Consumer::create(std::move(co));
     if (!consumer)
         return consumer.error();
-    if (auto r = (*consumer)->assign(*parts); !r)
+    if (auto r = (*consumer)->assign(assignment); !r)
         return r.error();
-    std::vector<DlqRecord> out;
     const bool exact = query.partition && query.offset;
-    auto r = drain(**consumer, idle, [&](const kafka::Message &m) {
+    // A partition is read once a record at its last offset, or just before it (the processor
+    // writes dead letters in transactions: a commit marker takes the last offset), was seen.
+    auto lastSeen = std::chrono::steady_clock::now();
+    while (!end.empty() && std::chrono::steady_clock::now() - lastSeen < idle) {
+        auto polled = (*consumer)->poll(std::chrono::milliseconds(50));
+        if (!polled || !polled->has_value())
+            continue; // nothing yet, or a transient broker error: keep polling until idle
+        lastSeen = std::chrono::steady_clock::now();
+        const kafka::Message &m = **polled;
+        auto e = end.find(m.partition());
+        if (e == end.end())
+            continue;
+        if (m.offset() + 2 >= e->second)
+            end.erase(e);
         if (exact && m.offset() != *query.offset)
-            return false;
+            return {};
         DlqRecord rec = toRecord(m);
-        if (selectedByCode(rec, query))
+        if (selectedByCode(rec, query) && !take(std::move(rec)))
+            return {};
+        if (exact)
+            return {};
+    }
+    return {};
+}
+
+Result<std::vector<DlqRecord>> readDlq(const std::string &bootstrap, const std::string &topic,
+                                       const DlqQuery &query, std::chrono::milliseconds idle)
+{
+    std::vector<DlqRecord> out;
+    auto r = scanDlq(
+        bootstrap, topic, query, std::nullopt,
+        [&](DlqRecord &&rec) {
             out.push_back(std::move(rec));
-        return !exact && out.size() < query.limit;
-    });
+            return out.size() < query.limit;
+        },
+        idle);
     if (!r)
         return r.error();
-    if (exact && out.empty())
+    if (query.partition && query.offset && out.empty())
         return makeError(ErrorCode::NotFound, "no dead letter at " +
                                                   std::to_string(*query.partition) + ":" +
                                                   std::to_string(*query.offset));
     return out;
+}
+
+struct Replayer::Impl
+{
+    std::string target;
+    std::unique_ptr<kafka::Producer> producer;
+    std::atomic<int> failed{0};
+    std::size_t sent = 0;
+};
+
+Result<std::unique_ptr<Replayer>> Replayer::create(const std::string &bootstrap,
+                                                   std::string targetTopic)
+{
+    std::unique_ptr<Replayer> r(new Replayer);
+    r->d = std::make_unique<Impl>();
+    r->d->target = std::move(targetTopic);
+    kafka::ProducerOptions po;
+    po.config = {{"bootstrap.servers", bootstrap}};
+    Impl *impl = r->d.get();
+    po.onDelivery = [impl](const kafka::DeliveryReport &rep) {
+        if (!rep.ok())
+            impl->failed.fetch_add(1);
+    };
+    auto p = kafka::Producer::create(std::move(po));
+    if (!p)
+        return p.error();
+    r->d->producer = std::move(p).value();
+    return r;
+}
+
+Replayer::~Replayer() = default;
+
+Result<void> Replayer::send(const DlqRecord &rec)
+{
+    const std::optional<std::string_view> key =
+        rec.key ? std::optional<std::string_view>(*rec.key) : std::nullopt;
+    for (;;) {
+        auto pr = d->producer->produce(d->target, key, rec.value, replayHeaders(rec.headers));
+        if (pr) {
+            ++d->sent;
+            return {};
+        }
+        if (pr.error().code != ErrorCode::Overloaded)
+            return pr.error();
+        d->producer->poll(std::chrono::milliseconds(10)); // queue full: let deliveries drain
+    }
+}
+
+Result<void> Replayer::finish(std::chrono::milliseconds timeout)
+{
+    if (auto f = d->producer->flush(timeout); !f)
+        return f.error();
+    if (d->failed.load() > 0)
+        return makeError(ErrorCode::Unavailable, std::to_string(d->failed.load()) + " of " +
+                                                     std::to_string(d->sent) +
+                                                     " replayed record(s) were not acknowledged");
+    return {};
 }
 
 Result<ReplayReport> replayDlq(const ReplayOptions &o, std::chrono::milliseconds idle)
@@ -150,20 +267,12 @@ Result<ReplayReport> replayDlq(const ReplayOptions &o, std::chrono::milliseconds
     if (auto r = (*consumer)->assign(*parts); !r)
         return r.error();
 
-    std::unique_ptr<kafka::Producer> producer;
-    std::atomic<int> failed{0};
-    std::string firstError;
+    std::unique_ptr<Replayer> replayer;
     if (!o.dryRun) {
-        kafka::ProducerOptions po;
-        po.config = {{"bootstrap.servers", o.bootstrap}};
-        po.onDelivery = [&failed](const kafka::DeliveryReport &rep) {
-            if (!rep.ok())
-                failed.fetch_add(1);
-        };
-        auto p = kafka::Producer::create(std::move(po));
+        auto p = Replayer::create(o.bootstrap, o.targetTopic);
         if (!p)
             return p.error();
-        producer = std::move(p).value();
+        replayer = std::move(p).value();
     }
 
     ReplayReport report;
@@ -177,19 +286,10 @@ Result<ReplayReport> replayDlq(const ReplayOptions &o, std::chrono::milliseconds
         next[rec.partition] = rec.offset + 1;
         if (!selectedByCode(rec, o.query))
             return true;
-        if (producer) {
-            const std::optional<std::string_view> key =
-                rec.key ? std::optional<std::string_view>(*rec.key) : std::nullopt;
-            for (;;) {
-                auto pr =
-                    producer->produce(o.targetTopic, key, rec.value, replayHeaders(rec.headers));
-                if (pr)
-                    break;
-                if (pr.error().code != ErrorCode::Overloaded) {
-                    produceError = pr.error();
-                    return false;
-                }
-                producer->poll(std::chrono::milliseconds(10));
+        if (replayer) {
+            if (auto pr = replayer->send(rec); !pr) {
+                produceError = pr.error();
+                return false;
             }
         }
         ++report.replayed;
@@ -200,13 +300,9 @@ Result<ReplayReport> replayDlq(const ReplayOptions &o, std::chrono::milliseconds
         return r.error();
     if (!produceError)
         return produceError.error();
-    if (producer) {
-        if (auto f = producer->flush(std::chrono::seconds(30)); !f)
-            return f.error();
-        if (failed.load() > 0)
-            return makeError(ErrorCode::Unavailable,
-                             std::to_string(failed.load()) +
-                                 " replayed record(s) were not acknowledged; nothing committed");
+    if (replayer) {
+        if (auto f = replayer->finish(); !f)
+            return makeError(f.error().code, f.error().message + "; nothing committed");
     }
     if (exact && report.replayed == 0)
         return makeError(ErrorCode::NotFound, "no dead letter at " +

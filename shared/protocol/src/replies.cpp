@@ -85,6 +85,57 @@ void appendSaved(JsonWriter &w, const SavedQuery &s)
     w.endObject();
 }
 
+void appendDeadLetter(JsonWriter &w, const DeadLetter &d, bool close = true)
+{
+    auto time = [&](const char *key, std::int64_t ns) {
+        w.key(key);
+        if (ns > 0)
+            w.value(formatRfc3339Millis(ns));
+        else
+            w.null();
+    };
+    w.beginObject();
+    w.key("id");
+    w.value(std::to_string(d.partition) + ":" + std::to_string(d.offset));
+    w.key("partition");
+    w.value(static_cast<std::int64_t>(d.partition));
+    w.key("offset");
+    w.value(d.offset);
+    time("dead_at", d.deadAtNs);
+    time("first_seen", d.firstSeenNs);
+    w.key("app");
+    w.value(d.app);
+    w.key("code");
+    w.value(d.code);
+    w.key("reason");
+    w.value(d.reason);
+    w.key("attempts");
+    w.value(d.attempts);
+    w.key("source");
+    w.beginObject();
+    w.key("topic");
+    w.value(d.sourceTopic);
+    w.key("partition");
+    w.value(d.sourcePartition);
+    w.key("offset");
+    w.value(d.sourceOffset);
+    w.endObject();
+    w.key("bytes");
+    w.value(d.bytes);
+    w.key("replayed_at");
+    if (d.replayedAt.empty())
+        w.null();
+    else
+        w.value(d.replayedAt);
+    w.key("replayed_by");
+    if (d.replayedBy.empty())
+        w.null();
+    else
+        w.value(d.replayedBy);
+    if (close)
+        w.endObject();
+}
+
 } // namespace
 
 std::string errorMessage(std::string_view id, const Error &error,
@@ -457,6 +508,68 @@ std::string tokensCreatedMessage(std::string_view id, std::string_view prefix,
     w.value(prefix);
     w.key("token");
     w.value(token);
+    w.endObject();
+    return out;
+}
+
+std::string dlqListMessage(std::string_view id, const std::vector<DeadLetter> &items, bool more)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, "dlq.list.result", id);
+    w.key("items");
+    w.beginArray();
+    for (const auto &d : items)
+        appendDeadLetter(w, d);
+    w.endArray();
+    w.key("more");
+    w.value(more);
+    w.endObject();
+    return out;
+}
+
+std::string dlqResultMessage(std::string_view id, const DeadLetter &letter,
+                             const std::vector<std::pair<std::string, std::string>> &headers,
+                             std::string_view payload)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, "dlq.result", id);
+    w.key("item");
+    appendDeadLetter(w, letter, false);
+    w.key("headers");
+    w.beginArray();
+    for (const auto &[k, v] : headers) {
+        w.beginArray();
+        w.value(k);
+        w.value(v);
+        w.endArray();
+    }
+    w.endArray();
+    w.key("payload");
+    w.value(payload);
+    w.endObject(); // item
+    w.endObject();
+    return out;
+}
+
+std::string dlqReplayResultMessage(std::string_view id, std::int64_t replayed, std::int64_t skipped,
+                                   const std::vector<std::string> &ids, bool more)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, "dlq.replay.result", id);
+    w.key("replayed");
+    w.value(replayed);
+    w.key("skipped");
+    w.value(skipped);
+    w.key("ids");
+    w.beginArray();
+    for (const auto &i : ids)
+        w.value(i);
+    w.endArray();
+    w.key("more");
+    w.value(more);
     w.endObject();
     return out;
 }

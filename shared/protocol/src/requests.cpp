@@ -273,6 +273,41 @@ Result<Request> decodeHello(const QJsonObject &o, const Fields &f)
     return Request(std::move(r));
 }
 
+Result<DlqFilter> decodeDlqFilter(const Fields &f)
+{
+    DlqFilter r;
+    IDL_READ(r.code, f.string("code"));
+    IDL_READ(r.app, f.string("app"));
+    IDL_READ(r.from, f.string("from"));
+    IDL_READ(r.to, f.string("to"));
+    for (const std::string *t : {&r.from, &r.to}) {
+        if (!t->empty()) {
+            if (auto v = parseTimeArg(*t, nowNs()); !v)
+                return v.error();
+        }
+    }
+    return r;
+}
+
+Result<Request> decodeDlqReplay(const Fields &f)
+{
+    DlqReplay r;
+    IDL_READ(r.ids, f.stringList("ids"));
+    if (r.ids.size() > kMaxDlqReplayIds)
+        return makeError(ErrorCode::BadField, "at most 1000 ids per replay");
+    for (const auto &id : r.ids) {
+        if (!parseDlqId(id))
+            return makeError(ErrorCode::BadField, "ids must be \"partition:offset\", got " + id);
+    }
+    IDL_READ(r.all, f.boolean("all", false));
+    IDL_READ(r.filter, decodeDlqFilter(f));
+    if (r.ids.empty() && !r.all)
+        return makeError(ErrorCode::MissingField, "ids (or all:true) is required");
+    if (!r.ids.empty() && r.all)
+        return makeError(ErrorCode::BadField, "ids and all:true exclude each other");
+    return Request(std::move(r));
+}
+
 #undef IDL_READ
 
 } // namespace
@@ -316,6 +351,12 @@ std::string_view typeName(const Request &request)
                 return "tokens.create";
             else if constexpr (std::is_same_v<T, TokensRevoke>)
                 return "tokens.revoke";
+            else if constexpr (std::is_same_v<T, DlqList>)
+                return "dlq.list";
+            else if constexpr (std::is_same_v<T, DlqGet>)
+                return "dlq.get";
+            else if constexpr (std::is_same_v<T, DlqReplay>)
+                return "dlq.replay";
             else
                 static_assert(kAlwaysFalse<T>, "every request has a type name");
         },
@@ -418,6 +459,22 @@ QJsonObject toJson(const Request &request)
                 put("apps", r.apps.empty() ? QJsonValue() : QJsonValue(strings(r.apps)));
             } else if constexpr (std::is_same_v<T, TokensRevoke>) {
                 put("prefix", qs(r.prefix));
+            } else if constexpr (std::is_same_v<T, DlqList> || std::is_same_v<T, DlqReplay>) {
+                putString("code", r.filter.code);
+                putString("app", r.filter.app);
+                putString("from", r.filter.from);
+                putString("to", r.filter.to);
+                if constexpr (std::is_same_v<T, DlqList>) {
+                    put("limit", static_cast<qint64>(r.limit));
+                } else {
+                    if (r.all)
+                        put("all", true);
+                    if (!r.ids.empty())
+                        put("ids", strings(r.ids));
+                }
+            } else if constexpr (std::is_same_v<T, DlqGet>) {
+                put("partition", static_cast<qint64>(r.partition));
+                put("offset", static_cast<qint64>(r.offset));
             }
         },
         request);
@@ -503,7 +560,42 @@ Result<Request> decodeRequest(const Envelope &envelope)
             return prefix.error();
         return Request(TokensRevoke{std::move(prefix).value()});
     }
+    if (t == "dlq.list") {
+        DlqList r;
+        auto filter = decodeDlqFilter(f);
+        if (!filter)
+            return filter.error();
+        r.filter = std::move(filter).value();
+        auto limit = f.integer("limit", r.limit, 1, kMaxDlqList);
+        if (!limit)
+            return limit.error();
+        r.limit = *limit;
+        return Request(std::move(r));
+    }
+    if (t == "dlq.get") {
+        if (!o.contains(QLatin1String("partition")) || !o.contains(QLatin1String("offset")))
+            return makeError(ErrorCode::MissingField, "partition and offset are required");
+        auto p = f.integer("partition", 0, 0, 1'000'000);
+        if (!p)
+            return p.error();
+        auto off = f.integer("offset", 0, 0, std::int64_t(1) << 53);
+        if (!off)
+            return off.error();
+        return Request(DlqGet{static_cast<std::int32_t>(*p), *off});
+    }
+    if (t == "dlq.replay")
+        return decodeDlqReplay(f);
     return makeError(ErrorCode::BadRequest, "unknown type " + t);
+}
+
+std::optional<std::pair<std::int32_t, std::int64_t>> parseDlqId(std::string_view id)
+{
+    const auto colon = id.find(':');
+    std::int64_t p = 0, off = 0;
+    if (colon == std::string_view::npos || !parseInt64(id.substr(0, colon), p) ||
+        !parseInt64(id.substr(colon + 1), off) || p < 0 || p > 1'000'000 || off < 0)
+        return std::nullopt;
+    return std::make_pair(static_cast<std::int32_t>(p), off);
 }
 
 Result<std::int64_t> parseTimeArg(std::string_view text, std::int64_t now)

@@ -25,6 +25,9 @@ struct GatewayOptions
     std::string pgDsn;
     std::string kafkaBootstrap;
     std::string kafkaTopic = "idl.logs.events";
+    std::string kafkaRawTopic = "idl.logs.raw"; // where replayed dead letters go
+    std::string kafkaDlqTopic = "idl.logs.dlq";
+    std::int64_t dlqScanWindow = 10000; // dlq.list reads the newest this many per partition
     std::string writerGroup = "idl-writer";
     std::string metricsToken;
     std::string tlsCertFile;

@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,11 +38,38 @@ struct DlqQuery
     std::size_t limit = 100;               // at most this many
 };
 
-// Reads dead letters from the start of each partition (read_committed) until `idle` passes
-// without a new record or the limit is reached.
+// Reads dead letters (read_committed) up to the end each partition had when the read began
+// (its high watermark), so a read returns as soon as it has seen everything; `idle` bounds
+// the wait for records that never come (an aborted transaction at the end). `window`: only
+// the last `window` offsets of each partition (the newest dead letters); unset: from the
+// start. Calls take(record) for each record the query selects; take returns false to stop.
+Result<void> scanDlq(const std::string &bootstrap, const std::string &topic, const DlqQuery &query,
+                     std::optional<std::int64_t> window,
+                     const std::function<bool(DlqRecord &&)> &take,
+                     std::chrono::milliseconds idle = std::chrono::seconds(2));
+
+// The selected dead letters from the start of each partition, up to the query's limit.
 Result<std::vector<DlqRecord>> readDlq(const std::string &bootstrap, const std::string &topic,
                                        const DlqQuery &query,
                                        std::chrono::milliseconds idle = std::chrono::seconds(2));
+
+// Sends dead letters back to a topic with their original key, value and headers (the
+// envelope removed, idl-replays incremented): idempotent producer, acks=all. finish() is Ok
+// only once every record sent was acknowledged.
+class Replayer
+{
+public:
+    static Result<std::unique_ptr<Replayer>> create(const std::string &bootstrap,
+                                                    std::string targetTopic);
+    ~Replayer();
+    Result<void> send(const DlqRecord &record);
+    Result<void> finish(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+private:
+    Replayer() = default;
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
 
 // How to replay.
 struct ReplayOptions

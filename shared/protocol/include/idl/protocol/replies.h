@@ -145,4 +145,33 @@ std::string tokensListMessage(std::string_view id, const std::vector<TokenInfo> 
 std::string tokensCreatedMessage(std::string_view id, std::string_view prefix,
                                  std::string_view token);
 
+// One dead letter as listed (docs/protocol.md, 3.9).
+struct DeadLetter
+{
+    std::int32_t partition = 0;
+    std::int64_t offset = 0;
+    std::int64_t deadAtNs = 0;    // when it was dead-lettered (0: unknown)
+    std::int64_t firstSeenNs = 0; // when the processor first saw it (0: unknown)
+    std::string app;              // the record's key (the collector keys records by app)
+    std::string code;             // idl-error-code
+    std::string reason;           // idl-error-message
+    std::int64_t attempts = 0;
+    std::string sourceTopic;
+    std::int64_t sourcePartition = -1;
+    std::int64_t sourceOffset = -1;
+    std::int64_t bytes = 0; // size of the stored payload
+    std::string replayedAt; // RFC 3339; empty: not replayed through the gateway
+    std::string replayedBy;
+};
+// `dlq.list.result`; `more`: the filter selects more than `limit` (the newest are listed).
+std::string dlqListMessage(std::string_view id, const std::vector<DeadLetter> &items, bool more);
+// `dlq.result`: one dead letter with its headers and payload (the stored bytes as text).
+std::string dlqResultMessage(std::string_view id, const DeadLetter &letter,
+                             const std::vector<std::pair<std::string, std::string>> &headers,
+                             std::string_view payload);
+// `dlq.replay.result`: `replayed` sent back to the raw topic and acknowledged; `skipped`
+// already replayed before (never twice); `ids` the ones replayed now.
+std::string dlqReplayResultMessage(std::string_view id, std::int64_t replayed, std::int64_t skipped,
+                                   const std::vector<std::string> &ids, bool more);
+
 } // namespace idl::protocol

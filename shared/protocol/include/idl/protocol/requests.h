@@ -144,9 +144,43 @@ struct TokensRevoke
     bool operator==(const TokensRevoke &) const = default;
 };
 
+// Dead letters (admin): which ones. Empty strings: any; from/to bound the time it was
+// dead-lettered (empty: unbounded).
+struct DlqFilter
+{
+    std::string code;
+    std::string app;
+    std::string from;
+    std::string to;
+    bool operator==(const DlqFilter &) const = default;
+};
+inline constexpr std::int64_t kMaxDlqList = 1000;
+inline constexpr std::size_t kMaxDlqReplayIds = 1000;
+struct DlqList
+{
+    DlqFilter filter;
+    std::int64_t limit = 200;
+    bool operator==(const DlqList &) const = default;
+};
+struct DlqGet
+{
+    std::int32_t partition = 0;
+    std::int64_t offset = 0;
+    bool operator==(const DlqGet &) const = default;
+};
+struct DlqReplay
+{
+    std::vector<std::string> ids; // "partition:offset" of each dead letter
+    bool all = false;             // instead of ids: every dead letter the filter selects
+    DlqFilter filter;
+    bool operator==(const DlqReplay &) const = default;
+};
+// "partition:offset" -> (partition, offset); nullopt when malformed.
+std::optional<std::pair<std::int32_t, std::int64_t>> parseDlqId(std::string_view id);
+
 using Request = std::variant<Hello, Auth, Ping, Query, Export, Aggregate, Top, TailStart, TailStop,
                              Cancel, SavedList, SavedGet, SavedPut, SavedDelete, TokensList,
-                             TokensCreate, TokensRevoke>;
+                             TokensCreate, TokensRevoke, DlqList, DlqGet, DlqReplay>;
 
 // The `type` of a request ("query", "saved.put", ...).
 std::string_view typeName(const Request &request);
