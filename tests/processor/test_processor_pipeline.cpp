@@ -372,6 +372,10 @@ void TestProcessorPipeline::retryAndDeadLetterCopiesRedacted()
     QCOMPARE(p->redactPayload(broken, copy), PayloadForm::Redacted);
     QCOMPARE(copy, std::string("{\"v\":1,\"msg\":\"password=[REDACTED]\",\"cookie\" : "
                                "\"[REDACTED]\",\"x\":1,\"token\":\"[REDACTED]\""));
+    // Not UTF-8: handled the same way, the bad bytes kept.
+    QCOMPARE(p->redactPayload("{\"v\":1,\"id\":\"\xff\",\"cookie\":\"sid=c2\"}", copy),
+             PayloadForm::Redacted);
+    QCOMPARE(copy, std::string("{\"v\":1,\"id\":\"\xff\",\"cookie\":\"[REDACTED]\"}"));
     // The event's own redaction counts are untouched by the copies.
     for (const auto n : p->stats().redactedByRule)
         QCOMPARE(n, 0u);
