@@ -16,7 +16,9 @@
 #include <QTest>
 
 #include <atomic>
+#include <condition_variable>
 #include <future>
+#include <mutex>
 #include <thread>
 
 using namespace idl;
@@ -523,6 +525,150 @@ private Q_SLOTS:
         QVERIFY(anyApp.ok());
         QVERIFY(!anyApp->app.has_value());
         QVERIFY(!parseCertApps("novalue").ok());
+    }
+
+    // Issue 15 finding 4, the parts: parallel lookups, a bounded queue (503 at once), a bound
+    // on waiting requests, stale-while-revalidate for known keys, the negative cache and the
+    // per-address failure throttle (429 without a lookup).
+    void authenticatorBoundsLookups()
+    {
+        const NewApiKey real = generateApiKey();
+        std::mutex m;
+        std::condition_variable cv;
+        bool gateOpen = true; // false: lookups block until opened
+        std::atomic<int> lookups{0}, inFlight{0}, maxInFlight{0};
+        const auto lookup = [&](std::string_view prefix) -> Result<std::optional<KeyRecord>> {
+            ++lookups;
+            const int now = ++inFlight;
+            for (int seen = maxInFlight;
+                 now > seen && !maxInFlight.compare_exchange_weak(seen, now);)
+                ;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            {
+                std::unique_lock lock(m);
+                cv.wait(lock, [&] { return gateOpen; });
+            }
+            --inFlight;
+            if (prefix != real.prefix)
+                return std::optional<KeyRecord>{};
+            return std::optional<KeyRecord>{
+                KeyRecord{real.prefix, real.hash, "r", {}, false, "", ""}};
+        };
+        const auto setGate = [&](bool open) {
+            std::lock_guard lock(m);
+            gateOpen = open;
+            cv.notify_all();
+        };
+        const auto request = [](const std::string &key, const std::string &address) {
+            http::Request r;
+            r.headers.emplace_back("x-api-key", key);
+            r.peerAddress = address;
+            return r;
+        };
+        // Starts an authentication; the future is ready once it is answered.
+        const auto start = [](Authenticator &auth, const http::Request &req) {
+            auto p = std::make_shared<std::promise<Result<Identity>>>();
+            auto f = p->get_future();
+            auth.authenticate(req, [p](Result<Identity> r) { p->set_value(std::move(r)); });
+            return f;
+        };
+        const auto ready = [](std::future<Result<Identity>> &f) {
+            return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+        };
+
+        // Parallel: 8 unknown keys with 4 threads take two rounds of 50 ms, not eight.
+        {
+            AuthOptions opt;
+            opt.lookupThreads = 4;
+            opt.maxFailures = 0;
+            Authenticator auth(opt, lookup);
+            QElapsedTimer t;
+            t.start();
+            std::vector<std::future<Result<Identity>>> fs;
+            for (int i = 0; i < 8; ++i)
+                fs.push_back(start(auth, request(generateApiKey().key, "10.0.0.1")));
+            for (auto &f : fs)
+                QCOMPARE(f.get().error().code, ErrorCode::Unauthenticated);
+            QCOMPARE(maxInFlight.load(), 4);
+            QVERIFY2(t.elapsed() < 300, qPrintable(QString::number(t.elapsed())));
+        }
+
+        // Bounded: one lookup in flight, 3 queued, the rest 503 at once; and at most 5
+        // requests wait (a second request for a queued key is refused once that is reached).
+        {
+            AuthOptions opt;
+            opt.lookupThreads = 1;
+            opt.maxQueuedLookups = 3;
+            opt.maxWaitingRequests = 5;
+            opt.maxFailures = 0;
+            setGate(false);
+            Authenticator auth(opt, lookup);
+            std::vector<std::string> keys;
+            std::vector<std::future<Result<Identity>>> fs;
+            for (int i = 0; i < 10; ++i) {
+                keys.push_back(generateApiKey().key);
+                fs.push_back(start(auth, request(keys.back(), "10.0.0.2")));
+                if (i == 0) // the first one is taken by the lookup thread
+                    QTRY_COMPARE_WITH_TIMEOUT(inFlight.load(), 1, 2000);
+            }
+            int refused = 0;
+            for (int i = 0; i < 10; ++i)
+                if (ready(fs[static_cast<std::size_t>(i)])) {
+                    QCOMPARE(fs[static_cast<std::size_t>(i)].get().error().code,
+                             ErrorCode::Unavailable);
+                    ++refused;
+                }
+            QCOMPARE(refused, 6);                                  // 1 in flight + 3 queued wait
+            auto same = start(auth, request(keys[1], "10.0.0.2")); // shares the queued lookup
+            QVERIFY(!ready(same));
+            auto tooMany = start(auth, request(keys[2], "10.0.0.2"));
+            QVERIFY(ready(tooMany));
+            QCOMPARE(tooMany.get().error().code, ErrorCode::Unavailable);
+            setGate(true);
+            QCOMPARE(same.get().error().code, ErrorCode::Unauthenticated);
+        }
+
+        // Stale-while-revalidate, the negative cache and the throttle.
+        {
+            AuthOptions opt;
+            opt.cacheTtl = std::chrono::milliseconds(200);
+            opt.refreshWait = std::chrono::milliseconds(100);
+            opt.maxFailures = 3;
+            opt.failureWindow = std::chrono::milliseconds(60'000);
+            Authenticator auth(opt, lookup);
+            QVERIFY(start(auth, request(real.key, "10.0.0.3")).get().ok());
+            QTest::qWait(250); // past the TTL
+            setGate(false);    // the refresh hangs
+            QElapsedTimer t;
+            t.start();
+            QVERIFY(start(auth, request(real.key, "10.0.0.3")).get().ok());
+            QVERIFY2(t.elapsed() >= 90 && t.elapsed() < 400,
+                     qPrintable(QString::number(t.elapsed())));
+            // While the refresh is pending, the next request is answered the same way.
+            QVERIFY(start(auth, request(real.key, "10.0.0.3")).get().ok());
+            setGate(true);
+
+            // An unknown key is looked up once (then cached as unknown).
+            const std::string fake = generateApiKey().key;
+            const int before = lookups.load();
+            QCOMPARE(start(auth, request(fake, "10.0.0.4")).get().error().code,
+                     ErrorCode::Unauthenticated);
+            QCOMPARE(start(auth, request(fake, "10.0.0.4")).get().error().code,
+                     ErrorCode::Unauthenticated);
+            QCOMPARE(lookups.load(), before + 1);
+            // Third failure from 10.0.0.4: now throttled for keys that need a lookup.
+            QCOMPARE(start(auth, request("not-a-key", "10.0.0.4")).get().error().code,
+                     ErrorCode::Unauthenticated);
+            const int throttledAt = lookups.load();
+            QCOMPARE(start(auth, request(generateApiKey().key, "10.0.0.4")).get().error().code,
+                     ErrorCode::RateLimited);
+            QCOMPARE(lookups.load(), throttledAt);
+            // A key cached as valid still passes from there; other addresses are not affected.
+            QVERIFY(start(auth, request(real.key, "10.0.0.4")).get().ok());
+            QCOMPARE(start(auth, request(generateApiKey().key, "10.0.0.5")).get().error().code,
+                     ErrorCode::Unauthenticated);
+            QCOMPARE(lookups.load(), throttledAt + 1);
+        }
     }
 };
 

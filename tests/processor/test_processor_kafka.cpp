@@ -93,6 +93,22 @@ private:
     std::atomic<bool> m_failed{false};
 };
 
+// idl-admin's options that name the cluster and the dead-letter topic.
+QStringList dlqArgs(const Topics &topics)
+{
+    return {QStringLiteral("--kafka.bootstrap"), QString::fromStdString(bootstrap()),
+            QStringLiteral("--topic.dlq"), QString::fromStdString(topics.dlq)};
+}
+
+// `idl-admin dlq replay --code CODE` into the raw topic: (exit code, output).
+std::pair<int, QString> replayCode(const Topics &topics, const QString &code)
+{
+    return runAdmin(QStringList{QStringLiteral("dlq"), QStringLiteral("replay"),
+                                QStringLiteral("--code"), code, QStringLiteral("--topic.raw"),
+                                QString::fromStdString(topics.raw)} +
+                    dlqArgs(topics));
+}
+
 } // namespace
 
 class TestProcessorKafka : public QObject
@@ -105,6 +121,7 @@ private Q_SLOTS:
     void twoInstancesOneKilledNoLossNoDuplicates();
     void poisonGoesToDlqAndReplaysAfterRuleChange();
     void transientFailureRetriedWithGrowingDelays();
+    void retryAndDeadLettersCarryNoSecrets();
 };
 
 void TestProcessorKafka::initTestCase()
@@ -224,9 +241,7 @@ void TestProcessorKafka::poisonGoesToDlqAndReplaysAfterRuleChange()
     QCOMPARE(events.size(), 3u);
 
     // idl-admin sees them.
-    const QStringList common{QStringLiteral("--kafka.bootstrap"),
-                             QString::fromStdString(bootstrap()), QStringLiteral("--topic.dlq"),
-                             QString::fromStdString(topics->dlq)};
+    const QStringList common = dlqArgs(*topics);
     auto [listCode, listOut] =
         runAdmin(QStringList{QStringLiteral("dlq"), QStringLiteral("list")} + common);
     QCOMPARE(listCode, 0);
@@ -246,12 +261,8 @@ void TestProcessorKafka::poisonGoesToDlqAndReplaysAfterRuleChange()
     proc->stop();
     proc = std::make_unique<ProcessorProcess>(*topics, QStringLiteral("x0"));
     QVERIFY(proc->start());
-    auto [replayCode, replayOut] =
-        runAdmin(QStringList{QStringLiteral("dlq"), QStringLiteral("replay"),
-                             QStringLiteral("--code"), QStringLiteral("too_large"),
-                             QStringLiteral("--topic.raw"), QString::fromStdString(topics->raw)} +
-                 common);
-    QCOMPARE(replayCode, 0);
+    auto [replayExit, replayOut] = replayCode(*topics, QStringLiteral("too_large"));
+    QCOMPARE(replayExit, 0);
     QVERIFY2(replayOut.contains(QStringLiteral("1 dead letter(s) replayed")),
              qPrintable(replayOut));
     events = readTopic(topics->events, 4, 60s);
@@ -377,6 +388,94 @@ void TestProcessorKafka::transientFailureRetriedWithGrowingDelays()
     QCOMPARE(dead[0].header(hdr::kFirstSeen),
              byEvent[hopeless.id].front()->header(hdr::kFirstSeen));
     proc.stop();
+}
+
+// Issue 15 finding 6c: what the processor writes to the retry and dead-letter topics is
+// redacted like an event (the raw record used to be copied byte for byte, secrets included),
+// and a redacted dead letter still replays into exactly one (redacted) event.
+void TestProcessorKafka::retryAndDeadLettersCarryNoSecrets()
+{
+    auto topics = freshTopics("secrets");
+    IDL_VERIFY_OK(topics);
+    const QStringList limits{QStringLiteral("--limits.max-event-bytes"),
+                             QStringLiteral("2KiB"),
+                             QStringLiteral("--test.transient-marker"),
+                             QStringLiteral("FLAKY"),
+                             QStringLiteral("--retry.base"),
+                             QStringLiteral("100ms"),
+                             QStringLiteral("--retry.max-attempts"),
+                             QStringLiteral("1")};
+    auto proc = std::make_unique<ProcessorProcess>(*topics, QStringLiteral("s0"), limits);
+    QVERIFY(proc->start());
+
+    // Every secret below must be gone from every retry and dead-letter record.
+    const std::vector<std::string> secrets{
+        "big-bearer-0123456789", "big-password-1",  "sid=big-cookie", "loud-pass-2",
+        "sid=loud-cookie",       "lvlsecret99",     "badjson-pass-3", "sid=badjson-cookie",
+        "flaky-key-4",           "Basic flaky-auth"};
+    RawProducer raw(topics->raw);
+    QVERIFY(raw.ok());
+    // Too large (over 2 KiB) -> DLQ; replayed later with the default limit.
+    LogEvent big = makeEvent(1, std::string(4096, 'm') + " Bearer big-bearer-0123456789");
+    big.attrsJson = R"({"password":"big-password-1","cookie":"sid=big-cookie","i":1})";
+    raw.sendSync(big.app, encodeEvent(big));
+    // Unknown level (the level text is quoted in the error message) -> DLQ.
+    LogEvent loud = makeEvent(2, "login password=loud-pass-2");
+    loud.attrsJson = R"({"cookie":"sid=loud-cookie"})";
+    std::string loudValue = encodeEvent(loud);
+    loudValue.replace(loudValue.find("\"info\""), 6, "\"token=lvlsecret99\"");
+    raw.sendSync(loud.app, loudValue);
+    // Not JSON at all -> DLQ.
+    raw.sendSync("app-bad",
+                 R"({"v":1,"msg":"password=badjson-pass-3","cookie":"sid=badjson-cookie","ts":)");
+    // Transient -> retry topic once, then DLQ.
+    LogEvent flaky = makeEvent(3, "call failed FLAKY9 api_key=flaky-key-4");
+    flaky.attrsJson = R"({"authorization":"Basic flaky-auth"})";
+    raw.sendSync(flaky.app, encodeEvent(flaky));
+
+    const auto dead = readTopic(topics->dlq, 4, 60s);
+    QCOMPARE(dead.size(), 4u);
+    const auto retries = readTopic(topics->retry, 1, 30s);
+    QCOMPARE(retries.size(), 1u);
+    const auto leaks = [&](const Record &r) {
+        std::string all = r.value;
+        for (const kafka::Header &h : r.headers)
+            all += "|" + h.key + "=" + h.value.value_or("");
+        for (const std::string &s : secrets)
+            if (all.find(s) != std::string::npos)
+                return s + " in " + all.substr(0, 300);
+        return std::string();
+    };
+    for (const Record &r : retries)
+        QVERIFY2(leaks(r).empty(), ("retry topic: " + leaks(r)).c_str());
+    const Record *tooLarge = nullptr;
+    for (const Record &r : dead) {
+        QVERIFY2(leaks(r).empty(), ("dead-letter topic: " + leaks(r)).c_str());
+        if (r.header(hdr::kErrorCode) == "too_large")
+            tooLarge = &r;
+    }
+    QVERIFY(tooLarge);
+
+    // The redacted dead letter replays into exactly one event once the limit is back.
+    proc->stop();
+    proc = std::make_unique<ProcessorProcess>(*topics, QStringLiteral("s0"));
+    QVERIFY(proc->start());
+    auto [replayExit, replayOut] = replayCode(*topics, QStringLiteral("too_large"));
+    QCOMPARE(replayExit, 0);
+    QVERIFY2(replayOut.contains(QStringLiteral("1 dead letter(s) replayed")),
+             qPrintable(replayOut));
+    const auto events = readTopic(topics->events, 1, 60s, 2s);
+    QCOMPARE(events.size(), 1u);
+    auto e = decodeEvent(events[0].value);
+    QVERIFY(e.ok());
+    QCOMPARE(e->id, big.id);
+    QVERIFY(e->message.starts_with(std::string(4096, 'm') + " Bearer [REDACTED]"));
+    QVERIFY2(e->attrsJson.find(R"("password":"[REDACTED]")") != std::string::npos,
+             e->attrsJson.c_str());
+    for (const std::string &s : secrets)
+        QVERIFY2(events[0].value.find(s) == std::string::npos, s.c_str());
+    QCOMPARE(readTopic(topics->dlq, 4, 10s, 2s).size(), 4u);
+    proc->stop();
 }
 
 QTEST_GUILESS_MAIN(TestProcessorKafka)

@@ -70,6 +70,10 @@ private Q_SLOTS:
     void attributeValueAndMessageTruncated();
     void reservedAttributesCannotBeForged();
     void redactsMessageAndAttributes();
+    void keyRulesReachEveryDepth();
+    void keyRulesReachStructuredBodies();
+    void matcherErrorFailsClosed();
+    void retryAndDeadLetterCopiesRedacted();
     void badTraceIdsMoved();
     void poison_data();
     void poison();
@@ -189,7 +193,8 @@ void TestProcessorPipeline::attributeDepthFlattened()
     // depth 1 = a's value, depth 2 = b's value: kept as structure up to the limit, deeper
     // values become their JSON text.
     QCOMPARE(out.attrsJson,
-             std::string(R"({"a":{"b":"{\"c\":{\"d\":1}}"},"flat":1,"arr":["[1,[2]]"]})"));
+             std::string(
+                 "{\"a\":{\"b\":\"{\\\"c\\\":{\\\"d\\\":1}}\"},\"flat\":1,\"arr\":[\"[1,[2]]\"]}"));
     QCOMPARE(p->stats().attrsFlattened, 2u);
 }
 
@@ -244,8 +249,8 @@ void TestProcessorPipeline::redactsMessageAndAttributes()
     auto p = makePipeline();
     LogEvent in = baseEvent();
     in.message = "auth with Bearer abcdefghijklmnop failed";
-    in.attrsJson =
-        R"({"password":"hunter2","nested":{"url":"https://u:pw@h/x","n":[{"token":5}]},"card":"4111 1111 1111 1111"})";
+    in.attrsJson = "{\"password\":\"hunter2\",\"nested\":{\"url\":\"https://u:pw@h/"
+                   "x\",\"n\":[{\"token\":5}]},\"card\":\"4111 1111 1111 1111\"}";
     LogEvent out;
     const PipelineResult r = p->processEvent(encodeEvent(in), info(), out);
     QCOMPARE(r.outcome, Outcome::Produce);
@@ -253,12 +258,140 @@ void TestProcessorPipeline::redactsMessageAndAttributes()
     QCOMPARE(out.message, std::string("auth with Bearer [REDACTED] failed"));
     QCOMPARE(
         out.attrsJson,
-        std::string(
-            R"({"password":"[REDACTED]","nested":{"url":"https://u:[REDACTED]@h/x","n":[{"token":"[REDACTED]"}]},"card":"[REDACTED-CARD]"})"));
+        std::string("{\"password\":\"[REDACTED]\",\"nested\":{\"url\":\"https://u:[REDACTED]@h/"
+                    "x\",\"n\":[{\"token\":\"[REDACTED]\"}]},\"card\":\"[REDACTED-CARD]\"}"));
     std::uint64_t total = 0;
     for (const auto n : p->stats().redactedByRule)
         total += n;
     QCOMPARE(total, 5u);
+}
+
+// Issue 15 finding 6b: key rules (secret_keys: cookie, authorization, x-api-key, ...) apply at
+// any depth, also below limits.max-attr-depth where a value is kept as its JSON text.
+void TestProcessorPipeline::keyRulesReachEveryDepth()
+{
+    const std::string secretAt12 =
+        "{\"l1\":{\"l2\":{\"l3\":{\"l4\":{\"l5\":{\"l6\":{\"l7\":{\"l8\":{\"l9\":"
+        "{\"l10\":{\"l11\":{\"cookie\":\"sid=deep-cookie-12\",\"ok\":1}}}}}}}}}}}}";
+    for (const std::size_t depth : {std::size_t(8), std::size_t(2)}) {
+        PipelineOptions opt;
+        opt.maxAttrDepth = depth;
+        auto p = makePipeline(opt);
+        LogEvent in = baseEvent();
+        in.attrsJson = "{\"a\":{\"b\":{\"c\":{\"authorization\":\"Basic "
+                       "c2VjcmV0OnBhc3M=\",\"x\":[{\"x-api-key\":\"k-deep-3\"}]}}},\"deep\":" +
+                       secretAt12 + "}";
+        LogEvent out;
+        QCOMPARE(p->processEvent(encodeEvent(in), info(), out).outcome, Outcome::Produce);
+        const std::string where = "depth " + std::to_string(depth) + ": " + out.attrsJson;
+        for (const char *secret : {"c2VjcmV0OnBhc3M", "k-deep-3", "deep-cookie-12"}) {
+            QVERIFY2(out.attrsJson.find(secret) == std::string::npos, where.c_str());
+        }
+        QVERIFY(out.attrsJson.find("ok") != std::string::npos); // the rest is kept
+        QVERIFY(p->stats().attrsFlattened > 0);
+    }
+}
+
+// Issue 15 finding 6b: a structured body (a JSON object/array message, or OTLP's kvlist body
+// kept as its JSON text) gets the key rules too, before the message is truncated.
+void TestProcessorPipeline::keyRulesReachStructuredBodies()
+{
+    auto p = makePipeline();
+    LogEvent out;
+    // Native format: the message is a JSON object.
+    const std::string native =
+        "{\"app\":\"api\",\"message\":{\"user\":\"bob\",\"cookie\":\"sid=body-cookie-1\",\"calls\":"
+        "[{\"authorization\":\"Basic body-auth-2\"}]}}";
+    QCOMPARE(p->processEvent(native, info(), out).outcome, Outcome::Produce);
+    QVERIFY2(out.message.find("body-cookie-1") == std::string::npos, out.message.c_str());
+    QVERIFY2(out.message.find("body-auth-2") == std::string::npos, out.message.c_str());
+    QVERIFY2(out.message.find("bob") != std::string::npos, out.message.c_str());
+    // Canonical event whose msg is JSON text (an OTLP kvlist body).
+    LogEvent in = baseEvent();
+    in.message = "{\"x-api-key\":\"body-key-3\",\"n\":[1,2]}";
+    QCOMPARE(p->processEvent(encodeEvent(in), info(), out).outcome, Outcome::Produce);
+    QVERIFY2(out.message.find("body-key-3") == std::string::npos, out.message.c_str());
+    // Redacted before the message is cut: a cut body is no longer JSON.
+    PipelineOptions opt;
+    opt.maxMessageBytes = 40;
+    auto small = makePipeline(opt);
+    in.message = "{\"set-cookie\":\"sid=cut-cookie-4\",\"pad\":\"" + std::string(100, 'x') + "\"}";
+    QCOMPARE(small->processEvent(encodeEvent(in), info(), out).outcome, Outcome::Produce);
+    QVERIFY2(out.message.find("cut-cookie-4") == std::string::npos, out.message.c_str());
+    QVERIFY(out.message.size() <= 40);
+}
+
+// Issue 15 finding 6a, in the pipeline: a value the matcher fails on is replaced whole and
+// counted (idl_processor_redaction_failures_total).
+void TestProcessorPipeline::matcherErrorFailsClosed()
+{
+    RedactorOptions ro;
+    ro.injectMatchError = [](std::string_view t) {
+        return t.find("BOOM") != std::string_view::npos;
+    };
+    auto redactor = Redactor::create(builtinRedactionRules(), ro);
+    QVERIFY(redactor.ok());
+    Pipeline p({}, std::shared_ptr<const Redactor>(std::move(redactor).value()), nullptr);
+    LogEvent in = baseEvent();
+    in.message = "BOOM user=bob pin 1234";
+    in.attrsJson = "{\"note\":\"BOOM again\",\"ok\":\"fine\"}";
+    LogEvent out;
+    QCOMPARE(p.processEvent(encodeEvent(in), info(), out).outcome, Outcome::Produce);
+    QCOMPARE(out.message, std::string(kRedactionFailed));
+    QCOMPARE(attrsOf(out).value(QStringLiteral("note")).toString().toStdString(),
+             std::string(kRedactionFailed));
+    QCOMPARE(attrsOf(out).value(QStringLiteral("ok")).toString(), QStringLiteral("fine"));
+    QCOMPARE(p.stats().redactionFailures, 2u);
+}
+
+// Issue 15 finding 6c, the copy itself: what goes to the retry / dead-letter topic.
+void TestProcessorPipeline::retryAndDeadLetterCopiesRedacted()
+{
+    auto p = makePipeline();
+    std::string copy;
+    // Nothing to redact: the original bytes.
+    const std::string plain = encodeEvent(baseEvent());
+    QCOMPARE(p->redactPayload(plain, copy), PayloadForm::Original);
+    // A canonical event: still canonical (replayable), secrets gone at every depth.
+    LogEvent in = baseEvent();
+    in.message = "retry with Bearer abcdefghijklmnop";
+    in.attrsJson = "{\"deep\":{\"a\":[{\"cookie\":\"sid=c1\"}]},\"password\":\"p1\",\"n\":7}";
+    QCOMPARE(p->redactPayload(encodeEvent(in), copy), PayloadForm::Redacted);
+    const auto decoded = decodeEvent(copy);
+    QVERIFY2(decoded.ok(), copy.c_str());
+    QCOMPARE(decoded->id, in.id);
+    QCOMPARE(decoded->message, std::string("retry with Bearer [REDACTED]"));
+    QCOMPARE(decoded->attrsJson, std::string("{\"deep\":{\"a\":[{\"cookie\":\"[REDACTED]\"}]},"
+                                             "\"password\":\"[REDACTED]\",\"n\":7}"));
+    // Idempotent: redacting the copy again changes nothing.
+    std::string again;
+    QVERIFY(p->redactPayload(copy, again) != PayloadForm::Redacted || again == copy);
+    // Not JSON: key rules on the "key": value pairs found, text rules on the rest.
+    const std::string broken =
+        "{\"v\":1,\"msg\":\"password=p2\",\"cookie\" : {\"a\":\"}\"},\"x\":1,\"token\":\"t";
+    QCOMPARE(p->redactPayload(broken, copy), PayloadForm::Redacted);
+    QCOMPARE(copy, std::string("{\"v\":1,\"msg\":\"password=[REDACTED]\",\"cookie\" : "
+                               "\"[REDACTED]\",\"x\":1,\"token\":\"[REDACTED]\""));
+    // Not UTF-8: handled the same way, the bad bytes kept.
+    QCOMPARE(p->redactPayload("{\"v\":1,\"id\":\"\xff\",\"cookie\":\"sid=c2\"}", copy),
+             PayloadForm::Redacted);
+    QCOMPARE(copy, std::string("{\"v\":1,\"id\":\"\xff\",\"cookie\":\"[REDACTED]\"}"));
+    // The event's own redaction counts are untouched by the copies.
+    for (const auto n : p->stats().redactedByRule)
+        QCOMPARE(n, 0u);
+    // The matcher fails on a value that is not JSON: withheld.
+    RedactorOptions ro;
+    ro.injectMatchError = [](std::string_view t) {
+        return t.find("BOOM") != std::string_view::npos;
+    };
+    Pipeline failing(
+        {}, std::shared_ptr<const Redactor>(Redactor::create(builtinRedactionRules(), ro).value()),
+        nullptr);
+    QCOMPARE(failing.redactPayload("BOOM {not json", copy), PayloadForm::Withheld);
+    QCOMPARE(copy, std::string(kRedactionFailed));
+    QCOMPARE(failing.stats().redactionFailures, 1u);
+    QCOMPARE(p->redactText("level 'token=abc' unknown"),
+             std::string("level 'token=[REDACTED] unknown"));
 }
 
 void TestProcessorPipeline::badTraceIdsMoved()

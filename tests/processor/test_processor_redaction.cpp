@@ -39,6 +39,8 @@ private Q_SLOTS:
     void customRulesFile();
     void badRules();
     void selectBuiltins();
+    void matcherErrorFailsClosed();
+    void tooSmallMatcherBudgetIsRefused();
 };
 
 void TestProcessorRedaction::builtin_data()
@@ -170,6 +172,45 @@ void TestProcessorRedaction::selectBuiltins()
     QCOMPARE(selectBuiltinRules("")->size(), 0u);
     QCOMPARE(selectBuiltinRules("all")->size(), builtinRedactionRules().size());
     QVERIFY(!selectBuiltinRules("bearer,nope").ok());
+}
+
+// Issue 15 finding 6a: an error of the rule set's matcher (RE2::Set::Match's ErrorInfo, e.g.
+// its DFA out of memory) is never read as "no secret": the whole value is replaced and
+// counted. RE2 2022-06-01 cannot be made to report the error on demand (Compile() checks the
+// DFA and the DFA keeps room for 20 states; budgets from 55 KB to 4 MB, one and eight threads
+// never failed), so the error is injected through RedactorOptions::injectMatchError.
+void TestProcessorRedaction::matcherErrorFailsClosed()
+{
+    RedactorOptions options;
+    options.injectMatchError = [](std::string_view text) {
+        return text.find("BOOM") != std::string_view::npos;
+    };
+    auto r = Redactor::create(builtinRedactionRules(), options);
+    QVERIFY(r.ok());
+    std::vector<std::uint64_t> counts;
+    std::uint64_t failures = 0;
+    std::string text = "BOOM and a secret the rules would not even see: s3cr3t";
+    QCOMPARE((*r)->redactText(text, counts, &failures), 1u);
+    QCOMPARE(text, std::string(kRedactionFailed));
+    QCOMPARE(failures, 1u);
+    QVERIFY((*r)->anyTextMatch("BOOM"));
+    // Other texts are redacted as usual and not counted as failures.
+    text = "password=x";
+    QCOMPARE((*r)->redactText(text, counts, &failures), 1u);
+    QCOMPARE(text, std::string("password=[REDACTED]"));
+    QCOMPARE(failures, 1u);
+    QVERIFY(!(*r)->anyTextMatch("nothing here"));
+}
+
+// A budget too small for the rule set is refused at start-up (RE2::Set::Compile fails), so
+// the processor never runs with a matcher that cannot work.
+void TestProcessorRedaction::tooSmallMatcherBudgetIsRefused()
+{
+    RedactorOptions options;
+    options.maxMem = 20'000;
+    QVERIFY(!Redactor::create(builtinRedactionRules(), options).ok());
+    options.maxMem = 8 << 20;
+    QVERIFY(Redactor::create(builtinRedactionRules(), options).ok());
 }
 
 QTEST_APPLESS_MAIN(TestProcessorRedaction)

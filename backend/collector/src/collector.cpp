@@ -19,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace idl::collector {
 
@@ -84,22 +85,38 @@ std::string replyBody(Endpoint ep, std::size_t accepted, std::size_t rejected,
     return out;
 }
 
-// Looks keys up in PostgreSQL over one connection owned by the authenticator's thread.
+// Looks keys up in PostgreSQL. The authenticator calls it from several threads at once: each
+// call borrows an idle connection (or opens one), so there are at most as many connections as
+// lookup threads; a broken connection is dropped.
 KeyLookup postgresLookup(std::string dsn)
 {
-    auto conn = std::make_shared<std::optional<pg::Connection>>();
+    struct Idle
+    {
+        std::mutex mutex;
+        std::vector<pg::Connection> connections;
+    };
+    auto idle = std::make_shared<Idle>();
     return
-        [dsn = std::move(dsn), conn](std::string_view prefix) -> Result<std::optional<KeyRecord>> {
-            if (!*conn || (*conn)->isBroken()) {
-                conn->reset();
+        [dsn = std::move(dsn), idle](std::string_view prefix) -> Result<std::optional<KeyRecord>> {
+            std::optional<pg::Connection> conn;
+            {
+                std::lock_guard lock(idle->mutex);
+                if (!idle->connections.empty()) {
+                    conn.emplace(std::move(idle->connections.back()));
+                    idle->connections.pop_back();
+                }
+            }
+            if (!conn || conn->isBroken()) {
                 auto c = pg::Connection::connect(dsn, std::chrono::seconds(3));
                 if (!c)
                     return c.error();
-                conn->emplace(std::move(*c));
+                conn.emplace(std::move(*c));
             }
-            auto r = findKey(**conn, prefix);
-            if (!r && (*conn)->isBroken())
-                conn->reset();
+            auto r = findKey(*conn, prefix);
+            if (!conn->isBroken()) {
+                std::lock_guard lock(idle->mutex);
+                idle->connections.push_back(std::move(*conn));
+            }
             return r;
         };
 }

@@ -54,6 +54,25 @@ void declareConfig(Config &c)
                   s("How long a looked-up API key is trusted; revocation takes effect within it"));
     c.addDuration(s("auth.key-cache-max-stale"), s("5m"),
                   s("While PostgreSQL is unreachable, cached keys stay usable up to this age"));
+    c.addInt(s("auth.lookup-threads"), 4,
+             s("API key lookups run in parallel on this many threads (one connection each)"), 1,
+             64);
+    c.addInt(s("auth.lookup-queue"), 256,
+             s("Uncached keys waiting for a lookup at most; beyond it: 503 with Retry-After"), 1,
+             1'000'000);
+    c.addInt(s("auth.max-waiting"), 512,
+             s("Requests (with their bodies) waiting for key lookups at most; beyond it: the "
+               "cached answer for a known key, else 503 with Retry-After"),
+             1, 1'000'000);
+    c.addDuration(s("auth.refresh-wait"), s("200ms"),
+                  s("A known key past its TTL is refreshed in the background; its request waits "
+                    "at most this long, then gets the cached answer (stale-while-revalidate)"));
+    c.addInt(s("auth.max-failures"), 50,
+             s("Failed key checks per client address within auth.failure-window, after which "
+               "its uncached keys get 429 without a lookup (0: off)"),
+             0, 1'000'000);
+    c.addDuration(s("auth.failure-window"), s("1m"),
+                  s("Window of auth.max-failures (per client address)"));
     c.addString(s("auth.client-cert-apps"), QString(),
                 s("Verified client certificate CN to app: \"cn=app,cn2=app2\"; \"*=*\" maps any "
                   "CN to the app of the same name, \"cn=\" allows any app"));
@@ -113,6 +132,12 @@ Result<CollectorOptions> optionsFromConfig(const Config &c)
     o.pgDsn = str(c, "pg.dsn");
     o.auth.cacheTtl = c.duration(s("auth.key-cache-ttl"));
     o.auth.maxStale = c.duration(s("auth.key-cache-max-stale"));
+    o.auth.lookupThreads = static_cast<int>(c.integer(s("auth.lookup-threads")));
+    o.auth.maxQueuedLookups = static_cast<std::size_t>(c.integer(s("auth.lookup-queue")));
+    o.auth.maxWaitingRequests = static_cast<std::size_t>(c.integer(s("auth.max-waiting")));
+    o.auth.refreshWait = c.duration(s("auth.refresh-wait"));
+    o.auth.maxFailures = static_cast<int>(c.integer(s("auth.max-failures")));
+    o.auth.failureWindow = c.duration(s("auth.failure-window"));
     auto certApps = parseCertApps(str(c, "auth.client-cert-apps"));
     if (!certApps)
         return certApps.error();

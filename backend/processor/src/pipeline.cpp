@@ -88,7 +88,7 @@ struct Pipeline::Impl
     {
         if (!redactor)
             return 0;
-        const std::uint64_t n = redactor->redactText(text, redactCounts);
+        const std::uint64_t n = redactor->redactText(text, redactCounts, &stats.redactionFailures);
         if (n > 0) {
             for (std::size_t i = 0; i < redactCounts.size(); ++i) {
                 stats.redactedByRule[i] += redactCounts[i];
@@ -98,54 +98,39 @@ struct Pipeline::Impl
         return n;
     }
 
-    // Writes a string attribute value: truncated to the value limit, redacted.
-    void writeString(std::string &out, std::string_view text)
+    // Writes a string attribute value: redacted (first, so that a cut cannot hide a secret
+    // from its rule), then truncated to the value limit.
+    void writeString(std::string &out, std::string_view text, bool redactIt = true,
+                     bool truncate = true)
     {
         scratch.assign(text);
-        if (scratch.size() > opt.maxValueBytes) {
+        if (redactIt)
+            redactionsHere += redact(scratch);
+        if (truncate && scratch.size() > opt.maxValueBytes) {
             truncateUtf8(scratch, opt.maxValueBytes);
             ++truncatedHere;
         }
-        redactionsHere += redact(scratch);
         appendJsonString(out, scratch);
     }
 
-    // Writes one attribute value at nesting `depth` (1 = a top-level attribute's value).
-    void writeValue(std::string &out, simdjson::dom::element v, std::size_t depth)
+    // The value of a member whose key matches key rule `keyRule`.
+    void writeKeyRedacted(std::string &out, int keyRule)
+    {
+        appendJsonString(out, redactor->rule(static_cast<std::size_t>(keyRule)).replacement);
+        ++stats.redactedByRule[static_cast<std::size_t>(keyRule)];
+        ++redactionsHere;
+    }
+
+    int keyRuleOf(std::string_view key) const
+    {
+        return redactor && redactor->hasKeyRules() ? redactor->matchKey(key) : -1;
+    }
+
+    // Numbers, booleans and null as JSON.
+    static void writeScalar(std::string &out, simdjson::dom::element v)
     {
         using simdjson::dom::element_type;
         switch (v.type()) {
-        case element_type::OBJECT:
-        case element_type::ARRAY:
-            if (depth >= opt.maxAttrDepth) {
-                // Too deep to keep as structure: kept as its JSON text (still redacted).
-                ++stats.attrsFlattened;
-                writeString(out, simdjson::minify(v));
-                return;
-            }
-            if (v.type() == element_type::OBJECT) {
-                simdjson::dom::object object;
-                if (v.get_object().get(object))
-                    return;
-                writeObject(out, object, depth + 1, false);
-            } else {
-                simdjson::dom::array array;
-                if (v.get_array().get(array))
-                    return;
-                out.push_back('[');
-                bool first = true;
-                for (const simdjson::dom::element item : array) {
-                    if (!first)
-                        out.push_back(',');
-                    first = false;
-                    writeValue(out, item, depth + 1);
-                }
-                out.push_back(']');
-            }
-            return;
-        case element_type::STRING:
-            writeString(out, v.get_string().value_unsafe());
-            return;
         case element_type::INT64:
             appendJsonInt(out, v.get_int64().value_unsafe());
             return;
@@ -158,15 +143,69 @@ struct Pipeline::Impl
         case element_type::BOOL:
             out.append(v.get_bool().value_unsafe() ? "true" : "false");
             return;
-        case element_type::NULL_VALUE:
+        default:
             out.append("null");
+            return;
+        }
+    }
+
+    // Writes any JSON value minified with every rule applied at any depth: key rules replace
+    // the (non-null) value of every member whose key matches, text rules run on every string.
+    // No limits: used for values kept as JSON text (too deep attributes, structured bodies)
+    // and for the copies written to the retry and dead-letter topics.
+    void writeRedacted(std::string &out, simdjson::dom::element v) { writeValue(out, v, 1, false); }
+
+    // Writes one attribute value at nesting `depth` (1 = a top-level attribute's value).
+    // `limited`: the attribute limits apply (depth, key count, value size); without, only the
+    // redaction rules (writeRedacted).
+    void writeValue(std::string &out, simdjson::dom::element v, std::size_t depth,
+                    bool limited = true)
+    {
+        using simdjson::dom::element_type;
+        switch (v.type()) {
+        case element_type::OBJECT:
+        case element_type::ARRAY:
+            if (limited && depth >= opt.maxAttrDepth) {
+                // Too deep to keep as structure: kept as its JSON text, redacted at every
+                // depth (key rules included) before it becomes a string.
+                ++stats.attrsFlattened;
+                std::string flat;
+                writeRedacted(flat, v);
+                writeString(out, flat, false);
+                return;
+            }
+            if (v.type() == element_type::OBJECT) {
+                simdjson::dom::object object;
+                if (v.get_object().get(object))
+                    return;
+                writeObject(out, object, depth + 1, false, limited);
+            } else {
+                simdjson::dom::array array;
+                if (v.get_array().get(array))
+                    return;
+                out.push_back('[');
+                bool first = true;
+                for (const simdjson::dom::element item : array) {
+                    if (!first)
+                        out.push_back(',');
+                    first = false;
+                    writeValue(out, item, depth + 1, limited);
+                }
+                out.push_back(']');
+            }
+            return;
+        case element_type::STRING:
+            writeString(out, v.get_string().value_unsafe(), true, limited);
+            return;
+        default:
+            writeScalar(out, v);
             return;
         }
     }
 
     // Writes an object's members (without braces when top-level: the caller adds extras).
     void writeObject(std::string &out, simdjson::dom::object object, std::size_t depth,
-                     bool topLevel)
+                     bool topLevel, bool limited = true)
     {
         if (!topLevel)
             out.push_back('{');
@@ -176,29 +215,146 @@ struct Pipeline::Impl
                 ++keysDropped; // the processor's own attribute wins; counted
                 continue;
             }
-            if (keysSeen >= opt.maxAttrKeys) {
+            if (limited && keysSeen >= opt.maxAttrKeys) {
                 ++keysDropped;
                 continue;
             }
-            ++keysSeen;
+            if (limited)
+                ++keysSeen;
             if (!first)
                 out.push_back(',');
             first = false;
             appendJsonString(out, field.key);
             out.push_back(':');
-            const int keyRule =
-                redactor && redactor->hasKeyRules() ? redactor->matchKey(field.key) : -1;
+            const int keyRule = keyRuleOf(field.key);
             if (keyRule >= 0 && field.value.type() != simdjson::dom::element_type::NULL_VALUE) {
-                appendJsonString(out,
-                                 redactor->rule(static_cast<std::size_t>(keyRule)).replacement);
-                ++stats.redactedByRule[static_cast<std::size_t>(keyRule)];
-                ++redactionsHere;
+                writeKeyRedacted(out, keyRule);
                 continue;
             }
-            writeValue(out, field.value, depth);
+            writeValue(out, field.value, depth, limited);
         }
         if (!topLevel)
             out.push_back('}');
+    }
+
+    // A structured body (the message is a JSON object or array: a native object/array body,
+    // an OTLP kvlist/array body) is redacted like attributes, at any depth; it is rewritten
+    // (minified) only when something was redacted. Any other message: the text rules.
+    void redactMessage(std::string &message)
+    {
+        const std::size_t start = message.find_first_not_of(" \t\r\n");
+        if (start != std::string::npos && (message[start] == '{' || message[start] == '[')) {
+            simdjson::dom::element root;
+            if (!attrParser.parse(message).get(root)) {
+                std::string body;
+                const std::uint64_t before = redactionsHere;
+                writeRedacted(body, root);
+                if (redactionsHere != before)
+                    message.swap(body);
+                return;
+            }
+        }
+        redactionsHere += redact(message);
+    }
+
+    // Key rules over text that is not valid JSON (a dead letter's bad_json value): the value
+    // after every `"key":` whose key matches is replaced (a string to its closing quote, an
+    // object or array to its closing bracket or the end, anything else to , } ] or a space).
+    void redactKeysLexically(std::string &text)
+    {
+        if (!redactor || !redactor->hasKeyRules())
+            return;
+        const auto stringEnd = [&text](std::size_t from) { // from: after the opening quote
+            for (std::size_t j = from; j < text.size(); ++j) {
+                if (text[j] == '\\')
+                    ++j;
+                else if (text[j] == '"')
+                    return j + 1;
+            }
+            return text.size();
+        };
+        const auto skipSpace = [&text](std::size_t j) {
+            while (j < text.size() &&
+                   (text[j] == ' ' || text[j] == '\t' || text[j] == '\r' || text[j] == '\n'))
+                ++j;
+            return j;
+        };
+        std::string out;
+        std::size_t copied = 0;
+        std::size_t i = 0;
+        while ((i = text.find('"', i)) != std::string::npos) {
+            const std::size_t keyEnd = stringEnd(i + 1);
+            std::size_t j = skipSpace(keyEnd);
+            if (j >= text.size() || text[j] != ':') {
+                i = keyEnd;
+                continue;
+            }
+            const int keyRule = keyRuleOf(std::string_view(text).substr(i + 1, keyEnd - i - 2));
+            j = skipSpace(j + 1);
+            i = j;
+            if (keyRule < 0 || j >= text.size())
+                continue;
+            std::size_t end = j;
+            if (text[j] == '"') {
+                end = stringEnd(j + 1);
+            } else if (text[j] == '{' || text[j] == '[') {
+                int depth = 0;
+                for (end = j; end < text.size(); ++end) {
+                    if (text[end] == '"') {
+                        end = stringEnd(end + 1) - 1;
+                    } else if (text[end] == '{' || text[end] == '[') {
+                        ++depth;
+                    } else if ((text[end] == '}' || text[end] == ']') && --depth == 0) {
+                        ++end;
+                        break;
+                    }
+                }
+                end = std::min(end, text.size());
+            } else {
+                while (end < text.size() &&
+                       std::string_view(",}] \t\r\n").find(text[end]) == std::string_view::npos)
+                    ++end;
+                if (std::string_view(text).substr(j, end - j) == "null")
+                    continue;
+            }
+            out.append(text, copied, j - copied);
+            writeKeyRedacted(out, keyRule);
+            copied = end;
+            i = end;
+        }
+        if (copied > 0) {
+            out.append(text, copied, std::string::npos);
+            text.swap(out);
+        }
+    }
+
+    PayloadForm redactPayload(std::string_view value, std::string &out)
+    {
+        if (!redactor)
+            return PayloadForm::Original;
+        // Not the event's redactions: the per-rule counts are put back afterwards.
+        const std::vector<std::uint64_t> countsBefore = stats.redactedByRule;
+        const std::uint64_t failuresBefore = stats.redactionFailures;
+        redactionsHere = 0;
+        out.clear();
+        PayloadForm form = PayloadForm::Original;
+        simdjson::dom::element root;
+        if (!attrParser.parse(value.data(), value.size()).get(root)) {
+            writeRedacted(out, root);
+            if (redactionsHere > 0)
+                form = PayloadForm::Redacted;
+        } else {
+            out.assign(value);
+            redactKeysLexically(out);
+            redactionsHere += redact(out);
+            if (stats.redactionFailures != failuresBefore)
+                form = PayloadForm::Withheld; // the whole text is kRedactionFailed
+            else if (redactionsHere > 0)
+                form = PayloadForm::Redacted;
+        }
+        stats.redactedByRule = countsBefore;
+        redactionsHere = 0;
+        return form;
     }
 
     // Rebuilds the attributes with limits, redaction and enrichment. BadField when the
@@ -332,12 +488,12 @@ struct Pipeline::Impl
             e.id = newEventId();
         normalizeHexId(e.traceId);
         normalizeHexId(e.spanId);
+        redactMessage(e.message); // before the cut: a cut body is no longer JSON
         if (e.message.size() > opt.maxMessageBytes) {
             ++stats.messagesTruncated;
             truncateUtf8(e.message, opt.maxMessageBytes);
             messageTruncated = true;
         }
-        redactionsHere += redact(e.message);
 
         // Sampling happens before the attribute rebuild: dropped events cost little.
         if (sampler) {
@@ -382,6 +538,19 @@ PipelineResult Pipeline::processEvent(std::string_view value, const RecordInfo &
                                       LogEvent &event)
 {
     return d->run(value, info, event);
+}
+
+PayloadForm Pipeline::redactPayload(std::string_view value, std::string &out)
+{
+    return d->redactPayload(value, out);
+}
+
+std::string Pipeline::redactText(std::string text)
+{
+    const std::vector<std::uint64_t> countsBefore = d->stats.redactedByRule;
+    d->redact(text);
+    d->stats.redactedByRule = countsBefore;
+    return text;
 }
 
 const PipelineStats &Pipeline::stats() const

@@ -84,6 +84,7 @@ struct Processor::Impl
     BatchCounts batch;
     PipelineStats published; // pipeline stats already exported (committed batches)
     std::string out;
+    std::string payload; // the redacted copy of a record for the retry / dead-letter topic
     Clock::time_point lastLagUpdate;
     bool fatal = false;
 
@@ -276,6 +277,11 @@ struct Processor::Impl
         normalized("default_host", now.defaultedHost, published.defaultedHost);
         normalized("bad_trace_id", now.badTraceIds, published.badTraceIds);
         normalized("native_format", now.nativeFormat, published.nativeFormat);
+        if (now.redactionFailures > published.redactionFailures)
+            reg.counter("idl_processor_redaction_failures_total",
+                        "Values replaced whole because the redaction matcher failed "
+                        "(fail closed)")
+                .inc(now.redactionFailures - published.redactionFailures);
         published = now;
         std::lock_guard lock(mutex);
         totals.consumed += batch.consumedRaw + batch.consumedRetry;
@@ -308,7 +314,7 @@ struct Processor::Impl
 
     // The original headers without the processor's envelope, plus a new envelope.
     kafka::Headers envelope(const kafka::Message &m, const Error &error, int attempts,
-                            std::optional<std::int64_t> notBeforeMs)
+                            std::optional<std::int64_t> notBeforeMs, PayloadForm form)
     {
         kafka::Headers h;
         const bool fromRetry = m.topic() == opt.retryTopic;
@@ -333,7 +339,8 @@ struct Processor::Impl
                 firstSeen = *header.value;
         }
         h.push_back({std::string(headers::kErrorCode), std::string(error.codeName())});
-        h.push_back({std::string(headers::kErrorMessage), error.message});
+        // The message may quote the input (a bad level, a timestamp): redacted too.
+        h.push_back({std::string(headers::kErrorMessage), pipeline->redactText(error.message)});
         h.push_back({std::string(headers::kSourceTopic), srcTopic});
         h.push_back({std::string(headers::kSourcePartition), srcPartition});
         h.push_back({std::string(headers::kSourceOffset), srcOffset});
@@ -344,13 +351,26 @@ struct Processor::Impl
         else
             h.push_back({std::string(headers::kDeadAt), std::to_string(nowNs())});
         h.push_back({std::string(headers::kProcessor), opt.instanceId});
+        if (form != PayloadForm::Original)
+            h.push_back({std::string(headers::kPayload),
+                         form == PayloadForm::Redacted ? "redacted" : "withheld"});
         return h;
+    }
+
+    // Writes a failed record to the retry or dead-letter topic: its key and headers, its value
+    // redacted like an event (never the secret-bearing original), the envelope.
+    bool sendFailed(const std::string &topic, const kafka::Message &m, const Error &error,
+                    int attempts, std::optional<std::int64_t> notBeforeMs)
+    {
+        const PayloadForm form = pipeline->redactPayload(m.value(), payload);
+        const std::string_view value = form == PayloadForm::Original ? m.value() : payload;
+        return send(topic, m.key(), value, envelope(m, error, attempts, notBeforeMs, form));
     }
 
     bool deadLetter(const kafka::Message &m, const Error &error, int attempts)
     {
         ++batch.deadByCode[error.code];
-        return send(opt.dlqTopic, m.key(), m.value(), envelope(m, error, attempts, std::nullopt));
+        return sendFailed(opt.dlqTopic, m, error, attempts, std::nullopt);
     }
 
     // ---- per record ----
@@ -411,7 +431,7 @@ struct Processor::Impl
             if (opt.backoff.mayRetry(attempt)) {
                 const int next = attempt + 1;
                 const std::int64_t due = nowMs() + opt.backoff.delay(next, rng).count();
-                if (send(opt.retryTopic, m.key(), m.value(), envelope(m, r.error, next, due)))
+                if (sendFailed(opt.retryTopic, m, r.error, next, due))
                     ++batch.retried;
             } else {
                 Error e = r.error;

@@ -130,16 +130,35 @@ struct Redactor::Impl
     std::vector<int> textRules; // indices into rules
     std::vector<int> keyRules;
     std::unique_ptr<RE2::Set> textSet; // prefilter: which text rules match at all
+    std::function<bool(std::string_view)> injectMatchError;
+
+    enum class SetMatch { None, Some, Failed };
+
+    // Which text rules match `text` (into *hits when given). Failed when the set reports an
+    // error (e.g. its DFA ran out of memory): that is never read as "no secret".
+    SetMatch matchSet(std::string_view text, std::vector<int> *hits) const
+    {
+        if (injectMatchError && injectMatchError(text))
+            return SetMatch::Failed;
+        RE2::Set::ErrorInfo error{RE2::Set::kNoError};
+        if (textSet->Match(text, hits, &error))
+            return SetMatch::Some;
+        return error.kind == RE2::Set::kNoError ? SetMatch::None : SetMatch::Failed;
+    }
 };
 
 Redactor::Redactor() : d(std::make_unique<Impl>()) {}
 Redactor::~Redactor() = default;
 
-Result<std::unique_ptr<Redactor>> Redactor::create(std::vector<RedactionRule> rules)
+Result<std::unique_ptr<Redactor>> Redactor::create(std::vector<RedactionRule> rules,
+                                                   RedactorOptions redactorOptions)
 {
     std::unique_ptr<Redactor> r(new Redactor());
+    r->d->injectMatchError = std::move(redactorOptions.injectMatchError);
     RE2::Options options;
     options.set_log_errors(false);
+    if (redactorOptions.maxMem > 0)
+        options.set_max_mem(redactorOptions.maxMem);
     r->d->textSet = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
     for (std::size_t i = 0; i < rules.size(); ++i) {
         auto re = std::make_unique<RE2>(rules[i].pattern, options);
@@ -171,16 +190,26 @@ bool Redactor::anyTextMatch(std::string_view text) const
 {
     if (d->textRules.empty())
         return false;
-    return d->textSet->Match(text, nullptr);
+    // A failed match counts as a match: the caller redacts, and fails closed.
+    return d->matchSet(text, nullptr) != Impl::SetMatch::None;
 }
 
-std::uint64_t Redactor::redactText(std::string &text, std::vector<std::uint64_t> &counts) const
+std::uint64_t Redactor::redactText(std::string &text, std::vector<std::uint64_t> &counts,
+                                   std::uint64_t *failures) const
 {
     counts.resize(d->rules.size());
     if (d->textRules.empty())
         return 0;
     std::vector<int> hits;
-    if (!d->textSet->Match(text, &hits))
+    const Impl::SetMatch matched = d->matchSet(text, &hits);
+    if (matched == Impl::SetMatch::Failed) {
+        // The matcher failed: nothing says the text holds no secret, so none of it is kept.
+        text.assign(kRedactionFailed);
+        if (failures)
+            ++*failures;
+        return 1;
+    }
+    if (matched == Impl::SetMatch::None)
         return 0;
     std::uint64_t total = 0;
     for (const int setIndex : hits) {

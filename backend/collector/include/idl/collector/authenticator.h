@@ -21,11 +21,12 @@ struct Identity
     std::string name;               // key name or certificate subject, for logs
 };
 
-// How requests are authenticated.
+// How requests are authenticated. Defaults are the configuration defaults (collector_config.cpp,
+// docs/security.md).
 struct AuthOptions
 {
     // How long a looked-up key (or its absence) is trusted before the database is asked
-    // again: revocation takes effect within this time.
+    // again: revocation takes effect within this time (see refreshWait).
     std::chrono::milliseconds cacheTtl{10'000};
     // When the database cannot be reached, a cached key is still used up to this age;
     // without one the request gets 503.
@@ -36,18 +37,43 @@ struct AuthOptions
     // Client certificate CN -> app. "*" matches any verified CN; app "*" means "the CN
     // itself", app "" means "any app".
     std::map<std::string, std::string> certApps;
+
+    // Threads that look keys up in parallel, each with its own database connection.
+    int lookupThreads = 4;
+    // Uncached keys waiting for a lookup at most; a request for another one gets 503 with
+    // Retry-After at once (refreshes of known keys have their own lane and never wait here).
+    std::size_t maxQueuedLookups = 256;
+    // Requests waiting for a lookup at most, over all keys (each holds its body in memory);
+    // beyond it a request is answered at once: from the cache when its key is known, else 503.
+    std::size_t maxWaitingRequests = 512;
+    // A known key past cacheTtl is refreshed in the background; its request waits for the
+    // refresh at most this long and is then answered from the cached entry
+    // (stale-while-revalidate, up to maxStale). 0 = never wait.
+    std::chrono::milliseconds refreshWait{200};
+    // Failed key authentications per client address: after maxFailures within
+    // failureWindow, requests from that address whose key is not cached get 429 without a
+    // lookup until the window ends (keys cached as valid still pass). 0 = off.
+    int maxFailures = 50;
+    std::chrono::milliseconds failureWindow{60'000};
+    // Addresses tracked at most; beyond it the ones whose window ended are forgotten, then
+    // the oldest.
+    std::size_t maxTrackedAddresses = 100'000;
 };
 
 // Parses "cn=app,cn2=app2,*=*" into AuthOptions::certApps. BadField on malformed text.
 Result<std::map<std::string, std::string>> parseCertApps(const std::string &text);
 
-// Finds a key by prefix in the database; runs on the authenticator's own thread only.
+// Finds a key by prefix in the database. Called on the authenticator's lookup threads only,
+// up to AuthOptions::lookupThreads calls at a time.
 using KeyLookup = std::function<Result<std::optional<KeyRecord>>(std::string_view prefix)>;
 
 // Authenticates requests by API key (Authorization: Bearer, or X-API-Key) or by a verified
 // client certificate. Keys are cached in memory for AuthOptions::cacheTtl so the database is
-// asked at most once per key per TTL; a miss is looked up on the authenticator's own thread
-// (concurrent misses for one key share one query), never on the caller's.
+// asked at most once per key per TTL; a miss is looked up on the authenticator's own threads
+// (in parallel; concurrent misses for one key share one query), never on the caller's. The
+// queue of lookups and the requests waiting for them are bounded, known keys are refreshed
+// in their own lane and answered from the cache when the refresh is slow, and an address
+// that keeps failing is throttled (AuthOptions; docs/security.md).
 //
 // Lifecycle: create before the HTTP server starts, destroy after it stopped. authenticate()
 // is thread-safe.

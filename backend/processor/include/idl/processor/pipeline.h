@@ -76,6 +76,15 @@ struct PipelineStats
     std::uint64_t defaultedHost = 0;
     std::uint64_t badTraceIds = 0;
     std::uint64_t nativeFormat = 0; // records in the ingestion format rather than canonical
+    // Values replaced whole because the redaction matcher reported an error (fail closed).
+    std::uint64_t redactionFailures = 0;
+};
+
+// What a copy for the retry or dead-letter topic holds (Pipeline::redactPayload).
+enum class PayloadForm {
+    Original, // nothing to redact: the original bytes
+    Redacted, // the record with every rule applied (still decodes and replays)
+    Withheld, // not JSON and the matcher failed: only kRedactionFailed is kept
 };
 
 // Decodes a raw record (canonical v1 event, or the native ingestion format), validates,
@@ -97,6 +106,19 @@ public:
 
     // Same, but returns the normalized event instead of encoding it (for tests and tools).
     PipelineResult processEvent(std::string_view value, const RecordInfo &info, LogEvent &event);
+
+    // The copy of a record that may be written to the retry or dead-letter topic: a JSON
+    // value is rewritten with every rule applied at any depth (key rules on every member,
+    // text rules on every string); a value that is not JSON gets the key rules on every
+    // `"key": value` it can find and the text rules on the whole. `out` holds the copy
+    // unless the result is Original (then the record's own bytes are the copy). The rules
+    // are idempotent for the built-ins, so a replayed copy is redacted again to the same text.
+    // Replacements made here are not counted as the event's (stats().redactedByRule);
+    // matcher failures are (redactionFailures).
+    PayloadForm redactPayload(std::string_view value, std::string &out);
+
+    // `text` (an error message quoting the input) with the text rules applied.
+    std::string redactText(std::string text);
 
     const PipelineStats &stats() const;
     const PipelineOptions &options() const;
