@@ -9,6 +9,7 @@
 #include "idl/console/secret_store.h"
 #include "idl/console/ui/analytics_view.h"
 #include "idl/console/ui/console_context.h"
+#include "idl/console/ui/dead_letters_view.h"
 #include "idl/console/ui/export_dialog.h"
 #include "idl/console/ui/histogram_view.h"
 #include "idl/console/ui/inline_message.h"
@@ -22,6 +23,7 @@
 #include <QApplication>
 #include <QCompleter>
 #include <QDir>
+#include <QPlainTextEdit>
 #include <QScreen>
 #include <QSettings>
 #include <QSignalSpy>
@@ -30,6 +32,7 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QToolButton>
 
 using namespace idl::console;
 using namespace idl::console::ui;
@@ -194,6 +197,75 @@ private Q_SLOTS:
     }
 
     // Issue 19, item 3: "New live tail" follows at once, with the current tab's filter.
+    // Issue 19: dead letters in the console: a badge when there are unseen ones, the list,
+    // the payload as pretty JSON, replay once.
+    void deadLettersBadgeListAndReplay()
+    {
+        if (!qEnvironmentVariable("IDL_SCREENSHOT_STACK").isEmpty())
+            return;
+        const std::int64_t now = nowNs();
+        const char *payloads[] = {R"({"v":1,"app":"checkout","msg":"card declined","order":)",
+                                  R"({"v":1,"app":"checkout","msg":"oversized","order":42})",
+                                  R"({"v":1,"app":"billing","msg":"ledger","level":"loud"})"};
+        for (int i = 0; i < 3; ++i) {
+            FakeGateway::FakeDeadLetter d;
+            d.letter.partition = i % 2;
+            d.letter.offset = 10 + i;
+            d.letter.deadAtNs = now - (3 - i) * 60'000'000'000LL;
+            d.letter.firstSeenNs = d.letter.deadAtNs - 2'000'000'000LL;
+            d.letter.app = i == 2 ? "billing" : "checkout";
+            d.letter.code = i == 0 ? "bad_json" : (i == 1 ? "too_large" : "bad_level");
+            d.letter.reason = "rejected by the processor (" + d.letter.code + ")";
+            d.letter.attempts = 1;
+            d.letter.sourceTopic = "idl.logs.raw";
+            d.letter.sourcePartition = 2;
+            d.letter.sourceOffset = 881 + i;
+            d.payload = payloads[i];
+            d.letter.bytes = static_cast<std::int64_t>(d.payload.size());
+            d.headers = {{"idl-collector", "c-1"}, {"idl-error-code", d.letter.code}};
+            m_gw->deadLetters.push_back(d);
+        }
+        auto *badge = m_window->findChild<QToolButton *>(QStringLiteral("deadLetterBadge"));
+        QVERIFY(badge);
+        m_window->deadLetterWatch()->check();
+        QVERIFY(QTest::qWaitFor([badge] { return !badge->isHidden(); }, 5000));
+        QVERIFY2(badge->text().contains(u'3'), qPrintable(badge->text()));
+
+        QAction *action = m_window->findChild<QAction *>(QStringLiteral("deadLetters"));
+        QVERIFY(action && action->isEnabled()); // connected as admin
+        action->trigger();
+        auto *view = qobject_cast<DeadLettersView *>(m_window->tabs()->currentWidget());
+        QVERIFY(view);
+        QVERIFY(QTest::qWaitFor([view] { return view->model()->rowCount() == 3; }, 5000));
+        QCOMPARE(view->model()->at(0).app, QStringLiteral("billing"));         // newest first
+        QVERIFY(QTest::qWaitFor([badge] { return badge->isHidden(); }, 5000)); // seen now
+        m_window->deadLetterWatch()->check();
+        QTest::qWait(300);
+        QVERIFY(badge->isHidden()); // and stays seen
+
+        view->table()->selectRow(1);
+        QVERIFY(QTest::qWaitFor(
+            [view] {
+                const QString t = view->detail()->toPlainText();
+                return t.contains(QStringLiteral("\"order\": 42")) &&
+                       t.contains(QStringLiteral("idl-error-code: too_large"));
+            },
+            5000));
+        shot(m_window, QStringLiteral("console-dead-letters.png"));
+        const QString id = view->model()->at(1).id;
+        view->replay(false, false);
+        QVERIFY(QTest::qWaitFor([this] { return m_gw->replayed.size() == 1; }, 5000));
+        QCOMPARE(m_gw->replayed.first(), id);
+        QVERIFY(
+            QTest::qWaitFor([view] { return !view->model()->at(1).replayedAt.isEmpty(); }, 5000));
+        // Asked again: the gateway skips it, nothing is sent twice.
+        view->table()->selectRow(1);
+        view->replay(false, false);
+        QTest::qWait(500);
+        QCOMPARE(m_gw->replayed.size(), 1);
+        Q_EMIT m_window->tabs()->tabCloseRequested(m_window->tabs()->indexOf(view));
+    }
+
     void newLiveTailIsLive()
     {
         if (!qEnvironmentVariable("IDL_SCREENSHOT_STACK").isEmpty())

@@ -6,8 +6,9 @@
 // the data (rows, items, buckets, totals). Values that differ by nature (server name, time
 // taken, rollup vs raw source, Kafka positions) are compared by shape only.
 //
-// Not in the script: tokens.* and tail history (the fake has neither) and limits (rate,
-// in-flight), which the real gateway's own integration tests cover.
+// Not in the script: tokens.*, tail history and dead letters beyond an empty topic (the
+// fake has no Kafka) and limits (rate, in-flight), which the real gateway's own integration
+// tests cover (test_gateway_integration, test_gateway_dlq).
 #undef QT_NO_CAST_FROM_ASCII
 #include "fake_gateway.h"
 #include "gateway_test_util.h"
@@ -197,6 +198,9 @@ private Q_SLOTS:
         o.pgDsn = *dsn;
         o.kafkaBootstrap = (*idl::testsupport::kafka())->bootstrap().toStdString();
         o.kafkaTopic = *topic;
+        auto dlq = idl::testsupport::freshTopic("contract_dlq", 2); // empty: no dead letters
+        IDL_VERIFY_OK(dlq);
+        o.kafkaDlqTopic = *dlq;
         o.ratePerSecond = 1000;
         o.rateBurst = 1000;
         m_gw = std::make_unique<idl::gateway::Gateway>(o);
@@ -358,6 +362,14 @@ private Q_SLOTS:
             req("tail to cancel", {{"type", "tail.start"}, {"id", "tl4"}}),
             req("cancel a tail", {{"type", "cancel"}, {"id", "c1"}, {"target", "tl4"}}, 2),
             req("cancel unknown", {{"type", "cancel"}, {"id", "c2"}, {"target", "nothing"}}),
+            req("dlq.list empty", {{"type", "dlq.list"}, {"id", "d1"}, {"code", "too_large"}}),
+            req("dlq.list bad limit", {{"type", "dlq.list"}, {"id", "d2"}, {"limit", 0}}),
+            req("dlq.get unknown", {{"type", "dlq.get"}, {"id", "d3"}, {"partition", 0},
+                                    {"offset", 5}}),
+            req("dlq.replay unknown", {{"type", "dlq.replay"}, {"id", "d4"},
+                                       {"ids", QJsonArray{"0:5"}}}),
+            req("dlq.replay nothing", {{"type", "dlq.replay"}, {"id", "d5"}, {"all", true}}),
+            req("dlq.replay no ids", {{"type", "dlq.replay"}, {"id", "d6"}}),
             req("ping", {{"type", "ping"}, {"id", "p1"}}),
         };
 

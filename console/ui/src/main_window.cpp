@@ -2,6 +2,7 @@
 
 #include "idl/console/ui/analytics_view.h"
 #include "idl/console/ui/console_context.h"
+#include "idl/console/ui/dead_letters_view.h"
 #include "idl/console/ui/inline_message.h"
 #include "idl/console/ui/profile_dialog.h"
 #include "idl/console/ui/query_tab.h"
@@ -29,6 +30,7 @@
 #include <QTabWidget>
 #include <QTimer>
 #include <QToolBar>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace idl::console::ui {
@@ -104,6 +106,25 @@ MainWindow::MainWindow(QSettings *settings, SecretStore *secrets, QWidget *paren
     resizeDocks({m_savedDock}, {240}, Qt::Horizontal);
 
     m_server = new QLabel(this);
+    m_dlqWatch = new DeadLetterWatch(m_context->client(), this);
+    m_dlqBadge = new QToolButton(this);
+    m_dlqBadge->setObjectName(QStringLiteral("deadLetterBadge"));
+    m_dlqBadge->setIcon(icon(QStringLiteral("warning")));
+    m_dlqBadge->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_dlqBadge->setAutoRaise(true);
+    m_dlqBadge->setToolTip(tr("Dead letters you have not looked at yet (View → Dead letters)"));
+    m_dlqBadge->hide();
+    connect(m_dlqBadge, &QToolButton::clicked, this, [this] { showDeadLetters(); });
+    connect(m_dlqWatch, &DeadLetterWatch::unseenChanged, this, [this](int count, bool more) {
+        m_dlqBadge->setText(more ? tr("%1+ new dead letters").arg(count)
+                                 : tr("%n new dead letter(s)", nullptr, count));
+        m_dlqBadge->setVisible(count > 0);
+    });
+    connect(m_dlqWatch, &DeadLetterWatch::seenUntilChanged, this, [this](const QString &t) {
+        if (!m_profileName.isEmpty())
+            m_settings->setValue(QStringLiteral("deadLetters/seenUntil/") + m_profileName, t);
+    });
+    statusBar()->addPermanentWidget(m_dlqBadge);
     statusBar()->addPermanentWidget(m_server);
     m_countdown = new QTimer(this);
     m_countdown->setInterval(1000);
@@ -121,6 +142,8 @@ MainWindow::MainWindow(QSettings *settings, SecretStore *secrets, QWidget *paren
     GatewayClient *client = m_context->client();
     connect(client, &GatewayClient::stateChanged, this, &MainWindow::updateConnectionLabel);
     connect(client, &GatewayClient::connected, this, [this] {
+        if (QAction *a = findChild<QAction *>(QStringLiteral("deadLetters")))
+            a->setEnabled(m_context->client()->serverInfo().role == u"admin");
         m_banner->hide();
         m_countdown->stop();
         updateConnectionLabel();
@@ -131,6 +154,8 @@ MainWindow::MainWindow(QSettings *settings, SecretStore *secrets, QWidget *paren
         QWidget *w = m_tabs->widget(i);
         if (w == m_analytics)
             m_analytics = nullptr;
+        if (w == m_deadLetters)
+            m_deadLetters = nullptr;
         m_tabs->removeTab(i);
         w->deleteLater();
     });
@@ -262,6 +287,9 @@ void MainWindow::buildActions()
     view->addAction(make(QStringLiteral("analytics"), tr("Analytics"), QStringLiteral("chart"),
                          {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A)},
                          [this] { showAnalytics(); }));
+    view->addAction(
+        make(QStringLiteral("deadLetters"), tr("Dead letters"), QStringLiteral("warning"),
+             {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D)}, [this] { showDeadLetters(); }));
     QAction *toggleSaved = m_savedDock->toggleViewAction();
     toggleSaved->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
     view->addAction(toggleSaved);
@@ -348,6 +376,8 @@ void MainWindow::connectProfile(const QString &name)
     }
     m_profileName = name;
     m_profiles.setLastUsed(name);
+    m_dlqWatch->setSeenUntil(
+        m_settings->value(QStringLiteral("deadLetters/seenUntil/") + name).toString());
     reloadProfiles();
     setProfileColour(p->colour);
     setWindowTitle(tr("%1 — Instant Dev Logs").arg(name));
@@ -514,6 +544,17 @@ AnalyticsView *MainWindow::showAnalytics()
     }
     m_tabs->setCurrentWidget(m_analytics);
     return m_analytics;
+}
+
+DeadLettersView *MainWindow::showDeadLetters()
+{
+    if (!m_deadLetters) {
+        m_deadLetters = new DeadLettersView(m_context, m_dlqWatch, m_tabs);
+        m_tabs->addTab(m_deadLetters, icon(QStringLiteral("warning")), tr("Dead letters"));
+    }
+    m_tabs->setCurrentWidget(m_deadLetters);
+    m_deadLetters->refresh();
+    return m_deadLetters;
 }
 
 void MainWindow::openProfiles()

@@ -9,7 +9,7 @@
 // the stack. Lives in the thread that creates it (the benchmark runs it in its own thread).
 //
 // Not modelled: rate limits, in-flight limits, tokens.*, tail history (`since`): a tail only
-// gets the frames the test pushes.
+// gets the frames the test pushes. Dead letters are a list the test fills (`deadLetters`).
 
 #include "idl/core/log_event.h"
 #include "idl/core/timestamp.h"
@@ -30,6 +30,7 @@
 #include <QWebSocketServer>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <vector>
 
@@ -80,6 +81,15 @@ public:
     QJsonObject lastTailStart;
     QJsonObject lastQuery;
     std::vector<protocol::SavedQuery> saved;
+    // Dead letters (dlq.*), newest last; replay marks them (once) and counts in `replayed`.
+    struct FakeDeadLetter
+    {
+        protocol::DeadLetter letter;
+        std::vector<std::pair<std::string, std::string>> headers;
+        std::string payload;
+    };
+    std::vector<FakeDeadLetter> deadLetters;
+    QStringList replayed;     // ids sent back, in order
     QStringList exportChunks; // when set, `export` replays these (id placeholder "@ID@")
     qint64 exportRowCount = 0;
 
@@ -464,6 +474,94 @@ private:
             return error(ws, id, makeError(ErrorCode::NotFound, "no such saved query"));
         std::erase_if(saved, [&](const auto &s) { return s.uuid == r.uuid; });
         sendText(ws, protocol::okMessage(id));
+    }
+    // Dead letters the filter selects, newest first; nullopt after answering the error.
+    std::optional<std::vector<const FakeDeadLetter *>>
+    selectDead(QWebSocket *ws, const std::string &id, const protocol::DlqFilter &f)
+    {
+        std::int64_t from = std::numeric_limits<std::int64_t>::min();
+        std::int64_t to = std::numeric_limits<std::int64_t>::max();
+        for (auto [text, bound] : {std::pair{&f.from, &from}, std::pair{&f.to, &to}}) {
+            if (text->empty())
+                continue;
+            auto v = protocol::parseTimeArg(*text, nowNs());
+            if (!v) {
+                error(ws, id, v.error());
+                return std::nullopt;
+            }
+            *bound = *v;
+        }
+        std::vector<const FakeDeadLetter *> out;
+        for (auto it = deadLetters.rbegin(); it != deadLetters.rend(); ++it) {
+            const auto &d = it->letter;
+            if ((f.code.empty() || d.code == f.code) && (f.app.empty() || d.app == f.app) &&
+                d.deadAtNs >= from && d.deadAtNs < to)
+                out.push_back(&*it);
+        }
+        return out;
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::DlqList &r)
+    {
+        auto sel = selectDead(ws, id, r.filter);
+        if (!sel)
+            return;
+        std::vector<protocol::DeadLetter> items;
+        for (const auto *d : *sel)
+            if (static_cast<std::int64_t>(items.size()) < r.limit)
+                items.push_back(d->letter);
+        sendText(ws, protocol::dlqListMessage(id, items,
+                                              static_cast<std::int64_t>(sel->size()) > r.limit));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::DlqGet &r)
+    {
+        for (const auto &d : deadLetters) {
+            if (d.letter.partition == r.partition && d.letter.offset == r.offset)
+                return sendText(ws, protocol::dlqResultMessage(id, d.letter, d.headers, d.payload));
+        }
+        error(ws, id,
+              makeError(ErrorCode::NotFound, "no dead letter " + std::to_string(r.partition) + ":" +
+                                                 std::to_string(r.offset)));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::DlqReplay &r)
+    {
+        std::vector<FakeDeadLetter *> chosen;
+        if (r.all) {
+            auto sel = selectDead(ws, id, r.filter);
+            if (!sel)
+                return;
+            for (const auto *d : *sel)
+                chosen.push_back(const_cast<FakeDeadLetter *>(d));
+        } else {
+            for (const auto &want : r.ids) {
+                const auto po = protocol::parseDlqId(want);
+                auto it = std::find_if(deadLetters.begin(), deadLetters.end(), [&](const auto &d) {
+                    return d.letter.partition == po->first && d.letter.offset == po->second;
+                });
+                if (it == deadLetters.end())
+                    return error(ws, id,
+                                 makeError(ErrorCode::NotFound,
+                                           "no dead letter " + want + "; nothing replayed"));
+                chosen.push_back(&*it);
+            }
+        }
+        std::vector<std::string> ids;
+        std::int64_t skipped = 0;
+        for (FakeDeadLetter *d : chosen) {
+            if (!d->letter.replayedAt.empty()) {
+                ++skipped;
+                continue;
+            }
+            d->letter.replayedAt = formatRfc3339Millis(nowNs());
+            d->letter.replayedBy = "tester";
+            ids.push_back(std::to_string(d->letter.partition) + ":" +
+                          std::to_string(d->letter.offset));
+            replayed << QString::fromStdString(ids.back());
+        }
+        sendText(ws, protocol::dlqReplayResultMessage(id, static_cast<std::int64_t>(ids.size()),
+                                                      skipped, ids, false));
     }
     template <class Other>
     void handle(QWebSocket *ws, const std::string &id, const QJsonObject &, const Other &)

@@ -12,10 +12,16 @@ class QLabel;
 class QSettings;
 class QTabWidget;
 class QTimer;
+class QToolButton;
+
+namespace idl::console {
+class DeadLetterWatch;
+}
 
 namespace idl::console::ui {
 
 class AnalyticsView;
+class DeadLettersView;
 class ConsoleContext;
 class InlineMessage;
 class QueryTab;
@@ -42,6 +48,9 @@ public:
     QueryTab *newQueryTab(const QString &q = {}, const TimeRange &range = {}, bool run = false);
     TailTab *newTailTab(const QString &q = {}, bool start = false);
     AnalyticsView *showAnalytics();
+    // The dead-letters view (admin), listed afresh.
+    DeadLettersView *showDeadLetters();
+    DeadLetterWatch *deadLetterWatch() const { return m_dlqWatch; }
     void openProfiles();
     // Restores the tabs of the last session (or opens a default query tab).
     void restoreTabs();
@@ -83,6 +92,9 @@ private:
     SavedQueriesPanel *m_savedPanel;
     QDockWidget *m_savedDock;
     AnalyticsView *m_analytics = nullptr;
+    DeadLettersView *m_deadLetters = nullptr;
+    DeadLetterWatch *m_dlqWatch;
+    QToolButton *m_dlqBadge;
     QTimer *m_countdown;
     QString m_profileName;
     QString m_lostMessage;
