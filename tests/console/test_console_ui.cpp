@@ -237,7 +237,7 @@ private Q_SLOTS:
         auto *view = qobject_cast<DeadLettersView *>(m_window->tabs()->currentWidget());
         QVERIFY(view);
         QVERIFY(QTest::qWaitFor([view] { return view->model()->rowCount() == 3; }, 5000));
-        QCOMPARE(view->model()->at(0).app, QStringLiteral("billing"));         // newest first
+        QCOMPARE(view->model()->at(0).app, std::string("billing"));            // newest first
         QVERIFY(QTest::qWaitFor([badge] { return badge->isHidden(); }, 5000)); // seen now
         m_window->deadLetterWatch()->check();
         QTest::qWait(300);
@@ -252,12 +252,11 @@ private Q_SLOTS:
             },
             5000));
         shot(m_window, QStringLiteral("console-dead-letters.png"));
-        const QString id = view->model()->at(1).id;
+        const QString id = deadLetterId(view->model()->at(1));
         view->replay(false, false);
         QVERIFY(QTest::qWaitFor([this] { return m_gw->replayed.size() == 1; }, 5000));
         QCOMPARE(m_gw->replayed.first(), id);
-        QVERIFY(
-            QTest::qWaitFor([view] { return !view->model()->at(1).replayedAt.isEmpty(); }, 5000));
+        QVERIFY(QTest::qWaitFor([view] { return !view->model()->at(1).replayedAt.empty(); }, 5000));
         // Asked again: the gateway skips it, nothing is sent twice.
         view->table()->selectRow(1);
         view->replay(false, false);

@@ -134,11 +134,6 @@ Result<void> attachReplays(pg::Connection &db, const std::string &topic,
     return {};
 }
 
-std::string dlqId(std::int32_t partition, std::int64_t offset)
-{
-    return std::to_string(partition) + ":" + std::to_string(offset);
-}
-
 } // namespace
 
 namespace handlers {
@@ -213,7 +208,8 @@ void dlqGet(Session &session, const std::string &id, const protocol::DlqGet &req
                 one.push_back(summarize(*found, true));
             if (one.empty() || !scope(one.front())) // out of scope: as if it did not exist
                 return makeError(ErrorCode::NotFound,
-                                 "no dead letter " + dlqId(request.partition, request.offset));
+                                 "no dead letter " +
+                                     protocol::formatDlqId(request.partition, request.offset));
             if (auto m = attachReplays(db, topic, one); !m)
                 return m.error();
             std::vector<std::pair<std::string, std::string>> headers;
@@ -320,7 +316,7 @@ void dlqReplay(Session &session, const std::string &id, const protocol::DlqRepla
                         (void)db.rollback();
                         return s.error();
                     }
-                    ids.push_back(dlqId(rec.partition, rec.offset));
+                    ids.push_back(protocol::formatDlqId(rec.partition, rec.offset));
                 }
                 if (auto f = (*replayer)->finish(); !f) {
                     (void)db.rollback();

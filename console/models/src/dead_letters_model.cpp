@@ -1,6 +1,7 @@
 #include "idl/console/dead_letters_model.h"
 
 #include "idl/console/log_row.h"
+#include "idl/core/timestamp.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -11,22 +12,6 @@
 namespace idl::console {
 namespace {
 
-QString str(const QJsonObject &o, const char *key)
-{
-    return o.value(QLatin1String(key)).toString();
-}
-
-ReplayResult replayFromJson(const QJsonObject &o)
-{
-    ReplayResult r;
-    r.replayed = o.value(QLatin1String("replayed")).toInteger();
-    r.skipped = o.value(QLatin1String("skipped")).toInteger();
-    for (const auto &v : o.value(QLatin1String("ids")).toArray())
-        r.ids << v.toString();
-    r.more = o.value(QLatin1String("more")).toBool();
-    return r;
-}
-
 // One millisecond after an RFC 3339 time (dead_at has millisecond precision).
 QString justAfter(const QString &time)
 {
@@ -36,32 +21,22 @@ QString justAfter(const QString &time)
 
 } // namespace
 
-DeadLetter DeadLetter::fromJson(const QJsonObject &o)
+QString deadLetterId(const DeadLetter &letter)
 {
-    DeadLetter d;
-    d.id = str(o, "id");
-    d.deadAt = str(o, "dead_at");
-    d.firstSeen = str(o, "first_seen");
-    d.app = str(o, "app");
-    d.code = str(o, "code");
-    d.reason = str(o, "reason");
-    d.attempts = o.value(QLatin1String("attempts")).toInt();
-    const QJsonObject src = o.value(QLatin1String("source")).toObject();
-    d.sourceTopic = str(src, "topic");
-    d.sourcePartition = src.value(QLatin1String("partition")).toInteger(-1);
-    d.sourceOffset = src.value(QLatin1String("offset")).toInteger(-1);
-    d.bytes = o.value(QLatin1String("bytes")).toInteger();
-    d.replayedAt = str(o, "replayed_at");
-    d.replayedBy = str(o, "replayed_by");
-    return d;
+    return QString::fromStdString(protocol::formatDlqId(letter.partition, letter.offset));
 }
 
-QString DeadLetterDetail::prettyPayload() const
+QString formatTime(std::int64_t ns)
+{
+    return ns > 0 ? QString::fromStdString(formatRfc3339Millis(ns)) : QString();
+}
+
+QString prettyPayload(const std::string &payload)
 {
     QJsonParseError err;
-    const QJsonDocument doc = QJsonDocument::fromJson(payload.toUtf8(), &err);
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(payload), &err);
     if (err.error != QJsonParseError::NoError || doc.isNull())
-        return payload;
+        return QString::fromStdString(payload);
     return QString::fromUtf8(doc.toJson(QJsonDocument::Indented));
 }
 
@@ -86,7 +61,7 @@ void DeadLettersModel::refresh(const protocol::DlqFilter &filter, qint64 limit)
         beginResetModel();
         m_items.clear();
         for (const auto &v : msg.value(QLatin1String("items")).toArray())
-            m_items.append(DeadLetter::fromJson(v.toObject()));
+            m_items.append(protocol::deadLetterFromJson(v.toObject()));
         m_more = msg.value(QLatin1String("more")).toBool();
         endResetModel();
         Q_EMIT refreshed();
@@ -108,14 +83,7 @@ void DeadLettersModel::fetchDetail(const QString &id, DetailCallback done)
     }
     GatewayReply *r = m_client->send(protocol::DlqGet{po->first, po->second});
     connect(r, &GatewayReply::finished, this, [done](const QJsonObject &msg) {
-        const QJsonObject item = msg.value(QLatin1String("item")).toObject();
-        DeadLetterDetail d;
-        d.letter = DeadLetter::fromJson(item);
-        for (const auto &h : item.value(QLatin1String("headers")).toArray()) {
-            const QJsonArray kv = h.toArray();
-            d.headers.append({kv.at(0).toString(), kv.at(1).toString()});
-        }
-        d.payload = item.value(QLatin1String("payload")).toString();
+        const DeadLetterDetail d = protocol::deadLetterDetailFromJson(msg);
         done(&d, nullptr);
     });
     connect(r, &GatewayReply::failed, this, [done](const GatewayError &e) { done(nullptr, &e); });
@@ -131,7 +99,7 @@ void DeadLettersModel::replay(const QStringList &ids, ReplayCallback done)
         req.filter = m_filter;
     GatewayReply *r = m_client->send(req);
     connect(r, &GatewayReply::finished, this, [this, done](const QJsonObject &msg) {
-        const ReplayResult result = replayFromJson(msg);
+        const ReplayResult result = protocol::replayResultFromJson(msg);
         done(&result, nullptr);
         refresh(m_filter);
     });
@@ -154,22 +122,24 @@ QVariant DeadLettersModel::data(const QModelIndex &index, int role) const
         return {};
     const DeadLetter &d = m_items.at(index.row());
     if (role == Qt::ToolTipRole && index.column() == ReasonCol)
-        return plainTextToolTip(d.reason); // log text never as rich text
+        return plainTextToolTip(QString::fromStdString(d.reason)); // never rich text
     if (role != Qt::DisplayRole)
         return {};
+    const auto q = [](const std::string &text) { return QString::fromStdString(text); };
     switch (index.column()) {
     case DeadAtCol:
-        return d.deadAt;
+        return formatTime(d.deadAtNs);
     case AppCol:
-        return d.app;
+        return q(d.app);
     case CodeCol:
-        return d.code;
+        return q(d.code);
     case ReasonCol:
-        return d.reason;
+        return q(d.reason);
     case AttemptsCol:
-        return d.attempts;
+        return static_cast<qlonglong>(d.attempts);
     case ReplayedCol:
-        return d.replayedAt.isEmpty() ? QString() : tr("%1 by %2").arg(d.replayedAt, d.replayedBy);
+        return d.replayedAt.empty() ? QString()
+                                    : tr("%1 by %2").arg(q(d.replayedAt), q(d.replayedBy));
     default:
         return {};
     }

@@ -116,7 +116,7 @@ DeadLettersView::DeadLettersView(ConsoleContext *context, DeadLetterWatch *watch
         m_count->setText(m_model->more() ? tr("Newest %1 dead letters (more match)").arg(n)
                                          : tr("%n dead letter(s)", nullptr, n));
         if (n > 0)
-            m_watch->acknowledge(m_model->at(0).deadAt);
+            m_watch->acknowledge(formatTime(m_model->at(0).deadAtNs));
         else
             m_watch->acknowledge();
         m_detail->clear();
@@ -148,39 +148,40 @@ void DeadLettersView::showDetail()
                                                    static_cast<int>(rows.size())));
         return;
     }
-    const DeadLetter d = m_model->at(rows.first().row());
-    m_detail->setPlainText(tr("Loading %1…").arg(d.id));
+    const QString id = deadLetterId(m_model->at(rows.first().row()));
+    m_detail->setPlainText(tr("Loading %1…").arg(id));
     QPointer<DeadLettersView> self(this);
-    m_model->fetchDetail(
-        d.id, [self, id = d.id](const DeadLetterDetail *detail, const GatewayError *error) {
-            if (!self)
-                return;
-            const QModelIndexList now = self->m_table->selectionModel()->selectedRows();
-            if (now.size() != 1 || self->m_model->at(now.first().row()).id != id)
-                return; // the selection moved on
-            if (error) {
-                self->m_detail->setPlainText(tr("Cannot load %1: %2").arg(id, error->text()));
-                return;
-            }
-            const DeadLetter &l = detail->letter;
-            QString text = tr("Dead letter %1 · %2 · app %3\n").arg(l.id, l.code, l.app);
-            text += tr("Dead-lettered %1 after %2 attempt(s); first seen %3\n")
-                        .arg(l.deadAt)
-                        .arg(l.attempts)
-                        .arg(l.firstSeen.isEmpty() ? tr("unknown") : l.firstSeen);
-            text += tr("Source %1 %2:%3 · %4 bytes\n")
-                        .arg(l.sourceTopic)
-                        .arg(l.sourcePartition)
-                        .arg(l.sourceOffset)
-                        .arg(l.bytes);
-            if (!l.replayedAt.isEmpty())
-                text += tr("Replayed %1 by %2\n").arg(l.replayedAt, l.replayedBy);
-            text += tr("\nReason\n  %1\n\nHeaders\n").arg(l.reason);
-            for (const auto &[k, v] : detail->headers)
-                text += QStringLiteral("  %1: %2\n").arg(k, v);
-            text += tr("\nPayload\n") + detail->prettyPayload();
-            self->m_detail->setPlainText(text);
-        });
+    m_model->fetchDetail(id, [self, id](const DeadLetterDetail *detail, const GatewayError *error) {
+        if (!self)
+            return;
+        const QModelIndexList now = self->m_table->selectionModel()->selectedRows();
+        if (now.size() != 1 || deadLetterId(self->m_model->at(now.first().row())) != id)
+            return; // the selection moved on
+        if (error) {
+            self->m_detail->setPlainText(tr("Cannot load %1: %2").arg(id, error->text()));
+            return;
+        }
+        const DeadLetter &l = detail->letter;
+        const auto q = [](const std::string &s) { return QString::fromStdString(s); };
+        const QString firstSeen = formatTime(l.firstSeenNs);
+        QString text = tr("Dead letter %1 · %2 · app %3\n").arg(id, q(l.code), q(l.app));
+        text += tr("Dead-lettered %1 after %2 attempt(s); first seen %3\n")
+                    .arg(formatTime(l.deadAtNs))
+                    .arg(l.attempts)
+                    .arg(firstSeen.isEmpty() ? tr("unknown") : firstSeen);
+        text += tr("Source %1 %2:%3 · %4 bytes\n")
+                    .arg(q(l.sourceTopic))
+                    .arg(l.sourcePartition)
+                    .arg(l.sourceOffset)
+                    .arg(l.bytes);
+        if (!l.replayedAt.empty())
+            text += tr("Replayed %1 by %2\n").arg(q(l.replayedAt), q(l.replayedBy));
+        text += tr("\nReason\n  %1\n\nHeaders\n").arg(q(l.reason));
+        for (const auto &[k, v] : detail->headers)
+            text += QStringLiteral("  %1: %2\n").arg(q(k), q(v));
+        text += tr("\nPayload\n") + prettyPayload(detail->payload);
+        self->m_detail->setPlainText(text);
+    });
 }
 
 void DeadLettersView::updateButtons()
@@ -195,7 +196,7 @@ void DeadLettersView::replay(bool all, bool confirm)
     QStringList ids;
     if (!all) {
         for (const QModelIndex &i : m_table->selectionModel()->selectedRows())
-            ids << m_model->at(i.row()).id;
+            ids << deadLetterId(m_model->at(i.row()));
         if (ids.isEmpty())
             return;
     }

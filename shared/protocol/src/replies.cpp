@@ -4,6 +4,8 @@
 #include "idl/core/timestamp.h"
 #include "idl/protocol/requests.h"
 
+#include <QJsonArray>
+
 namespace idl::protocol {
 namespace {
 
@@ -96,7 +98,7 @@ void appendDeadLetter(JsonWriter &w, const DeadLetter &d, bool close = true)
     };
     w.beginObject();
     w.key("id");
-    w.value(std::to_string(d.partition) + ":" + std::to_string(d.offset));
+    w.value(formatDlqId(d.partition, d.offset));
     w.key("partition");
     w.value(static_cast<std::int64_t>(d.partition));
     w.key("offset");
@@ -572,6 +574,68 @@ std::string dlqReplayResultMessage(std::string_view id, std::int64_t replayed, s
     w.value(more);
     w.endObject();
     return out;
+}
+
+namespace {
+
+std::string text(const QJsonObject &o, const char *key)
+{
+    return o.value(QLatin1String(key)).toString().toStdString();
+}
+
+std::int64_t timeNs(const QJsonObject &o, const char *key)
+{
+    const std::string t = text(o, key);
+    auto ns = parseRfc3339(t);
+    return ns ? *ns : 0;
+}
+
+} // namespace
+
+DeadLetter deadLetterFromJson(const QJsonObject &o)
+{
+    DeadLetter d;
+    d.partition = static_cast<std::int32_t>(o.value(QLatin1String("partition")).toInteger());
+    d.offset = o.value(QLatin1String("offset")).toInteger();
+    d.deadAtNs = timeNs(o, "dead_at");
+    d.firstSeenNs = timeNs(o, "first_seen");
+    d.app = text(o, "app");
+    d.code = text(o, "code");
+    d.reason = text(o, "reason");
+    d.attempts = o.value(QLatin1String("attempts")).toInteger();
+    const QJsonObject src = o.value(QLatin1String("source")).toObject();
+    d.sourceTopic = text(src, "topic");
+    d.sourcePartition = src.value(QLatin1String("partition")).toInteger(-1);
+    d.sourceOffset = src.value(QLatin1String("offset")).toInteger(-1);
+    d.bytes = o.value(QLatin1String("bytes")).toInteger();
+    d.replayedAt = text(o, "replayed_at");
+    d.replayedBy = text(o, "replayed_by");
+    return d;
+}
+
+DeadLetterDetail deadLetterDetailFromJson(const QJsonObject &message)
+{
+    const QJsonObject item = message.value(QLatin1String("item")).toObject();
+    DeadLetterDetail d;
+    d.letter = deadLetterFromJson(item);
+    for (const auto &h : item.value(QLatin1String("headers")).toArray()) {
+        const QJsonArray kv = h.toArray();
+        d.headers.emplace_back(kv.at(0).toString().toStdString(),
+                               kv.at(1).toString().toStdString());
+    }
+    d.payload = text(item, "payload");
+    return d;
+}
+
+ReplayResult replayResultFromJson(const QJsonObject &o)
+{
+    ReplayResult r;
+    r.replayed = o.value(QLatin1String("replayed")).toInteger();
+    r.skipped = o.value(QLatin1String("skipped")).toInteger();
+    for (const auto &v : o.value(QLatin1String("ids")).toArray())
+        r.ids.push_back(v.toString().toStdString());
+    r.more = o.value(QLatin1String("more")).toBool();
+    return r;
 }
 
 } // namespace idl::protocol

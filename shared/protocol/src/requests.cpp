@@ -588,6 +588,11 @@ Result<Request> decodeRequest(const Envelope &envelope)
     return makeError(ErrorCode::BadRequest, "unknown type " + t);
 }
 
+std::string formatDlqId(std::int32_t partition, std::int64_t offset)
+{
+    return std::to_string(partition) + ":" + std::to_string(offset);
+}
+
 std::optional<std::pair<std::int32_t, std::int64_t>> parseDlqId(std::string_view id)
 {
     const auto colon = id.find(':');

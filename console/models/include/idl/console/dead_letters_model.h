@@ -1,6 +1,7 @@
 #pragma once
 
 #include "idl/console/gateway_client.h"
+#include "idl/protocol/replies.h"
 #include "idl/protocol/requests.h"
 
 #include <QAbstractTableModel>
@@ -15,44 +16,15 @@
 
 namespace idl::console {
 
-// One dead letter as the gateway lists it (protocol 3.9).
-struct DeadLetter
-{
-    QString id; // "partition:offset"
-    QString deadAt;
-    QString firstSeen;
-    QString app;
-    QString code;
-    QString reason;
-    int attempts = 0;
-    QString sourceTopic;
-    qint64 sourcePartition = -1;
-    qint64 sourceOffset = -1;
-    qint64 bytes = 0;
-    QString replayedAt; // empty: not replayed
-    QString replayedBy;
+using protocol::DeadLetter;
+using protocol::DeadLetterDetail;
+using protocol::ReplayResult;
 
-    static DeadLetter fromJson(const QJsonObject &o);
-};
-
-// A dead letter with everything stored about it (dlq.get).
-struct DeadLetterDetail
-{
-    DeadLetter letter;
-    QList<std::pair<QString, QString>> headers;
-    QString payload;
-    // The payload pretty-printed when it is JSON, else as stored.
-    QString prettyPayload() const;
-};
-
-// What a replay did (dlq.replay.result).
-struct ReplayResult
-{
-    qint64 replayed = 0;
-    qint64 skipped = 0; // replayed before: never sent twice
-    QStringList ids;
-    bool more = false;
-};
+// A dead letter's id ("partition:offset") and times as the console shows them.
+QString deadLetterId(const DeadLetter &letter);
+QString formatTime(std::int64_t ns); // RFC 3339 with milliseconds; "" for 0
+// A payload pretty-printed when it is JSON, else as stored.
+QString prettyPayload(const std::string &payload);
 
 // The dead letters an admin sees (dlq.list), newest first, with detail (dlq.get) and replay
 // (dlq.replay). Columns: dead at, app, code, reason, attempts, replayed. GUI thread.

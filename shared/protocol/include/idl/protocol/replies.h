@@ -3,6 +3,8 @@
 #include "idl/core/error.h"
 #include "idl/core/log_event.h"
 
+#include <QJsonObject>
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -173,5 +175,28 @@ std::string dlqResultMessage(std::string_view id, const DeadLetter &letter,
 // already replayed before (never twice); `ids` the ones replayed now.
 std::string dlqReplayResultMessage(std::string_view id, std::int64_t replayed, std::int64_t skipped,
                                    const std::vector<std::string> &ids, bool more);
+
+// --- client side: the dead-letter replies read back (the console)
+
+// A listed dead letter (an item of dlq.list.result or dlq.result). Missing keys keep their
+// defaults; times are read from RFC 3339.
+DeadLetter deadLetterFromJson(const QJsonObject &item);
+// dlq.result.
+struct DeadLetterDetail
+{
+    DeadLetter letter;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string payload;
+};
+DeadLetterDetail deadLetterDetailFromJson(const QJsonObject &message);
+// dlq.replay.result.
+struct ReplayResult
+{
+    std::int64_t replayed = 0;
+    std::int64_t skipped = 0;
+    std::vector<std::string> ids;
+    bool more = false;
+};
+ReplayResult replayResultFromJson(const QJsonObject &message);
 
 } // namespace idl::protocol

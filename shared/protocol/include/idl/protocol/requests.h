@@ -175,6 +175,8 @@ struct DlqReplay
     DlqFilter filter;
     bool operator==(const DlqReplay &) const = default;
 };
+// A dead letter's id: "partition:offset".
+std::string formatDlqId(std::int32_t partition, std::int64_t offset);
 // "partition:offset" -> (partition, offset); nullopt when malformed.
 std::optional<std::pair<std::int32_t, std::int64_t>> parseDlqId(std::string_view id);
 
