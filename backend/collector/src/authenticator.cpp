@@ -1,5 +1,7 @@
 #include "idl/collector/authenticator.h"
 
+#include "idl/service/auth/secret.h"
+
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -98,7 +100,7 @@ struct Authenticator::Impl
     {
         // The same reply for "unknown", "wrong secret" and "revoked" would hide which keys
         // exist; revoked keys say so, since the prefix is public anyway.
-        if (!rec || !apiKeyMatches(key, rec->hash))
+        if (!rec || !auth::secretMatches(key, rec->hash))
             return unauthenticated("invalid API key");
         if (rec->revoked)
             return unauthenticated("API key revoked");
