@@ -15,7 +15,7 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv);
     Config config(QStringLiteral("idl-collector"),
                   QStringLiteral("Receives logs over HTTP(S) and writes them to Kafka"));
-    collector::declareConfig(config);
+    collector::declareSettings(config);
     if (auto r = config.load(QCoreApplication::arguments()); !r) {
         std::fprintf(stderr, "idl-collector: %s\n", r.error().message.c_str());
         return 2;

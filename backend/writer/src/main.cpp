@@ -21,7 +21,7 @@ int main(int argc, char **argv)
     idl::Config config(QStringLiteral("idl-writer"),
                        QStringLiteral("Stores log events from Kafka in PostgreSQL exactly once, "
                                       "with rollups and retention"));
-    idl::writer::declareWriterSettings(config);
+    idl::writer::declareSettings(config);
     if (auto r = config.load(QCoreApplication::arguments()); !r) {
         std::fprintf(stderr, "idl-writer: %s\n", r.error().message.c_str());
         return 2;
@@ -34,7 +34,7 @@ int main(int argc, char **argv)
         std::puts("idl-writer " IDL_VERSION);
         return 0;
     }
-    auto settings = idl::writer::readWriterSettings(config);
+    auto settings = idl::writer::optionsFromConfig(config);
     if (!settings) {
         std::fprintf(stderr, "idl-writer: %s\n", settings.error().message.c_str());
         return 2;
