@@ -1,6 +1,6 @@
 // The shared HTTP server: routing, limits enforced while reading, timeouts, async replies and
 // the ops endpoints, driven over real TCP connections.
-#include "idl/core/metrics.h"
+#include "idl/observability/metrics.h"
 #include "idl/service/http_server.h"
 #include "idl/service/ops.h"
 #include "idl/service/status.h"

@@ -2,11 +2,11 @@
 
 #include "gateway_impl.h"
 #include "idl/core/config.h"
-#include "idl/core/json_log.h"
 #include "idl/core/json_writer.h"
-#include "idl/core/metrics.h"
 #include "idl/core/timestamp.h"
 #include "idl/gateway/wire.h"
+#include "idl/observability/json_log.h"
+#include "idl/observability/metrics.h"
 #include "idl/pg/connection.h"
 #include "idl/query/parser.h"
 #include "idl/query/sql.h"

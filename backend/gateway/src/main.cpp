@@ -1,6 +1,6 @@
 // idl-gateway: the query gateway (WebSocket API, HTTP query API, ops endpoints).
-#include "idl/core/json_log.h"
 #include "idl/gateway/gateway.h"
+#include "idl/observability/json_log.h"
 #include "idl/service/run_main.h"
 
 using namespace idl;

@@ -1,10 +1,10 @@
 #include "session.h"
 
-#include "idl/core/json_log.h"
 #include "idl/core/json_writer.h"
-#include "idl/core/metrics.h"
 #include "idl/core/timestamp.h"
 #include "idl/gateway/wire.h"
+#include "idl/observability/json_log.h"
+#include "idl/observability/metrics.h"
 #include "idl/pg/connection.h"
 #include "idl/query/evaluator.h"
 #include "idl/query/parser.h"

@@ -1,10 +1,10 @@
 #include "tail.h"
 
 #include "idl/core/json_codec.h"
-#include "idl/core/metrics.h"
 #include "idl/gateway/wire.h"
 #include "idl/kafka/admin.h"
 #include "idl/kafka/consumer.h"
+#include "idl/observability/metrics.h"
 #include "idl/pg/connection.h"
 #include "idl/query/sql.h"
 

@@ -1,7 +1,7 @@
 // idl-processor: consumes the raw topic in a consumer group, normalizes/enriches/redacts
 // events and writes them to the events topic exactly once (Kafka transactions); transient
 // failures go through the retry topic, poison records to the DLQ.
-#include "idl/core/json_log.h"
+#include "idl/observability/json_log.h"
 #include "idl/processor/processor.h"
 #include "idl/processor/settings.h"
 #include "idl/service/ops.h"

@@ -1,7 +1,7 @@
 #include "idl/service/ops.h"
 
-#include "idl/core/json_log.h"
-#include "idl/core/metrics.h"
+#include "idl/observability/json_log.h"
+#include "idl/observability/metrics.h"
 #include "idl/service/auth/secret.h"
 
 #include <memory>

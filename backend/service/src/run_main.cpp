@@ -1,6 +1,6 @@
 #include "idl/service/run_main.h"
 
-#include "idl/core/json_log.h"
+#include "idl/observability/json_log.h"
 #include "idl/service/ops.h"
 
 #include <QCoreApplication>

@@ -1,6 +1,6 @@
 // idl-stack: runs a whole local cluster in the foreground, or stops a running one.
 #include "idl/core/config.h"
-#include "idl/core/json_log.h"
+#include "idl/observability/json_log.h"
 #include "idl/service/lifecycle.h"
 #include "idl/service/run_main.h"
 #include "idl/stack/stack.h"

@@ -1,10 +1,10 @@
 #include "idl/stack/stack.h"
 
-#include "idl/core/json_log.h"
 #include "idl/kafka/admin.h"
 #include "idl/localcluster/kafka_broker.h"
 #include "idl/localcluster/postgres_server.h"
 #include "idl/localcluster/process_util.h"
+#include "idl/observability/json_log.h"
 #include "idl/service/auth/secret.h"
 #include "idl/stack/demo_traffic.h"
 #include "idl/stack/service_process.h"

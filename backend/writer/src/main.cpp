@@ -1,5 +1,5 @@
 // idl-writer: stores the events topic in PostgreSQL exactly once; applies retention.
-#include "idl/core/json_log.h"
+#include "idl/observability/json_log.h"
 #include "idl/service/ops.h"
 #include "idl/service/run_main.h"
 #include "idl/writer/retention.h"
