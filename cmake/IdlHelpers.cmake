@@ -1,4 +1,4 @@
-# Helpers that give every component the same shape (see ../shared/brief/CONVENTIONS.md).
+# Helpers that give every component the same shape.
 #
 #   idl_add_library(NAME SOURCES ... [PUBLIC_LIBS ...] [PRIVATE_LIBS ...])
 #     -> static library idl_NAME with alias idl::NAME, public headers in include/

@@ -1,4 +1,4 @@
-#include "idl/core/metrics.h"
+#include "idl/observability/metrics.h"
 
 #include <QTest>
 

@@ -163,12 +163,12 @@ private Q_SLOTS:
     void configDefaultsAndHelp()
     {
         Config c(QStringLiteral("idl-writer"), QStringLiteral("test"));
-        declareWriterSettings(c);
+        declareSettings(c);
         QVERIFY(
             c.load({QStringLiteral("idl-writer"), QStringLiteral("--batch.max-events=100"),
                     QStringLiteral("--copy.format=text"), QStringLiteral("--retention.default=7d")},
                    {}));
-        auto s = readWriterSettings(c);
+        auto s = optionsFromConfig(c);
         QVERIFY(s.ok());
         QCOMPARE(s->writer.batchMaxEvents, 100);
         QCOMPARE(s->writer.batchMaxTime.count(), 200);
@@ -184,9 +184,9 @@ private Q_SLOTS:
             QVERIFY2(help.contains(QLatin1String(name)), name);
 
         Config bad(QStringLiteral("idl-writer"), QStringLiteral("test"));
-        declareWriterSettings(bad);
+        declareSettings(bad);
         QVERIFY(bad.load({QStringLiteral("idl-writer"), QStringLiteral("--copy.format=csv")}, {}));
-        QVERIFY(!readWriterSettings(bad).ok());
+        QVERIFY(!optionsFromConfig(bad).ok());
     }
 };
 

@@ -1,6 +1,7 @@
 #include "idl/collector/authenticator.h"
 
-#include "idl/core/metrics.h"
+#include "idl/observability/metrics.h"
+#include "idl/service/auth/secret.h"
 
 #include <algorithm>
 #include <condition_variable>
@@ -133,7 +134,7 @@ struct Authenticator::Impl
     {
         // The same reply for "unknown", "wrong secret" and "revoked" would hide which keys
         // exist; revoked keys say so, since the prefix is public anyway.
-        if (!rec || !apiKeyMatches(key, rec->hash))
+        if (!rec || !auth::secretMatches(key, rec->hash))
             return unauthenticated("invalid API key");
         if (rec->revoked)
             return unauthenticated("API key revoked");

@@ -1,14 +1,14 @@
 #include "idl/collector/collector.h"
 
 #include "idl/collector/key_store.h"
-#include "idl/collector/rate_limiter.h"
-#include "idl/core/json_log.h"
 #include "idl/core/json_writer.h"
-#include "idl/core/metrics.h"
 #include "idl/core/timestamp.h"
 #include "idl/kafka/admin.h"
 #include "idl/kafka/producer.h"
+#include "idl/observability/json_log.h"
+#include "idl/observability/metrics.h"
 #include "idl/pg/connection.h"
+#include "idl/service/auth/rate_limiter.h"
 #include "idl/service/ops.h"
 #include "idl/service/status.h"
 
@@ -128,7 +128,7 @@ struct Collector::Impl
     CollectorOptions opt;
     KeyLookup lookup;
     std::unique_ptr<Authenticator> auth;
-    std::unique_ptr<RateLimiter> limiter;
+    std::unique_ptr<auth::RateLimiter> limiter;
     std::unique_ptr<kafka::Producer> producer;
     std::unique_ptr<kafka::Admin> admin;
     std::unique_ptr<http::Server> server;
@@ -295,14 +295,13 @@ struct Collector::Impl
         if (!id)
             return refuse(ep, respond, id.error());
         const Identity &who = *id;
-        if (auto wait = limiter->acquire(who.id)) {
+        if (auto wait = limiter->take(who.id)) {
             http::Response r;
             r.status = 429;
             const Error e = makeError(ErrorCode::RateLimited,
                                       "request rate limit of this key exceeded; retry later");
             r.body = replyBody(ep, 0, 0, {}, &e);
-            r.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(
-                                                      1, (wait->count() + 999) / 1000)));
+            r.headers.emplace_back("Retry-After", std::to_string((*wait + 999) / 1000));
             countRequest(ep, 429);
             return respond(std::move(r));
         }
@@ -652,7 +651,7 @@ Result<void> Collector::start()
     d->headersTemplate = {{"idl-collector", o.collectorId}};
 
     d->auth = std::make_unique<Authenticator>(o.auth, d->lookup);
-    d->limiter = std::make_unique<RateLimiter>(o.rateLimitPerSecond, o.rateLimitBurst);
+    d->limiter = std::make_unique<auth::RateLimiter>(o.rateLimitPerSecond, o.rateLimitBurst);
 
     d->server = std::make_unique<http::Server>(o.http);
     d->server->route("POST", "/api/v1/logs", [this](http::Request &&r, http::Responder resp) {

@@ -20,7 +20,7 @@ std::string str(const Config &c, const char *name)
 
 } // namespace
 
-void declareConfig(Config &c)
+void declareSettings(Config &c)
 {
     c.addString(s("http.address"), s("0.0.0.0"), s("Address to listen on"));
     c.addInt(s("http.port"), 7080, s("Port to listen on (0: any free port)"), 0, 65535);

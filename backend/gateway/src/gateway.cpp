@@ -3,11 +3,11 @@
 #include "gateway_impl.h"
 #include "handlers.h"
 #include "idl/core/config.h"
-#include "idl/core/json_log.h"
 #include "idl/core/json_writer.h"
-#include "idl/core/metrics.h"
 #include "idl/core/timestamp.h"
 #include "idl/gateway/wire.h"
+#include "idl/observability/json_log.h"
+#include "idl/observability/metrics.h"
 #include "idl/pg/connection.h"
 #include "idl/schema/migrations.h"
 #include "idl/service/http_server.h"
@@ -31,24 +31,6 @@
 #include <algorithm>
 
 namespace idl::gateway {
-
-std::optional<std::int64_t> RateLimiter::take(const std::string &key)
-{
-    const auto now = std::chrono::steady_clock::now();
-    std::lock_guard lock(m_mutex);
-    auto [it, fresh] = m_buckets.try_emplace(key, Bucket{m_burst, now});
-    Bucket &b = it->second;
-    if (!fresh) {
-        b.tokens = std::min(
-            m_burst, b.tokens + m_rate * std::chrono::duration<double>(now - b.last).count());
-        b.last = now;
-    }
-    if (b.tokens >= 1.0) {
-        b.tokens -= 1.0;
-        return std::nullopt;
-    }
-    return static_cast<std::int64_t>((1.0 - b.tokens) / m_rate * 1000.0) + 1;
-}
 
 void Gateway::Impl::submit(std::function<void()> fn)
 {

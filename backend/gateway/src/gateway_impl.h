@@ -3,6 +3,7 @@
 #include "db_pool.h"
 #include "idl/gateway/gateway.h"
 #include "idl/gateway/tokens.h"
+#include "idl/service/auth/rate_limiter.h"
 
 #include <QSet>
 #include <QThreadPool>
@@ -25,25 +26,7 @@ namespace idl::gateway {
 class Session;
 
 // Token-bucket rate limit per token prefix, shared by every connection and the HTTP API.
-// Thread-safe.
-class RateLimiter
-{
-public:
-    RateLimiter(double perSecond, double burst) : m_rate(perSecond), m_burst(burst) {}
-    // nullopt when allowed; otherwise the milliseconds until a request would be allowed.
-    std::optional<std::int64_t> take(const std::string &key);
-
-private:
-    struct Bucket
-    {
-        double tokens;
-        std::chrono::steady_clock::time_point last;
-    };
-    double m_rate;
-    double m_burst;
-    std::mutex m_mutex;
-    std::map<std::string, Bucket> m_buckets;
-};
+using RateLimiter = auth::RateLimiter;
 
 // Shared state of a running gateway (see Gateway). Lives on the main thread; pool, workers
 // and limiter are thread-safe.

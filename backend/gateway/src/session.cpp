@@ -1,9 +1,9 @@
 #include "session.h"
 
 #include "handlers.h"
-#include "idl/core/json_log.h"
 #include "idl/core/json_writer.h"
-#include "idl/core/metrics.h"
+#include "idl/observability/json_log.h"
+#include "idl/observability/metrics.h"
 #include "idl/pg/connection.h"
 #include "tail.h"
 

@@ -3,10 +3,10 @@
 #include "idl/protocol/replies.h"
 
 #include "idl/core/json_codec.h"
-#include "idl/core/metrics.h"
 #include "idl/gateway/wire.h"
 #include "idl/kafka/admin.h"
 #include "idl/kafka/consumer.h"
+#include "idl/observability/metrics.h"
 #include "idl/pg/connection.h"
 #include "idl/query/sql.h"
 

@@ -3,9 +3,7 @@
 #include "idl/core/hex.h"
 #include "idl/pg/connection.h"
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
+#include "idl/service/auth/secret.h"
 
 #include <algorithm>
 
@@ -15,27 +13,6 @@ namespace {
 constexpr std::string_view kTokenPrefix = "idt_";
 constexpr std::size_t kPrefixLength = 12;
 constexpr std::size_t kSecretLength = 43;
-constexpr char kAlnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-constexpr char kB64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string randomText(std::size_t n, std::string_view alphabet)
-{
-    std::string out;
-    out.reserve(n);
-    while (out.size() < n) {
-        unsigned char buf[64];
-        if (RAND_bytes(buf, sizeof buf) != 1)
-            throw std::runtime_error("RAND_bytes failed");
-        // Rejection sampling keeps every character equally likely.
-        const unsigned limit = 256 - (256 % alphabet.size());
-        for (unsigned char b : buf) {
-            if (b < limit && out.size() < n)
-                out.push_back(alphabet[b % alphabet.size()]);
-        }
-    }
-    return out;
-}
-
 bool isB64Url(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -81,9 +58,10 @@ bool Identity::allows(std::string_view app) const
 NewToken generateToken()
 {
     NewToken t;
-    t.prefix = randomText(kPrefixLength, kAlnum);
-    t.token = std::string(kTokenPrefix) + t.prefix + "_" + randomText(kSecretLength, kB64Url);
-    t.hash = hashToken(t.token);
+    t.prefix = auth::randomText(kPrefixLength, auth::kLowerAlnum);
+    t.token = std::string(kTokenPrefix) + t.prefix + "_" +
+              auth::randomText(kSecretLength, auth::kBase64Url);
+    t.hash = auth::hashSecret(t.token);
     return t;
 }
 
@@ -104,13 +82,6 @@ std::optional<std::string> tokenPrefix(std::string_view token)
             return std::nullopt;
     }
     return std::string(prefix);
-}
-
-std::string hashToken(std::string_view token)
-{
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char *>(token.data()), token.size(), digest);
-    return std::string(reinterpret_cast<const char *>(digest), sizeof digest);
 }
 
 std::string toPgArray(const std::vector<std::string> &values)
@@ -230,7 +201,6 @@ Result<void> revoke(pg::Connection &db, const std::string &prefix)
 
 Result<Identity> authenticate(pg::Connection &db, std::string_view token)
 {
-    const std::string presented = hashToken(token);
     const auto prefix = tokenPrefix(token);
     // A malformed or unknown token still costs one hash and one comparison, so timing says
     // nothing about which part was wrong.
@@ -239,13 +209,8 @@ Result<Identity> authenticate(pg::Connection &db, std::string_view token)
                       {prefix.value_or(std::string())});
     if (!r)
         return makeError(ErrorCode::Unavailable, "token store unavailable");
-    std::string stored(32, '\0');
-    bool found = r->rowCount() == 1;
-    if (found)
-        stored = unhexBytea(r->value(0, 0));
-    if (stored.size() != presented.size())
-        stored.assign(presented.size(), '\0');
-    const bool equal = CRYPTO_memcmp(stored.data(), presented.data(), presented.size()) == 0;
+    const bool found = r->rowCount() == 1;
+    const bool equal = auth::secretMatches(token, found ? unhexBytea(r->value(0, 0)) : "");
     if (!prefix || !found || !equal || r->value(0, 4) == "t")
         return invalidCredentials();
     Identity id;

@@ -1,10 +1,10 @@
 #include "idl/processor/processor.h"
 
-#include "idl/core/json_log.h"
-#include "idl/core/metrics.h"
 #include "idl/core/timestamp.h"
 #include "idl/kafka/consumer.h"
 #include "idl/kafka/producer.h"
+#include "idl/observability/json_log.h"
+#include "idl/observability/metrics.h"
 #include "idl/processor/envelope.h"
 
 #include <atomic>

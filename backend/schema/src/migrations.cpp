@@ -1,6 +1,6 @@
 #include "idl/schema/migrations.h"
 
-#include "idl/core/json_log.h"
+#include "idl/observability/json_log.h"
 #include "idl/pg/connection.h"
 
 #include <map>

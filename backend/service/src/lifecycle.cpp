@@ -1,6 +1,6 @@
 #include "idl/service/lifecycle.h"
 
-#include "idl/core/json_log.h"
+#include "idl/observability/json_log.h"
 
 #include <QCoreApplication>
 #include <QSocketNotifier>

@@ -1,33 +1,22 @@
 #include "idl/service/ops.h"
 
-#include "idl/core/json_log.h"
-#include "idl/core/metrics.h"
+#include "idl/observability/json_log.h"
+#include "idl/observability/metrics.h"
+#include "idl/service/auth/secret.h"
 
 #include <memory>
 #include <mutex>
 
 namespace idl::service {
 
-bool constantTimeEquals(std::string_view a, std::string_view b) noexcept
-{
-    unsigned char diff = a.size() == b.size() ? 0 : 1;
-    const size_t n = std::max(a.size(), b.size());
-    for (size_t i = 0; i < n; ++i) {
-        const auto x = static_cast<unsigned char>(i < a.size() ? a[i] : 0);
-        const auto y = static_cast<unsigned char>(i < b.size() ? b[i] : 0);
-        diff |= static_cast<unsigned char>(x ^ y);
-    }
-    return diff == 0;
-}
-
 namespace {
 
 bool bearerMatches(const http::Request &req, std::string_view token)
 {
-    const std::string_view auth = req.header("authorization");
+    const std::string_view header = req.header("authorization");
     constexpr std::string_view bearer = "Bearer ";
-    return auth.substr(0, bearer.size()) == bearer &&
-           constantTimeEquals(auth.substr(bearer.size()), token);
+    return header.substr(0, bearer.size()) == bearer &&
+           auth::constantTimeEquals(header.substr(bearer.size()), token);
 }
 
 } // namespace

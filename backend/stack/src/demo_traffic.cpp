@@ -1,6 +1,6 @@
 #include "idl/stack/demo_traffic.h"
 
-#include "idl/core/json_log.h"
+#include "idl/observability/json_log.h"
 
 #include <QDateTime>
 #include <QJsonDocument>

@@ -1,7 +1,8 @@
 // idl-stack: runs a whole local cluster in the foreground, or stops a running one.
 #include "idl/core/config.h"
-#include "idl/core/json_log.h"
+#include "idl/observability/json_log.h"
 #include "idl/service/lifecycle.h"
+#include "idl/service/run_main.h"
 #include "idl/stack/stack.h"
 
 #include <QCoreApplication>
@@ -54,19 +55,9 @@ int main(int argc, char *argv[])
     cfg.addString(QStringLiteral("bin-dir"), QCoreApplication::applicationDirPath(),
                   QStringLiteral("Where the service executables are"));
 
+    if (auto done = idl::service::loadCommandLine(cfg, QCoreApplication::arguments(), "idl-stack"))
+        return *done;
     QTextStream out(stdout);
-    if (auto r = cfg.load(QCoreApplication::arguments()); !r) {
-        std::fprintf(stderr, "idl-stack: %s\n", r.error().message.c_str());
-        return 2;
-    }
-    if (cfg.helpRequested()) {
-        out << cfg.helpText();
-        return 0;
-    }
-    if (cfg.versionRequested()) {
-        out << "idl-stack " << IDL_VERSION << "\n";
-        return 0;
-    }
     const QString command = cfg.positional().value(0);
     const QString dataDir = QDir(cfg.string(QStringLiteral("data-dir"))).absolutePath();
     if (command == u"down") {

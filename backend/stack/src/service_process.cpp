@@ -1,6 +1,6 @@
 #include "idl/stack/service_process.h"
 
-#include "idl/core/json_log.h"
+#include "idl/observability/json_log.h"
 
 #include <QCoreApplication>
 #include <QDeadlineTimer>

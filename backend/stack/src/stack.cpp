@@ -1,10 +1,11 @@
 #include "idl/stack/stack.h"
 
-#include "idl/core/json_log.h"
 #include "idl/kafka/admin.h"
 #include "idl/localcluster/kafka_broker.h"
 #include "idl/localcluster/postgres_server.h"
 #include "idl/localcluster/process_util.h"
+#include "idl/observability/json_log.h"
+#include "idl/service/auth/secret.h"
 #include "idl/stack/demo_traffic.h"
 #include "idl/stack/service_process.h"
 
@@ -16,7 +17,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
-#include <QRandomGenerator>
 #include <QSaveFile>
 #include <QThread>
 
@@ -34,13 +34,6 @@ namespace idl::stack {
 namespace {
 
 constexpr int kReadyTimeoutMs = 60'000;
-
-QString randomSecret(int bytes)
-{
-    QByteArray raw(bytes, Qt::Uninitialized);
-    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(raw.data()), bytes / 4);
-    return QString::fromLatin1(raw.toHex());
-}
 
 Result<void> writeFilePrivate(const QString &path, const QByteArray &data)
 {
@@ -118,7 +111,7 @@ Result<void> Stack::ensureCredentials()
     m_adminToken = secrets.value(QStringLiteral("admin_token")).toString();
     m_metricsToken = secrets.value(QStringLiteral("metrics_token")).toString();
     if (m_metricsToken.isEmpty())
-        m_metricsToken = randomSecret(24);
+        m_metricsToken = QString::fromStdString(auth::randomText(48, auth::kLowerHex)); // 192 bits
     if (m_ingestKey.isEmpty()) {
         auto key = runAdmin({QStringLiteral("keys"), QStringLiteral("create"),
                              QStringLiteral("--name"), QStringLiteral("idl-stack")});

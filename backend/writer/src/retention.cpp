@@ -1,7 +1,7 @@
 #include "idl/writer/retention.h"
 
-#include "idl/core/json_log.h"
-#include "idl/core/metrics.h"
+#include "idl/observability/json_log.h"
+#include "idl/observability/metrics.h"
 #include "idl/pg/connection.h"
 #include "idl/writer/batch_store.h"
 

@@ -1,11 +1,11 @@
 #include "idl/writer/writer.h"
 
 #include "idl/core/json_codec.h"
-#include "idl/core/json_log.h"
-#include "idl/core/metrics.h"
 #include "idl/core/timestamp.h"
 #include "idl/kafka/consumer.h"
 #include "idl/kafka/producer.h"
+#include "idl/observability/json_log.h"
+#include "idl/observability/metrics.h"
 #include "idl/schema/migrations.h"
 #include "idl/writer/batch_store.h"
 

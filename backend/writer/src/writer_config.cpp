@@ -2,7 +2,7 @@
 
 namespace idl::writer {
 
-void declareWriterSettings(Config &c)
+void declareSettings(Config &c)
 {
     c.addString(QStringLiteral("kafka.bootstrap"), QStringLiteral("127.0.0.1:9092"),
                 QStringLiteral("Kafka bootstrap servers (host:port, comma-separated)"));
@@ -74,7 +74,7 @@ void declareWriterSettings(Config &c)
                 QStringLiteral("Bearer token required by /metrics (empty: none)"));
 }
 
-Result<WriterSettings> readWriterSettings(const Config &c)
+Result<WriterSettings> optionsFromConfig(const Config &c)
 {
     WriterSettings s;
     WriterOptions &w = s.writer;

@@ -484,7 +484,7 @@ Result<Matcher> Matcher::create(const Node &ast)
 bool Matcher::matches(const EventView &event) const
 {
     EventContext ctx(event);
-    return evaluate(*m_impl, m_impl->ast, ctx);
+    return evaluate(*d, d->ast, ctx);
 }
 
 bool matches(const Node &ast, const EventView &event)

@@ -9,8 +9,8 @@
 // seconds per component from /proc. In the same run, raw COPY of the same rows into a fresh
 // database with the same schema. Ends with idl-check over everything the load generators had
 // acknowledged; exits with its code.
-#include "idl/core/json_log.h"
 #include "idl/loadgen/http_connection.h"
+#include "idl/observability/json_log.h"
 #include "idl/pg/connection.h"
 #include "idl/schema/migrations.h"
 

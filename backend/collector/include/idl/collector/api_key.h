@@ -21,20 +21,13 @@ struct NewApiKey
 {
     std::string key;    // idl_<prefix>_<secret>
     std::string prefix; // public lookup id
-    std::string hash;   // SHA-256 of `key`, 32 raw bytes
+    std::string hash;   // auth::hashSecret(key): SHA-256, 32 raw bytes
 };
 
-// Generates a key from the OpenSSL CSPRNG.
+// Generates a key (auth::randomText). Keys are checked with auth::secretMatches().
 NewApiKey generateApiKey();
 
 // The public prefix of a well-formed key, or nullopt when the text is not shaped like a key.
 std::optional<std::string_view> apiKeyPrefix(std::string_view key) noexcept;
-
-// SHA-256 of the key text, 32 raw bytes.
-std::string hashApiKey(std::string_view key);
-
-// True when the key hashes to storedHash; the comparison takes the same time wherever the
-// bytes differ.
-bool apiKeyMatches(std::string_view key, std::string_view storedHash);
 
 } // namespace idl::collector

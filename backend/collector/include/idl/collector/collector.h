@@ -15,7 +15,7 @@
 
 namespace idl::collector {
 
-// Everything the collector is configured with (declared once in declareConfig()).
+// Everything the collector is configured with (declared once in declareSettings()).
 struct CollectorOptions
 {
     http::ServerOptions http;                  // listener, TLS/mTLS, read limits and timeouts
@@ -42,7 +42,7 @@ struct CollectorOptions
 };
 
 // Declares every collector setting on a Config (names, defaults, descriptions).
-void declareConfig(Config &config);
+void declareSettings(Config &config);
 
 // Builds options from a loaded Config. BadField on inconsistent settings.
 Result<CollectorOptions> optionsFromConfig(const Config &config);

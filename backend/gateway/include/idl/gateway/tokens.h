@@ -41,15 +41,13 @@ struct NewToken
 {
     std::string token;
     std::string prefix;
-    std::string hash; // 32 raw bytes
+    std::string hash; // auth::hashSecret(token): SHA-256, 32 raw bytes
 };
 
-// Generates a token from the OpenSSL CSPRNG.
+// Generates a token (auth::randomText).
 NewToken generateToken();
 // The prefix of a well-formed token text, or nullopt.
 std::optional<std::string> tokenPrefix(std::string_view token);
-// SHA-256 of the token text, 32 raw bytes.
-std::string hashToken(std::string_view token);
 
 // A stored token as listed (never the secret).
 struct TokenRecord

@@ -25,7 +25,4 @@ template <typename Workers> std::string firstNotReady(const Workers &workers)
     return {};
 }
 
-// Constant-time comparison for secrets.
-bool constantTimeEquals(std::string_view a, std::string_view b) noexcept;
-
 } // namespace idl::service

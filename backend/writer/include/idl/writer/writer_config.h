@@ -25,9 +25,9 @@ struct WriterSettings
 };
 
 // Declares every setting of idl-writer (see `idl-writer --help`).
-void declareWriterSettings(Config &config);
+void declareSettings(Config &config);
 
-// Reads the declared settings after Config::load(); BadField for an invalid combination.
-Result<WriterSettings> readWriterSettings(const Config &config);
+// Builds the settings from a loaded Config; BadField for an invalid combination.
+Result<WriterSettings> optionsFromConfig(const Config &config);
 
 } // namespace idl::writer

@@ -40,8 +40,8 @@ public:
     struct Impl;
 
 private:
-    explicit Matcher(std::shared_ptr<const Impl> impl) : m_impl(std::move(impl)) {}
-    std::shared_ptr<const Impl> m_impl;
+    explicit Matcher(std::shared_ptr<const Impl> impl) : d(std::move(impl)) {}
+    std::shared_ptr<const Impl> d;
 };
 
 // One-off match (compiles regexes on every call: use Matcher for a stream). A regex that

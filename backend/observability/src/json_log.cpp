@@ -1,4 +1,4 @@
-#include "idl/core/json_log.h"
+#include "idl/observability/json_log.h"
 
 #include <QDateTime>
 #include <QJsonDocument>

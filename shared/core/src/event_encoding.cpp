@@ -1,0 +1,145 @@
+// The canonical event encoding, version 1 (the Kafka raw and events topics; the format is
+// described in idl/core/event_encoding.h): a fixed key order on the way out, a strict
+// reader on the way in.
+#include "json_decoder_impl.h"
+
+#include "idl/core/json_writer.h"
+
+namespace idl {
+
+using namespace json_detail;
+
+Result<LogEvent> EventDecoder::Impl::decodeEvent(std::string_view json)
+{
+    // Canonical events come from the platform itself; the size limit of a single incoming
+    // event does not apply (escaping may grow it), the depth limit does (plus the wrapper).
+    Result<element> parsed = parse(json, limits.maxDepth + 1);
+    if (!parsed)
+        return std::move(parsed).error();
+    simdjson::dom::object object;
+    if (parsed->get_object().get(object))
+        return makeError(ErrorCode::NotAnObject,
+                         std::string("an event must be a JSON object, got ") +
+                             typeName(parsed->type()));
+
+    enum Field { V, Id, Ts, Rt, Lvl, App, Host, Msg, Attrs, FieldCount };
+    static constexpr std::string_view kNames[FieldCount] = {"v",   "id",   "ts",  "rt",   "level",
+                                                            "app", "host", "msg", "attrs"};
+    bool seen[FieldCount] = {};
+    LogEvent event;
+    event.attrsJson.clear();
+    auto wrongType = [](std::string_view key, const char *expected) {
+        return makeError(ErrorCode::BadField,
+                         "canonical event: field '" + std::string(key) + "' must be " + expected);
+    };
+    for (const simdjson::dom::key_value_pair field : object) {
+        const std::string_view key = field.key;
+        const element value = field.value;
+        std::string_view text;
+        if (key == "v") {
+            std::int64_t version = 0;
+            if (value.get_int64().get(version))
+                return wrongType(key, "an integer");
+            if (version != 1)
+                return makeError(ErrorCode::BadField, "canonical event: unsupported version " +
+                                                          std::to_string(version) +
+                                                          " (this reader knows version 1)");
+            seen[V] = true;
+        } else if (key == "id") {
+            if (value.get_string().get(text))
+                return wrongType(key, "a string");
+            event.id.assign(text);
+            seen[Id] = true;
+        } else if (key == "ts" || key == "rt") {
+            std::int64_t ns = 0;
+            if (value.get_int64().get(ns))
+                return wrongType(key, "an integer (ns since the epoch)");
+            (key == "ts" ? event.tsNs : event.receivedNs) = ns;
+            seen[key == "ts" ? Ts : Rt] = true;
+        } else if (key == "level") {
+            if (value.get_string().get(text))
+                return wrongType(key, "a string");
+            const std::optional<Level> level = parseLevel(text);
+            if (!level)
+                return makeError(ErrorCode::BadLevel,
+                                 "canonical event: unknown level " + quoted(text, 32));
+            event.level = *level;
+            seen[Lvl] = true;
+        } else if (key == "app" || key == "host" || key == "msg") {
+            if (value.get_string().get(text))
+                return wrongType(key, "a string");
+            (key == "app" ? event.app : key == "host" ? event.host : event.message).assign(text);
+            seen[key == "app" ? App : key == "host" ? Host : Msg] = true;
+        } else if (key == "attrs") {
+            if (!value.is<simdjson::dom::object>())
+                return wrongType(key, "an object");
+            event.attrsJson.clear();
+            if (Result<void> r = writeMinified(event.attrsJson, value, 2, limits.maxDepth + 1); !r)
+                return r.error();
+            seen[Attrs] = true;
+        } else if (key == "trace_id" || key == "span_id") {
+            if (value.get_string().get(text))
+                return wrongType(key, "a string");
+            (key == "trace_id" ? event.traceId : event.spanId).assign(text);
+        }
+        // Other keys: optional additions of a later v1 writer; ignored.
+    }
+    for (int i = 0; i < FieldCount; ++i) {
+        if (!seen[i])
+            return makeError(ErrorCode::MissingField,
+                             "canonical event: missing field '" + std::string(kNames[i]) + "'");
+    }
+    return event;
+}
+
+Result<LogEvent> EventDecoder::decodeEvent(std::string_view json)
+{
+    return d->decodeEvent(json);
+}
+
+void appendEncodedEvent(std::string &out, const LogEvent &event)
+{
+    out.reserve(out.size() + 160 + event.id.size() + event.app.size() + event.host.size() +
+                event.message.size() + event.attrsJson.size());
+    out.append("{\"v\":1,\"id\":");
+    appendJsonString(out, event.id);
+    out.append(",\"ts\":");
+    appendJsonInt(out, event.tsNs);
+    out.append(",\"rt\":");
+    appendJsonInt(out, event.receivedNs);
+    out.append(",\"level\":\"");
+    out.append(levelName(event.level));
+    out.append("\",\"app\":");
+    appendJsonString(out, event.app);
+    out.append(",\"host\":");
+    appendJsonString(out, event.host);
+    out.append(",\"msg\":");
+    appendJsonString(out, event.message);
+    out.append(",\"attrs\":");
+    out.append(event.attrsJson.empty() ? std::string_view("{}")
+                                       : std::string_view(event.attrsJson));
+    if (!event.traceId.empty()) {
+        out.append(",\"trace_id\":");
+        appendJsonString(out, event.traceId);
+    }
+    if (!event.spanId.empty()) {
+        out.append(",\"span_id\":");
+        appendJsonString(out, event.spanId);
+    }
+    out.push_back('}');
+}
+
+std::string encodeEvent(const LogEvent &event)
+{
+    std::string out;
+    appendEncodedEvent(out, event);
+    return out;
+}
+
+Result<LogEvent> decodeEvent(std::string_view json)
+{
+    thread_local EventDecoder decoder;
+    return decoder.decodeEvent(json);
+}
+
+} // namespace idl
