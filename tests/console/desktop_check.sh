@@ -45,7 +45,8 @@ while [ $# -gt 0 ]; do
     *) echo "desktop_check: unknown option $1" >&2; exit 2 ;;
   esac
 done
-bin=$(cd "$bin" 2>/dev/null && pwd) || { echo "SKIP: no binary folder $bin"; exit 77; }
+[ -d "$bin" ] || { echo "SKIP: no binary folder $bin"; exit 77; }
+bin=$(cd "$bin" && pwd)
 [ -n "$out" ] || out=$(dirname "$bin")/desktop-check
 docs_dir=${IDL_SCREENSHOT_DIR:-}
 rate=${IDL_DESKTOP_DEMO_RATE:-100}
@@ -156,6 +157,7 @@ requests() { metric "idl_gateway_requests_total{type=\"$1\"}"; }
 wait_metric() { # seconds name min -> 0 when the counter reached min
   local deadline=$(($(date +%s) + $1)) v
   while :; do
+    [ -z "$console_pid" ] || alive # a console that died says so, not "no request"
     v=$(metric "$2")
     [ "$v" -ge "$3" ] && return 0
     [ "$(date +%s)" -ge "$deadline" ] && { echo "$2 = $v, wanted >= $3" >&2; return 1; }
@@ -173,7 +175,11 @@ env -u DBUS_SESSION_BUS_ADDRESS -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM -u QT_STYL
   XDG_CACHE_HOME="$chome/.cache" XDG_RUNTIME_DIR="$work/runtime" QT_QPA_PLATFORM=xcb \
   "$bin/idl-console" --import-stack "$stack_json" --secrets session >"$work/console.log" 2>&1 &
 console_pid=$!
-alive() { kill -0 "$console_pid" 2>/dev/null || fail "the console process is gone"; }
+alive() {
+  kill -0 "$console_pid" 2>/dev/null && return 0
+  wait "$console_pid" 2>/dev/null
+  fail "the console process is gone (exit status $?)"
+}
 
 win=
 for _ in $(seq 1 80); do
