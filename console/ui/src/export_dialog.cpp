@@ -72,7 +72,9 @@ ExportDialog::ExportDialog(ConsoleContext *context, QString q, qint64 fromNs, qi
     m_browse = new QPushButton(tr("Browse…"), this);
     pathRow->addWidget(m_path, 1);
     pathRow->addWidget(m_browse);
-    form->addRow(tr("File"), pathRow);
+    auto *fileLabel = new QLabel(tr("&File"), this); // Alt+F: the path, from the keyboard
+    fileLabel->setBuddy(m_path);
+    form->addRow(fileLabel, pathRow);
     m_order = new QComboBox(this);
     m_order->addItem(tr("Oldest first"), true);
     m_order->addItem(tr("Newest first"), false);

@@ -109,7 +109,7 @@ ProfileDialog::ProfileDialog(ProfileStore *store, SecretStore *secrets, QWidget 
     right->addWidget(tls);
 
     auto *testRow = new QHBoxLayout;
-    m_test = new QPushButton(icon(QStringLiteral("plug")), tr("Test connection"), this);
+    m_test = new QPushButton(icon(QStringLiteral("plug")), tr("&Test connection"), this);
     m_testLabel = new QLabel(this);
     m_testLabel->setObjectName(QStringLiteral("testResult"));
     m_testLabel->setWordWrap(true);
