@@ -15,7 +15,13 @@ target_compile_definitions(idl_options INTERFACE
   QT_NO_CAST_FROM_ASCII QT_NO_CONTEXTLESS_CONNECT QT_USE_QSTRINGBUILDER QT_NO_KEYWORDS
   IDL_VERSION="${PROJECT_VERSION}")
 if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
-  target_compile_options(idl_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow=local
+  # -Wshadow=local is GCC's spelling; Clang (AppleClang on macOS) has its own.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    set(_idl_shadow -Wshadow=local)
+  else()
+    set(_idl_shadow -Wshadow-uncaptured-local)
+  endif()
+  target_compile_options(idl_options INTERFACE -Wall -Wextra -Wpedantic ${_idl_shadow}
     -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough)
   if(IDL_WERROR)
     target_compile_options(idl_options INTERFACE -Werror)

@@ -8,8 +8,10 @@
 #   Linux    DEB (one package per component: instant-dev-logs-console, instant-dev-logs-server)
 #            and TGZ (everything in one archive). Both are built and tested here
 #            (tests/deploy/test_deb_package.sh).
-#   Windows  NSIS: the console only, Start-menu entry, windeployqt run at install time.
+#   Windows  NSIS: the console only, Start-menu entry, windeployqt run at install time;
+#            ZIP: the same files as a portable archive.
 #   macOS    DragNDrop: idl-console.app with Info.plist and icon, macdeployqt run at install time.
+#   Both are built by .github/workflows/console-packages.yml (docs/install.md, "Windows and macOS packages").
 #
 #   cmake --build build && (cd build && cpack -G DEB)      # or -G TGZ / NSIS / DragNDrop
 include_guard(GLOBAL)
@@ -130,19 +132,31 @@ if(TARGET idl-console AND (WIN32 OR APPLE))
   install(SCRIPT "${_idl_deploy_script}" COMPONENT console)
 
   if(WIN32)
-    # Libraries that are not Qt (qtkeychain, OpenSSL, zstd, re2, ...): windeployqt leaves
-    # them out, so copy every DLL idl-console needs from outside the system folders.
+    # Libraries that are not Qt (qtkeychain; simdjson, re2, abseil from vcpkg): windeployqt leaves
+    # them out, so copy every DLL idl-console needs from outside the system folders. A DLL
+    # found in two folders of PATH (a hosted runner has many) is taken from the first one
+    # rather than failing the install.
     install(CODE "
       file(GET_RUNTIME_DEPENDENCIES
         EXECUTABLES \"$<TARGET_FILE:idl-console>\"
         RESOLVED_DEPENDENCIES_VAR _deps
         UNRESOLVED_DEPENDENCIES_VAR _missing
+        CONFLICTING_DEPENDENCIES_PREFIX _conflicts
         DIRECTORIES \"$<TARGET_FILE_DIR:idl-console>\" \$ENV{PATH}
         PRE_EXCLUDE_REGEXES \"^api-ms-\" \"^ext-ms-\"
         POST_EXCLUDE_REGEXES \".*[Ss]ystem32/.*\" \".*[Ww]in[Ss]x[Ss]/.*\")
+      foreach(_name IN LISTS _conflicts_FILENAMES)
+        list(GET _conflicts_\${_name} 0 _first)
+        list(APPEND _deps \"\${_first}\")
+      endforeach()
       foreach(_dll IN LISTS _deps)
         file(INSTALL \"\${_dll}\" DESTINATION \"\${CMAKE_INSTALL_PREFIX}/bin\")
       endforeach()" COMPONENT console)
+    # The MSVC runtime (vcruntime140.dll, msvcp140.dll, ...) next to the executable, so the
+    # console starts on a machine without the Visual C++ redistributable.
+    set(CMAKE_INSTALL_SYSTEM_RUNTIME_DESTINATION bin)
+    set(CMAKE_INSTALL_SYSTEM_RUNTIME_COMPONENT console)
+    include(InstallRequiredSystemLibraries)
   endif()
 endif()
 
