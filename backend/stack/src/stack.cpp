@@ -1,5 +1,7 @@
 #include "idl/stack/stack.h"
 
+#include "idl/service/lifecycle.h"
+
 #include "idl/kafka/admin.h"
 #include "idl/localcluster/kafka_broker.h"
 #include "idl/localcluster/postgres_server.h"
@@ -133,12 +135,32 @@ Result<void> Stack::ensureCredentials()
     return writeFilePrivate(path, QJsonDocument(secrets).toJson());
 }
 
-Result<void> Stack::startService(const QString &name, QStringList args, quint16 opsPort)
+void Stack::addService(const QString &name, std::function<QStringList()> args, quint16 opsPort)
+{
+    auto started = std::make_shared<ServiceProcess *>(nullptr);
+    m_life->add(
+        name.toStdString(),
+        [this, name, args = std::move(args), opsPort, started]() -> Result<void> {
+            auto svc = startService(name, args(), opsPort);
+            if (!svc)
+                return svc.error();
+            *started = *svc;
+            return {};
+        },
+        [this, started] {
+            if (!*started)
+                return;
+            (*started)->stop();
+            std::erase_if(m_services, [&](const auto &p) { return p.get() == *started; });
+        });
+}
+
+Result<ServiceProcess *> Stack::startService(const QString &name, QStringList args, quint16 opsPort)
 {
     const QString program = bin(name);
     if (program.isEmpty()) {
         jlog::info("service not built, skipped", {{"service", name}});
-        return {};
+        return static_cast<ServiceProcess *>(nullptr);
     }
     args << QStringLiteral("--metrics.token") << m_metricsToken;
     auto svc = std::make_unique<ServiceProcess>(
@@ -148,9 +170,9 @@ Result<void> Stack::startService(const QString &name, QStringList args, quint16 
             [this](const QString &n, int) { Q_EMIT serviceFailed(n); });
     jlog::info("starting service", {{"service", name}});
     if (auto r = svc->start(kReadyTimeoutMs); !r)
-        return r;
+        return r.error();
     m_services.push_back(std::move(svc));
-    return {};
+    return m_services.back().get();
 }
 
 Result<void> Stack::up()
@@ -176,89 +198,111 @@ Result<void> Stack::up()
         marker.write(QByteArray::number(QCoreApplication::applicationPid()));
     m_up = true;
 
-    m_pg = std::make_unique<localcluster::PostgresServer>(dir.filePath(QStringLiteral("postgres")),
-                                                          m_opt.postgresPort);
-    jlog::info("starting PostgreSQL");
-    if (auto r = m_pg->start(); !r)
-        return r;
-    m_kafka = std::make_unique<localcluster::KafkaBroker>(dir.filePath(QStringLiteral("kafka")),
-                                                          m_opt.kafkaPort);
-    jlog::info("starting Kafka");
-    if (auto r = m_kafka->start(); !r)
-        return r;
-    {
-        const std::vector<std::string> topics{"idl.logs.raw", "idl.logs.events", "idl.logs.retry",
-                                              "idl.logs.dlq"};
-        auto admin =
-            kafka::Admin::create({{"bootstrap.servers", m_kafka->bootstrap().toStdString()}});
-        if (!admin)
-            return admin.error();
-        if (auto r = (*admin)->createTopics(topics, m_opt.partitions, 1); !r)
-            return r;
-        if (auto r = (*admin)->waitForTopics(topics, std::chrono::seconds(30)); !r)
-            return r;
-    }
-    if (!bin(QStringLiteral("idl-admin")).isEmpty())
-        if (auto r = runAdmin({QStringLiteral("migrate")}); !r)
-            return r.error();
-    if (auto r = ensureCredentials(); !r)
-        return r;
+    // Every part is started in order and stopped in reverse order by the one Lifecycle; a part
+    // that fails to start stops the ones already started.
+    m_life = std::make_unique<service::Lifecycle>();
+    m_life->add(
+        "postgres",
+        [this, dir]() -> Result<void> {
+            m_pg = std::make_unique<localcluster::PostgresServer>(
+                dir.filePath(QStringLiteral("postgres")), m_opt.postgresPort);
+            jlog::info("starting PostgreSQL");
+            return m_pg->start();
+        },
+        [this] { m_pg->stop(); });
+    m_life->add(
+        "kafka",
+        [this, dir]() -> Result<void> {
+            m_kafka = std::make_unique<localcluster::KafkaBroker>(
+                dir.filePath(QStringLiteral("kafka")), m_opt.kafkaPort);
+            jlog::info("starting Kafka");
+            return m_kafka->start();
+        },
+        [this] { m_kafka->stop(); });
+    m_life->add("topics, schema and credentials",
+                [this]() -> Result<void> {
+                    const std::vector<std::string> topics{"idl.logs.raw", "idl.logs.events",
+                                                          "idl.logs.retry", "idl.logs.dlq"};
+                    auto admin = kafka::Admin::create(
+                        {{"bootstrap.servers", m_kafka->bootstrap().toStdString()}});
+                    if (!admin)
+                        return admin.error();
+                    if (auto r = (*admin)->createTopics(topics, m_opt.partitions, 1); !r)
+                        return r;
+                    if (auto r = (*admin)->waitForTopics(topics, std::chrono::seconds(30)); !r)
+                        return r;
+                    if (!bin(QStringLiteral("idl-admin")).isEmpty())
+                        if (auto r = runAdmin({QStringLiteral("migrate")}); !r)
+                            return r.error();
+                    return ensureCredentials();
+                },
+                {});
 
-    const QString dsn = m_pg->dsn();
-    const QString kafka = m_kafka->bootstrap();
     const auto freePort = [] { return localcluster::freeTcpPort(); };
     const quint16 collectorPort = m_opt.collectorPort ? m_opt.collectorPort : freePort();
-    const QStringList common{QStringLiteral("--kafka.bootstrap"), kafka, QStringLiteral("--pg.dsn"),
-                             dsn};
+    // Known once PostgreSQL and Kafka run.
+    const auto common = [this] {
+        return QStringList{QStringLiteral("--kafka.bootstrap"), m_kafka->bootstrap(),
+                           QStringLiteral("--pg.dsn"), m_pg->dsn()};
+    };
+    const auto withOps = [common](quint16 ops, QStringList more = {}) {
+        return [common, ops, more] {
+            return common() + QStringList{QStringLiteral("--http.port"), QString::number(ops)} +
+                   more;
+        };
+    };
 
     // Order matters: consumers before producers, so demo traffic flows end to end at once.
     const quint16 writerOps = freePort();
-    if (auto r = startService(
-            QStringLiteral("idl-writer"),
-            common + QStringList{QStringLiteral("--http.port"), QString::number(writerOps)},
-            writerOps);
-        !r)
-        return r;
+    addService(QStringLiteral("idl-writer"), withOps(writerOps), writerOps);
     for (int i = 0; i < 2; ++i) {
         const quint16 ops = freePort();
-        if (auto r = startService(
-                QStringLiteral("idl-processor"),
-                common + QStringList{QStringLiteral("--http.port"), QString::number(ops),
-                                     QStringLiteral("--instance.id"), QStringLiteral("p%1").arg(i)},
-                ops);
-            !r)
-            return r;
+        addService(QStringLiteral("idl-processor"),
+                   withOps(ops, {QStringLiteral("--instance.id"), QStringLiteral("p%1").arg(i)}),
+                   ops);
     }
     if (!bin(QStringLiteral("idl-gateway")).isEmpty()) {
         m_gatewayPortUsed = m_opt.gatewayPort ? m_opt.gatewayPort : freePort();
-        const quint16 gatewayOps = freePort();
-        m_gatewayHttpPort = gatewayOps;
-        if (auto r = startService(QStringLiteral("idl-gateway"),
-                                  common + QStringList{QStringLiteral("--ws.port"),
-                                                       QString::number(m_gatewayPortUsed),
-                                                       QStringLiteral("--http.port"),
-                                                       QString::number(gatewayOps)},
-                                  gatewayOps);
-            !r)
-            return r;
+        m_gatewayHttpPort = freePort();
+        addService(QStringLiteral("idl-gateway"),
+                   withOps(m_gatewayHttpPort,
+                           {QStringLiteral("--ws.port"), QString::number(m_gatewayPortUsed)}),
+                   m_gatewayHttpPort);
     }
-    if (auto r = startService(
-            QStringLiteral("idl-collector"),
-            common + QStringList{QStringLiteral("--http.port"), QString::number(collectorPort),
-                                 QStringLiteral("--http.address"), QStringLiteral("127.0.0.1")},
-            collectorPort);
-        !r)
-        return r;
+    addService(
+        QStringLiteral("idl-collector"),
+        withOps(collectorPort, {QStringLiteral("--http.address"), QStringLiteral("127.0.0.1")}),
+        collectorPort);
     m_opt.collectorPort = collectorPort;
 
-    if (m_opt.demo && !bin(QStringLiteral("idl-collector")).isEmpty() &&
-        !startDemoLoadgen(collectorPort)) {
-        m_demo = std::make_unique<DemoTraffic>(
-            QUrl(QStringLiteral("http://127.0.0.1:%1/api/v1/logs").arg(collectorPort)),
-            m_ingestKey.toUtf8(), m_opt.demoRate);
-        m_demo->start();
-    }
-    if (auto r = writeStackJson(); !r)
+    if (m_opt.demo && !bin(QStringLiteral("idl-collector")).isEmpty())
+        m_life->add(
+            "demo traffic",
+            [this, collectorPort]() -> Result<void> {
+                if (!startDemoLoadgen(collectorPort)) {
+                    m_demo = std::make_unique<DemoTraffic>(
+                        QUrl(QStringLiteral("http://127.0.0.1:%1/api/v1/logs").arg(collectorPort)),
+                        m_ingestKey.toUtf8(), m_opt.demoRate);
+                    m_demo->start();
+                }
+                return {};
+            },
+            [this] {
+                if (m_demo)
+                    m_demo->stop();
+                m_demo.reset();
+                if (m_demoLoadgen) {
+                    m_demoLoadgen->terminate();
+                    if (!m_demoLoadgen->waitForFinished(10'000))
+                        m_demoLoadgen->kill();
+                    m_demoLoadgen->waitForFinished(5'000);
+                    m_demoLoadgen.reset();
+                }
+            });
+    m_life->add(
+        "stack.json", [this] { return writeStackJson(); },
+        [dir] { QFile::remove(dir.filePath(QStringLiteral("stack.json"))); });
+    if (auto r = m_life->startAll(); !r)
         return r;
     QFile::remove(dir.filePath(QStringLiteral(".starting")));
     return {};
@@ -356,24 +400,8 @@ void Stack::down()
     if (!m_up)
         return;
     m_up = false;
-    if (m_demo)
-        m_demo->stop();
-    m_demo.reset();
-    if (m_demoLoadgen) {
-        m_demoLoadgen->terminate();
-        if (!m_demoLoadgen->waitForFinished(10'000))
-            m_demoLoadgen->kill();
-        m_demoLoadgen->waitForFinished(5'000);
-        m_demoLoadgen.reset();
-    }
-    while (!m_services.empty()) {
-        m_services.back()->stop();
-        m_services.pop_back();
-    }
-    if (m_kafka)
-        m_kafka->stop();
-    if (m_pg)
-        m_pg->stop();
+    if (m_life)
+        m_life->stopAll(); // every part that started, in reverse order
     QDir dir(m_opt.dataDir);
     QFile::remove(dir.filePath(QStringLiteral("stack.json")));
     QFile::remove(dir.filePath(QStringLiteral("stack.pid")));

@@ -5,6 +5,7 @@
 #include <QObject>
 #include <QString>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -14,6 +15,10 @@ namespace idl::localcluster {
 class PostgresServer;
 class KafkaBroker;
 } // namespace idl::localcluster
+
+namespace idl::service {
+class Lifecycle;
+}
 
 namespace idl::stack {
 
@@ -58,7 +63,10 @@ Q_SIGNALS:
     void serviceFailed(const QString &name);
 
 private:
-    Result<void> startService(const QString &name, QStringList args, quint16 opsPort);
+    // Adds a service to the lifecycle; `args` is called when it starts.
+    void addService(const QString &name, std::function<QStringList()> args, quint16 opsPort);
+    // Starts one service; null when it is not built.
+    Result<ServiceProcess *> startService(const QString &name, QStringList args, quint16 opsPort);
     Result<void> ensureCredentials();
     Result<void> writeStackJson() const;
     Result<QString> runAdmin(const QStringList &args) const;
@@ -77,6 +85,7 @@ private:
     quint16 m_gatewayPortUsed = 0;
     quint16 m_gatewayHttpPort = 0; // gateway's HTTP API and ops endpoints
     bool m_up = false;
+    std::unique_ptr<service::Lifecycle> m_life; // the parts of a running stack
 };
 
 } // namespace idl::stack
