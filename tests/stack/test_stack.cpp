@@ -4,11 +4,13 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -177,6 +179,70 @@ private Q_SLOTS:
                             QByteArrayLiteral("application/json"));
             QCOMPARE(httpStatus(nam, noKey, R"({"msg":"x"})"), 401);
         }
+        down();
+    }
+
+    // Issue 15, finding 8: no secret on a command line (any local user reads them in ps), and
+    // the stack's PostgreSQL wants its password (it trusted every local user before).
+    void secretsStayOffCommandLinesAndPostgresWantsItsPassword()
+    {
+        qint64 ms = 0;
+        const QJsonObject s = up(&ms);
+        QVERIFY2(!s.isEmpty(), "stack.json was not written");
+        const QString token = s.value(QStringLiteral("metrics_token")).toString();
+        const QString dsn = s.value(QStringLiteral("postgres_dsn")).toString();
+        static const QRegularExpression pw(QStringLiteral(" password='([^']*)'"));
+        const QString password = pw.match(dsn).captured(1);
+        QVERIFY2(token.size() >= 32, "stack.json has the metrics token");
+        QVERIFY2(password.size() >= 32, qPrintable(QStringLiteral("no password in ") + dsn));
+
+        int services = 0;
+        const auto entries =
+            QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+        for (const QString &e : entries) {
+            QFile f(QStringLiteral("/proc/%1/cmdline").arg(e));
+            if (!f.open(QIODevice::ReadOnly))
+                continue;
+            QByteArray cmd = f.readAll();
+            cmd.replace('\0', ' ');
+            services += cmd.contains("idl-collector") || cmd.contains("idl-gateway") ? 1 : 0;
+            QVERIFY2(!cmd.contains(token.toUtf8()),
+                     qPrintable(QStringLiteral("the metrics token is on a command line: ") +
+                                QString::fromUtf8(cmd.left(120))));
+            QVERIFY2(!cmd.contains(password.toUtf8()),
+                     qPrintable(QStringLiteral("the database password is on a command line: ") +
+                                QString::fromUtf8(cmd.left(120))));
+        }
+        QVERIFY2(services >= 2, "the services were found"); // the check looked at them
+
+        // Without the password PostgreSQL refuses, over TCP and the local socket; with it,
+        // it answers.
+        QString noPassword = dsn;
+        noPassword.remove(pw);
+        QProcess psql;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove(QStringLiteral("PGPASSWORD"));
+        psql.setProcessEnvironment(env);
+        psql.start(QStringLiteral("psql"), {QStringLiteral("-w"), noPassword,
+                                            QStringLiteral("-tAc"), QStringLiteral("select 1")});
+        QVERIFY(psql.waitForFinished(20'000));
+        QVERIFY2(psql.exitCode() != 0, "PostgreSQL let a client in without the password");
+        QVERIFY2(psql.readAllStandardError().contains("password"), "refused for the password");
+        static const QRegularExpression portRe(QStringLiteral("port=(\\d+)"));
+        const QString socketDir =
+            QFileInfo(m_tmp.filePath(QStringLiteral("stack/postgres"))).canonicalFilePath();
+        psql.start(QStringLiteral("psql"),
+                   {QStringLiteral("-w"), QStringLiteral("-h"), socketDir, QStringLiteral("-p"),
+                    portRe.match(dsn).captured(1), QStringLiteral("-U"), QStringLiteral("idl"),
+                    QStringLiteral("-d"), QStringLiteral("idl"), QStringLiteral("-tAc"),
+                    QStringLiteral("select 1")});
+        QVERIFY(psql.waitForFinished(20'000));
+        QVERIFY2(psql.exitCode() != 0, "PostgreSQL let a local-socket client in without it");
+        QVERIFY2(psql.readAllStandardError().contains("password"), "socket: refused for it");
+        psql.start(QStringLiteral("psql"),
+                   {dsn, QStringLiteral("-tAc"), QStringLiteral("select 1")});
+        QVERIFY(psql.waitForFinished(20'000));
+        QCOMPARE(psql.readAllStandardOutput().trimmed(), QByteArray("1"));
         down();
     }
 

@@ -91,8 +91,18 @@ bool validName(const QString &name)
 
 } // namespace
 
+namespace {
+PostgresOptions optionsFor(QString dataDir, quint16 port)
+{
+    PostgresOptions o;
+    o.dataDir = std::move(dataDir);
+    o.port = port;
+    return o;
+}
+} // namespace
+
 PostgresServer::PostgresServer(QString dataDir, quint16 port)
-    : PostgresServer(PostgresOptions{std::move(dataDir), port})
+    : PostgresServer(optionsFor(std::move(dataDir), port))
 {}
 
 PostgresServer::PostgresServer(PostgresOptions options) : m_opt(std::move(options))
@@ -107,9 +117,16 @@ PostgresServer::~PostgresServer()
 
 QString PostgresServer::dsn(const QString &database) const
 {
-    return QStringLiteral("host=127.0.0.1 port=%1 dbname=%2 user=%3")
-        .arg(m_port)
-        .arg(database, m_opt.user);
+    QString dsn = QStringLiteral("host=127.0.0.1 port=%1 dbname=%2 user=%3")
+                      .arg(m_port)
+                      .arg(database, m_opt.user);
+    if (!m_opt.password.isEmpty()) {
+        QString quoted = m_opt.password;
+        quoted.replace(QLatin1Char('\\'), QStringLiteral("\\\\"));
+        quoted.replace(QLatin1Char('\''), QStringLiteral("\\'"));
+        dsn += QStringLiteral(" password='%1'").arg(quoted);
+    }
+    return dsn;
 }
 
 qint64 PostgresServer::pid() const
@@ -301,6 +318,55 @@ Result<void> PostgresServer::start()
         stop();
         return r;
     }
+    if (auto r = requirePassword(); !r) {
+        stop();
+        return r;
+    }
+    return {};
+}
+
+Result<void> PostgresServer::requirePassword()
+{
+    if (m_opt.password.isEmpty())
+        return {};
+    const QString path = m_opt.dataDir + QStringLiteral("/pg_hba.conf");
+    QFile hba(path);
+    if (!hba.open(QIODevice::ReadOnly))
+        return makeError(ErrorCode::Unavailable, "cannot read " + path.toStdString());
+    QStringList lines = QString::fromUtf8(hba.readAll()).split(QLatin1Char('\n'));
+    hba.close();
+    static const QRegularExpression trust(QStringLiteral("\\btrust\\b"));
+    bool trusting = false;
+    for (QString &line : lines) {
+        if (line.trimmed().startsWith(QLatin1Char('#')) || !line.contains(trust))
+            continue;
+        line.replace(trust, QStringLiteral("scram-sha-256"));
+        trusting = true;
+    }
+    if (!trusting)
+        return {}; // already password-only (the password was set then)
+    // Still trusting: set the password over a trusted connection, then require it.
+    auto conn = pg::Connection::connect(dsn(QStringLiteral("postgres")).toStdString());
+    if (!conn)
+        return conn.error();
+    QString literal = m_opt.password;
+    literal.replace(QLatin1Char('\''), QStringLiteral("''"));
+    QString role = m_opt.user;
+    role.replace(QLatin1Char('"'), QStringLiteral("\"\""));
+    if (auto r = conn->exec(
+            QStringLiteral("ALTER ROLE \"%1\" PASSWORD '%2'").arg(role, literal).toStdString());
+        !r)
+        return r;
+    if (!hba.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return makeError(ErrorCode::Unavailable, "cannot write " + path.toStdString());
+    hba.write(lines.join(QLatin1Char('\n')).toUtf8());
+    hba.close();
+    auto r = run(QStringLiteral("pg_ctl"),
+                 {QStringLiteral("reload"), QStringLiteral("-D"),
+                  QFileInfo(m_opt.dataDir).canonicalFilePath()},
+                 30'000);
+    if (!r)
+        return r.error();
     return {};
 }
 

@@ -85,6 +85,29 @@ QString Stack::bin(const QString &name) const
     return QFileInfo(path).isExecutable() ? path : QString();
 }
 
+QString Stack::postgresPassword()
+{
+    // Made once per data folder and kept in secrets.json (0600) with the other secrets.
+    const QString path = QDir(m_opt.dataDir).filePath(QStringLiteral("secrets.json"));
+    if (QFile f(path); f.open(QIODevice::ReadOnly))
+        m_pgPassword = QJsonDocument::fromJson(f.readAll())
+                           .object()
+                           .value(QStringLiteral("postgres_password"))
+                           .toString();
+    if (m_pgPassword.isEmpty())
+        m_pgPassword = QString::fromStdString(auth::randomText(32, auth::kLowerHex));
+    return m_pgPassword;
+}
+
+QProcessEnvironment Stack::secretEnvironment() const
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("IDL_PG_DSN"), m_pg->dsn());
+    if (!m_metricsToken.isEmpty())
+        env.insert(QStringLiteral("IDL_METRICS_TOKEN"), m_metricsToken);
+    return env;
+}
+
 Result<QString> Stack::runAdmin(const QStringList &args) const
 {
     const QString admin = bin(QStringLiteral("idl-admin"));
@@ -92,7 +115,8 @@ Result<QString> Stack::runAdmin(const QStringList &args) const
         return makeError(ErrorCode::NotFound, "idl-admin not built");
     QProcess p;
     p.setProgram(admin);
-    p.setArguments(QStringList{QStringLiteral("--pg.dsn"), m_pg->dsn()} + args);
+    p.setArguments(args);
+    p.setProcessEnvironment(secretEnvironment());
     p.start();
     if (!p.waitForFinished(60'000) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0)
         return makeError(ErrorCode::Internal,
@@ -132,6 +156,7 @@ Result<void> Stack::ensureCredentials()
     secrets.insert(QStringLiteral("ingest_api_key"), m_ingestKey);
     secrets.insert(QStringLiteral("admin_token"), m_adminToken);
     secrets.insert(QStringLiteral("metrics_token"), m_metricsToken);
+    secrets.insert(QStringLiteral("postgres_password"), m_pgPassword);
     return writeFilePrivate(path, QJsonDocument(secrets).toJson());
 }
 
@@ -162,10 +187,10 @@ Result<ServiceProcess *> Stack::startService(const QString &name, QStringList ar
         jlog::info("service not built, skipped", {{"service", name}});
         return static_cast<ServiceProcess *>(nullptr);
     }
-    args << QStringLiteral("--metrics.token") << m_metricsToken;
     auto svc = std::make_unique<ServiceProcess>(
         name, program, args, opsPort,
         QDir(m_opt.dataDir).filePath(QStringLiteral("logs/") + name + QStringLiteral(".log")));
+    svc->setSecretEnvironment(secretEnvironment());
     connect(svc.get(), &ServiceProcess::exitedUnexpectedly, this,
             [this](const QString &n, int) { Q_EMIT serviceFailed(n); });
     jlog::info("starting service", {{"service", name}});
@@ -204,8 +229,11 @@ Result<void> Stack::up()
     m_life->add(
         "postgres",
         [this, dir]() -> Result<void> {
-            m_pg = std::make_unique<localcluster::PostgresServer>(
-                dir.filePath(QStringLiteral("postgres")), m_opt.postgresPort);
+            localcluster::PostgresOptions po;
+            po.dataDir = dir.filePath(QStringLiteral("postgres"));
+            po.port = m_opt.postgresPort;
+            po.password = postgresPassword();
+            m_pg = std::make_unique<localcluster::PostgresServer>(po);
             jlog::info("starting PostgreSQL");
             return m_pg->start();
         },
@@ -242,8 +270,7 @@ Result<void> Stack::up()
     const quint16 collectorPort = m_opt.collectorPort ? m_opt.collectorPort : freePort();
     // Known once PostgreSQL and Kafka run.
     const auto common = [this] {
-        return QStringList{QStringLiteral("--kafka.bootstrap"), m_kafka->bootstrap(),
-                           QStringLiteral("--pg.dsn"), m_pg->dsn()};
+        return QStringList{QStringLiteral("--kafka.bootstrap"), m_kafka->bootstrap()};
     };
     const auto withOps = [common](quint16 ops, QStringList more = {}) {
         return [common, ops, more] {

@@ -13,7 +13,11 @@ struct PostgresOptions
     QString dataDir;                          // created and initdb'ed when empty
     quint16 port = 0;                         // 0: last run's port if free, else a free one
     QString database = QStringLiteral("idl"); // created when absent
-    QString user = QStringLiteral("idl");     // superuser made by initdb, trust auth
+    QString user = QStringLiteral("idl");     // superuser made by initdb
+    // Empty: trust (the tests' private servers). Set: the user gets this password and every
+    // connection, local socket or TCP, needs it (scram-sha-256); a cluster made with trust
+    // before is switched over on start. The dsn then carries the password.
+    QString password;
     int startTimeoutSeconds = 60;
     bool removeDataWhenOwnerDies = false; // tests: the watchdog also deletes dataDir
 };
@@ -53,6 +57,8 @@ public:
     qint64 pid() const;
 
 private:
+    // With a password: sets it and switches pg_hba.conf from trust to scram-sha-256.
+    Result<void> requirePassword();
     Result<QString> run(const QString &tool, const QStringList &args, int timeoutMs,
                         const QString &outputFile = {}) const;
     Result<void> initdbIfNeeded();

@@ -4,6 +4,7 @@
 
 #include <QObject>
 #include <QProcess>
+#include <QProcessEnvironment>
 #include <QStringList>
 
 namespace idl::stack {
@@ -19,6 +20,12 @@ public:
                    QString logFile, QObject *parent = nullptr);
     ~ServiceProcess() override;
 
+    // Secrets (the database dsn, the metrics token) go to the process through its
+    // environment, never its command line (which any local user can read in ps).
+    void setSecretEnvironment(const QProcessEnvironment &environment)
+    {
+        m_process.setProcessEnvironment(environment);
+    }
     // Starts the process and waits (running the event loop) until it is ready.
     Result<void> start(int readyTimeoutMs);
     // SIGTERM, then SIGKILL after graceMs.

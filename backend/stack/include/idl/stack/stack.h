@@ -3,6 +3,7 @@
 #include "idl/core/result.h"
 
 #include <QObject>
+#include <QProcessEnvironment>
 #include <QString>
 
 #include <functional>
@@ -70,6 +71,10 @@ private:
     Result<void> ensureCredentials();
     Result<void> writeStackJson() const;
     Result<QString> runAdmin(const QStringList &args) const;
+    // The stack's PostgreSQL password (kept in secrets.json, made on first use).
+    QString postgresPassword();
+    // The environment a service or idl-admin gets: the dsn and the metrics token.
+    QProcessEnvironment secretEnvironment() const;
     bool startDemoLoadgen(quint16 collectorPort);
     QString bin(const QString &name) const;
 
@@ -82,6 +87,7 @@ private:
     QString m_ingestKey;
     QString m_adminToken;
     QString m_metricsToken;
+    QString m_pgPassword;
     quint16 m_gatewayPortUsed = 0;
     quint16 m_gatewayHttpPort = 0; // gateway's HTTP API and ops endpoints
     bool m_up = false;
