@@ -642,6 +642,20 @@ private Q_SLOTS:
         QCOMPARE(r.status, 202);
         account(r, "tlskey", 1);
 
+        // Issue 15, finding 8: a TLS 1.2 client with a certificate resumes its session (the
+        // server needs a session id context for that once it verifies client certificates;
+        // without one OpenSSL aborts every resumption with "session id context
+        // uninitialized").
+        const QByteArray resumed = sh(
+            QStringLiteral(
+                "c() { openssl s_client -connect 127.0.0.1:%1 -tls1_2 -CAfile ca.crt "
+                "  -cert client.crt -key client.key \"$@\" </dev/null 2>&1; }\n"
+                "c -sess_out sess.pem | grep -q 'Verify return code: 0'\n"
+                "c -sess_in sess.pem | grep -E '^(Reused|New),|alert|error' | head -3")
+                .arg(port),
+            d);
+        QVERIFY2(resumed.startsWith("Reused, TLSv1.2"), resumed.constData());
+
         // Plain HTTP to the TLS listener gets no HTTP answer at all.
         HttpClient plain(port);
         r = plain.post("/api/v1/logs", ndjson("plain", 1, "web"), auth(m_anyKey.key), 5000);

@@ -468,6 +468,13 @@ Result<void> Server::start()
                     ssl::verify_peer |
                     (o.tlsRequireClientCert ? ssl::verify_fail_if_no_peer_cert : 0));
             }
+            // Sessions resume only within the context they were made in; OpenSSL refuses
+            // (aborts the handshake) every resumption while client certificates are verified
+            // and no context is set.
+            const std::string sidContext = o.serverName.substr(0, SSL_MAX_SID_CTX_LENGTH);
+            SSL_CTX_set_session_id_context(
+                ctx.native_handle(), reinterpret_cast<const unsigned char *>(sidContext.data()),
+                static_cast<unsigned int>(sidContext.size()));
             core.sslCtx.emplace(std::move(ctx));
         } catch (const std::exception &e) {
             return unavailable(std::string("TLS setup failed: ") + e.what());
