@@ -15,9 +15,12 @@
 #include "idl/schema/migrations.h"
 
 #include <QDir>
+#include <QElapsedTimer>
+#include <QHostAddress>
 #include <QJsonArray>
 #include <QProcess>
 #include <QStandardPaths>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -572,6 +575,39 @@ private Q_SLOTS:
         QCOMPARE(found, 25);
     }
 
+    // Issue 15, finding 8: credentials are checked before the body is read. The client sends
+    // the headers of a 1 MiB request and holds the body back: without a (valid) key the
+    // answer comes at once; the old collector waited for the whole body (30 s read timeout).
+    void credentialsAreCheckedBeforeTheBody()
+    {
+        const auto headersOnly = [&](const QByteArray &authLine, int waitMs) {
+            QTcpSocket sock;
+            sock.connectToHost(QHostAddress::LocalHost, m_collector->port());
+            if (!sock.waitForConnected(5000))
+                return QByteArray("no connection");
+            sock.write("POST /api/v1/logs HTTP/1.1\r\nHost: localhost\r\n"
+                       "Content-Type: application/x-ndjson\r\nContent-Length: 1048576\r\n" +
+                       authLine + "\r\n");
+            sock.flush();
+            QElapsedTimer t;
+            t.start();
+            QByteArray got;
+            while (t.elapsed() < waitMs && !got.contains("\r\n\r\n")) {
+                sock.waitForReadyRead(50);
+                got += sock.readAll();
+            }
+            return got.left(got.indexOf("\r\n"));
+        };
+        QCOMPARE(headersOnly({}, 3000), QByteArray("HTTP/1.1 401 Unauthorized"));
+        QCOMPARE(headersOnly("Authorization: Bearer idk_aaaaaaaaaaaa_notarealsecret\r\n", 3000),
+                 QByteArray("HTTP/1.1 401 Unauthorized"));
+        // A valid key: the server waits for the body, as it should.
+        QCOMPARE(
+            headersOnly("Authorization: Bearer " + QByteArray::fromStdString(m_anyKey.key) + "\r\n",
+                        1500),
+            QByteArray());
+    }
+
     void mutualTls()
     {
         QVERIFY(m_certs.isValid());
@@ -647,11 +683,10 @@ private Q_SLOTS:
         // without one OpenSSL aborts every resumption with "session id context
         // uninitialized").
         const QByteArray resumed = sh(
-            QStringLiteral(
-                "c() { openssl s_client -connect 127.0.0.1:%1 -tls1_2 -CAfile ca.crt "
-                "  -cert client.crt -key client.key \"$@\" </dev/null 2>&1; }\n"
-                "c -sess_out sess.pem | grep -q 'Verify return code: 0'\n"
-                "c -sess_in sess.pem | grep -E '^(Reused|New),|alert|error' | head -3")
+            QStringLiteral("c() { openssl s_client -connect 127.0.0.1:%1 -tls1_2 -CAfile ca.crt "
+                           "  -cert client.crt -key client.key \"$@\" </dev/null 2>&1; }\n"
+                           "c -sess_out sess.pem | grep -q 'Verify return code: 0'\n"
+                           "c -sess_in sess.pem | grep -E '^(Reused|New),|alert|error' | head -3")
                 .arg(port),
             d);
         QVERIFY2(resumed.startsWith("Reused, TLSv1.2"), resumed.constData());

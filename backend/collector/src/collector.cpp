@@ -654,12 +654,32 @@ Result<void> Collector::start()
     d->limiter = std::make_unique<auth::RateLimiter>(o.rateLimitPerSecond, o.rateLimitBurst);
 
     d->server = std::make_unique<http::Server>(o.http);
-    d->server->route("POST", "/api/v1/logs", [this](http::Request &&r, http::Responder resp) {
-        d->handle(Endpoint::Native, std::move(r), std::move(resp));
-    });
-    d->server->route("POST", "/v1/logs", [this](http::Request &&r, http::Responder resp) {
-        d->handle(Endpoint::Otlp, std::move(r), std::move(resp));
-    });
+    // Credentials are checked from the headers, before the body is read: a request without a
+    // valid key (or certificate) is refused at once and its body never read (the handler
+    // checks again; the key is cached by then).
+    const auto credentialsFirst = [this](Endpoint ep) {
+        return [this, ep](const http::Request &head,
+                          std::function<void(std::optional<http::Response>)> proceed) {
+            d->auth->authenticate(head, [this, ep, proceed](Result<Identity> id) {
+                if (id)
+                    return proceed(std::nullopt);
+                d->refuse(
+                    ep, [proceed](http::Response r) { proceed(std::move(r)); }, id.error());
+            });
+        };
+    };
+    d->server->route(
+        "POST", "/api/v1/logs",
+        [this](http::Request &&r, http::Responder resp) {
+            d->handle(Endpoint::Native, std::move(r), std::move(resp));
+        },
+        0, credentialsFirst(Endpoint::Native));
+    d->server->route(
+        "POST", "/v1/logs",
+        [this](http::Request &&r, http::Responder resp) {
+            d->handle(Endpoint::Otlp, std::move(r), std::move(resp));
+        },
+        0, credentialsFirst(Endpoint::Otlp));
     service::addOpsRoutes(
         *d->server, [this] { return d->reason(); }, o.metricsToken);
 

@@ -66,6 +66,7 @@ struct Route
     std::string path;
     Handler handler;
     std::size_t maxBody;
+    Gate gate;
 };
 
 class SessionBase
@@ -234,6 +235,31 @@ private:
         // room for a large body's chunks saves hundreds of reads (and timer re-arms) a request.
         if (const auto len = m_parser->content_length(); len && *len > m_buffer.capacity())
             m_buffer.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*len, kReadChunk)));
+        m_version = req.version();
+        if (m_route->gate) {
+            Request head;
+            fillRequest(head, req);
+            auto once = std::make_shared<std::atomic<bool>>(false);
+            m_route->gate(
+                head, [self = this->shared_from_this(), once](std::optional<Response> refusal) {
+                    if (once->exchange(true))
+                        return;
+                    net::post(self->m_stream.get_executor(),
+                              [self, refusal = std::move(refusal)]() mutable {
+                                  if (refusal)
+                                      return self->write(std::move(*refusal), false); // body unread
+                                  self->proceedToBody();
+                              });
+                });
+            return;
+        }
+        proceedToBody();
+    }
+
+    // The route and size are fine (and the gate, if any, let the request through).
+    void proceedToBody()
+    {
+        auto &req = m_parser->get();
         if (req[bhttp::field::expect] == "100-continue") {
             // Tell the client to go on only once the route and size are known to be fine.
             auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(
@@ -277,25 +303,8 @@ private:
         m_keepAlive = msg.keep_alive();
         m_version = msg.version();
         Request req;
-        req.method = std::string(msg.method_string());
-        req.target = std::string(msg.target());
-        const auto q = req.target.find('?');
-        req.path = req.target.substr(0, q);
-        if (q != std::string::npos)
-            req.query = req.target.substr(q + 1);
-        req.headers.reserve(8);
-        for (const auto &f : msg) {
-            std::string name(f.name_string());
-            std::transform(name.begin(), name.end(), name.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-            req.headers.emplace_back(std::move(name), std::string(f.value()));
-        }
+        fillRequest(req, msg);
         req.body = std::move(msg.body());
-        beast::error_code pec;
-        const auto ep = beast::get_lowest_layer(m_stream).socket().remote_endpoint(pec);
-        if (!pec)
-            req.peerAddress = ep.address().to_string();
-        req.clientCertificate = m_peerCert;
 
         auto once = std::make_shared<std::atomic<bool>>(false);
         Responder respond = [self = this->shared_from_this(), once](Response resp) {
@@ -311,6 +320,29 @@ private:
             // A handler bug: answer 500 rather than take the process down.
             fail(500, "internal", "internal error");
         }
+    }
+
+    // Everything of a request but its body.
+    template <class Message> void fillRequest(Request &req, const Message &msg)
+    {
+        req.method = std::string(msg.method_string());
+        req.target = std::string(msg.target());
+        const auto q = req.target.find('?');
+        req.path = req.target.substr(0, q);
+        if (q != std::string::npos)
+            req.query = req.target.substr(q + 1);
+        req.headers.reserve(8);
+        for (const auto &f : msg) {
+            std::string name(f.name_string());
+            std::transform(name.begin(), name.end(), name.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            req.headers.emplace_back(std::move(name), std::string(f.value()));
+        }
+        beast::error_code pec;
+        const auto ep = beast::get_lowest_layer(m_stream).socket().remote_endpoint(pec);
+        if (!pec)
+            req.peerAddress = ep.address().to_string();
+        req.clientCertificate = m_peerCert;
     }
 
     void fail(int status, std::string_view code, std::string_view message)
@@ -441,10 +473,11 @@ Server::~Server()
     stop();
 }
 
-void Server::route(std::string method, std::string path, Handler handler, std::size_t maxBodyBytes)
+void Server::route(std::string method, std::string path, Handler handler, std::size_t maxBodyBytes,
+                   Gate gate)
 {
     d->core->routes.push_back(
-        {std::move(method), std::move(path), std::move(handler), maxBodyBytes});
+        {std::move(method), std::move(path), std::move(handler), maxBodyBytes, std::move(gate)});
 }
 
 Result<void> Server::start()

@@ -53,6 +53,12 @@ using Responder = std::function<void(Response)>;
 // Handles a request. Must not block: answer now, or keep the Responder and answer later.
 using Handler = std::function<void(Request &&, Responder)>;
 
+// Looks at a request before its body is read (Request::body is empty): proceed(nullopt)
+// reads the body and calls the route's handler; proceed(response) answers at once and closes
+// the connection without reading the body (credentials first: a request that will be refused
+// costs no body). proceed may be called later, from any thread, exactly once.
+using Gate = std::function<void(const Request &, std::function<void(std::optional<Response>)>)>;
+
 // Limits and listener settings; every one is enforced while reading, before memory is spent.
 struct ServerOptions
 {
@@ -98,7 +104,8 @@ public:
 
     // Exact-path route. maxBodyBytes 0 = the server default. Methods not routed on a known
     // path get 405; unknown paths 404.
-    void route(std::string method, std::string path, Handler handler, std::size_t maxBodyBytes = 0);
+    void route(std::string method, std::string path, Handler handler, std::size_t maxBodyBytes = 0,
+               Gate gate = {});
 
     // Binds and starts the I/O threads. Fails with Unavailable if the address is taken or
     // a TLS file cannot be loaded.
