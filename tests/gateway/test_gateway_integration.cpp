@@ -51,6 +51,18 @@ class GatewayIntegration : public QObject
     std::int64_t m_base = 0; // time of the stored test rows
     std::vector<idl::LogEvent> m_stored;
 
+    // Options of a second gateway on the same database and topic (tests that change limits).
+    idl::gateway::GatewayOptions ownGatewayOptions() const
+    {
+        idl::gateway::GatewayOptions o;
+        o.wsPort = 0;
+        o.httpPort = 0;
+        o.pgDsn = m_dsn;
+        o.kafkaBootstrap = m_bootstrap;
+        o.kafkaTopic = m_topic;
+        return o;
+    }
+
     std::string token(const std::string &name, Role role, std::vector<std::string> apps = {})
     {
         auto t = idl::gateway::tokens::create(*m_db, name, role, apps);
@@ -83,12 +95,7 @@ private Q_SLOTS:
         m_bootstrap = (*idl::testsupport::kafka())->bootstrap().toStdString();
         m_produced = {{0, 0}, {1, 0}};
 
-        idl::gateway::GatewayOptions o;
-        o.wsPort = 0;
-        o.httpPort = 0;
-        o.pgDsn = m_dsn;
-        o.kafkaBootstrap = m_bootstrap;
-        o.kafkaTopic = m_topic;
+        idl::gateway::GatewayOptions o = ownGatewayOptions();
         o.ratePerSecond = 1000;
         o.rateBurst = 1000;
         o.tailQueue = 200; // rbacMatrix replays exactly this many history rows before live ones
@@ -788,12 +795,7 @@ private Q_SLOTS:
 
     void limitsAndTimeouts()
     {
-        idl::gateway::GatewayOptions o;
-        o.wsPort = 0;
-        o.httpPort = 0;
-        o.pgDsn = m_dsn;
-        o.kafkaBootstrap = m_bootstrap;
-        o.kafkaTopic = m_topic;
+        idl::gateway::GatewayOptions o = ownGatewayOptions();
         o.idleTimeout = std::chrono::milliseconds(1500);
         o.authTimeout = std::chrono::milliseconds(400);
         o.revalidateInterval = std::chrono::milliseconds(300);
@@ -905,12 +907,7 @@ private Q_SLOTS:
                        dir.filePath("cert.pem")});
         if (!openssl.waitForFinished(30000) || openssl.exitCode() != 0)
             QSKIP("openssl not available");
-        idl::gateway::GatewayOptions o;
-        o.wsPort = 0;
-        o.httpPort = 0;
-        o.pgDsn = m_dsn;
-        o.kafkaBootstrap = m_bootstrap;
-        o.kafkaTopic = m_topic;
+        idl::gateway::GatewayOptions o = ownGatewayOptions();
         o.tlsCertFile = dir.filePath("cert.pem").toStdString();
         o.tlsKeyFile = dir.filePath("key.pem").toStdString();
         idl::gateway::Gateway gw(o);
@@ -1125,6 +1122,44 @@ private Q_SLOTS:
         qInfo("login + query + HTTP query beside four stalled exports: %lld ms", t.elapsed());
         raw.abort();
         IDL_VERIFY_OK(m_db->query("DELETE FROM logs WHERE app = 'stall'"));
+    }
+
+    // Issue 15, finding 5 (part): sessions are capped per token and in total, live tails in
+    // total, so unauthenticated or one token's load cannot take every connection.
+    void sessionAndTailCapsHold()
+    {
+        idl::gateway::GatewayOptions o = ownGatewayOptions();
+        o.maxSessions = 3;
+        o.maxSessionsPerToken = 2;
+        o.maxTailsTotal = 2;
+        idl::gateway::Gateway gw(o);
+        IDL_VERIFY_OK(gw.start());
+        Client a1, a2, a3, b1, extra;
+        QVERIFY(a1.open(gw.wsPort()) && a1.authenticate(m_viewer));
+        QVERIFY(a2.open(gw.wsPort()) && a2.authenticate(m_viewer));
+        QVERIFY(a3.open(gw.wsPort()));
+        QVERIFY(!a3.authenticate(m_viewer)); // a third session of the same token
+        QVERIFY(waitUntil([&] { return a3.ws.state() == QAbstractSocket::UnconnectedState; }));
+        QCOMPARE(int(a3.ws.closeCode()), 4004);
+        QVERIFY(b1.open(gw.wsPort()) && b1.authenticate(m_editor)); // another token: fine
+        // The gateway is full (3 sessions): the next connection is closed at once.
+        extra.ws.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/ws").arg(gw.wsPort())));
+        QVERIFY(waitUntil([&] { return int(extra.ws.closeCode()) == 4004; }));
+        // Two tails on the gateway in all: a third one (another connection) is refused.
+        for (const char *id : {"t1", "t2"}) {
+            a1.send({{"type", "tail.start"}, {"id", id}, {"q", "app:none"}});
+            QCOMPARE(a1.next(id)["type"].toString(), QStringLiteral("tail.started"));
+        }
+        const QJsonObject refused = b1.call({{"type", "tail.start"}, {"id", "t3"}});
+        QCOMPARE(refused["code"].toString(), QStringLiteral("overloaded"));
+        QVERIFY(refused["message"].toString().contains(QStringLiteral("this gateway")));
+        // Stopping one makes room.
+        QCOMPARE(
+            a1.call({{"type", "tail.stop"}, {"id", "s1"}, {"target", "t1"}})["type"].toString(),
+            QStringLiteral("ok"));
+        b1.send({{"type", "tail.start"}, {"id", "t4"}, {"q", "app:none"}});
+        QCOMPARE(b1.next("t4")["type"].toString(), QStringLiteral("tail.started"));
+        gw.stop();
     }
 
     void cleanupTestCase()

@@ -108,6 +108,15 @@ void declareSettings(Config &c)
               QStringLiteral("Unsent bytes per connection before tails drop and exports wait"));
     c.addInt(QStringLiteral("tail.max_per_connection"), 2,
              QStringLiteral("Live tails per connection"), 1, 64);
+    c.addInt(QStringLiteral("ws.max_sessions"), 1000,
+             QStringLiteral("WebSocket sessions on this gateway (more are closed with 1013)"), 1,
+             1000000);
+    c.addInt(QStringLiteral("ws.max_sessions_per_token"), 50,
+             QStringLiteral("Sessions one token may have open at once"), 1, 1000000);
+    c.addInt(QStringLiteral("tail.max_total"), 200,
+             QStringLiteral("Live tails on this gateway, all connections together"), 1, 1000000);
+    c.addSize(QStringLiteral("tail.queue_bytes"), QStringLiteral("8MiB"),
+              QStringLiteral("Bytes of queued events per live tail before dropping"));
     c.addInt(QStringLiteral("tail.queue"), 10000,
              QStringLiteral("Events queued per live tail before dropping"), 10, 10000000);
     c.addInt(QStringLiteral("auth.rate"), 50, QStringLiteral("Requests per second per token"), 1,
@@ -144,6 +153,11 @@ GatewayOptions optionsFromConfig(const Config &c)
     o.maxPendingBytes = c.bytes(QStringLiteral("ws.max_pending"));
     o.maxTails = static_cast<int>(c.integer(QStringLiteral("tail.max_per_connection")));
     o.tailQueue = static_cast<std::size_t>(c.integer(QStringLiteral("tail.queue")));
+    o.tailQueueBytes = c.bytes(QStringLiteral("tail.queue_bytes"));
+    o.maxSessions = static_cast<int>(c.integer(QStringLiteral("ws.max_sessions")));
+    o.maxSessionsPerToken =
+        static_cast<int>(c.integer(QStringLiteral("ws.max_sessions_per_token")));
+    o.maxTailsTotal = static_cast<int>(c.integer(QStringLiteral("tail.max_total")));
     o.ratePerSecond = static_cast<double>(c.integer(QStringLiteral("auth.rate")));
     o.rateBurst = static_cast<double>(c.integer(QStringLiteral("auth.burst")));
     return o;
@@ -306,6 +320,13 @@ Result<void> Gateway::start()
         while (QWebSocket *s = d->ws->nextPendingConnection()) {
             if (s->requestUrl().path() != QLatin1String("/ws")) {
                 s->close(QWebSocketProtocol::CloseCodePolicyViolated, QStringLiteral("use /ws"));
+                s->deleteLater();
+                continue;
+            }
+            if (static_cast<int>(d->sessions.size()) >= d->opt.maxSessions) {
+                // 4004: the gateway is at its session limit (docs/protocol.md).
+                s->close(static_cast<QWebSocketProtocol::CloseCode>(4004),
+                         QStringLiteral("too many sessions on this gateway"));
                 s->deleteLater();
                 continue;
             }

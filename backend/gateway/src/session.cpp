@@ -308,6 +308,15 @@ void Session::doAuth(const std::string &id, const std::string &token, bool hello
                 if (!hello)
                     return;
             } else {
+                int sameToken = 0;
+                for (const Session *o : s->m_gw->sessions)
+                    sameToken += o != s && o->m_identity && o->m_identity->prefix == r->prefix;
+                if (sameToken >= s->m_gw->opt.maxSessionsPerToken) {
+                    s->sendError(
+                        id, makeError(ErrorCode::Overloaded, "too many sessions for this token"));
+                    s->closeWith(4004, QStringLiteral("too many sessions for this token"));
+                    return;
+                }
                 s->m_identity = std::move(r).value();
                 s->m_token = token;
                 s->m_authDeadline.stop();

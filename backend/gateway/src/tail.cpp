@@ -78,6 +78,7 @@ TailSubscription::Batch TailSubscription::take(std::size_t maxItems)
             Item &it = m_queue.front();
             if (it.partition >= 0)
                 m_delivered[it.partition] = it.offset + 1;
+            m_queuedBytes -= it.json.size();
             b.items.push_back(std::move(it));
             m_queue.pop_front();
         }
@@ -102,10 +103,11 @@ bool TailSubscription::pushHistory(Item item)
     bool wasEmpty = false;
     {
         std::unique_lock lock(m_mutex);
-        m_room.wait(lock, [&] { return m_stop.load() || m_queue.size() < m_opt.queueCapacity; });
+        m_room.wait(lock, [&] { return m_stop.load() || !full(item); });
         if (m_stop)
             return false;
         wasEmpty = m_queue.empty();
+        m_queuedBytes += item.json.size();
         m_queue.push_back(std::move(item));
     }
     if (wasEmpty)
@@ -119,12 +121,13 @@ void TailSubscription::pushLive(Item item)
     {
         std::lock_guard lock(m_mutex);
         m_consumed[item.partition] = item.offset + 1;
-        if (m_queue.size() >= m_opt.queueCapacity) {
+        if (full(item)) {
             ++m_dropped;
             droppedCounter().inc();
             return;
         }
         wasEmpty = m_queue.empty();
+        m_queuedBytes += item.json.size();
         m_queue.push_back(std::move(item));
     }
     liveCounter().inc();

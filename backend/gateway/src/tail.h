@@ -33,6 +33,7 @@ struct TailOptions
     std::optional<query::Matcher> matcher;                      // the filter (live events)
     std::vector<std::string> apps;                              // scope; empty = every app
     std::size_t queueCapacity = 10000;
+    std::size_t queueBytes = 8 << 20; // and at most this many bytes of queued rows
     std::chrono::milliseconds statementTimeout{30000};
 };
 
@@ -101,6 +102,13 @@ private:
     mutable std::mutex m_mutex;
     std::condition_variable m_room;
     std::deque<Item> m_queue;
+    std::size_t m_queuedBytes = 0;
+    // No room for `item` (by count or bytes; a lone item always fits). Under m_mutex.
+    bool full(const Item &item) const
+    {
+        return m_queue.size() >= m_opt.queueCapacity ||
+               (!m_queue.empty() && m_queuedBytes + item.json.size() > m_opt.queueBytes);
+    }
     std::uint64_t m_dropped = 0;
     std::map<std::int32_t, std::int64_t> m_start;     // start positions
     std::map<std::int32_t, std::int64_t> m_consumed;  // next offset after everything read

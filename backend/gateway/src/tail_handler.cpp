@@ -15,6 +15,12 @@ void tailStart(Session &session, const std::string &id, const protocol::TailStar
     if (session.tailCount() >= opt.maxTails)
         return session.sendError(
             id, makeError(ErrorCode::Overloaded, "too many tails on this connection"));
+    int tailsHere = 0;
+    for (const Session *s : session.gateway()->sessions)
+        tailsHere += s->tailCount();
+    if (tailsHere >= opt.maxTailsTotal)
+        return session.sendError(
+            id, makeError(ErrorCode::Overloaded, "too many live tails on this gateway"));
     auto ast = query::parse(request.q);
     if (!ast)
         return session.sendError(id, ast.error());
@@ -30,6 +36,7 @@ void tailStart(Session &session, const std::string &id, const protocol::TailStar
     to.matcher = std::move(matcher).value();
     to.apps = session.identity().apps;
     to.queueCapacity = opt.tailQueue;
+    to.queueBytes = static_cast<std::size_t>(opt.tailQueueBytes);
     to.statementTimeout = opt.queryTimeout;
     if (!request.since.empty()) {
         auto s = protocol::parseTimeArg(request.since, nowNs());

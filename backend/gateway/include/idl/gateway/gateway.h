@@ -42,7 +42,11 @@ struct GatewayOptions
     std::int64_t maxMessageBytes = 1 << 20;
     int maxInflight = 8;
     int maxTails = 2;
+    int maxSessions = 1000;       // WebSocket sessions on this gateway
+    int maxSessionsPerToken = 50; // sessions authenticated with one token
+    int maxTailsTotal = 200;      // live tails on this gateway
     std::size_t tailQueue = 10000;
+    std::int64_t tailQueueBytes = 8 << 20;
     std::int64_t maxPendingBytes = 4 << 20;
     double ratePerSecond = 50;
     double rateBurst = 100;
