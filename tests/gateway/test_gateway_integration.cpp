@@ -83,6 +83,133 @@ class GatewayIntegration : public QObject
         QVERIFY(m_producer->flush(std::chrono::seconds(30)).ok());
     }
 
+    // A tail client that stops reading while `total` events of ~1 KB for `app` arrive, then
+    // reads everything the gateway still sends.
+    struct SlowTail
+    {
+        std::int64_t received = 0, droppedSum = 0, droppedTotal = 0, bytes = 0;
+    };
+    void slowTail(quint16 port, const QString &app, int total, SlowTail &out)
+    {
+        QTcpSocket sock;
+        sock.connectToHost(QStringLiteral("127.0.0.1"), port);
+        QVERIFY(sock.waitForConnected(5000));
+        sock.write(
+            "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        QByteArray in;
+        QVERIFY(waitUntil([&] {
+            in += sock.readAll();
+            return in.contains("\r\n\r\n");
+        }));
+        in = in.mid(in.indexOf("\r\n\r\n") + 4);
+        auto frame = [&](const QByteArray &payload) {
+            QByteArray f;
+            f.append(char(0x81));
+            if (payload.size() < 126) {
+                f.append(char(0x80 | payload.size()));
+            } else {
+                f.append(char(0x80 | 126));
+                f.append(char(payload.size() >> 8));
+                f.append(char(payload.size() & 0xff));
+            }
+            f.append(QByteArray(4, '\0')); // zero mask: payload unchanged
+            f.append(payload);
+            sock.write(f);
+        };
+        frame(QJsonDocument(QJsonObject{{"type", "hello"},
+                                        {"id", "h"},
+                                        {"versions", QJsonArray{1}},
+                                        {"token", QString::fromStdString(m_viewer)}})
+                  .toJson(QJsonDocument::Compact));
+        frame(QJsonDocument(QJsonObject{{"type", "tail.start"},
+                                        {"id", "t"},
+                                        {"q", QString(QStringLiteral("app:") + app)}})
+                  .toJson(QJsonDocument::Compact));
+        // Parses complete server frames (unmasked, possibly fragmented) out of `in`.
+        std::vector<QJsonObject> msgs;
+        QByteArray partial;
+        auto parse = [&] {
+            for (;;) {
+                if (in.size() < 2)
+                    return;
+                const unsigned char b0 = static_cast<unsigned char>(in[0]);
+                quint64 len = static_cast<unsigned char>(in[1]) & 0x7f;
+                int hdr = 2;
+                if (len == 126) {
+                    if (in.size() < 4)
+                        return;
+                    len = (quint64(static_cast<unsigned char>(in[2])) << 8) |
+                          static_cast<unsigned char>(in[3]);
+                    hdr = 4;
+                } else if (len == 127) {
+                    if (in.size() < 10)
+                        return;
+                    len = 0;
+                    for (int i = 2; i < 10; ++i)
+                        len = (len << 8) | static_cast<unsigned char>(in[i]);
+                    hdr = 10;
+                }
+                if (quint64(in.size()) < hdr + len)
+                    return;
+                partial += in.mid(hdr, static_cast<qsizetype>(len));
+                in.remove(0, hdr + static_cast<qsizetype>(len));
+                if (b0 & 0x80) {
+                    if ((b0 & 0x0f) != 0x9 && (b0 & 0x0f) != 0xA && (b0 & 0x0f) != 0x8)
+                        msgs.push_back(QJsonDocument::fromJson(partial).object());
+                    partial.clear();
+                }
+            }
+        };
+        const bool started = waitUntil([&] {
+            in += sock.readAll();
+            parse();
+            for (auto &m : msgs)
+                if (m["type"].toString() == QLatin1String("tail.started"))
+                    return true;
+            return false;
+        });
+        for (auto &m : msgs)
+            qInfo("%s", QJsonDocument(m).toJson(QJsonDocument::Compact).constData());
+        QVERIFY(started);
+
+        // Stop reading: Qt keeps at most 4 KiB, the kernel buffers fill, then the server.
+        sock.setReadBufferSize(4096);
+        std::vector<idl::LogEvent> flood;
+        const std::string pad(900, 'x');
+        for (int i = 0; i < total; ++i)
+            flood.push_back(
+                makeEvent(nowNs(), app.toStdString(), Level::Info, pad + std::to_string(i)));
+        produceEvents(flood);
+        QTest::qWait(3000); // the gateway consumes everything meanwhile
+
+        sock.setReadBufferSize(0);
+        std::int64_t received = 0;
+        std::int64_t droppedSum = 0;
+        std::int64_t droppedTotal = 0;
+        std::int64_t bytes = 0;
+        QVERIFY(waitUntil(
+            [&] {
+                const QByteArray chunk = sock.readAll();
+                bytes += chunk.size();
+                in += chunk;
+                parse();
+                for (auto &m : msgs) {
+                    if (m["type"].toString() != QLatin1String("tail.events"))
+                        continue;
+                    received += m["events"].toArray().size();
+                    droppedSum += m["dropped"].toInteger();
+                    droppedTotal = m["dropped_total"].toInteger();
+                }
+                msgs.clear();
+                return received + droppedSum == total;
+            },
+            30000));
+        qInfo("slow client: %lld delivered, %lld dropped (reported), %lld bytes read",
+              (long long)received, (long long)droppedSum, (long long)bytes);
+        out = SlowTail{received, droppedSum, droppedTotal, bytes};
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -581,124 +708,31 @@ private Q_SLOTS:
     // and reports exactly how many events the client missed.
     void slowClient()
     {
-        QTcpSocket sock;
-        sock.connectToHost(QStringLiteral("127.0.0.1"), m_gw->wsPort());
-        QVERIFY(sock.waitForConnected(5000));
-        sock.write(
-            "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
-        QByteArray in;
-        QVERIFY(waitUntil([&] {
-            in += sock.readAll();
-            return in.contains("\r\n\r\n");
-        }));
-        in = in.mid(in.indexOf("\r\n\r\n") + 4);
-        auto frame = [&](const QByteArray &payload) {
-            QByteArray f;
-            f.append(char(0x81));
-            if (payload.size() < 126) {
-                f.append(char(0x80 | payload.size()));
-            } else {
-                f.append(char(0x80 | 126));
-                f.append(char(payload.size() >> 8));
-                f.append(char(payload.size() & 0xff));
-            }
-            f.append(QByteArray(4, '\0')); // zero mask: payload unchanged
-            f.append(payload);
-            sock.write(f);
-        };
-        frame(QJsonDocument(QJsonObject{{"type", "hello"},
-                                        {"id", "h"},
-                                        {"versions", QJsonArray{1}},
-                                        {"token", QString::fromStdString(m_viewer)}})
-                  .toJson(QJsonDocument::Compact));
-        frame(QJsonDocument(QJsonObject{{"type", "tail.start"}, {"id", "t"}, {"q", "app:flood"}})
-                  .toJson(QJsonDocument::Compact));
-        // Parses complete server frames (unmasked, possibly fragmented) out of `in`.
-        std::vector<QJsonObject> msgs;
-        QByteArray partial;
-        auto parse = [&] {
-            for (;;) {
-                if (in.size() < 2)
-                    return;
-                const unsigned char b0 = static_cast<unsigned char>(in[0]);
-                quint64 len = static_cast<unsigned char>(in[1]) & 0x7f;
-                int hdr = 2;
-                if (len == 126) {
-                    if (in.size() < 4)
-                        return;
-                    len = (quint64(static_cast<unsigned char>(in[2])) << 8) |
-                          static_cast<unsigned char>(in[3]);
-                    hdr = 4;
-                } else if (len == 127) {
-                    if (in.size() < 10)
-                        return;
-                    len = 0;
-                    for (int i = 2; i < 10; ++i)
-                        len = (len << 8) | static_cast<unsigned char>(in[i]);
-                    hdr = 10;
-                }
-                if (quint64(in.size()) < hdr + len)
-                    return;
-                partial += in.mid(hdr, static_cast<qsizetype>(len));
-                in.remove(0, hdr + static_cast<qsizetype>(len));
-                if (b0 & 0x80) {
-                    if ((b0 & 0x0f) != 0x9 && (b0 & 0x0f) != 0xA && (b0 & 0x0f) != 0x8)
-                        msgs.push_back(QJsonDocument::fromJson(partial).object());
-                    partial.clear();
-                }
-            }
-        };
-        const bool started = waitUntil([&] {
-            in += sock.readAll();
-            parse();
-            for (auto &m : msgs)
-                if (m["type"].toString() == QLatin1String("tail.started"))
-                    return true;
-            return false;
-        });
-        for (auto &m : msgs)
-            qInfo("%s", QJsonDocument(m).toJson(QJsonDocument::Compact).constData());
-        QVERIFY(started);
-
-        // Stop reading: Qt keeps at most 4 KiB, the kernel buffers fill, then the server.
-        sock.setReadBufferSize(4096);
-        const int total = 20000;
-        std::vector<idl::LogEvent> flood;
-        const std::string pad(900, 'x');
-        for (int i = 0; i < total; ++i)
-            flood.push_back(makeEvent(nowNs(), "flood", Level::Info, pad + std::to_string(i)));
-        produceEvents(flood);
-        QTest::qWait(3000); // the gateway consumes everything meanwhile
-
-        sock.setReadBufferSize(0);
-        std::int64_t received = 0;
-        std::int64_t droppedSum = 0;
-        std::int64_t droppedTotal = 0;
-        std::int64_t bytes = 0;
-        QVERIFY(waitUntil(
-            [&] {
-                const QByteArray chunk = sock.readAll();
-                bytes += chunk.size();
-                in += chunk;
-                parse();
-                for (auto &m : msgs) {
-                    if (m["type"].toString() != QLatin1String("tail.events"))
-                        continue;
-                    received += m["events"].toArray().size();
-                    droppedSum += m["dropped"].toInteger();
-                    droppedTotal = m["dropped_total"].toInteger();
-                }
-                msgs.clear();
-                return received + droppedSum == total;
-            },
-            30000));
-        qInfo("slow client: %lld delivered, %lld dropped (reported), %lld bytes read",
-              (long long)received, (long long)droppedSum, (long long)bytes);
-        QVERIFY(droppedSum > 0);
-        QCOMPARE(droppedTotal, droppedSum);
+        SlowTail t;
+        slowTail(m_gw->wsPort(), QStringLiteral("flood"), 20000, t);
+        QVERIFY(t.droppedSum > 0);
+        QCOMPARE(t.droppedTotal, t.droppedSum);
         // What reached the client is bounded: far below the ~19 MB produced.
-        QVERIFY(bytes < 12 * 1024 * 1024);
+        QVERIFY(t.bytes < 12 * 1024 * 1024);
+    }
+
+    // Issue 15, finding 5: a tail's queue is bounded in bytes too, not only in events
+    // (10000 events of any size could hold gigabytes).
+    void tailQueueIsBoundedInBytes()
+    {
+        idl::gateway::GatewayOptions o = ownGatewayOptions();
+        o.tailQueue = 10000;
+        o.tailQueueBytes = 64 * 1024;
+        o.maxPendingBytes = 64 * 1024;
+        idl::gateway::Gateway gw(o);
+        IDL_VERIFY_OK(gw.start());
+        SlowTail t;
+        slowTail(gw.wsPort(), QStringLiteral("floodbytes"), 8000, t);
+        // By count alone the queue would have kept all 8000 (~7.5 MB): with the byte bound it
+        // keeps ~64 KiB (~70 events) while the client does not read.
+        QVERIFY(t.droppedSum > 0);
+        QVERIFY2(t.received < 2000, qPrintable(QString::number(t.received)));
+        gw.stop();
     }
 
     // cancel stops the statement in PostgreSQL, not just the stream.
