@@ -282,6 +282,9 @@ struct Collector::Impl
     {
         const std::int64_t receivedNs = nowNs();
         bytesWire.inc(request.body.size());
+        // The route's gate authenticated the request before its body was read.
+        if (const auto *who = std::any_cast<Identity>(&request.context))
+            return process(ep, request, respond, receivedNs, *who);
         auto req = std::make_shared<http::Request>(std::move(request));
         auth->authenticate(*req, [this, ep, req, respond = std::move(respond),
                                   receivedNs](Result<Identity> id) mutable {
@@ -655,14 +658,16 @@ Result<void> Collector::start()
 
     d->server = std::make_unique<http::Server>(o.http);
     // Credentials are checked from the headers, before the body is read: a request without a
-    // valid key (or certificate) is refused at once and its body never read (the handler
-    // checks again; the key is cached by then).
+    // valid key (or certificate) is refused at once and its body never read; the identity
+    // found reaches the handler in the request's context (no second check).
     const auto credentialsFirst = [this](Endpoint ep) {
-        return [this, ep](const http::Request &head,
+        return [this, ep](http::Request &head,
                           std::function<void(std::optional<http::Response>)> proceed) {
-            d->auth->authenticate(head, [this, ep, proceed](Result<Identity> id) {
-                if (id)
+            d->auth->authenticate(head, [this, ep, proceed, &head](Result<Identity> id) {
+                if (id) { // the handler takes the identity from the request
+                    head.context = std::move(id).value();
                     return proceed(std::nullopt);
+                }
                 d->refuse(
                     ep, [proceed](http::Response r) { proceed(std::move(r)); }, id.error());
             });

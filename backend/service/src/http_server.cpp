@@ -183,6 +183,7 @@ private:
 
     void readHeader()
     {
+        m_head.reset();
         m_parser.emplace();
         m_parser->header_limit(static_cast<std::uint32_t>(opt().maxHeaderBytes));
         // The route's own limit is applied once the header names the route (onHeader).
@@ -237,11 +238,11 @@ private:
             m_buffer.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*len, kReadChunk)));
         m_version = req.version();
         if (m_route->gate) {
-            Request head;
-            fillRequest(head, req);
+            m_head.emplace();
+            fillRequest(*m_head, req);
             auto once = std::make_shared<std::atomic<bool>>(false);
             m_route->gate(
-                head, [self = this->shared_from_this(), once](std::optional<Response> refusal) {
+                *m_head, [self = this->shared_from_this(), once](std::optional<Response> refusal) {
                     if (once->exchange(true))
                         return;
                     net::post(self->m_stream.get_executor(),
@@ -303,7 +304,12 @@ private:
         m_keepAlive = msg.keep_alive();
         m_version = msg.version();
         Request req;
-        fillRequest(req, msg);
+        if (m_head) { // the gate's request, with what it found
+            req = std::move(*m_head);
+            m_head.reset();
+        } else {
+            fillRequest(req, msg);
+        }
         req.body = std::move(msg.body());
 
         auto once = std::make_shared<std::atomic<bool>>(false);
@@ -417,7 +423,8 @@ private:
     std::optional<bhttp::request_parser<bhttp::string_body>> m_parser;
     const Route *m_route = nullptr;
     std::optional<PeerCertificate> m_peerCert;
-    std::string m_scratch; // lingering close: discarded bytes land here
+    std::optional<Request> m_head; // the request a route's gate let through, until its body
+    std::string m_scratch;         // lingering close: discarded bytes land here
     std::size_t m_drained = 0;
     static constexpr std::size_t kMaxDrainBytes = 64 * 1024 * 1024;
     bool m_keepAlive = false;

@@ -2,6 +2,7 @@
 
 #include "idl/core/result.h"
 
+#include <any>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -32,6 +33,7 @@ struct Request
     std::string body;
     std::string peerAddress;
     std::optional<PeerCertificate> clientCertificate; // set only for a verified client cert
+    std::any context; // what the route's gate found (e.g. the sender), for its handler
 
     // First value of a header (name lower-case), or empty.
     std::string_view header(std::string_view lowerName) const;
@@ -54,10 +56,12 @@ using Responder = std::function<void(Response)>;
 using Handler = std::function<void(Request &&, Responder)>;
 
 // Looks at a request before its body is read (Request::body is empty): proceed(nullopt)
-// reads the body and calls the route's handler; proceed(response) answers at once and closes
-// the connection without reading the body (credentials first: a request that will be refused
-// costs no body). proceed may be called later, from any thread, exactly once.
-using Gate = std::function<void(const Request &, std::function<void(std::optional<Response>)>)>;
+// reads the body and calls the route's handler with this same Request (so what the gate put
+// in Request::context reaches the handler); proceed(response) answers at once and closes the
+// connection without reading the body (credentials first: a request that will be refused
+// costs no body). proceed may be called later, from any thread, exactly once; the Request
+// stays valid until then.
+using Gate = std::function<void(Request &, std::function<void(std::optional<Response>)>)>;
 
 // Limits and listener settings; every one is enforced while reading, before memory is spent.
 struct ServerOptions
