@@ -109,7 +109,7 @@ void declareSettings(Config &c)
     c.addInt(QStringLiteral("tail.max_per_connection"), 2,
              QStringLiteral("Live tails per connection"), 1, 64);
     c.addInt(QStringLiteral("ws.max_sessions"), 1000,
-             QStringLiteral("WebSocket sessions on this gateway (more are closed with 1013)"), 1,
+             QStringLiteral("WebSocket sessions on this gateway (more are closed with 4004)"), 1,
              1000000);
     c.addInt(QStringLiteral("ws.max_sessions_per_token"), 50,
              QStringLiteral("Sessions one token may have open at once"), 1, 1000000);
