@@ -12,6 +12,7 @@
 #include "idl/service/auth/rate_limiter.h"
 #include "idl/service/ops.h"
 #include "idl/service/status.h"
+#include "otlp_protobuf.h"
 
 #include <QString>
 
@@ -191,11 +192,13 @@ struct Collector::Impl final : Ingest
 
     // retryAfter: the Retry-After of a 429/503 (0 = collector.retry-after).
     void reply(Endpoint ep, const http::Responder &respond, int status, std::string body,
-               std::chrono::milliseconds retryAfter = {})
+               std::chrono::milliseconds retryAfter = {},
+               std::string_view contentType = "application/json")
     {
         http::Response r;
         r.status = status;
         r.body = std::move(body);
+        r.contentType = std::string(contentType);
         if (status == 429 || status == 503) {
             const auto ms = retryAfter.count() > 0 ? retryAfter : opt.retryAfter;
             const auto secs = (ms.count() + 999) / 1000;
@@ -207,11 +210,21 @@ struct Collector::Impl final : Ingest
         respond(std::move(r));
     }
 
-    void refuse(Endpoint ep, const http::Responder &respond, const Error &error,
-                std::size_t rejected = 0, const std::vector<EventError> &errors = {})
+    // A request refused as a whole, in the reply format of its endpoint (and encoding).
+    void refuse(Endpoint ep, bool protobuf, const http::Responder &respond, const Error &error)
     {
-        reply(ep, respond, service::httpStatus(error.code),
-              replyBody(ep, 0, rejected, errors, &error));
+        IngestOutcome o;
+        o.error = error;
+        answer(ep, protobuf, respond, o);
+    }
+
+    // OTLP/HTTP with a protobuf body gets its replies in protobuf.
+    static bool wantsProtobuf(Endpoint ep, const http::Request &r)
+    {
+        if (ep != Endpoint::Otlp)
+            return false;
+        const std::string type = mediaType(r.header("content-type"));
+        return type == "application/x-protobuf" || type == "application/protobuf";
     }
 
     void probeOnce()
@@ -403,8 +416,10 @@ struct Collector::Impl final : Ingest
     }
 
     // The HTTP reply for what an ingestion request came to (docs/collector.md, status table).
-    void answer(Endpoint ep, const http::Responder &respond, const IngestOutcome &o)
+    void answer(Endpoint ep, bool protobuf, const http::Responder &respond, const IngestOutcome &o)
     {
+        if (protobuf)
+            return answerProtobuf(respond, o);
         if (o.error)
             return reply(ep, respond, service::httpStatus(o.error->code),
                          replyBody(ep, 0, o.rejected, o.errors, &*o.error), o.retryAfter);
@@ -422,19 +437,38 @@ struct Collector::Impl final : Ingest
               replyBody(ep, o.accepted, o.rejected, o.errors, nullptr));
     }
 
+    // OTLP/HTTP protobuf: 200 with an ExportLogsServiceResponse (partial_success when records
+    // were rejected), errors as a google.rpc.Status with the status of the table.
+    void answerProtobuf(const http::Responder &respond, const IngestOutcome &o)
+    {
+        constexpr std::string_view type = "application/x-protobuf";
+        const auto ep = Endpoint::Otlp;
+        if (o.error)
+            return reply(ep, respond, service::httpStatus(o.error->code),
+                         otlp::statusProtobuf(o.error->code, o.error->message), o.retryAfter, type);
+        if (o.accepted == 0 && o.total > 0) {
+            const ErrorCode code = o.common.value_or(ErrorCode::BadRequest);
+            return reply(ep, respond, service::httpStatus(code),
+                         otlp::statusProtobuf(code, "no valid log record in the request: " +
+                                                        otlp::outcomeMessage(o)),
+                         {}, type);
+        }
+        reply(ep, respond, 200, otlp::exportResponse(o).SerializeAsString(), {}, type);
+    }
+
     void process(Endpoint ep, http::Request &req, const http::Responder &respond,
                  std::int64_t receivedNs, Result<Identity> id)
     {
+        const bool protobuf = wantsProtobuf(ep, req);
         if (!id)
-            return refuse(ep, respond, id.error());
+            return refuse(ep, protobuf, respond, id.error());
         const std::string type = mediaType(req.header("content-type"));
-        const bool protobuf = ep == Endpoint::Otlp &&
-                              (type == "application/x-protobuf" || type == "application/protobuf");
         const std::string_view proto = ep == Endpoint::Native ? protocol::Native
                                        : protobuf             ? protocol::OtlpHttpProtobuf
                                                               : protocol::OtlpHttpJson;
-        IngestRequest in =
-            begin(proto, *id, [this, ep, respond](IngestOutcome o) { answer(ep, respond, o); });
+        IngestRequest in = begin(proto, *id, [this, ep, protobuf, respond](IngestOutcome o) {
+            answer(ep, protobuf, respond, o);
+        });
         if (!in)
             return;
 
@@ -447,15 +481,11 @@ struct Collector::Impl final : Ingest
             if (!f)
                 return in.finish(f.error());
             format = *f;
-        } else {
-            if (protobuf)
-                return in.finish(makeError(ErrorCode::BadEncoding,
-                                           "OTLP protobuf is not supported: configure the exporter "
-                                           "for JSON (OTLP/HTTP with application/json)"));
-            if (type != "application/json")
-                return in.finish(makeError(ErrorCode::BadEncoding,
-                                           "unsupported Content-Type \"" + type +
-                                               "\" (OTLP/HTTP JSON needs application/json)"));
+        } else if (!protobuf && type != "application/json") {
+            return in.finish(makeError(ErrorCode::BadEncoding,
+                                       "unsupported Content-Type \"" + type +
+                                           "\" (OTLP/HTTP needs application/x-protobuf or "
+                                           "application/json)"));
         }
         auto body = decompress(std::move(req.body), *encoding, opt.maxDecodedBodyBytes);
         if (!body)
@@ -475,7 +505,10 @@ struct Collector::Impl final : Ingest
                 spare = EncodedEvents();
             return;
         }
-        in.finish(decodeOtlpJson(*body, receivedNs, opt.eventLimits, opt.batchLimits, in.check()));
+        in.finish(protobuf ? decodeOtlpProtobuf(*body, receivedNs, opt.eventLimits, opt.batchLimits,
+                                                in.check())
+                           : decodeOtlpJson(*body, receivedNs, opt.eventLimits, opt.batchLimits,
+                                            in.check()));
     }
 
     // Per-request delivery accounting: the outcome goes out when the last report arrives, or
@@ -891,7 +924,8 @@ Result<void> Collector::start()
                     return proceed(std::nullopt);
                 }
                 d->refuse(
-                    ep, [proceed](http::Response r) { proceed(std::move(r)); }, id.error());
+                    ep, Impl::wantsProtobuf(ep, head),
+                    [proceed](http::Response r) { proceed(std::move(r)); }, id.error());
             });
         };
     };

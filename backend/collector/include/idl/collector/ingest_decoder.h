@@ -145,4 +145,11 @@ Result<DecodedBatch> decodeOtlpJson(std::string_view body, std::int64_t received
                                     const IngestLimits &eventLimits, const BatchLimits &limits,
                                     const EventCheck &check);
 
+// Decodes an OTLP/HTTP protobuf ExportLogsServiceRequest (application/x-protobuf) with the
+// same mapping as decodeOtlpJson. BadRequest when the body is not such a message; TooMany
+// over maxEvents records.
+Result<DecodedBatch> decodeOtlpProtobuf(std::string_view body, std::int64_t receivedNs,
+                                        const IngestLimits &eventLimits, const BatchLimits &limits,
+                                        const EventCheck &check);
+
 } // namespace idl::collector
