@@ -10,6 +10,10 @@
 #include "idl/core/json_codec.h"
 #include "idl/service/auth/secret.h"
 
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
+
+#include <google/protobuf/util/json_util.h>
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -26,6 +30,40 @@ using namespace idl::collector;
 using namespace idl::collectortest;
 
 namespace {
+
+namespace otlpv1 = opentelemetry::proto;
+
+// An OTLP/JSON request in the protobuf encoding: hex trace/span ids (OTLP/JSON) become bytes,
+// the rest is protobuf's own JSON mapping.
+std::string toProtobuf(const QByteArray &otlpJson)
+{
+    std::function<void(QJsonValueRef)> walk = [&](QJsonValueRef v) {
+        if (v.isArray()) {
+            QJsonArray a = v.toArray();
+            for (auto item : a)
+                walk(item);
+            v = a;
+        } else if (v.isObject()) {
+            QJsonObject o = v.toObject();
+            for (auto it = o.begin(); it != o.end(); ++it) {
+                if (it.key() == QStringLiteral("traceId") || it.key() == QStringLiteral("spanId"))
+                    it.value() = QString::fromLatin1(
+                        QByteArray::fromHex(it.value().toString().toLatin1()).toBase64());
+                else
+                    walk(it.value());
+            }
+            v = o;
+        }
+    };
+    QJsonArray root{QJsonDocument::fromJson(otlpJson).object()};
+    walk(root[0]);
+    otlpv1::collector::logs::v1::ExportLogsServiceRequest req;
+    const auto json = QJsonDocument(root[0].toObject()).toJson().toStdString();
+    const auto status = google::protobuf::util::JsonStringToMessage(json, &req);
+    if (!status.ok())
+        qFatal("not an OTLP request: %s", status.ToString().c_str());
+    return req.SerializeAsString();
+}
 
 constexpr std::int64_t kNow = 1'700'000'000'000'000'000;
 
@@ -424,6 +462,95 @@ private Q_SLOTS:
         auto empty = decodeOtlpJson("{}", kNow, {}, {}, {});
         QVERIFY(empty.ok());
         QCOMPARE(empty->total, std::size_t(0));
+    }
+
+    // The protobuf encoding maps to the same events as the JSON one (otlp_mapping.h).
+    void otlpProtobufMatchesJson()
+    {
+        const QByteArray mixed = R"({"resourceLogs":[{"resource":{"attributes":[
+            {"key":"service.name","value":{"stringValue":"checkout"}},
+            {"key":"host.name","value":{"stringValue":"web-1"}},
+            {"key":"region","value":{"stringValue":"eu"}}]},
+          "scopeLogs":[{"scope":{"name":"lib","version":"2"},"logRecords":[
+            {"observedTimeUnixNano":"1700000000000000001","severityNumber":17,
+             "body":{"kvlistValue":{"values":[{"key":"a","value":{"arrayValue":{"values":[
+               {"intValue":"42"},{"doubleValue":1.5},{"boolValue":false},{"bytesValue":"AAEC/w=="}]}}},
+               {"key":"b"}]}},
+             "traceId":"5B8EFFF798038103D269B633813FC60C","spanId":"EEE19B7EC3C1B174",
+             "eventName":"checkout.failed",
+             "attributes":[{"key":"region","value":{"stringValue":"mine"}},
+                           {"key":"n","value":{"intValue":"-7"}}]},
+            {"severityText":"warning","body":{"stringValue":"plain"},"timeUnixNano":"5"},
+            {"severityNumber":5,"attributes":[{"key":"k","value":{"stringValue":"1"}},
+                                               {"key":"k","value":{"stringValue":"2"}}]},
+            {"traceId":"00000000000000000000000000000000"}]}]}]})";
+        for (const QByteArray &json : {QByteArray(kSpecLogsExample), mixed}) {
+            auto fromJson = decodeOtlpJson(json.toStdString(), kNow, {}, {}, {});
+            auto fromProto = decodeOtlpProtobuf(toProtobuf(json), kNow, {}, {}, {});
+            QVERIFY(fromJson.ok());
+            QVERIFY2(fromProto.ok(), fromProto.ok() ? "" : fromProto.error().message.c_str());
+            QCOMPARE(fromProto->total, fromJson->total);
+            QCOMPARE(fromProto->rejected, fromJson->rejected);
+            QCOMPARE(fromProto->events.size(), fromJson->events.size());
+            for (std::size_t i = 0; i < fromJson->events.size(); ++i) {
+                LogEvent p = fromProto->events[i];
+                p.id = fromJson->events[i].id;
+                QCOMPARE(p, fromJson->events[i]);
+            }
+            for (std::size_t i = 0; i < fromJson->errors.size(); ++i) {
+                QCOMPARE(fromProto->errors[i].index, fromJson->errors[i].index);
+                QCOMPARE(fromProto->errors[i].error.code, fromJson->errors[i].error.code);
+            }
+        }
+        auto r = decodeOtlpProtobuf(toProtobuf(mixed), kNow, {}, {}, {});
+        QCOMPARE(r->events.size(), std::size_t(3));
+        QCOMPARE(r->errors.at(0).index, std::size_t(2)); // the repeated key
+        const LogEvent &a = r->events[0];
+        QCOMPARE(a.message, std::string(R"({"a":[42,1.5,false,"AAEC/w=="],"b":null})"));
+        QCOMPARE(a.traceId, std::string("5b8efff798038103d269b633813fc60c"));
+        QCOMPARE(attrs(a).value(QStringLiteral("event.name")).toString(),
+                 QStringLiteral("checkout.failed"));
+        QCOMPARE(attrs(a).value(QStringLiteral("region")).toString(), QStringLiteral("mine"));
+        QCOMPARE(r->events[1].level, Level::Warn);
+        QCOMPARE(r->events[2].traceId, std::string());
+    }
+
+    void otlpProtobufErrors()
+    {
+        otlpv1::collector::logs::v1::ExportLogsServiceRequest req;
+        auto *sl = req.add_resource_logs()->add_scope_logs();
+        for (int i = 0; i < 3; ++i)
+            sl->add_log_records()->mutable_body()->set_string_value("r" + std::to_string(i));
+        sl->mutable_log_records(1)->set_trace_id("short");
+        sl->mutable_log_records(2)->set_severity_number(
+            static_cast<otlpv1::logs::v1::SeverityNumber>(77));
+        const std::string bytes = req.SerializeAsString();
+        auto r = decodeOtlpProtobuf(bytes, kNow, {}, {}, {});
+        QVERIFY(r.ok());
+        QCOMPARE(r->events.size(), std::size_t(1));
+        QCOMPARE(r->errors.size(), std::size_t(2));
+        QCOMPARE(r->errors.at(0).error.code, ErrorCode::BadField);
+        QCOMPARE(r->errors.at(1).error.code, ErrorCode::BadLevel);
+        // Limits: records per request, and the app scope of the sender.
+        BatchLimits two;
+        two.maxEvents = 2;
+        QCOMPARE(decodeOtlpProtobuf(bytes, kNow, {}, two, {}).error().code, ErrorCode::TooMany);
+        const EventCheck onlyShop = [](LogEvent &e) -> std::optional<Error> {
+            if (e.app.empty())
+                return makeError(ErrorCode::Forbidden, "no");
+            return std::nullopt;
+        };
+        auto scoped = decodeOtlpProtobuf(bytes, kNow, {}, {}, onlyShop);
+        QCOMPARE(scoped->events.size(), std::size_t(0));
+        QCOMPARE(scoped->errors.at(0).error.code, ErrorCode::Forbidden);
+        // Malformed wire data: the request is refused, never half-read.
+        for (const std::string &bad :
+             {std::string("\x0a\x05\x0a\x03"), bytes.substr(0, 7), std::string("\xff\xff\xff")}) {
+            auto e = decodeOtlpProtobuf(bad, kNow, {}, {}, {});
+            QVERIFY(!e.ok());
+            QCOMPARE(e.error().code, ErrorCode::BadRequest);
+        }
+        QCOMPARE(decodeOtlpProtobuf("", kNow, {}, {}, {})->total, std::size_t(0));
     }
 
     void authenticatorCachesAndRevokes()

@@ -73,6 +73,12 @@ struct EncodedEvents
 
     // Encodes one event (canonical JSON) and its key at the end.
     void append(const LogEvent &event);
+    // Removes the last event appended.
+    void dropLast()
+    {
+        bytes.resize(spans.back().valueOffset);
+        spans.pop_back();
+    }
     // Drops the events, keeps the buffers' capacity.
     void clear()
     {
@@ -138,5 +144,12 @@ Result<DecodedBatch> decodeNativeBatch(std::string_view body, BodyFormat format,
 Result<DecodedBatch> decodeOtlpJson(std::string_view body, std::int64_t receivedNs,
                                     const IngestLimits &eventLimits, const BatchLimits &limits,
                                     const EventCheck &check);
+
+// Decodes an OTLP/HTTP protobuf ExportLogsServiceRequest (application/x-protobuf) with the
+// same mapping as decodeOtlpJson. BadRequest when the body is not such a message; TooMany
+// over maxEvents records.
+Result<DecodedBatch> decodeOtlpProtobuf(std::string_view body, std::int64_t receivedNs,
+                                        const IngestLimits &eventLimits, const BatchLimits &limits,
+                                        const EventCheck &check);
 
 } // namespace idl::collector
