@@ -12,6 +12,7 @@
 #include "idl/service/auth/rate_limiter.h"
 #include "idl/service/ops.h"
 #include "idl/service/status.h"
+#include "shipper_routes.h"
 
 #include <QString>
 
@@ -907,6 +908,8 @@ Result<void> Collector::start()
             d->handle(Endpoint::Otlp, std::move(r), std::move(resp));
         },
         0, credentialsFirst(Endpoint::Otlp));
+    // Elasticsearch bulk API and Loki push API (shipper_routes.cpp, docs/ingest.md).
+    addShipperRoutes(*d->server, *d, *d->auth, o.collectorId);
     service::addOpsRoutes(
         *d->server, [this] { return d->reason(); }, o.metricsToken);
 
