@@ -1,7 +1,11 @@
 #include "idl/collector/authenticator.h"
 
+#include "idl/collector/api_key.h"
+
 #include "idl/observability/metrics.h"
 #include "idl/service/auth/secret.h"
+
+#include <QByteArray>
 
 #include <algorithm>
 #include <condition_variable>
@@ -37,16 +41,45 @@ bool iequalsPrefix(std::string_view text, std::string_view prefix)
     return true;
 }
 
-// The presented key: X-API-Key, or Authorization: Bearer <key>.
-std::string_view presentedKey(const http::Request &req)
+// The text after the first ':' of base64(user:secret), or the user when the secret is empty;
+// nullopt when `encoded` is not base64 of such a pair.
+std::optional<std::string> secretOfPair(std::string_view encoded)
+{
+    const auto decoded = QByteArray::fromBase64Encoding(
+        QByteArray::fromRawData(encoded.data(), static_cast<qsizetype>(encoded.size())),
+        QByteArray::AbortOnBase64DecodingErrors);
+    if (!decoded)
+        return std::nullopt;
+    const std::string pair = decoded.decoded.toStdString();
+    const auto colon = pair.find(':');
+    if (colon == std::string::npos)
+        return std::nullopt;
+    std::string secret = pair.substr(colon + 1);
+    return secret.empty() ? pair.substr(0, colon) : secret;
+}
+
+} // namespace
+
+std::string presentedApiKey(const http::Request &req)
 {
     if (auto k = trim(req.header("x-api-key")); !k.empty())
-        return k;
+        return std::string(k);
     const auto auth = trim(req.header("authorization"));
     if (iequalsPrefix(auth, "bearer "))
-        return trim(auth.substr(7));
+        return std::string(trim(auth.substr(7)));
+    if (iequalsPrefix(auth, "apikey ")) {
+        // Elasticsearch clients: the key itself, or base64(id:key) with any id.
+        const auto value = trim(auth.substr(7));
+        if (apiKeyPrefix(value))
+            return std::string(value);
+        return secretOfPair(value).value_or(std::string(value));
+    }
+    if (iequalsPrefix(auth, "basic ")) // user name free, the password is the key
+        return secretOfPair(trim(auth.substr(6))).value_or(std::string());
     return {};
 }
+
+namespace {
 
 Error unauthenticated(std::string message)
 {
@@ -343,7 +376,8 @@ void Authenticator::clearCache()
 
 void Authenticator::authenticate(const http::Request &request, Done done)
 {
-    const std::string_view key = presentedKey(request);
+    const std::string presented = presentedApiKey(request);
+    const std::string_view key = presented;
     if (key.empty()) {
         if (const auto &cert = request.clientCertificate) {
             auto it = d->opt.certApps.find(cert->commonName);

@@ -13,6 +13,7 @@
 #include "idl/service/ops.h"
 #include "idl/service/status.h"
 #include "otlp_protobuf.h"
+#include "shipper_routes.h"
 
 #include <QString>
 
@@ -941,6 +942,8 @@ Result<void> Collector::start()
             d->handle(Endpoint::Otlp, std::move(r), std::move(resp));
         },
         0, credentialsFirst(Endpoint::Otlp));
+    // Elasticsearch bulk API and Loki push API (shipper_routes.cpp, docs/ingest.md).
+    addShipperRoutes(*d->server, *d, *d->auth, o.collectorId);
     service::addOpsRoutes(
         *d->server, [this] { return d->reason(); }, o.metricsToken);
 

@@ -1,5 +1,6 @@
 #include "idl/collector/ingest_decoder.h"
 
+#include <snappy.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -77,6 +78,21 @@ Result<std::string> inflateGzip(std::string_view in, std::size_t maxOutput)
         }
     }
     inflateEnd(&zs);
+    return out;
+}
+
+// Snappy's block format (Loki push, Prometheus remote write): the uncompressed length is read
+// from the header first, so an over-limit body costs nothing.
+Result<std::string> uncompressSnappy(std::string_view in, std::size_t maxOutput)
+{
+    std::size_t length = 0;
+    if (!snappy::GetUncompressedLength(in.data(), in.size(), &length))
+        return makeError(ErrorCode::BadRequest, "corrupt snappy body: no valid length header");
+    if (length > maxOutput)
+        return tooLarge(maxOutput);
+    std::string out(length, '\0');
+    if (!snappy::RawUncompress(in.data(), in.size(), out.data()))
+        return makeError(ErrorCode::BadRequest, "corrupt snappy body");
     return out;
 }
 
@@ -229,6 +245,8 @@ Result<std::string> decompress(std::string body, ContentEncoding encoding, std::
         return inflateGzip(body, maxOutput);
     case ContentEncoding::Zstd:
         return decompressZstd(body, maxOutput);
+    case ContentEncoding::Snappy:
+        return uncompressSnappy(body, maxOutput);
     }
     return makeError(ErrorCode::Internal, "unknown encoding");
 }

@@ -94,6 +94,24 @@ struct Core
 
 namespace {
 
+// A route path matches a request path segment by segment; a "*" segment matches any one
+// non-empty segment ("/*/_bulk" matches "/logs/_bulk", not "/_bulk" or "/a/b/_bulk").
+bool pathMatches(std::string_view pattern, std::string_view path)
+{
+    if (pattern.find('*') == std::string_view::npos)
+        return pattern == path;
+    while (!pattern.empty() && !path.empty()) {
+        const auto pe = pattern.find('/', 1);
+        const auto qe = path.find('/', 1);
+        const std::string_view p = pattern.substr(0, pe), q = path.substr(0, qe);
+        if (p == "/*" ? q.size() < 2 : p != q)
+            return false;
+        pattern = pe == std::string_view::npos ? std::string_view() : pattern.substr(pe);
+        path = qe == std::string_view::npos ? std::string_view() : path.substr(qe);
+    }
+    return pattern.empty() && path.empty();
+}
+
 bool isTimeout(const beast::error_code &ec)
 {
     return ec == beast::error::timeout;
@@ -214,7 +232,7 @@ private:
         m_route = nullptr;
         bool pathKnown = false;
         for (const auto &r : m_core->routes) {
-            if (r.path != path)
+            if (!pathMatches(r.path, path))
                 continue;
             pathKnown = true;
             if (r.method == req.method_string()) {

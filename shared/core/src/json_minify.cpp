@@ -3,6 +3,8 @@
 // form that reads back to the same value.
 #include "json_decoder_impl.h"
 
+#include "idl/core/json_dom.h"
+
 #include "idl/core/json_writer.h"
 
 namespace idl::json_detail {
@@ -92,3 +94,18 @@ Result<void> writeMinified(std::string &out, element value, std::size_t depth, s
 }
 
 } // namespace idl::json_detail
+
+namespace idl {
+
+Result<void> appendMinifiedJson(std::string &out, simdjson::dom::element value, std::size_t depth,
+                                std::size_t maxDepth)
+{
+    return json_detail::writeMinified(out, value, depth, maxDepth);
+}
+
+Error jsonParseError(simdjson::error_code code, std::string_view json, std::size_t maxDepth)
+{
+    return json_detail::parseError(code, json, maxDepth);
+}
+
+} // namespace idl

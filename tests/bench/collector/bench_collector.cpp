@@ -2,7 +2,10 @@
 // connections from a separate load process (idl-collector-load) against the real idl-collector
 // process, real Kafka (acks=all, idempotent) and PostgreSQL for the key; then, in the same
 // run, the raw librdkafka produce rate of the same bytes (the canonical event JSON the
-// collector writes) with the same producer settings. Prints both and their ratio.
+// collector writes) with the same producer settings. Prints both and their ratio. In the same
+// run and against the same collector, the same events in the shippers' protocols: the
+// Elasticsearch bulk API and the Loki push API (JSON; protobuf + snappy), each against the
+// native NDJSON rate (goal: >= 0.5 x native).
 //
 // Environment: IDL_BENCH_SECONDS (default 15), IDL_BENCH_CONNECTIONS (default 4).
 #include "idl_test_servers.h"
@@ -11,6 +14,7 @@
 #include "idl/core/json_codec.h"
 #include "idl/pg/connection.h"
 #include "idl/schema/migrations.h"
+#include "proto/loki_push.pb.h"
 
 #include <librdkafka/rdkafka.h>
 
@@ -19,7 +23,10 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QTcpSocket>
+#include <QTemporaryDir>
 #include <QTest>
+
+#include <snappy.h>
 
 #include <atomic>
 
@@ -58,6 +65,61 @@ std::string loadEvent(int i, int size)
         e.append(static_cast<std::size_t>(size) - e.size() - 2, 'x');
     e += "\"}";
     return e;
+}
+
+// One protocol's request body carrying `batch` of the load events.
+struct ProtocolBody
+{
+    const char *name;
+    const char *path;
+    const char *contentType;
+    int okStatus;
+    std::string body;
+};
+
+// The load events (loadEvent) as an Elasticsearch bulk body, a Loki JSON push and a Loki
+// protobuf + snappy push: same time, level, app (index logs-bench-default / label app), host,
+// message and attributes (document fields / structured metadata).
+std::vector<ProtocolBody> shipperBodies(int batch, int size)
+{
+    std::string bulk, lokiJson = "{\"streams\":[{\"stream\":{\"app\":\"bench\",\"host\":\"load-1\","
+                                 "\"level\":\"info\"},\"values\":[";
+    logproto::PushRequest req;
+    auto *stream = req.add_streams();
+    stream->set_labels("{app=\"bench\", host=\"load-1\", level=\"info\"}");
+    for (int i = 0; i < batch; ++i) {
+        const QJsonObject e =
+            QJsonDocument::fromJson(QByteArray::fromStdString(loadEvent(i, size))).object();
+        const QJsonObject attrs = e.value(QStringLiteral("attrs")).toObject();
+        const std::string message = e.value(QStringLiteral("message")).toString().toStdString();
+        const std::string user = attrs.value(QStringLiteral("user")).toString().toStdString();
+        const std::string path = attrs.value(QStringLiteral("path")).toString().toStdString();
+        bulk +=
+            "{\"create\":{\"_index\":\"logs-bench-default\"}}"
+            "\n"
+            "{\"@timestamp\":\"2024-05-01T12:00:00.123Z\",\"level\":\"info\",\"host\":\"load-1\","
+            "\"user\":\"" +
+            user + "\",\"path\":\"" + path + "\",\"message\":\"" + message + "\"}\n";
+        lokiJson += std::string(i ? "," : "") + "[\"1714564800123000000\",\"" + message +
+                    "\",{\"user\":\"" + user + "\",\"path\":\"" + path + "\"}]";
+        auto *entry = stream->add_entries();
+        entry->mutable_timestamp()->set_seconds(1714564800);
+        entry->mutable_timestamp()->set_nanos(123'000'000);
+        entry->set_line(message);
+        auto *m = entry->add_structuredmetadata();
+        m->set_name("user");
+        m->set_value(user);
+        m = entry->add_structuredmetadata();
+        m->set_name("path");
+        m->set_value(path);
+    }
+    lokiJson += "]}]}";
+    std::string raw, pb;
+    req.SerializeToString(&raw);
+    snappy::Compress(raw.data(), raw.size(), &pb);
+    return {{"es_bulk", "/_bulk", "application/x-ndjson", 200, std::move(bulk)},
+            {"loki_json", "/loki/api/v1/push", "application/json", 204, std::move(lokiJson)},
+            {"loki_protobuf", "/loki/api/v1/push", "application/x-protobuf", 204, std::move(pb)}};
 }
 
 struct RawResult
@@ -202,23 +264,73 @@ private Q_SLOTS:
             QTest::qWait(100);
         QVERIFY(ready(port));
 
-        QProcess load;
-        load.start(bin + QStringLiteral("/idl-collector-load"),
-                   {QStringLiteral("--port"), QString::number(port), QStringLiteral("--key"),
-                    QString::fromStdString(key->key), QStringLiteral("--connections"),
-                    QString::number(connections), QStringLiteral("--seconds"),
-                    QString::number(seconds), QStringLiteral("--batch"), QStringLiteral("1000"),
-                    QStringLiteral("--event-bytes"), QStringLiteral("200")});
-        QVERIFY(load.waitForFinished((seconds + 60) * 1000));
-        const QByteArray loadOut = load.readAllStandardOutput().trimmed();
-        QVERIFY2(load.exitCode() == 0, loadOut.constData());
+        // One load run against the collector: the native NDJSON, or a prepared body.
+        const auto runLoad = [&](const QStringList &extra) -> QJsonObject {
+            QProcess load;
+            load.start(bin + QStringLiteral("/idl-collector-load"),
+                       QStringList{QStringLiteral("--port"), QString::number(port),
+                                   QStringLiteral("--key"), QString::fromStdString(key->key),
+                                   QStringLiteral("--connections"), QString::number(connections),
+                                   QStringLiteral("--seconds"), QString::number(seconds),
+                                   QStringLiteral("--batch"), QStringLiteral("1000"),
+                                   QStringLiteral("--event-bytes"), QStringLiteral("200")} +
+                           extra);
+            if (!load.waitForFinished((seconds + 60) * 1000))
+                return {};
+            const QByteArray out = load.readAllStandardOutput().trimmed();
+            if (load.exitCode() != 0)
+                qWarning("load failed: %s", out.constData());
+            return load.exitCode() == 0 ? QJsonDocument::fromJson(out).object() : QJsonObject();
+        };
+        const QJsonObject l = runLoad({});
+        QVERIFY(!l.isEmpty());
+        // The shippers' protocols, same events, same collector.
+        QTemporaryDir bodies;
+        struct Shipper
+        {
+            std::string name;
+            double rate = 0;
+            long long acked = 0;
+            int other = 0;
+            double nativeBefore = 0, nativeAfter = 0; // the native runs around it
+        };
+        // Native runs interleave with the shippers' (native, es_bulk, native, loki_json, ...):
+        // on a shared machine the load changes between runs, so each protocol is compared
+        // with the mean of the native runs just before and after it.
+        double lastNative = l.value(QStringLiteral("events_per_s")).toDouble();
+        long long ackedNativeMore = 0;
+        std::vector<Shipper> shippers;
+        for (const ProtocolBody &p : shipperBodies(1000, 200)) {
+            const QString file = bodies.filePath(QString::fromLatin1(p.name));
+            QFile f(file);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(p.body.data(), static_cast<qint64>(p.body.size()));
+            f.close();
+            const QJsonObject r =
+                runLoad({QStringLiteral("--body-file"), file, QStringLiteral("--path"),
+                         QString::fromLatin1(p.path), QStringLiteral("--content-type"),
+                         QString::fromLatin1(p.contentType), QStringLiteral("--ok-status"),
+                         QString::number(p.okStatus)});
+            QVERIFY2(!r.isEmpty(), p.name);
+            const QJsonObject n = runLoad({});
+            QVERIFY(!n.isEmpty());
+            const double nativeNow = n.value(QStringLiteral("events_per_s")).toDouble();
+            ackedNativeMore += static_cast<long long>(n.value(QStringLiteral("events")).toDouble());
+            shippers.push_back(
+                {p.name, r.value(QStringLiteral("events_per_s")).toDouble(),
+                 static_cast<long long>(r.value(QStringLiteral("events")).toDouble()),
+                 r.value(QStringLiteral("requests_other")).toInt(), lastNative, nativeNow});
+            lastNative = nativeNow;
+        }
         collector.terminate();
         collector.waitForFinished(30'000);
-        const QJsonObject l = QJsonDocument::fromJson(loadOut).object();
         const double collectorRate = l.value(QStringLiteral("events_per_s")).toDouble();
         const long long acked =
             static_cast<long long>(l.value(QStringLiteral("events")).toDouble());
         const long long inTopic = topicEvents(bootstrap, topic, 4);
+        long long ackedAll = acked + ackedNativeMore;
+        for (const Shipper &sh : shippers)
+            ackedAll += sh.acked;
 
         const RawResult raw = rawProduce(bootstrap, rawTopic, seconds);
         const double rawRate = raw.seconds > 0 ? raw.acked / raw.seconds : 0;
@@ -226,10 +338,10 @@ private Q_SLOTS:
         std::printf("\ncollector benchmark (%d s, %d keep-alive connections, 1000 x 200-byte "
                     "events per request, load generator in a separate process)\n",
                     seconds, connections);
-        std::printf("  collector   %10.0f events/s  (%lld events acked with 202, %lld in the "
-                    "topic, non-202 replies %d)\n",
-                    collectorRate, acked, inTopic,
-                    l.value(QStringLiteral("requests_other")).toInt());
+        std::printf("  collector   %10.0f events/s  (%lld events acked with 202, non-202 replies "
+                    "%d; all runs: %lld acked, %lld in the topic)\n",
+                    collectorRate, acked, l.value(QStringLiteral("requests_other")).toInt(),
+                    ackedAll, inTopic);
         std::printf("  raw produce %10.0f events/s  (librdkafka, same bytes and producer "
                     "settings, %lld acked, %lld failed)\n",
                     rawRate, raw.acked, raw.failed);
@@ -239,9 +351,24 @@ private Q_SLOTS:
         std::printf("BENCH_RESULT {\"collector_events_per_s\":%.0f,\"raw_events_per_s\":%.0f,"
                     "\"ratio\":%.3f,\"connections\":%d,\"seconds\":%d}\n",
                     collectorRate, rawRate, ratio, connections, seconds);
+        std::printf("  same events in the shippers' protocols, same collector (goal: >= 0.5 x "
+                    "the mean of the native runs just before and after):\n");
+        for (const Shipper &sh : shippers) {
+            const double nativeMean = (sh.nativeBefore + sh.nativeAfter) / 2;
+            const double x = nativeMean > 0 ? sh.rate / nativeMean : 0;
+            std::printf("  %-13s %10.0f events/s  %.2f x native %.0f/%.0f  (%lld acked, non-2xx "
+                        "%d: %s)\n",
+                        sh.name.c_str(), sh.rate, x, sh.nativeBefore, sh.nativeAfter, sh.acked,
+                        sh.other, x >= 0.5 ? "met" : "NOT met");
+            std::printf("BENCH_RESULT {\"protocol\":\"%s\",\"events_per_s\":%.0f,"
+                        "\"native_events_per_s\":%.0f,\"ratio_to_native\":%.3f}\n",
+                        sh.name.c_str(), sh.rate, nativeMean, x);
+        }
         std::fflush(stdout);
         QVERIFY(acked > 0);
-        QCOMPARE(inTopic, acked); // every 202 is in Kafka, nothing else is
+        for (const Shipper &sh : shippers)
+            QVERIFY2(sh.acked > 0, sh.name.c_str());
+        QCOMPARE(inTopic, ackedAll); // every 2xx is in Kafka, nothing else is
         QCOMPARE(raw.failed, 0LL);
     }
 };

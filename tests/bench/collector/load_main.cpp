@@ -4,6 +4,8 @@
 //
 //   idl-collector-load --port P --key KEY [--connections 4] [--seconds 15] [--batch 1000]
 //                      [--event-bytes 200]
+// Another protocol's body (built by the benchmark from the same events) is sent instead with
+//   --body-file F --path /_bulk --content-type T [--ok-status 200] (--batch = events in F)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -29,6 +31,10 @@ struct Options
     double seconds = 15;
     int batch = 1000;
     int eventBytes = 200;
+    std::string bodyFile; // a prepared body instead of the native NDJSON
+    std::string path = "/api/v1/logs";
+    std::string contentType = "application/x-ndjson";
+    int okStatus = 202;
 };
 
 // One event of exactly `size` bytes (the message is padded), as an application would send it.
@@ -122,6 +128,14 @@ int main(int argc, char **argv)
             o.batch = std::atoi(v);
         else if (k == "--event-bytes")
             o.eventBytes = std::atoi(v);
+        else if (k == "--body-file")
+            o.bodyFile = v;
+        else if (k == "--path")
+            o.path = v;
+        else if (k == "--content-type")
+            o.contentType = v;
+        else if (k == "--ok-status")
+            o.okStatus = std::atoi(v);
     }
     if (o.port <= 0 || o.key.empty()) {
         std::fprintf(stderr, "usage: idl-collector-load --port P --key KEY [--connections C] "
@@ -129,16 +143,29 @@ int main(int argc, char **argv)
         return 2;
     }
     std::string body;
-    for (int i = 0; i < o.batch; ++i) {
-        body += event(i, o.eventBytes);
-        body += '\n';
+    if (!o.bodyFile.empty()) {
+        FILE *f = std::fopen(o.bodyFile.c_str(), "rb");
+        if (!f) {
+            std::fprintf(stderr, "cannot read %s\n", o.bodyFile.c_str());
+            return 2;
+        }
+        char chunk[65536];
+        std::size_t n = 0;
+        while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0)
+            body.append(chunk, n);
+        std::fclose(f);
+    } else {
+        for (int i = 0; i < o.batch; ++i) {
+            body += event(i, o.eventBytes);
+            body += '\n';
+        }
     }
-    const std::string request =
-        "POST /api/v1/logs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        "Authorization: Bearer " +
-        o.key +
-        "\r\nContent-Type: application/x-ndjson\r\nContent-Length: " + std::to_string(body.size()) +
-        "\r\n\r\n" + body;
+    const std::string request = "POST " + o.path +
+                                " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                "Authorization: Bearer " +
+                                o.key + "\r\nContent-Type: " + o.contentType +
+                                "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+                                body;
 
     std::atomic<long long> ok{0}, other{0}, broken{0}, events{0};
     std::atomic<bool> stop{false};
@@ -161,7 +188,7 @@ int main(int argc, char **argv)
                     continue;
                 }
                 const int status = readResponse(fd, buf);
-                if (status == 202) {
+                if (status == o.okStatus) {
                     ++ok;
                     events += o.batch;
                 } else if (status == 0) {
@@ -181,7 +208,7 @@ int main(int argc, char **argv)
         t.join();
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("{\"requests_202\":%lld,\"requests_other\":%lld,\"broken\":%lld,\"events\":%lld,"
+    std::printf("{\"requests_ok\":%lld,\"requests_other\":%lld,\"broken\":%lld,\"events\":%lld,"
                 "\"seconds\":%.3f,\"events_per_s\":%.0f,\"event_bytes\":%zu,\"batch\":%d,"
                 "\"connections\":%d}\n",
                 ok.load(), other.load(), broken.load(), events.load(), elapsed,

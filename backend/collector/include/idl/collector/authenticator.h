@@ -63,6 +63,12 @@ struct AuthOptions
 // Parses "cn=app,cn2=app2,*=*" into AuthOptions::certApps. BadField on malformed text.
 Result<std::map<std::string, std::string>> parseCertApps(const std::string &text);
 
+// The API key a request presents (docs/security.md): X-API-Key: <key>; Authorization:
+// Bearer <key>; ApiKey <key> or ApiKey base64(<any id>:<key>) (Elasticsearch clients); Basic
+// base64(<any user>:<key>) (Elasticsearch, Loki and Prometheus clients: the password is the
+// key; with an empty password, the user name). "" when none is presented.
+std::string presentedApiKey(const http::Request &request);
+
 // Finds a key by prefix in the database. Called on the authenticator's lookup threads only,
 // up to AuthOptions::lookupThreads calls at a time.
 using KeyLookup = std::function<Result<std::optional<KeyRecord>>(std::string_view prefix)>;

@@ -18,8 +18,9 @@
 // collector calls them on its I/O threads.
 namespace idl::collector {
 
-// Content-Encoding of a request body.
-enum class ContentEncoding { Identity, Gzip, Zstd };
+// Content-Encoding of a request body. Snappy (block format) is never parsed from the header:
+// the Loki push API implies it for protobuf bodies.
+enum class ContentEncoding { Identity, Gzip, Zstd, Snappy };
 
 // Shape of a native ingestion body.
 enum class BodyFormat {

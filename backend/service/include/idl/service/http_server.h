@@ -106,8 +106,9 @@ public:
     Server(const Server &) = delete;
     Server &operator=(const Server &) = delete;
 
-    // Exact-path route. maxBodyBytes 0 = the server default. Methods not routed on a known
-    // path get 405; unknown paths 404.
+    // Exact-path route; a "*" segment matches any one non-empty path segment ("/*/_bulk").
+    // Routes are tried in the order added. maxBodyBytes 0 = the server default. Methods not routed
+    // on a known path get 405; unknown paths 404.
     void route(std::string method, std::string path, Handler handler, std::size_t maxBodyBytes = 0,
                Gate gate = {});
 
