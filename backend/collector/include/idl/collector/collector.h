@@ -2,6 +2,7 @@
 
 #include "idl/collector/authenticator.h"
 #include "idl/collector/ingest_decoder.h"
+#include "idl/collector/syslog_listener.h"
 #include "idl/core/config.h"
 #include "idl/core/json_codec.h"
 #include "idl/core/result.h"
@@ -36,6 +37,8 @@ struct CollectorOptions
     std::chrono::milliseconds retryAfter{1'000};    // Retry-After for 429/503
     bool createTopic = true;
     int topicPartitions = 4;
+
+    syslog::ListenerOptions syslog; // syslog listeners (none by default)
 
     std::string collectorId;  // idl-collector header on every record
     std::string metricsToken; // Bearer token for /metrics ("" = open)
