@@ -1,5 +1,6 @@
 #include "idl/collector/collector.h"
 
+#include "idl/collector/ingest.h"
 #include "idl/collector/key_store.h"
 #include "idl/core/json_writer.h"
 #include "idl/core/timestamp.h"
@@ -123,7 +124,18 @@ KeyLookup postgresLookup(std::string dsn)
 
 } // namespace
 
-struct Collector::Impl
+// The base of IngestRequest's state (ingest.h); Collector::Impl::Producing implements it.
+struct IngestRequest::State
+{
+    virtual ~State() = default;
+    virtual const EventCheck &check() const = 0;
+    virtual void produce(std::string_view key, std::string_view value) = 0;
+    virtual std::size_t produced() const = 0;
+    virtual void finish(Result<DecodedBatch> batch, EncodedEvents *reuse) = 0;
+    bool finished = false;
+};
+
+struct Collector::Impl final : Ingest
 {
     CollectorOptions opt;
     KeyLookup lookup;
@@ -147,14 +159,6 @@ struct Collector::Impl
     std::atomic<std::int64_t> lastErrorLogNs{0};
 
     metrics::Registry &reg = metrics::Registry::global();
-    metrics::Counter &eventsAccepted =
-        reg.counter("idl_collector_events_accepted_total",
-                    "Events acknowledged by Kafka and answered as accepted");
-    metrics::Counter &eventsRejected = reg.counter("idl_collector_events_rejected_total",
-                                                   "Events rejected as invalid or not allowed");
-    metrics::Counter &eventsFailed =
-        reg.counter("idl_collector_events_failed_total",
-                    "Valid events of requests answered 429/503 because Kafka did not ack");
     metrics::Counter &bytesWire = reg.counter("idl_collector_bytes_received_total",
                                               "Request body bytes as sent", {{"form", "wire"}});
     metrics::Counter &bytesDecoded = reg.counter(
@@ -185,14 +189,16 @@ struct Collector::Impl
             .inc();
     }
 
+    // retryAfter: the Retry-After of a 429/503 (0 = collector.retry-after).
     void reply(Endpoint ep, const http::Responder &respond, int status, std::string body,
-               bool retryAfter = false)
+               std::chrono::milliseconds retryAfter = {})
     {
         http::Response r;
         r.status = status;
         r.body = std::move(body);
-        if (retryAfter || status == 429 || status == 503) {
-            const auto secs = (opt.retryAfter.count() + 999) / 1000;
+        if (status == 429 || status == 503) {
+            const auto ms = retryAfter.count() > 0 ? retryAfter : opt.retryAfter;
+            const auto secs = (ms.count() + 999) / 1000;
             r.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, secs)));
         }
         if (status == 401)
@@ -278,6 +284,110 @@ struct Collector::Impl
         return spare;
     }
 
+    // ---- the ingestion entry (ingest.h) ----------------------------------------------------
+
+    // Counters of one protocol (front end), created on first use.
+    struct ProtocolMetrics
+    {
+        metrics::Registry &reg;
+        std::string name;
+        metrics::Counter &accepted;
+        metrics::Counter &rejected;
+        metrics::Counter &failed;
+
+        ProtocolMetrics(metrics::Registry &r, std::string_view n)
+            : reg(r), name(n),
+              accepted(r.counter("idl_collector_events_accepted_total",
+                                 "Events acknowledged by Kafka and answered as accepted",
+                                 {{"protocol", name}})),
+              rejected(r.counter("idl_collector_events_rejected_total",
+                                 "Events rejected as invalid or not allowed",
+                                 {{"protocol", name}})),
+              failed(r.counter("idl_collector_events_failed_total",
+                               "Valid events of requests refused because Kafka did not ack",
+                               {{"protocol", name}}))
+        {}
+
+        // One finished request, by what it came to.
+        void count(const IngestOutcome &o)
+        {
+            std::string_view result = "ok";
+            if (o.error) {
+                switch (o.error->code) {
+                case ErrorCode::RateLimited:
+                    result = "rate_limited";
+                    break;
+                case ErrorCode::Overloaded:
+                    result = "overloaded";
+                    break;
+                case ErrorCode::Unavailable:
+                case ErrorCode::Timeout:
+                    result = "unavailable";
+                    break;
+                default:
+                    result = "invalid";
+                }
+            } else if (o.accepted == 0)
+                result = o.total == 0 ? "empty" : "invalid";
+            else if (o.rejected > 0)
+                result = "partial";
+            reg.counter("idl_collector_ingest_requests_total",
+                        "Ingestion requests of every protocol by outcome",
+                        {{"protocol", name}, {"result", std::string(result)}})
+                .inc();
+        }
+    };
+    std::mutex protocolMutex;
+    std::map<std::string, std::unique_ptr<ProtocolMetrics>, std::less<>> protocols;
+
+    ProtocolMetrics &metricsFor(std::string_view name)
+    {
+        std::lock_guard lock(protocolMutex);
+        auto it = protocols.find(name);
+        if (it == protocols.end())
+            it = protocols.emplace(std::string(name), std::make_unique<ProtocolMetrics>(reg, name))
+                     .first;
+        return *it->second;
+    }
+
+    static void deliver(ProtocolMetrics &m, const IngestDone &done, IngestOutcome o)
+    {
+        m.count(o);
+        if (done)
+            done(std::move(o));
+    }
+
+    IngestRequest begin(std::string_view proto, const Identity &who, IngestDone done) override
+    {
+        ProtocolMetrics &m = metricsFor(proto);
+        const auto refuseNow = [&](Error e, std::chrono::milliseconds wait) {
+            IngestOutcome o;
+            o.error = std::move(e);
+            o.retryAfter = wait;
+            deliver(m, done, std::move(o));
+            return IngestRequest();
+        };
+        if (auto wait = limiter->take(who.id))
+            return refuseNow(makeError(ErrorCode::RateLimited,
+                                       "request rate limit of this key exceeded; retry later"),
+                             std::chrono::milliseconds(std::max<std::int64_t>(1, *wait)));
+        if (!kafkaReady)
+            return refuseNow(makeError(ErrorCode::Unavailable, "Kafka is unavailable: " + reason()),
+                             opt.retryAfter);
+        const int depth = producer->outstanding();
+        queueDepthGauge.set(depth);
+        if (static_cast<std::size_t>(depth) > opt.queueHighWater)
+            return refuseNow(
+                makeError(ErrorCode::Overloaded, "the Kafka producer queue is full; retry later"),
+                opt.retryAfter);
+        return IngestRequest(std::make_unique<Producing>(*this, m, who, std::move(done)));
+    }
+
+    const IngestSettings &settings() const override { return ingestSettings; }
+    IngestSettings ingestSettings;
+
+    // ---- HTTP front end (native and OTLP/HTTP) ----------------------------------------------
+
     void handle(Endpoint ep, http::Request &&request, http::Responder respond)
     {
         const std::int64_t receivedNs = nowNs();
@@ -292,124 +402,90 @@ struct Collector::Impl
         });
     }
 
+    // The HTTP reply for what an ingestion request came to (docs/collector.md, status table).
+    void answer(Endpoint ep, const http::Responder &respond, const IngestOutcome &o)
+    {
+        if (o.error)
+            return reply(ep, respond, service::httpStatus(o.error->code),
+                         replyBody(ep, 0, o.rejected, o.errors, &*o.error), o.retryAfter);
+        if (o.accepted == 0) {
+            if (ep == Endpoint::Otlp && o.total == 0)
+                return reply(ep, respond, 200, replyBody(ep, 0, 0, {}, nullptr));
+            const Error none = o.total == 0
+                                   ? makeError(ErrorCode::BadRequest, "the body holds no events")
+                                   : makeError(o.common.value_or(ErrorCode::BadRequest),
+                                               "no valid event in the request");
+            return reply(ep, respond, service::httpStatus(none.code),
+                         replyBody(ep, 0, o.rejected, o.errors, o.total == 0 ? &none : nullptr));
+        }
+        reply(ep, respond, ep == Endpoint::Native ? 202 : 200,
+              replyBody(ep, o.accepted, o.rejected, o.errors, nullptr));
+    }
+
     void process(Endpoint ep, http::Request &req, const http::Responder &respond,
                  std::int64_t receivedNs, Result<Identity> id)
     {
         if (!id)
             return refuse(ep, respond, id.error());
-        const Identity &who = *id;
-        if (auto wait = limiter->take(who.id)) {
-            http::Response r;
-            r.status = 429;
-            const Error e = makeError(ErrorCode::RateLimited,
-                                      "request rate limit of this key exceeded; retry later");
-            r.body = replyBody(ep, 0, 0, {}, &e);
-            r.headers.emplace_back("Retry-After", std::to_string((*wait + 999) / 1000));
-            countRequest(ep, 429);
-            return respond(std::move(r));
-        }
-        if (!kafkaReady)
-            return refuse(ep, respond,
-                          makeError(ErrorCode::Unavailable, "Kafka is unavailable: " + reason()));
-        const int depth = producer->outstanding();
-        queueDepthGauge.set(depth);
-        if (static_cast<std::size_t>(depth) > opt.queueHighWater)
-            return refuse(
-                ep, respond,
-                makeError(ErrorCode::Overloaded, "the Kafka producer queue is full; retry later"));
+        const std::string type = mediaType(req.header("content-type"));
+        const bool protobuf = ep == Endpoint::Otlp &&
+                              (type == "application/x-protobuf" || type == "application/protobuf");
+        const std::string_view proto = ep == Endpoint::Native ? protocol::Native
+                                       : protobuf             ? protocol::OtlpHttpProtobuf
+                                                              : protocol::OtlpHttpJson;
+        IngestRequest in =
+            begin(proto, *id, [this, ep, respond](IngestOutcome o) { answer(ep, respond, o); });
+        if (!in)
+            return;
 
         auto encoding = parseContentEncoding(req.header("content-encoding"));
         if (!encoding)
-            return refuse(ep, respond, encoding.error());
+            return in.finish(encoding.error());
         std::optional<BodyFormat> format;
         if (ep == Endpoint::Native) {
             auto f = parseNativeContentType(req.header("content-type"));
             if (!f)
-                return refuse(ep, respond, f.error());
+                return in.finish(f.error());
             format = *f;
         } else {
-            const std::string type = mediaType(req.header("content-type"));
-            if (type == "application/x-protobuf" || type == "application/protobuf")
-                return refuse(ep, respond,
-                              makeError(ErrorCode::BadEncoding,
-                                        "OTLP protobuf is not supported: configure the exporter "
-                                        "for JSON (OTLP/HTTP with application/json)"));
+            if (protobuf)
+                return in.finish(makeError(ErrorCode::BadEncoding,
+                                           "OTLP protobuf is not supported: configure the exporter "
+                                           "for JSON (OTLP/HTTP with application/json)"));
             if (type != "application/json")
-                return refuse(ep, respond,
-                              makeError(ErrorCode::BadEncoding,
-                                        "unsupported Content-Type \"" + type +
-                                            "\" (OTLP/HTTP JSON needs application/json)"));
+                return in.finish(makeError(ErrorCode::BadEncoding,
+                                           "unsupported Content-Type \"" + type +
+                                               "\" (OTLP/HTTP JSON needs application/json)"));
         }
         auto body = decompress(std::move(req.body), *encoding, opt.maxDecodedBodyBytes);
         if (!body)
-            return refuse(ep, respond, body.error());
+            return in.finish(body.error());
         bytesDecoded.inc(body->size());
 
-        const EventCheck check = [&who](LogEvent &ev) -> std::optional<Error> {
-            if (!who.app)
-                return std::nullopt;
-            if (ev.app.empty())
-                ev.app = *who.app;
-            else if (ev.app != *who.app)
-                return makeError(ErrorCode::Forbidden,
-                                 "this credential may only send events for app \"" + *who.app +
-                                     "\", not \"" + ev.app + "\"");
-            return std::nullopt;
-        };
         // NDJSON events are produced as soon as each is encoded (the broker's linger starts while
         // the rest of the body is still being decoded); other bodies once decoded.
-        Producing out{*this, ep, respond, who};
-        const EncodedSink produceNow = [&out](const EncodedEvents &events) {
-            const std::size_t i = events.size() - 1;
-            out.produce(events.key(i), events.value(i));
-        };
-        auto batch =
-            ep == Endpoint::Native
-                ? decodeNativeBatch(*body, *format, decoder(), receivedNs, opt.batchLimits, check,
-                                    EventOutput::Encoded, std::move(spareEncoded()), produceNow)
-                : decodeOtlpJson(*body, receivedNs, opt.eventLimits, opt.batchLimits, check);
-        if (!batch) {
-            // Never with events produced (decodeNativeBatch counts them first); should it
-            // happen, the request waits for their reports and is refused as not acknowledged.
-            if (out.pending) {
-                out.pending->fail(batch.error());
-                return out.finish(0, 0, {});
-            }
-            return refuse(ep, respond, batch.error());
+        if (ep == Endpoint::Native) {
+            EncodedEvents &spare = spareEncoded();
+            in.finish(decodeNativeBatch(*body, *format, decoder(), receivedNs, opt.batchLimits,
+                                        in.check(), EventOutput::Encoded, std::move(spare),
+                                        in.sink()),
+                      &spare);
+            // librdkafka copied every message: the buffers serve this thread's next request.
+            if (spare.bytes.capacity() > kKeptEncodedBytes)
+                spare = EncodedEvents();
+            return;
         }
-        eventsRejected.inc(batch->rejected);
-        if (batch->accepted() == 0) {
-            if (ep == Endpoint::Otlp && batch->total == 0)
-                return reply(ep, respond, 200, replyBody(ep, 0, 0, {}, nullptr));
-            const Error none = batch->total == 0
-                                   ? makeError(ErrorCode::BadRequest, "the body holds no events")
-                                   : makeError(batch->common.value_or(ErrorCode::BadRequest),
-                                               "no valid event in the request");
-            return reply(ep, respond, service::httpStatus(none.code),
-                         replyBody(ep, 0, batch->rejected, batch->errors,
-                                   batch->total == 0 ? &none : nullptr));
-        }
-        // Events of the OTLP endpoint arrive as LogEvents; native ones not produced yet (a JSON
-        // body) are in the encoded buffer.
-        const std::size_t accepted = batch->accepted();
-        for (const LogEvent &ev : batch->events)
-            batch->encoded.append(ev);
-        for (std::size_t i = out.produced; i < batch->encoded.size(); ++i)
-            out.produce(batch->encoded.key(i), batch->encoded.value(i));
-        out.finish(accepted, batch->rejected, std::move(batch->errors));
-        // librdkafka copied every message: the buffers serve this thread's next request.
-        if (batch->encoded.bytes.capacity() <= kKeptEncodedBytes)
-            spareEncoded() = std::move(batch->encoded);
+        in.finish(decodeOtlpJson(*body, receivedNs, opt.eventLimits, opt.batchLimits, in.check()));
     }
 
-    // Per-request delivery accounting: the reply goes out when the last report arrives, or
-    // as 503 when the ack timeout passes first (whichever comes first answers). It is the
+    // Per-request delivery accounting: the outcome goes out when the last report arrives, or
+    // as a refusal when the ack timeout passes first (whichever comes first answers). It is the
     // delivery sink of all its messages, so a report costs no allocation and no lookup.
     struct Pending final : kafka::DeliverySink
     {
         Impl *impl = nullptr;
-        Endpoint ep = Endpoint::Native;
-        http::Responder respond;
+        ProtocolMetrics *metrics = nullptr;
+        IngestDone done;
         std::atomic<std::int64_t> remaining{1}; // 1 = the producing loop itself
         std::atomic<int> refs{2};               // the delivery side and the deadline timer
         std::atomic<bool> responded{false};
@@ -419,6 +495,7 @@ struct Collector::Impl
         std::size_t accepted = 0;
         std::size_t rejected = 0;
         std::vector<EventError> errors;
+        std::optional<ErrorCode> common;
         Clock::time_point started;
 
         void fail(const Error &e)
@@ -491,10 +568,14 @@ struct Collector::Impl
         if (p.responded.exchange(true))
             return; // the deadline answered already
         if (!p.failed) {
-            eventsAccepted.inc(p.accepted);
-            reply(p.ep, p.respond, p.ep == Endpoint::Native ? 202 : 200,
-                  replyBody(p.ep, p.accepted, p.rejected, p.errors, nullptr));
-            return;
+            p.metrics->accepted.inc(p.accepted);
+            IngestOutcome o;
+            o.total = p.accepted + p.rejected;
+            o.accepted = p.accepted;
+            o.rejected = p.rejected;
+            o.errors = std::move(p.errors);
+            o.common = p.common;
+            return deliver(*p.metrics, p.done, std::move(o));
         }
         Error e;
         {
@@ -516,18 +597,22 @@ struct Collector::Impl
 
     void refuseUnacked(Pending &p, const Error &e)
     {
-        eventsFailed.inc(p.accepted);
+        p.metrics->failed.inc(p.accepted);
         // Only back-pressure is 429; anything else Kafka did (timeouts, unknown topic, a
         // broken producer) is "not acknowledged in time" for the client: 503.
         const bool overloaded = e.code == ErrorCode::Overloaded;
-        const Error out = makeError(
+        IngestOutcome o;
+        o.error = makeError(
             overloaded ? ErrorCode::Overloaded : ErrorCode::Unavailable,
             (overloaded ? std::string("the Kafka producer queue is full")
                         : "Kafka did not acknowledge every event in time (" + e.message + ")") +
                 "; nothing was accepted. Retry the whole request: some of its events may "
                 "still be written, so a retry can duplicate them (at-least-once)");
-        reply(p.ep, p.respond, service::httpStatus(out.code),
-              replyBody(p.ep, 0, p.accepted + p.rejected, p.errors, &out));
+        o.total = p.accepted + p.rejected;
+        o.rejected = o.total;
+        o.errors = std::move(p.errors);
+        o.retryAfter = opt.retryAfter;
+        deliver(*p.metrics, p.done, std::move(o));
         const auto now = nowNs();
         if (now - lastErrorLogNs.load() > 5'000'000'000LL) {
             lastErrorLogNs = now;
@@ -538,26 +623,43 @@ struct Collector::Impl
         }
     }
 
-    // Produces the accepted events of one request: the Pending is created at the first event,
-    // its deadline armed by finish() once the request's counts are final.
-    struct Producing
+    // One admitted request (IngestRequest's state): produces its accepted events. The Pending
+    // is created at the first event, its deadline armed by finish() once the request's counts
+    // are final.
+    struct Producing final : IngestRequest::State
     {
-        Producing(Impl &i, Endpoint e, const http::Responder &r, const Identity &w)
-            : impl(i), ep(e), respond(r), who(w)
-        {}
+        Producing(Impl &i, ProtocolMetrics &m, const Identity &w, IngestDone d)
+            : impl(i), metrics(m), who(w), done(std::move(d))
+        {
+            scope = [app = who.app](LogEvent &ev) -> std::optional<Error> {
+                if (!app)
+                    return std::nullopt;
+                if (ev.app.empty())
+                    ev.app = *app;
+                else if (ev.app != *app)
+                    return makeError(ErrorCode::Forbidden,
+                                     "this credential may only send events for app \"" + *app +
+                                         "\", not \"" + ev.app + "\"");
+                return std::nullopt;
+            };
+        }
 
         Impl &impl;
-        Endpoint ep;
-        const http::Responder &respond;
-        const Identity &who;
+        ProtocolMetrics &metrics;
+        Identity who;
+        IngestDone done; // moved to the Pending once there is one
+        EventCheck scope;
         Pending *pending = nullptr;
         kafka::Headers headers;
-        std::size_t produced = 0; // events handed to produce(), queued or not
-        bool stopped = false;     // a produce failed: the request is lost, queue no more
+        std::size_t producedCount = 0; // events handed to produce(), queued or not
+        bool stopped = false;          // a produce failed: the request is lost, queue no more
 
-        void produce(std::string_view key, std::string_view value)
+        const EventCheck &check() const override { return scope; }
+        std::size_t produced() const override { return producedCount; }
+
+        void produce(std::string_view key, std::string_view value) override
         {
-            ++produced;
+            ++producedCount;
             if (!pending)
                 start();
             if (stopped)
@@ -577,8 +679,8 @@ struct Collector::Impl
             // side lets go when this loop and every produced message are done with it.
             pending = new Pending();
             pending->impl = &impl;
-            pending->ep = ep;
-            pending->respond = respond;
+            pending->metrics = &metrics;
+            pending->done = std::move(done);
             pending->started = Clock::now();
             impl.pendingRequests.fetch_add(1);
             impl.pendingGauge.add(1);
@@ -586,9 +688,47 @@ struct Collector::Impl
             headers.push_back({"idl-key-id", who.id});
         }
 
-        // The request is decoded: its counts are final, the deadline runs from the first
-        // produce, and the reply waits for the last delivery report.
-        void finish(std::size_t accepted, std::size_t rejected, std::vector<EventError> errors)
+        void finish(Result<DecodedBatch> batch, EncodedEvents *reuse) override
+        {
+            finished = true;
+            if (!batch) {
+                // Never with events produced by the decoders here (decodeNativeBatch counts
+                // them first); should it happen, the request waits for their reports and is
+                // refused as not acknowledged.
+                if (pending) {
+                    pending->fail(batch.error());
+                    return arm(0, 0, {}, std::nullopt);
+                }
+                IngestOutcome o;
+                o.error = std::move(batch).error();
+                return deliver(metrics, done, std::move(o));
+            }
+            metrics.rejected.inc(batch->rejected);
+            const std::size_t accepted = batch->accepted();
+            if (accepted == 0 && !pending) {
+                IngestOutcome o;
+                o.total = batch->total;
+                o.rejected = batch->rejected;
+                o.errors = std::move(batch->errors);
+                o.common = batch->common;
+                return deliver(metrics, done, std::move(o));
+            }
+            // Events not produced yet: the rest of the encoded buffer, then the LogEvents.
+            for (const LogEvent &ev : batch->events)
+                batch->encoded.append(ev);
+            for (std::size_t i = producedCount; i < batch->encoded.size(); ++i)
+                produce(batch->encoded.key(i), batch->encoded.value(i));
+            arm(accepted, batch->rejected, std::move(batch->errors), batch->common);
+            if (reuse) {
+                batch->encoded.clear();
+                *reuse = std::move(batch->encoded);
+            }
+        }
+
+        // The request's counts are final: the deadline runs from the first produce, and the
+        // outcome waits for the last delivery report.
+        void arm(std::size_t accepted, std::size_t rejected, std::vector<EventError> errors,
+                 std::optional<ErrorCode> common)
         {
             if (!pending)
                 return;
@@ -597,6 +737,7 @@ struct Collector::Impl
             p->accepted = accepted;
             p->rejected = rejected;
             p->errors = std::move(errors);
+            p->common = common;
             {
                 std::lock_guard lock(impl.deadlineMutex);
                 impl.deadlines.emplace(p->started + impl.opt.ackTimeout, p);
@@ -607,11 +748,92 @@ struct Collector::Impl
     };
 };
 
+IngestRequest::IngestRequest(std::unique_ptr<State> state) : state_(std::move(state)) {}
+IngestRequest::IngestRequest(IngestRequest &&) noexcept = default;
+IngestRequest &IngestRequest::operator=(IngestRequest &&other) noexcept
+{
+    if (this != &other) {
+        if (state_ && !state_->finished)
+            state_->finish(makeError(ErrorCode::Internal, "ingestion request abandoned"), nullptr);
+        state_ = std::move(other.state_);
+    }
+    return *this;
+}
+
+IngestRequest::~IngestRequest()
+{
+    if (state_ && !state_->finished)
+        state_->finish(makeError(ErrorCode::Internal, "ingestion request abandoned"), nullptr);
+}
+
+const EventCheck &IngestRequest::check() const
+{
+    return state_->check();
+}
+
+void IngestRequest::produce(std::string_view key, std::string_view value)
+{
+    state_->produce(key, value);
+}
+
+EncodedSink IngestRequest::sink()
+{
+    return [state = state_.get()](const EncodedEvents &events) {
+        const std::size_t i = events.size() - 1;
+        state->produce(events.key(i), events.value(i));
+    };
+}
+
+std::size_t IngestRequest::produced() const
+{
+    return state_->produced();
+}
+
+void IngestRequest::finish(Result<DecodedBatch> batch, EncodedEvents *reuse)
+{
+    if (!state_ || state_->finished)
+        return;
+    state_->finish(std::move(batch), reuse);
+}
+
+void Ingest::submit(std::string_view protocol, const Identity &who, std::vector<LogEvent> events,
+                    IngestDone done)
+{
+    IngestRequest in = begin(protocol, who, std::move(done));
+    if (!in)
+        return;
+    const IngestSettings &s = settings();
+    if (events.size() > s.batch.maxEvents)
+        return in.finish(
+            makeError(ErrorCode::TooMany,
+                      "more than " + std::to_string(s.batch.maxEvents) + " events in one request"));
+    DecodedBatch batch;
+    batch.total = events.size();
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        LogEvent &ev = events[i];
+        if (auto err = in.check()(ev)) {
+            batch.reject(i, std::move(*err), s.batch.maxErrors);
+            continue;
+        }
+        batch.encoded.append(ev);
+        if (batch.encoded.value(batch.encoded.size() - 1).size() > s.event.maxEventBytes) {
+            batch.encoded.dropLast();
+            batch.reject(i,
+                         makeError(ErrorCode::TooLarge, "the event is over the limit of " +
+                                                            std::to_string(s.event.maxEventBytes) +
+                                                            " bytes"),
+                         s.batch.maxErrors);
+        }
+    }
+    in.finish(std::move(batch));
+}
+
 Collector::Collector(CollectorOptions options) : Collector(options, KeyLookup{}) {}
 
 Collector::Collector(CollectorOptions options, KeyLookup lookup) : d(std::make_unique<Impl>())
 {
     d->opt = std::move(options);
+    d->ingestSettings = {d->opt.eventLimits, d->opt.batchLimits, d->opt.maxDecodedBodyBytes};
     d->lookup = lookup ? std::move(lookup) : postgresLookup(d->opt.pgDsn);
 }
 
@@ -748,6 +970,11 @@ std::uint16_t Collector::port() const
 std::string Collector::notReadyReason() const
 {
     return d->reason();
+}
+
+Ingest &Collector::ingest()
+{
+    return *d;
 }
 
 int Collector::queueDepth() const

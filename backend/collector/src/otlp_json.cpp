@@ -3,9 +3,9 @@
 // snake_case; trace and span ids are hex as the OTLP specification requires; 64-bit integers
 // may be JSON numbers or decimal strings; enums may be numbers or their names.
 #include "idl/collector/ingest_decoder.h"
+#include "otlp_mapping.h"
 
 #include "idl/core/json_writer.h"
-#include "idl/core/uuid.h"
 
 #include <simdjson.h>
 
@@ -226,13 +226,7 @@ std::optional<Error> writeAnyValue(JsonWriter &w, const element &value, std::siz
     return std::nullopt;
 }
 
-// A resource/scope/log attribute list as (key, minified JSON value) pairs.
-struct Attr
-{
-    std::string_view key;
-    std::string json;
-    std::string_view text; // the string value, when it was a stringValue
-};
+using otlp::Attr;
 
 std::optional<Error> readAttributes(const Field &list, std::vector<Attr> &out,
                                     const IngestLimits &limits)
@@ -267,55 +261,26 @@ std::optional<Error> readAttributes(const Field &list, std::vector<Attr> &out,
     return std::nullopt;
 }
 
-bool isHex(std::string_view s)
-{
-    for (char c : s)
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return false;
-    return true;
-}
-
-// A hex trace/span id of `length` digits; "" for absent or all-zero.
-Result<std::string> readId(const Field &e, std::size_t length, std::string_view what)
+// A hex trace/span id of `bytes` bytes; "" for absent or all-zero.
+Result<std::string> readId(const Field &e, std::size_t bytes, std::string_view what)
 {
     if (!present(e))
         return std::string();
     std::string_view s;
     if (e->get_string().get(s) != sj::SUCCESS)
         return makeError(ErrorCode::BadField, std::string(what) + " must be a hex string");
-    if (s.empty())
-        return std::string();
-    if (s.size() != length || !isHex(s))
-        return makeError(ErrorCode::BadField,
-                         std::string(what) + " must be " + std::to_string(length) + " hex digits");
-    std::string out(s);
-    for (char &c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (out.find_first_not_of('0') == std::string::npos)
-        return std::string();
-    return out;
+    return otlp::normalizeHexId(s, bytes, what);
 }
 
-struct ResourceContext
-{
-    std::string app;
-    std::string host;
-    std::vector<Attr> attrs; // other resource attributes
-};
-
-Result<LogEvent> buildEvent(const sj::dom::object &rec, const ResourceContext &res,
+// One log record's fields in the JSON encoding, then the shared mapping (otlp_mapping.h).
+Result<LogEvent> buildEvent(const sj::dom::object &rec, const otlp::ResourceContext &res,
                             const std::vector<Attr> &scopeAttrs, std::int64_t receivedNs,
                             const IngestLimits &limits)
 {
-    LogEvent ev;
-    ev.id = newEventId();
-    ev.receivedNs = receivedNs;
-    ev.app = res.app;
-    ev.host = res.host;
-
-    std::int64_t ts = 0;
-    for (auto [camel, snake] : {std::pair{"timeUnixNano", "time_unix_nano"},
-                                std::pair{"observedTimeUnixNano", "observed_time_unix_nano"}}) {
+    otlp::RecordFields f;
+    for (auto [camel, snake, out] :
+         {std::tuple{"timeUnixNano", "time_unix_nano", &f.timeUnixNano},
+          std::tuple{"observedTimeUnixNano", "observed_time_unix_nano", &f.observedTimeUnixNano}}) {
         const Field e = field(rec, camel, snake);
         if (!present(e))
             continue;
@@ -323,90 +288,39 @@ Result<LogEvent> buildEvent(const sj::dom::object &rec, const ResourceContext &r
         if (!v)
             return makeError(ErrorCode::BadTimestamp,
                              std::string(camel) + " must be nanoseconds as an integer");
-        if (*v > static_cast<std::uint64_t>(INT64_MAX))
-            return makeError(ErrorCode::BadTimestamp, std::string(camel) + " is out of range");
-        if (*v != 0) {
-            ts = static_cast<std::int64_t>(*v);
-            break;
-        }
+        *out = *v;
     }
-    ev.tsNs = ts ? ts : receivedNs;
-
-    const std::string_view severityText = fieldString(rec, "severityText", "severity_text");
-    std::optional<Level> level;
+    f.severityText = fieldString(rec, "severityText", "severity_text");
     if (auto e = field(rec, "severityNumber", "severity_number"); present(e)) {
         auto n = readSeverity(*e);
-        if (!n || *n < 0 || *n > 24)
+        if (!n)
             return makeError(ErrorCode::BadLevel, "severityNumber must be 0..24");
-        level = levelFromOtelSeverity(*n);
+        f.severityNumber = *n;
     }
-    if (!level && !severityText.empty())
-        level = parseLevel(severityText);
-    ev.level = level.value_or(Level::Info);
-
     if (auto body = field(rec, "body"); present(body)) {
         sj::dom::object bo;
         std::string_view text;
         if (body->get_object().get(bo) == sj::SUCCESS && field(bo, "stringValue", "string_value") &&
             field(bo, "stringValue", "string_value")->get_string().get(text) == sj::SUCCESS) {
-            ev.message.assign(text);
+            f.bodyText = text;
         } else {
-            JsonWriter w(ev.message);
+            JsonWriter w(f.bodyJson);
             if (auto err = writeAnyValue(w, *body, 1, limits))
                 return *err;
         }
     }
-    if (ev.message.size() > limits.maxMessageBytes)
-        return makeError(ErrorCode::TooLarge, "the message is over the limit of " +
-                                                  std::to_string(limits.maxMessageBytes) +
-                                                  " bytes");
-
-    auto trace = readId(field(rec, "traceId", "trace_id"), 32, "traceId");
+    auto trace = readId(field(rec, "traceId", "trace_id"), 16, "traceId");
     if (!trace)
         return trace.error();
-    auto span = readId(field(rec, "spanId", "span_id"), 16, "spanId");
+    auto span = readId(field(rec, "spanId", "span_id"), 8, "spanId");
     if (!span)
         return span.error();
-    ev.traceId = std::move(*trace);
-    ev.spanId = std::move(*span);
-
-    std::vector<Attr> attrs;
-    if (auto err = readAttributes(field(rec, "attributes"), attrs, limits))
+    f.traceId = std::move(*trace);
+    f.spanId = std::move(*span);
+    if (auto err = readAttributes(field(rec, "attributes"), f.attrs, limits))
         return *err;
-    std::set<std::string_view> keys;
-    for (const auto &a : attrs)
-        if (!keys.insert(a.key).second)
-            return makeError(ErrorCode::BadField,
-                             "attribute \"" + std::string(a.key) + "\" appears twice");
-    std::string eventNameJson;
-    const std::string_view eventName = fieldString(rec, "eventName", "event_name");
-    if (!eventName.empty() && !keys.count("event.name")) {
-        appendJsonString(eventNameJson, eventName);
-        attrs.push_back({"event.name", eventNameJson, eventName});
-        keys.insert("event.name");
-    }
-    // Scope and resource attributes fill in what the record does not say itself.
-    for (const auto *extra : {&scopeAttrs, &res.attrs})
-        for (const auto &a : *extra)
-            if (keys.insert(a.key).second)
-                attrs.push_back(a);
-    if (attrs.size() > limits.maxAttributes)
-        return makeError(ErrorCode::TooMany,
-                         "more than " + std::to_string(limits.maxAttributes) + " attributes");
-    ev.attrsJson.clear();
-    JsonWriter w(ev.attrsJson);
-    w.beginObject();
-    for (const auto &a : attrs) {
-        w.key(a.key);
-        w.raw(a.json);
-    }
-    w.endObject();
-    const std::size_t size =
-        ev.message.size() + ev.attrsJson.size() + ev.app.size() + ev.host.size() + 200;
-    if (size > limits.maxEventBytes)
-        return makeError(ErrorCode::TooLarge, "the event is over the limit of " +
-                                                  std::to_string(limits.maxEventBytes) + " bytes");
-    return ev;
+    f.eventName = fieldString(rec, "eventName", "event_name");
+    return otlp::buildEvent(f, res, scopeAttrs, receivedNs, limits);
 }
 
 Error badRequest(std::string message)
@@ -433,19 +347,18 @@ Result<DecodedBatch> decodeOtlpJson(std::string_view body, std::int64_t received
     if (root.get_object().get(request) != sj::SUCCESS)
         return badRequest("an ExportLogsServiceRequest must be a JSON object");
 
-    DecodedBatch batch;
-    std::size_t index = 0;
+    otlp::BatchBuilder batch(limits, check);
     const Field resourceLogs = field(request, "resourceLogs", "resource_logs");
     sj::dom::array rlArray;
     if (!present(resourceLogs))
-        return batch;
+        return batch.take();
     if (resourceLogs->get_array().get(rlArray) != sj::SUCCESS)
         return badRequest("resourceLogs must be an array");
     for (element rl : rlArray) {
         sj::dom::object rlo;
         if (rl.get_object().get(rlo) != sj::SUCCESS)
             return badRequest("each resourceLogs entry must be an object");
-        ResourceContext res;
+        otlp::ResourceContext res;
         if (auto r = field(rlo, "resource"); present(r)) {
             sj::dom::object ro;
             if (r->get_object().get(ro) != sj::SUCCESS)
@@ -453,14 +366,7 @@ Result<DecodedBatch> decodeOtlpJson(std::string_view body, std::int64_t received
             std::vector<Attr> attrs;
             if (auto err = readAttributes(field(ro, "attributes"), attrs, eventLimits))
                 return badRequest("resource attributes: " + err->message);
-            for (auto &a : attrs) {
-                if (a.key == "service.name" && !a.text.empty())
-                    res.app.assign(a.text);
-                else if (a.key == "host.name" && !a.text.empty())
-                    res.host.assign(a.text);
-                else
-                    res.attrs.push_back(std::move(a));
-            }
+            otlp::setResourceAttributes(std::move(attrs), res);
         }
         const Field scopeLogs = field(rlo, "scopeLogs", "scope_logs");
         sj::dom::array slArray;
@@ -473,22 +379,15 @@ Result<DecodedBatch> decodeOtlpJson(std::string_view body, std::int64_t received
             if (sl.get_object().get(slo) != sj::SUCCESS)
                 return badRequest("each scopeLogs entry must be an object");
             std::vector<Attr> scopeAttrs;
-            std::string scopeName, scopeVersion;
             if (auto s = field(slo, "scope"); present(s)) {
                 sj::dom::object so;
                 if (s->get_object().get(so) == sj::SUCCESS) {
-                    if (auto text = fieldString(so, "name"); !text.empty())
-                        appendJsonString(scopeName, text);
-                    if (auto text = fieldString(so, "version"); !text.empty())
-                        appendJsonString(scopeVersion, text);
                     if (auto err = readAttributes(field(so, "attributes"), scopeAttrs, eventLimits))
                         return badRequest("scope attributes: " + err->message);
+                    otlp::addScopeIdentity(scopeAttrs, fieldString(so, "name"),
+                                           fieldString(so, "version"));
                 }
             }
-            if (!scopeName.empty())
-                scopeAttrs.push_back({"otel.scope.name", scopeName, {}});
-            if (!scopeVersion.empty())
-                scopeAttrs.push_back({"otel.scope.version", scopeVersion, {}});
             const Field records = field(slo, "logRecords", "log_records");
             sj::dom::array recArray;
             if (!present(records))
@@ -496,34 +395,20 @@ Result<DecodedBatch> decodeOtlpJson(std::string_view body, std::int64_t received
             if (records->get_array().get(recArray) != sj::SUCCESS)
                 return badRequest("logRecords must be an array");
             for (element rec : recArray) {
-                if (index == limits.maxEvents)
-                    return makeError(ErrorCode::TooMany, "more than " +
-                                                             std::to_string(limits.maxEvents) +
-                                                             " log records in one request");
-                const std::size_t i = index++;
+                auto i = batch.next();
+                if (!i)
+                    return i.error();
                 sj::dom::object ro;
                 if (rec.get_object().get(ro) != sj::SUCCESS) {
-                    batch.reject(
-                        i, makeError(ErrorCode::NotAnObject, "a log record must be an object"),
-                        limits.maxErrors);
+                    batch.add(*i,
+                              makeError(ErrorCode::NotAnObject, "a log record must be an object"));
                     continue;
                 }
-                auto ev = buildEvent(ro, res, scopeAttrs, receivedNs, eventLimits);
-                if (!ev) {
-                    batch.reject(i, std::move(ev).error(), limits.maxErrors);
-                    continue;
-                }
-                if (check)
-                    if (auto err = check(*ev)) {
-                        batch.reject(i, std::move(*err), limits.maxErrors);
-                        continue;
-                    }
-                batch.events.push_back(std::move(ev).value());
+                batch.add(*i, buildEvent(ro, res, scopeAttrs, receivedNs, eventLimits));
             }
         }
     }
-    batch.total = index;
-    return batch;
+    return batch.take();
 }
 
 } // namespace idl::collector

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "idl/collector/authenticator.h"
+#include "idl/collector/ingest.h"
 #include "idl/collector/ingest_decoder.h"
 #include "idl/collector/syslog_listener.h"
 #include "idl/core/config.h"
@@ -77,6 +78,9 @@ public:
     std::uint16_t port() const;
     // "" when ready (Kafka answers), else why not.
     std::string notReadyReason() const;
+    // The protocol-neutral ingestion entry (ingest.h) for other front ends (gRPC, syslog);
+    // usable between start() and stop().
+    Ingest &ingest();
     // Messages queued in the producer or in flight.
     int queueDepth() const;
 

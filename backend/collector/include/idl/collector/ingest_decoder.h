@@ -73,6 +73,12 @@ struct EncodedEvents
 
     // Encodes one event (canonical JSON) and its key at the end.
     void append(const LogEvent &event);
+    // Removes the last event appended.
+    void dropLast()
+    {
+        bytes.resize(spans.back().valueOffset);
+        spans.pop_back();
+    }
     // Drops the events, keeps the buffers' capacity.
     void clear()
     {
