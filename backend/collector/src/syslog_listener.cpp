@@ -1,6 +1,7 @@
 #include "idl/collector/syslog_listener.h"
 
 #include "idl/core/timestamp.h"
+#include "idl/core/uuid.h"
 #include "idl/observability/json_log.h"
 #include "idl/observability/metrics.h"
 #include "idl/service/tls.h"
@@ -169,6 +170,7 @@ struct Batch
     std::vector<std::uint32_t> ends;
     std::int64_t receivedNs = 0;
     bool counted = false; // parse outcomes counted (on the first submission only)
+    std::string ids;      // the events' ids (36 bytes each), kept for a retry
 };
 
 } // namespace
@@ -237,6 +239,13 @@ struct Listeners::Impl : std::enable_shared_from_this<Listeners::Impl>
             }
             if (who.app)
                 events[i].app = *who.app;
+            // A batch sent again keeps its ids, so readers can recognise duplicates.
+            if (b.counted) {
+                events[i].id.assign(b.ids, i * 36, 36);
+            } else {
+                assignNewEventId(events[i].id);
+                b.ids += events[i].id;
+            }
         }
         if (!b.counted) {
             b.counted = true;

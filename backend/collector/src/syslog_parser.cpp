@@ -424,7 +424,12 @@ void finish(const Parts &p, const ParseContext &ctx, LogEvent &ev)
     ev.tsNs = p.tsNs.value_or(ctx.receivedNs);
     ev.level = levelFromSyslog(severity).value_or(Level::Info);
     assignUtf8(ev.host, p.host.empty() ? ctx.peerHost : p.host);
-    assignUtf8(ev.message, trimEnd(p.message));
+    // Leading spaces too: rsyslog keeps the one after a BSD tag in its msg property, so what
+    // it forwards as RFC 5424 has two spaces before the message.
+    std::string_view message = trimEnd(p.message);
+    while (!message.empty() && message.front() == ' ')
+        message.remove_prefix(1);
+    assignUtf8(ev.message, message);
     if (ctx.appFromAppName)
         assignUtf8(ev.app, p.appname.empty() ? std::string_view("syslog") : p.appname);
     ev.attrsJson.clear();

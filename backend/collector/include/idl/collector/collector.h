@@ -81,6 +81,9 @@ public:
     // The protocol-neutral ingestion entry (ingest.h) for other front ends (gRPC, syslog);
     // usable between start() and stop().
     Ingest &ingest();
+    // The bound port of each syslog listener (CollectorOptions::syslog.listeners order).
+    std::vector<std::uint16_t> syslogPorts() const;
+    syslog::ListenerStats syslogStats() const;
     // Messages queued in the producer or in flight.
     int queueDepth() const;
 

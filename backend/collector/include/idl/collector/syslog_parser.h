@@ -50,7 +50,7 @@ std::int64_t localUtcOffset(std::int64_t ns);
 // the grammar is kept whole as the message with the severity and facility of its PRI. Both
 // get attrs.syslog.parse_error and return Format::Malformed. Everything after a valid PRI
 // that is not RFC 5424 is read as RFC 3164, whose parts are all optional. Bytes that are not
-// UTF-8 become U+FFFD; a leading BOM and trailing CR/LF/NUL are dropped.
+// UTF-8 become U+FFFD; a leading BOM, leading spaces and trailing CR/LF/NUL are dropped.
 Format parseMessage(std::string_view raw, const ParseContext &context, LogEvent &event);
 
 // Facility and severity names ("local0", "warning"), for numbers 0..23 and 0..7.
