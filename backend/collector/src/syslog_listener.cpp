@@ -745,9 +745,8 @@ Result<void> Listeners::start()
             if (spec.transport == Transport::Udp) {
                 auto sock = std::make_unique<udp::socket>(net::make_strand(d->ioc));
                 udp::endpoint ep(addr, spec.port);
-                sock->open(ep.protocol());
-                sock->set_option(net::socket_base::reuse_address(true));
-                error_code ignored; // the kernel caps it at net.core.rmem_max
+                sock->open(ep.protocol()); // no SO_REUSEADDR: on UDP it would share the port
+                error_code ignored;        // the kernel caps it at net.core.rmem_max
                 sock->set_option(net::socket_base::receive_buffer_size(8 << 20), ignored);
                 sock->bind(ep);
                 d->boundPorts[i] = sock->local_endpoint().port();
