@@ -1,6 +1,7 @@
 // idl-stack as a user runs it: `up` in the foreground brings everything up in under 60 s and
 // writes a correct stack.json; `down` from another process stops it and leaves no process;
 // a second `up` on the same folder keeps the data and the credentials.
+#include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -12,8 +13,12 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QSslSocket>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QUdpSocket>
+#include <QUrlQuery>
 
 #include <csignal>
 #include <sys/types.h>
@@ -77,6 +82,9 @@ class TestStack : public QObject
         m_stack.setArguments({QStringLiteral("up"), QStringLiteral("--data-dir"), dir,
                               QStringLiteral("--collector-port"), QStringLiteral("0"),
                               QStringLiteral("--gateway-port"), QStringLiteral("0"),
+                              QStringLiteral("--syslog-tcp-port"), QStringLiteral("0"),
+                              QStringLiteral("--syslog-tls-port"), QStringLiteral("0"),
+                              QStringLiteral("--syslog-udp-port"), QStringLiteral("0"),
                               QStringLiteral("--demo"), QStringLiteral("--demo-rate"),
                               QStringLiteral("50")});
         m_stack.setProcessChannelMode(QProcess::MergedChannels);
@@ -118,6 +126,65 @@ class TestStack : public QObject
             QTest::qWait(200);
         QVERIFY2(processesUsing(dir).isEmpty(), "idl-stack down left processes behind");
         QVERIFY(!QFile::exists(QDir(dir).filePath(QStringLiteral("stack.json"))));
+    }
+
+    // stack.json names the three syslog listeners; a message sent to each (TLS trusting the
+    // stack's certificate) is stored under their app and found through the gateway.
+    void syslogListenersReachStorage(const QJsonObject &s, QNetworkAccessManager &nam)
+    {
+        const auto port = [&](const char *name) {
+            const QJsonObject l = s.value(QLatin1String(name)).toObject();
+            [&] {
+                QCOMPARE(l.value(QStringLiteral("app")).toString(), QStringLiteral("syslog"));
+            }();
+            return static_cast<quint16>(
+                l.value(QStringLiteral("address")).toString().section(u':', 1).toUInt());
+        };
+        const quint16 tcp = port("syslog_tcp"), tls = port("syslog_tls"), udp = port("syslog_udp");
+        QVERIFY(tcp && tls && udp);
+        const QString marker =
+            QStringLiteral("stack-syslog-%1").arg(QDateTime::currentMSecsSinceEpoch());
+        QTcpSocket t;
+        t.connectToHost(QStringLiteral("127.0.0.1"), tcp);
+        QVERIFY(t.waitForConnected(5000));
+        t.write(QStringLiteral("<13>1 - h1 app1 - - - %1 tcp\n").arg(marker).toUtf8());
+        QVERIFY(t.waitForBytesWritten(5000));
+        QSslSocket e;
+        QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
+        conf.setCaCertificates(QSslCertificate::fromPath(s.value(QStringLiteral("syslog_tls"))
+                                                             .toObject()
+                                                             .value(QStringLiteral("ca_file"))
+                                                             .toString()));
+        e.setSslConfiguration(conf);
+        e.connectToHostEncrypted(QStringLiteral("127.0.0.1"), tls, QStringLiteral("localhost"));
+        QVERIFY2(e.waitForEncrypted(10'000), qPrintable(e.errorString()));
+        e.write(QStringLiteral("<13>1 - h1 app1 - - - %1 tls\n").arg(marker).toUtf8());
+        QVERIFY(e.waitForBytesWritten(5000));
+        QUdpSocket u;
+        u.writeDatagram(QStringLiteral("<13>1 - h1 app1 - - - %1 udp").arg(marker).toUtf8(),
+                        QHostAddress::LocalHost, udp);
+
+        const QString api = s.value(QStringLiteral("gateway_http_url")).toString();
+        if (api.isEmpty())
+            return;
+        QByteArray rows;
+        for (int i = 0; i < 150; ++i) {
+            QUrl url(api + QStringLiteral("/api/v1/query"));
+            QUrlQuery q;
+            q.addQueryItem(QStringLiteral("q"), QStringLiteral("app:syslog"));
+            q.addQueryItem(QStringLiteral("from"), QStringLiteral("-1d"));
+            url.setQuery(q);
+            QNetworkRequest req(url);
+            req.setRawHeader("Authorization",
+                             "Bearer " +
+                                 s.value(QStringLiteral("admin_token")).toString().toUtf8());
+            httpStatus(nam, req, QByteArray(), &rows);
+            if (rows.count(marker.toUtf8()) >= 3)
+                break;
+            QTest::qWait(200);
+        }
+        for (const char *via : {" tcp", " tls", " udp"})
+            QVERIFY2(rows.contains(QByteArray(marker.toUtf8() + via)), rows.constData());
     }
 
 private Q_SLOTS:
@@ -178,6 +245,7 @@ private Q_SLOTS:
             noKey.setHeader(QNetworkRequest::ContentTypeHeader,
                             QByteArrayLiteral("application/json"));
             QCOMPARE(httpStatus(nam, noKey, R"({"msg":"x"})"), 401);
+            syslogListenersReachStorage(s, nam);
         }
         down();
     }

@@ -146,6 +146,7 @@ struct Collector::Impl final : Ingest
     std::unique_ptr<kafka::Producer> producer;
     std::unique_ptr<kafka::Admin> admin;
     std::unique_ptr<http::Server> server;
+    std::unique_ptr<syslog::Listeners> syslogListeners;
     kafka::Headers headersTemplate;
     kafka::TopicHandle topic; // opt.topic, resolved once
 
@@ -953,6 +954,45 @@ Result<void> Collector::start()
         d->server.reset();
         return r;
     }
+    if (!o.syslog.listeners.empty()) {
+        d->syslogListeners = std::make_unique<syslog::Listeners>(
+            o.syslog,
+            // Syslog batches enter like any request; a refusal (rate limit, full queue, Kafka
+            // not ready or not acknowledging) is retried by the listener.
+            [this](syslog::Transport t, const Identity &who, std::vector<LogEvent> events,
+                   std::function<void(syslog::BatchOutcome)> done) {
+                d->submit(syslog::protocolName(t), who, std::move(events),
+                          [done = std::move(done)](IngestOutcome out) {
+                              syslog::BatchOutcome b;
+                              if (out.error) {
+                                  const ErrorCode c = out.error->code;
+                                  b.retry = c == ErrorCode::RateLimited ||
+                                            c == ErrorCode::Overloaded ||
+                                            c == ErrorCode::Unavailable || c == ErrorCode::Timeout;
+                                  b.retryAfter = out.retryAfter;
+                              }
+                              b.accepted = out.accepted;
+                              b.rejected = out.rejected;
+                              done(b);
+                          });
+            },
+            // A client certificate maps to an app as on HTTP (auth.client-cert-apps).
+            [this](const http::PeerCertificate &cert) -> Result<Identity> {
+                http::Request r;
+                r.clientCertificate = cert;
+                std::optional<Result<Identity>> out;
+                d->auth->authenticate(r, [&out](Result<Identity> id) { out = std::move(id); });
+                if (!out)
+                    return makeError(ErrorCode::Internal, "certificate check did not answer");
+                return std::move(*out);
+            });
+        if (auto r = d->syslogListeners->start(); !r) {
+            d->syslogListeners.reset();
+            d->server->stop();
+            d->server.reset();
+            return r;
+        }
+    }
     d->stopProbe = false;
     d->probe = std::thread([this] { d->runProbe(); });
     d->stopDeadlines = false;
@@ -966,6 +1006,10 @@ Result<void> Collector::start()
 
 void Collector::stop()
 {
+    // Syslog connections stop being read; their batches already produced are awaited below
+    // like HTTP requests.
+    if (d->syslogListeners)
+        d->syslogListeners->stop();
     if (d->server) {
         d->server->stop();
         d->server.reset();
@@ -997,6 +1041,17 @@ void Collector::stop()
     }
     d->producer.reset();
     d->admin.reset();
+    d->syslogListeners.reset();
+}
+
+std::vector<std::uint16_t> Collector::syslogPorts() const
+{
+    return d->syslogListeners ? d->syslogListeners->ports() : std::vector<std::uint16_t>{};
+}
+
+syslog::ListenerStats Collector::syslogStats() const
+{
+    return d->syslogListeners ? d->syslogListeners->stats() : syslog::ListenerStats{};
 }
 
 std::uint16_t Collector::port() const

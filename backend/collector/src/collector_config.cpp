@@ -96,6 +96,37 @@ void declareSettings(Config &c)
     c.addString(s("kafka.config"), QString(),
                 s("Extra librdkafka properties: \"name=value,name=value\""));
 
+    c.addString(s("syslog.listeners"), QString(),
+                s("Syslog listeners: \"PROTO:[ADDRESS:]PORT=APP,...\" with PROTO tcp (octet "
+                  "counting or LF/NUL framing), tls (RFC 5425) or udp; APP is the app of every "
+                  "message, \"*\" the message's APP-NAME/TAG, \"@cert\" (tls) the app of the "
+                  "client certificate (auth.client-cert-apps); ADDRESS defaults to http.address"));
+    c.addInt(s("syslog.threads"), 1, s("Syslog I/O threads"), 1, 64);
+    c.addSize(s("syslog.max-message"), s("64KiB"),
+              s("Largest syslog message; larger ones are dropped and counted, the connection "
+                "goes on"));
+    c.addSize(s("syslog.max-frame"), s("1MiB"),
+              s("An octet-counted frame announced larger than this is a framing error: the "
+                "connection is closed"));
+    c.addSize(s("syslog.max-connection-buffer"), s("256KiB"),
+              s("Read buffer of one syslog TCP/TLS connection (at least syslog.max-message)"));
+    c.addSize(s("syslog.max-unacked"), s("4MiB"),
+              s("Bytes of messages per connection handed to Kafka and not yet acknowledged; "
+                "above it the connection is not read (back-pressure). UDP: all listeners "
+                "together, beyond it datagrams are dropped"));
+    c.addInt(s("syslog.max-connections"), 1024, s("Open syslog TCP/TLS connections at most"), 1,
+             1'000'000);
+    c.addInt(s("syslog.batch-events"), 1000,
+             s("Syslog messages per batch handed to Kafka (one batch counts as one request "
+               "for auth.rate-limit)"),
+             1, 10'000'000);
+    c.addString(s("syslog.tls-cert"), QString(),
+                s("PEM certificate chain of syslog tls listeners (default: tls.cert)"));
+    c.addString(s("syslog.tls-key"), QString(),
+                s("PEM private key of syslog.tls-cert (default: tls.key)"));
+    c.addString(s("syslog.tls-client-ca"), QString(),
+                s("PEM CA bundle: verify syslog client certificates (default: tls.client-ca)"));
+
     c.addString(s("collector.id"), QString(),
                 s("This instance's id in the idl-collector record header (default host:pid)"));
     c.addSecret(s("metrics.token"), QString(),
@@ -162,6 +193,36 @@ Result<CollectorOptions> optionsFromConfig(const Config &c)
         o.kafkaConfig[item.left(eq).trimmed().toStdString()] =
             item.mid(eq + 1).trimmed().toStdString();
     }
+
+    auto listeners = syslog::parseListenerSpecs(str(c, "syslog.listeners"));
+    if (!listeners)
+        return listeners.error();
+    o.syslog.listeners = std::move(*listeners);
+    o.syslog.defaultAddress = o.http.address;
+    o.syslog.threads = static_cast<int>(c.integer(s("syslog.threads")));
+    o.syslog.framing.maxMessage = static_cast<std::size_t>(c.bytes(s("syslog.max-message")));
+    o.syslog.framing.maxFrame = static_cast<std::size_t>(c.bytes(s("syslog.max-frame")));
+    o.syslog.maxConnectionBuffer =
+        static_cast<std::size_t>(c.bytes(s("syslog.max-connection-buffer")));
+    o.syslog.maxUnackedBytes = static_cast<std::size_t>(c.bytes(s("syslog.max-unacked")));
+    o.syslog.maxConnections = static_cast<std::size_t>(c.integer(s("syslog.max-connections")));
+    o.syslog.maxBatchEvents = std::min(
+        static_cast<std::size_t>(c.integer(s("syslog.batch-events"))), o.batchLimits.maxEvents);
+    o.syslog.handshakeTimeout = o.http.readTimeout;
+    o.syslog.retryAfter = o.retryAfter;
+    const auto orDefault = [&](const char *name, const std::string &fallback) {
+        const std::string v = str(c, name);
+        return v.empty() ? fallback : v;
+    };
+    o.syslog.tls.certFile = orDefault("syslog.tls-cert", o.http.tlsCertFile);
+    o.syslog.tls.keyFile = orDefault("syslog.tls-key", o.http.tlsKeyFile);
+    o.syslog.tls.clientCaFile = orDefault("syslog.tls-client-ca", o.http.tlsClientCaFile);
+    o.syslog.tls.sessionIdContext = "idl-collector-syslog";
+    if (o.syslog.framing.maxFrame < o.syslog.framing.maxMessage)
+        return makeError(ErrorCode::BadField, "syslog.max-frame must be >= syslog.max-message");
+    if (o.syslog.maxConnectionBuffer < o.syslog.framing.maxMessage + 12)
+        return makeError(ErrorCode::BadField,
+                         "syslog.max-connection-buffer must exceed syslog.max-message");
 
     o.collectorId = str(c, "collector.id");
     if (o.collectorId.empty()) {

@@ -1,14 +1,13 @@
 #include "idl/service/http_server.h"
 
+#include "idl/service/tls.h"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include <algorithm>
 #include <atomic>
@@ -117,30 +116,6 @@ bool isTimeout(const beast::error_code &ec)
     return ec == beast::error::timeout;
 }
 
-std::optional<PeerCertificate> peerCertificate(SSL *ssl)
-{
-    if (!ssl || SSL_get_verify_result(ssl) != X509_V_OK)
-        return std::nullopt;
-    X509 *cert = SSL_get1_peer_certificate(ssl);
-    if (!cert)
-        return std::nullopt;
-    PeerCertificate pc;
-    X509_NAME *name = X509_get_subject_name(cert);
-    if (BIO *bio = BIO_new(BIO_s_mem())) {
-        X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253);
-        char *data = nullptr;
-        const long len = BIO_get_mem_data(bio, &data);
-        pc.subject.assign(data, static_cast<size_t>(len));
-        BIO_free(bio);
-    }
-    char cn[256] = {};
-    const int n = X509_NAME_get_text_by_NID(name, NID_commonName, cn, sizeof cn);
-    if (n > 0)
-        pc.commonName.assign(cn, static_cast<size_t>(n));
-    X509_free(cert);
-    return pc;
-}
-
 template <class Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>>
 {
@@ -172,7 +147,7 @@ public:
                             self->m_core->tlsFailures.fetch_add(1);
                             return;
                         }
-                        self->m_peerCert = peerCertificate(self->m_stream.native_handle());
+                        self->m_peerCert = verifiedPeerCertificate(self->m_stream.native_handle());
                         self->readHeader();
                     });
             } else {
@@ -513,30 +488,11 @@ Result<void> Server::start()
         return makeError(ErrorCode::Unavailable, std::move(m));
     };
     if (!o.tlsCertFile.empty() || !o.tlsKeyFile.empty()) {
-        try {
-            ssl::context ctx(ssl::context::tls_server);
-            ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                            ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                            ssl::context::no_tlsv1_1);
-            ctx.use_certificate_chain_file(o.tlsCertFile);
-            ctx.use_private_key_file(o.tlsKeyFile, ssl::context::pem);
-            if (!o.tlsClientCaFile.empty()) {
-                ctx.load_verify_file(o.tlsClientCaFile);
-                ctx.set_verify_mode(
-                    ssl::verify_peer |
-                    (o.tlsRequireClientCert ? ssl::verify_fail_if_no_peer_cert : 0));
-            }
-            // Sessions resume only within the context they were made in; OpenSSL refuses
-            // (aborts the handshake) every resumption while client certificates are verified
-            // and no context is set.
-            const std::string sidContext = o.serverName.substr(0, SSL_MAX_SID_CTX_LENGTH);
-            SSL_CTX_set_session_id_context(
-                ctx.native_handle(), reinterpret_cast<const unsigned char *>(sidContext.data()),
-                static_cast<unsigned int>(sidContext.size()));
-            core.sslCtx.emplace(std::move(ctx));
-        } catch (const std::exception &e) {
-            return unavailable(std::string("TLS setup failed: ") + e.what());
-        }
+        auto ctx = makeServerTlsContext(
+            {o.tlsCertFile, o.tlsKeyFile, o.tlsClientCaFile, o.tlsRequireClientCert, o.serverName});
+        if (!ctx)
+            return ctx.error();
+        core.sslCtx.emplace(std::move(**ctx));
     }
     try {
         tcp::endpoint ep(net::ip::make_address(o.address), o.port);

@@ -51,6 +51,14 @@ int main(int argc, char *argv[])
                QStringLiteral("PostgreSQL port (0: previous or free)"), 0, 65535);
     cfg.addInt(QStringLiteral("kafka-port"), 0,
                QStringLiteral("Kafka broker port (0: previous or free)"), 0, 65535);
+    cfg.addInt(QStringLiteral("syslog-tcp-port"), 5514,
+               QStringLiteral("Collector syslog TCP port (0 or taken: any free port)"), 0, 65535);
+    cfg.addInt(QStringLiteral("syslog-tls-port"), 6514,
+               QStringLiteral("Collector syslog TLS port (0 or taken: any free port)"), 0, 65535);
+    cfg.addInt(QStringLiteral("syslog-udp-port"), 5514,
+               QStringLiteral("Collector syslog UDP port (0 or taken: any free port)"), 0, 65535);
+    cfg.addString(QStringLiteral("syslog-app"), QStringLiteral("syslog"),
+                  QStringLiteral("The app syslog messages map to"));
     cfg.addInt(QStringLiteral("partitions"), 4, QStringLiteral("Partitions per topic"), 1, 256);
     cfg.addString(QStringLiteral("bin-dir"), QCoreApplication::applicationDirPath(),
                   QStringLiteral("Where the service executables are"));
@@ -84,6 +92,10 @@ int main(int argc, char *argv[])
     opt.postgresPort = static_cast<quint16>(cfg.integer(QStringLiteral("postgres-port")));
     opt.kafkaPort = static_cast<quint16>(cfg.integer(QStringLiteral("kafka-port")));
     opt.partitions = static_cast<int>(cfg.integer(QStringLiteral("partitions")));
+    opt.syslogTcpPort = static_cast<quint16>(cfg.integer(QStringLiteral("syslog-tcp-port")));
+    opt.syslogTlsPort = static_cast<quint16>(cfg.integer(QStringLiteral("syslog-tls-port")));
+    opt.syslogUdpPort = static_cast<quint16>(cfg.integer(QStringLiteral("syslog-udp-port")));
+    opt.syslogApp = cfg.string(QStringLiteral("syslog-app"));
 
     idl::service::quitOnSignals();
     idl::stack::Stack stack(opt);

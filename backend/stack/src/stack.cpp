@@ -10,6 +10,7 @@
 #include "idl/service/auth/secret.h"
 #include "idl/stack/demo_traffic.h"
 #include "idl/stack/service_process.h"
+#include "self_signed.h"
 
 #include <QCoreApplication>
 #include <QDeadlineTimer>
@@ -21,6 +22,7 @@
 #include <QProcess>
 #include <QSaveFile>
 #include <QThread>
+#include <QUdpSocket>
 
 #include <csignal>
 #ifndef _WIN32
@@ -296,10 +298,38 @@ Result<void> Stack::up()
                            {QStringLiteral("--ws.port"), QString::number(m_gatewayPortUsed)}),
                    m_gatewayHttpPort);
     }
-    addService(
-        QStringLiteral("idl-collector"),
-        withOps(collectorPort, {QStringLiteral("--http.address"), QStringLiteral("127.0.0.1")}),
-        collectorPort);
+    // Syslog listeners (docs/ingest.md): TCP, TLS with the stack's self-signed certificate,
+    // UDP; ports that are taken (e.g. by a second stack) fall back to free ones.
+    const auto portOr = [](quint16 wanted, bool udp) {
+        if (wanted && (udp ? QUdpSocket().bind(QHostAddress::LocalHost, wanted)
+                           : localcluster::isTcpPortFree(wanted)))
+            return wanted;
+        return localcluster::freeTcpPort();
+    };
+    m_opt.syslogTcpPort = portOr(m_opt.syslogTcpPort, false);
+    m_opt.syslogTlsPort = portOr(m_opt.syslogTlsPort, false);
+    m_opt.syslogUdpPort = portOr(m_opt.syslogUdpPort, true);
+    const QString tlsDir = dir.filePath(QStringLiteral("tls"));
+    m_syslog = dir.mkpath(QStringLiteral("tls")) &&
+               ensureSelfSignedCertificate(tlsDir + QStringLiteral("/syslog.crt"),
+                                           tlsDir + QStringLiteral("/syslog.key"))
+                   .ok();
+    if (!m_syslog)
+        jlog::warn("no syslog certificate: the collector runs without syslog listeners");
+    QStringList collectorArgs{QStringLiteral("--http.address"), QStringLiteral("127.0.0.1")};
+    if (m_syslog)
+        collectorArgs << QStringLiteral("--syslog.listeners")
+                      << QStringLiteral("tcp:%1=%4,tls:%2=%4,udp:%3=%4")
+                             .arg(m_opt.syslogTcpPort)
+                             .arg(m_opt.syslogTlsPort)
+                             .arg(m_opt.syslogUdpPort)
+                             .arg(m_opt.syslogApp)
+                      << QStringLiteral("--syslog.tls-cert")
+                      << tlsDir + QStringLiteral("/syslog.crt")
+                      << QStringLiteral("--syslog.tls-key")
+                      << tlsDir + QStringLiteral("/syslog.key");
+    addService(QStringLiteral("idl-collector"), withOps(collectorPort, collectorArgs),
+               collectorPort);
     m_opt.collectorPort = collectorPort;
 
     if (m_opt.demo && !bin(QStringLiteral("idl-collector")).isEmpty())
@@ -385,6 +415,21 @@ Result<void> Stack::writeStackJson() const
     o.insert(QStringLiteral("gateway_http_url"),
              m_gatewayHttpPort ? QStringLiteral("http://127.0.0.1:%1").arg(m_gatewayHttpPort)
                                : QString());
+    if (m_syslog) {
+        // host:port and the app each syslog listener maps its messages to.
+        const auto listener = [this](quint16 port) {
+            QJsonObject l;
+            l.insert(QStringLiteral("address"), QStringLiteral("127.0.0.1:%1").arg(port));
+            l.insert(QStringLiteral("app"), m_opt.syslogApp);
+            return l;
+        };
+        o.insert(QStringLiteral("syslog_tcp"), listener(m_opt.syslogTcpPort));
+        QJsonObject tls = listener(m_opt.syslogTlsPort);
+        tls.insert(QStringLiteral("ca_file"),
+                   QDir(m_opt.dataDir).absoluteFilePath(QStringLiteral("tls/syslog.crt")));
+        o.insert(QStringLiteral("syslog_tls"), tls);
+        o.insert(QStringLiteral("syslog_udp"), listener(m_opt.syslogUdpPort));
+    }
     o.insert(QStringLiteral("ingest_api_key"), m_ingestKey);
     o.insert(QStringLiteral("admin_token"), m_adminToken);
     o.insert(QStringLiteral("metrics_token"), m_metricsToken);
@@ -413,6 +458,13 @@ QString Stack::summary() const
         QStringLiteral("  collector    http://127.0.0.1:%1/api/v1/logs\n").arg(m_opt.collectorPort);
     if (m_gatewayPortUsed)
         s += QStringLiteral("  gateway      ws://127.0.0.1:%1/ws\n").arg(m_gatewayPortUsed);
+    if (m_syslog)
+        s += QStringLiteral("  syslog       tcp 127.0.0.1:%1, tls 127.0.0.1:%2, udp 127.0.0.1:%3 "
+                            "(app %4)\n")
+                 .arg(m_opt.syslogTcpPort)
+                 .arg(m_opt.syslogTlsPort)
+                 .arg(m_opt.syslogUdpPort)
+                 .arg(m_opt.syslogApp);
     s += QStringLiteral("  credentials  %1/stack.json\n").arg(m_opt.dataDir);
     if (m_demo || m_demoLoadgen)
         s += QStringLiteral("  demo traffic %1 events/s (%2)\n")

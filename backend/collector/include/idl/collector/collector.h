@@ -3,6 +3,7 @@
 #include "idl/collector/authenticator.h"
 #include "idl/collector/ingest.h"
 #include "idl/collector/ingest_decoder.h"
+#include "idl/collector/syslog_listener.h"
 #include "idl/core/config.h"
 #include "idl/core/json_codec.h"
 #include "idl/core/result.h"
@@ -37,6 +38,8 @@ struct CollectorOptions
     std::chrono::milliseconds retryAfter{1'000};    // Retry-After for 429/503
     bool createTopic = true;
     int topicPartitions = 4;
+
+    syslog::ListenerOptions syslog; // syslog listeners (none by default)
 
     std::string collectorId;  // idl-collector header on every record
     std::string metricsToken; // Bearer token for /metrics ("" = open)
@@ -78,6 +81,9 @@ public:
     // The protocol-neutral ingestion entry (ingest.h) for other front ends (gRPC, syslog);
     // usable between start() and stop().
     Ingest &ingest();
+    // The bound port of each syslog listener (CollectorOptions::syslog.listeners order).
+    std::vector<std::uint16_t> syslogPorts() const;
+    syslog::ListenerStats syslogStats() const;
     // Messages queued in the producer or in flight.
     int queueDepth() const;
 

@@ -38,6 +38,12 @@ struct StackOptions
     quint16 postgresPort = 0; // 0: reuse the last one if free, else a free port
     quint16 kafkaPort = 0;
     int partitions = 4;
+    // The collector's syslog listeners (0: any free port), each mapping to syslogApp; the TLS
+    // one serves a self-signed certificate for localhost (DATA_DIR/tls/syslog.crt).
+    quint16 syslogTcpPort = 5514;
+    quint16 syslogTlsPort = 6514;
+    quint16 syslogUdpPort = 5514;
+    QString syslogApp = QStringLiteral("syslog");
 };
 
 // A whole local cluster: private PostgreSQL, single-node Kafka, topics, schema, every
@@ -90,6 +96,7 @@ private:
     QString m_pgPassword;
     quint16 m_gatewayPortUsed = 0;
     quint16 m_gatewayHttpPort = 0; // gateway's HTTP API and ops endpoints
+    bool m_syslog = false;         // the collector runs syslog listeners
     bool m_up = false;
     std::unique_ptr<service::Lifecycle> m_life; // the parts of a running stack
 };
