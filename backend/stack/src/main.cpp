@@ -52,6 +52,9 @@ int main(int argc, char *argv[])
     cfg.addInt(QStringLiteral("kafka-port"), 0,
                QStringLiteral("Kafka broker port (0: previous or free)"), 0, 65535);
     cfg.addInt(QStringLiteral("partitions"), 4, QStringLiteral("Partitions per topic"), 1, 256);
+    cfg.addBool(QStringLiteral("restart"), true,
+                QStringLiteral("Restart a service or the Kafka broker that dies (same command "
+                               "line and ports; back-off when it keeps dying)"));
     cfg.addString(QStringLiteral("bin-dir"), QCoreApplication::applicationDirPath(),
                   QStringLiteral("Where the service executables are"));
 
@@ -84,6 +87,7 @@ int main(int argc, char *argv[])
     opt.postgresPort = static_cast<quint16>(cfg.integer(QStringLiteral("postgres-port")));
     opt.kafkaPort = static_cast<quint16>(cfg.integer(QStringLiteral("kafka-port")));
     opt.partitions = static_cast<int>(cfg.integer(QStringLiteral("partitions")));
+    opt.restart = cfg.boolean(QStringLiteral("restart"));
 
     idl::service::quitOnSignals();
     idl::stack::Stack stack(opt);
