@@ -39,6 +39,7 @@
 #include <functional>
 #include <grp.h>
 #include <map>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -400,7 +401,7 @@ class TestChaos : public QObject
                 const qint64 now = stackJson().value(QStringLiteral("kafka_pid")).toInteger();
                 return now > 0 && now != victim;
             },
-            120'000, 100);
+            300'000, 100);
         return back ? t.elapsed() : -1;
     }
 
@@ -744,6 +745,8 @@ private Q_SLOTS:
                               QStringLiteral("--gateway-port"), QStringLiteral("0")});
         m_stack.setProcessChannelMode(QProcess::MergedChannels);
         m_stack.setStandardOutputFile(m_tmp.filePath(QStringLiteral("stack.out")));
+        // The stack goes down with the test, also when the test is killed (timeout, crash).
+        m_stack.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
         m_stack.start();
         QVERIFY(m_stack.waitForStarted());
         waitFor(

@@ -390,6 +390,10 @@ void Stack::checkKafka()
     ko.dataDir = m_kafka->dataDir();
     ko.brokerPort = m_kafka->port();
     ko.controllerPort = m_kafka->controllerPort();
+    // After a crash the broker first recovers its logs, which takes minutes on a busy machine;
+    // stopping it at a short timeout only makes the next start recover again (a loop seen
+    // with 60 s under load: five starts, 5.5 minutes). The stack waits (blocked) meanwhile.
+    ko.startTimeoutSeconds = 300;
     jlog::warn("Kafka broker died, restarting it", {{"port", ko.brokerPort}});
     m_kafka = std::make_unique<localcluster::KafkaBroker>(ko);
     if (auto r = m_kafka->start(); !r) {
