@@ -1,6 +1,7 @@
 // idl-stack as a user runs it: `up` in the foreground brings everything up in under 60 s and
-// writes a correct stack.json; `down` from another process stops it and leaves no process;
-// a second `up` on the same folder keeps the data and the credentials.
+// writes a correct stack.json, and starts a service that dies again; `down` from another process
+// stops it and leaves no process; a second `up` on the same folder keeps the data and the
+// credentials.
 #include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
@@ -246,7 +247,42 @@ private Q_SLOTS:
                             QByteArrayLiteral("application/json"));
             QCOMPARE(httpStatus(nam, noKey, R"({"msg":"x"})"), 401);
             syslogListenersReachStorage(s, nam);
+
+            // Supervision: a collector killed with SIGKILL is started again, stack.json gets
+            // its new pid, and it takes logs again.
+            const QString dir = m_tmp.filePath(QStringLiteral("stack"));
+            const auto collectorPid = [&]() -> qint64 {
+                QFile f(QDir(dir).filePath(QStringLiteral("stack.json")));
+                if (!f.open(QIODevice::ReadOnly))
+                    return 0;
+                const QJsonObject services = QJsonDocument::fromJson(f.readAll())
+                                                 .object()
+                                                 .value(QStringLiteral("services"))
+                                                 .toObject();
+                for (auto it = services.begin(); it != services.end(); ++it)
+                    if (it.key().startsWith(QStringLiteral("idl-collector#")))
+                        return it.value().toInteger();
+                return 0;
+            };
+            const qint64 before = collectorPid();
+            QVERIFY(before > 0);
+            QCOMPARE(::kill(static_cast<pid_t>(before), SIGKILL), 0);
+            QElapsedTimer t;
+            t.start();
+            while (t.elapsed() < 30'000 && (collectorPid() == before || collectorPid() == 0))
+                QTest::qWait(100);
+            const qint64 after = collectorPid();
+            QVERIFY2(after > 0 && after != before, "the killed collector was started again");
+            QCOMPARE(::kill(static_cast<pid_t>(after), 0), 0);
+            int status = 0;
+            while (t.elapsed() < 60'000 &&
+                   (status = httpStatus(nam, req, R"({"app":"stack-test","msg":"again"})")) != 202)
+                QTest::qWait(200);
+            QCOMPARE(status, 202);
         }
+        const qint64 kafkaPid = s.value(QStringLiteral("kafka_pid")).toInteger();
+        QVERIFY2(kafkaPid > 0 && ::kill(static_cast<pid_t>(kafkaPid), 0) == 0,
+                 "stack.json has the broker's pid");
         down();
     }
 

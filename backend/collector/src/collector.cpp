@@ -232,7 +232,12 @@ struct Collector::Impl final : Ingest
     void probeOnce()
     {
         if (!admin) {
-            kafka::Config cfg{{"bootstrap.servers", opt.kafkaBootstrap}, {"log_level", "0"}};
+            // librdkafka's reconnect back-off grows to 10 s by default: after a broker outage
+            // the probe (and so /readyz and every request, refused with 503 while it fails)
+            // would lag the broker's return by up to that long (tests/chaos).
+            kafka::Config cfg{{"bootstrap.servers", opt.kafkaBootstrap},
+                              {"log_level", "0"},
+                              {"reconnect.backoff.max.ms", "1000"}};
             auto a = kafka::Admin::create(cfg);
             if (!a) {
                 kafkaReady = false;
@@ -888,6 +893,7 @@ Result<void> Collector::start()
         {"queue.buffering.max.messages",
          std::to_string(std::max<std::size_t>(o.queueHighWater * 2, o.queueHighWater + 100'000))},
         {"batch.num.messages", "10000"},
+        {"reconnect.backoff.max.ms", "1000"}, // back within 1 s of the broker (see probeOnce)
         {"log_level", "3"}};
     for (const auto &[k, v] : o.kafkaConfig)
         po.config[k] = v;

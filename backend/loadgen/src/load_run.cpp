@@ -45,9 +45,17 @@ double percentile(std::vector<float> &sorted, double p)
     return sorted[std::min(i, sorted.size() - 1)];
 }
 
+// One request's fate on the run's clock: when it was sent, whether it got a 2xx.
+struct Outcome
+{
+    double sentS;
+    bool ok;
+};
+
 // Per-sender counters, merged under the run's mutex when the sender ends and for progress.
 struct Tally
 {
+    std::vector<Outcome> outcomes;
     std::uint64_t requests = 0, sent = 0, accepted = 0, rejected = 0, uncertain = 0, errors = 0,
                   bytes = 0;
     std::map<int, std::uint64_t> statuses;
@@ -57,6 +65,28 @@ struct Tally
 
 } // namespace
 
+// Ingestion was refused from the sending of a request that got no 2xx answer until the
+// sending of the next request that got one (or the end of the run): the windows in which a
+// new request would have been refused, to within the time between two requests.
+void refusals(std::vector<Outcome> &outcomes, LoadReport &r)
+{
+    std::sort(outcomes.begin(), outcomes.end(),
+              [](const Outcome &a, const Outcome &b) { return a.sentS < b.sentS; });
+    double openedAt = -1;
+    for (const Outcome &o : outcomes) {
+        if (!o.ok && openedAt < 0) {
+            openedAt = o.sentS;
+        } else if (o.ok && openedAt >= 0) {
+            r.refusals.push_back({openedAt, o.sentS});
+            openedAt = -1;
+        }
+    }
+    if (openedAt >= 0)
+        r.refusals.push_back({openedAt, std::max(openedAt, r.seconds)});
+    for (const auto &[from, to] : r.refusals)
+        r.refusedSeconds += to - from;
+}
+
 struct LoadRun::Impl
 {
     LoadOptions opt;
@@ -65,6 +95,7 @@ struct LoadRun::Impl
     std::mutex mutex;
     std::vector<Tally> tallies; // one per sender, guarded by mutex for reads during the run
     std::atomic<int> connects{0};
+    std::int64_t startedMs = 0; // wall clock at the start, ms since the epoch
 
     void sender(int index, const RateProfile &profile, Clock::time_point start,
                 const std::atomic<bool> &stop)
@@ -111,6 +142,8 @@ struct LoadRun::Impl
             const auto t1 = Clock::now();
             std::lock_guard lock(mutex);
             Tally &t = tallies[static_cast<std::size_t>(index)];
+            t.outcomes.push_back({std::chrono::duration<double>(t0 - start).count(),
+                                  reply && reply->status / 100 == 2});
             ++t.requests;
             t.sent += n;
             t.bytes += bodyBytes;
@@ -183,9 +216,12 @@ struct LoadRun::Impl
         LoadReport r;
         r.generatorId = opt.generatorId;
         r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        r.startedMs = startedMs;
         std::vector<float> lat;
+        std::vector<Outcome> outcomes;
         std::lock_guard lock(mutex);
         for (const Tally &t : tallies) {
+            outcomes.insert(outcomes.end(), t.outcomes.begin(), t.outcomes.end());
             r.requests += t.requests;
             r.sent += t.sent;
             r.accepted += t.accepted;
@@ -205,6 +241,7 @@ struct LoadRun::Impl
         r.maxMs = lat.empty() ? 0 : lat.back();
         r.cpuSeconds = cpuSecondsSelf();
         r.connects = connects.load();
+        refusals(outcomes, r);
         if (final) {
             ledger.generatorId = opt.generatorId;
             ledger.nextSeq = nextBatch.load() * static_cast<std::uint64_t>(opt.batch);
@@ -243,6 +280,7 @@ Result<LoadReport> LoadRun::run(const std::atomic<bool> &stop,
         return profile.error();
     d->tallies.assign(static_cast<std::size_t>(d->opt.connections), Tally{});
     const auto start = Clock::now();
+    d->startedMs = wallNs() / 1'000'000;
     std::vector<std::thread> threads;
     std::atomic<int> running{d->opt.connections};
     for (int i = 0; i < d->opt.connections; ++i)
@@ -283,6 +321,12 @@ std::string LoadReport::json() const
     o.insert(QStringLiteral("cpu_s"), cpuSeconds);
     o.insert(QStringLiteral("bytes"), static_cast<qint64>(bytes));
     o.insert(QStringLiteral("connects"), connects);
+    o.insert(QStringLiteral("started_ms"), static_cast<qint64>(startedMs));
+    o.insert(QStringLiteral("refused_s"), refusedSeconds);
+    QJsonArray windows;
+    for (const auto &[from, to] : refusals)
+        windows.append(QJsonArray{from, to});
+    o.insert(QStringLiteral("refusals"), windows);
     QJsonObject st;
     for (const auto &[status, count] : statuses)
         st.insert(status ? QString::number(status) : QStringLiteral("transport"),
@@ -305,12 +349,13 @@ std::string LoadReport::text() const
         "  events: sent %llu, accepted %llu, rejected %llu, uncertain %llu\n"
         "  rate: %.0f accepted events/s, %.1f MB/s sent\n"
         "  ack latency ms: p50 %.1f, p90 %.1f, p99 %.1f, p99.9 %.1f, max %.1f\n"
-        "  cpu: %.1f s\n",
+        "  cpu: %.1f s\n"
+        "  refused: %.2f s in %zu windows (requests sent while none got a 2xx answer)\n",
         generatorId.c_str(), seconds, static_cast<unsigned long long>(requests), statusText.c_str(),
         connects, static_cast<unsigned long long>(sent), static_cast<unsigned long long>(accepted),
         static_cast<unsigned long long>(rejected), static_cast<unsigned long long>(uncertain),
         acceptedPerSecond(), seconds > 0 ? static_cast<double>(bytes) / seconds / 1e6 : 0.0, p50Ms,
-        p90Ms, p99Ms, p999Ms, maxMs, cpuSeconds);
+        p90Ms, p99Ms, p999Ms, maxMs, cpuSeconds, refusedSeconds, refusals.size());
     return buf;
 }
 

@@ -61,7 +61,9 @@ int main(int argc, char **argv)
     c.addString(s("acked-file"), QString(),
                 s("Write the acknowledged (generator, sequence) ranges here for idl-check"));
     c.addBool(s("json"), false, s("Print the report as one JSON line on stdout"));
-    c.addBool(s("progress"), false, s("Print progress to stderr every second"));
+    c.addBool(s("progress"), false,
+              s("Print progress to stderr every second (with --json: the report so far, as one "
+                "JSON line)"));
     if (auto r = c.load(QCoreApplication::arguments()); !r) {
         std::fprintf(stderr, "idl-loadgen: %s\n", r.error().message.c_str());
         return 2;
@@ -120,9 +122,12 @@ int main(int argc, char **argv)
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
     const bool progress = c.boolean(s("progress"));
+    const bool json = c.boolean(s("json"));
     LoadRun run(opt);
     auto report = run.run(g_stop, [&](const LoadReport &r) {
-        if (progress)
+        if (progress && json)
+            std::fprintf(stderr, "%s\n", r.json().c_str());
+        else if (progress)
             std::fprintf(stderr,
                          "idl-loadgen: %5.1f s  accepted %llu (%.0f/s)  rejected %llu  "
                          "uncertain %llu  ack p99 %.1f ms\n",
@@ -139,7 +144,7 @@ int main(int argc, char **argv)
             std::fprintf(stderr, "idl-loadgen: %s\n", r.error().message.c_str());
             return 2;
         }
-    if (c.boolean(s("json")))
+    if (json)
         std::printf("%s\n", report->json().c_str());
     else
         std::fputs(report->text().c_str(), stdout);

@@ -60,6 +60,9 @@ int main(int argc, char *argv[])
     cfg.addString(QStringLiteral("syslog-app"), QStringLiteral("syslog"),
                   QStringLiteral("The app syslog messages map to"));
     cfg.addInt(QStringLiteral("partitions"), 4, QStringLiteral("Partitions per topic"), 1, 256);
+    cfg.addBool(QStringLiteral("restart"), true,
+                QStringLiteral("Restart a service or the Kafka broker that dies (same command "
+                               "line and ports; back-off when it keeps dying)"));
     cfg.addString(QStringLiteral("bin-dir"), QCoreApplication::applicationDirPath(),
                   QStringLiteral("Where the service executables are"));
 
@@ -96,6 +99,7 @@ int main(int argc, char *argv[])
     opt.syslogTlsPort = static_cast<quint16>(cfg.integer(QStringLiteral("syslog-tls-port")));
     opt.syslogUdpPort = static_cast<quint16>(cfg.integer(QStringLiteral("syslog-udp-port")));
     opt.syslogApp = cfg.string(QStringLiteral("syslog-app"));
+    opt.restart = cfg.boolean(QStringLiteral("restart"));
 
     idl::service::quitOnSignals();
     idl::stack::Stack stack(opt);

@@ -52,13 +52,21 @@ qint64 ServiceProcess::pid() const
     return m_process.processId();
 }
 
-Result<void> ServiceProcess::start(int readyTimeoutMs)
+Result<void> ServiceProcess::launch()
 {
     m_stopping = false;
     m_process.start();
     if (!m_process.waitForStarted(10'000))
         return makeError(ErrorCode::Unavailable, "cannot start " + m_program.toStdString() + ": " +
                                                      m_process.errorString().toStdString());
+    m_started.start();
+    return {};
+}
+
+Result<void> ServiceProcess::start(int readyTimeoutMs)
+{
+    if (auto r = launch(); !r)
+        return r;
     QDeadlineTimer deadline(readyTimeoutMs);
     while (!deadline.hasExpired()) {
         if (!running())

@@ -9,6 +9,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace idl::loadgen {
 
@@ -47,6 +49,12 @@ struct LoadReport
     double cpuSeconds = 0;
     std::uint64_t bytes = 0;
     int connects = 0;
+    std::int64_t startedMs = 0; // wall clock at the start of the run, ms since the epoch
+    // Refused ingestion: windows (seconds after the start) from the sending of a request that
+    // got no 2xx answer (an error status or a transport failure) to the sending of the next
+    // request that got one, or the end of the run; and their total length.
+    std::vector<std::pair<double, double>> refusals;
+    double refusedSeconds = 0;
 
     double acceptedPerSecond() const { return seconds > 0 ? accepted / seconds : 0; }
     // One JSON object (single line).

@@ -2,6 +2,7 @@
 
 #include "idl/core/result.h"
 
+#include <QElapsedTimer>
 #include <QObject>
 #include <QProcess>
 #include <QProcessEnvironment>
@@ -28,6 +29,11 @@ public:
     }
     // Starts the process and waits (running the event loop) until it is ready.
     Result<void> start(int readyTimeoutMs);
+    // Starts the process again with the same program, arguments and environment, without
+    // waiting for it to be ready (the supervisor's restart after a crash).
+    Result<void> launch();
+    // Milliseconds since the process was last started.
+    qint64 uptimeMs() const { return m_started.isValid() ? m_started.elapsed() : 0; }
     // SIGTERM, then SIGKILL after graceMs.
     void stop(int graceMs = 10'000);
     bool running() const;
@@ -45,6 +51,7 @@ private:
     quint16 m_opsPort;
     QString m_logFile;
     QProcess m_process;
+    QElapsedTimer m_started;
     bool m_stopping = false;
 };
 

@@ -7,10 +7,12 @@
 #include <QString>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
 class QProcess;
+class QTimer;
 
 namespace idl::localcluster {
 class PostgresServer;
@@ -44,11 +46,16 @@ struct StackOptions
     quint16 syslogTlsPort = 6514;
     quint16 syslogUdpPort = 5514;
     QString syslogApp = QStringLiteral("syslog");
+    // Supervise: restart a service or the Kafka broker that dies (like `restart:
+    // unless-stopped` in compose), with a back-off for one that keeps dying.
+    bool restart = true;
 };
 
 // A whole local cluster: private PostgreSQL, single-node Kafka, topics, schema, every
 // backend service present in binDir, credentials, and DATA_DIR/stack.json describing it.
-// Parts start in order and stop in reverse. Main thread; needs a running QCoreApplication
+// Parts start in order and stop in reverse. Once up, a service or the Kafka broker that dies
+// is started again (same command line, environment and ports) and stack.json gets its new
+// pid; PostgreSQL is left to pg_ctl. Main thread; needs a running QCoreApplication
 // loop between up() and down().
 class Stack : public QObject
 {
@@ -83,6 +90,9 @@ private:
     QProcessEnvironment secretEnvironment() const;
     bool startDemoLoadgen(quint16 collectorPort);
     QString bin(const QString &name) const;
+    // Supervision (options.restart): a service that exited unexpectedly, the broker's watch.
+    void scheduleRestart(ServiceProcess *service);
+    void checkKafka();
 
     StackOptions m_opt;
     std::unique_ptr<localcluster::PostgresServer> m_pg;
@@ -98,6 +108,11 @@ private:
     quint16 m_gatewayHttpPort = 0; // gateway's HTTP API and ops endpoints
     bool m_syslog = false;         // the collector runs syslog listeners
     bool m_up = false;
+    bool m_supervising = false; // set once up() finished, cleared by down()
+    std::map<const ServiceProcess *, int> m_crashStreak; // restarts since it last ran 30 s
+    QTimer *m_kafkaWatch = nullptr;
+    int m_kafkaFailures = 0;                    // failed restarts of the broker in a row
+    qint64 m_kafkaRetryAt = 0;                  // ms since epoch: no restart attempt before
     std::unique_ptr<service::Lifecycle> m_life; // the parts of a running stack
 };
 
