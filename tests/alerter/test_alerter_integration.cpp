@@ -16,6 +16,8 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <atomic>
@@ -491,6 +493,47 @@ private Q_SLOTS:
         QVERIFY(
             text(m_db, "SELECT last_error FROM alert_notifications WHERE rule = $1::uuid", {rule3})
                 .find("connect") != std::string::npos);
+    }
+
+    // https:// targets: the server's certificate must chain to the trusted CAs
+    // (notify.ca-file here) and name the URL's host.
+    void httpsTargetsAreVerified()
+    {
+        QTemporaryDir dir;
+        QProcess openssl;
+        openssl.start("openssl",
+                      {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+                       "-addext", "subjectAltName=DNS:localhost", "-days", "1", "-keyout",
+                       dir.filePath("key.pem"), "-out", dir.filePath("cert.pem")});
+        QVERIFY(openssl.waitForFinished(30000) && openssl.exitCode() == 0);
+        http::ServerOptions so;
+        so.tlsCertFile = dir.filePath("cert.pem").toStdString();
+        so.tlsKeyFile = dir.filePath("key.pem").toStdString();
+        http::Server server(so);
+        std::atomic<int> got{0};
+        server.route("POST", "/hook", [&](http::Request &&, http::Responder respond) {
+            ++got;
+            respond(http::Response{});
+        });
+        IDL_VERIFY_OK(server.start());
+        const std::string port = std::to_string(server.port());
+        alerter::AlerterOptions trusted = m_options;
+        trusted.caFile = dir.filePath("cert.pem").toStdString();
+        std::string retryAfter;
+        auto ok = alerter::httpSender(trusted)("webhook", "https://localhost:" + port + "/hook",
+                                               "{}", retryAfter);
+        IDL_VERIFY_OK(ok);
+        QCOMPARE(*ok, 200);
+        QCOMPARE(got.load(), 1);
+        // Not signed by a trusted CA (the system's): refused during the handshake.
+        auto untrusted = alerter::httpSender(m_options)(
+            "webhook", "https://localhost:" + port + "/hook", "{}", retryAfter);
+        QVERIFY(!untrusted.ok());
+        // Trusted, but not the name the certificate is for.
+        auto wrongName = alerter::httpSender(trusted)(
+            "webhook", "https://127.0.0.1:" + port + "/hook", "{}", retryAfter);
+        QVERIFY(!wrongName.ok());
+        QCOMPARE(got.load(), 1);
     }
 
     // Two alerter services (two evaluator and two sender threads each) on one database: every

@@ -13,8 +13,6 @@
 namespace idl::alerter {
 namespace {
 
-constexpr std::int64_t kMsNs = 1'000'000;
-
 // A timestamptz from ns since the epoch, in SQL ($n is a bigint parameter).
 std::string tsParam(int n)
 {
@@ -117,28 +115,40 @@ struct Metrics
     }
 };
 
-// Evaluates one claimed rule inside the caller's transaction.
-Result<void> evaluateRule(pg::Connection &db, const Rule &rule, const AlerterOptions &o,
-                          std::int64_t nowNs, PassReport &report)
+using SeriesMap = std::map<std::string, SeriesState>;
+
+// The stored series of the claimed rules, one statement: rule uuid -> series -> state.
+Result<std::map<std::string, SeriesMap>> loadSeries(pg::Connection &db, const std::string &uuids)
+{
+    auto stored =
+        db.query("SELECT rule, series, state, " + nsOf("since") + ", " + nsOf("clear_since") +
+                     ", value FROM alert_series WHERE rule IN (SELECT "
+                     "jsonb_array_elements_text($1::jsonb)::uuid)",
+                 {uuids});
+    if (!stored)
+        return stored.error();
+    std::map<std::string, SeriesMap> out;
+    for (int i = 0; i < stored->rowCount(); ++i) {
+        SeriesState s;
+        s.state = parseState(stored->value(i, 2)).value_or(State::Ok);
+        s.sinceNs = toInt(stored->value(i, 3));
+        if (!stored->isNull(i, 4))
+            s.clearSince = toInt(stored->value(i, 4));
+        s.value = toInt(stored->value(i, 5));
+        out[std::string(stored->value(i, 0))].emplace(std::string(stored->value(i, 1)), s);
+    }
+    return out;
+}
+
+// Evaluates one claimed rule inside the caller's transaction: counts, moves each series,
+// writes history, outbox and notifications for the changes, then every series' new state in
+// one statement.
+Result<void> evaluateRule(pg::Connection &db, const Rule &rule, const SeriesMap &states,
+                          const AlerterOptions &o, std::int64_t nowNs, PassReport &report)
 {
     auto counts = countSeries(db, rule, nowNs, o.maxSeries);
     if (!counts)
         return counts.error();
-    auto stored = db.query("SELECT series, state, " + nsOf("since") + ", " + nsOf("clear_since") +
-                               ", value FROM alert_series WHERE rule = $1::uuid",
-                           {rule.uuid});
-    if (!stored)
-        return stored.error();
-    std::map<std::string, SeriesState> states;
-    for (int i = 0; i < stored->rowCount(); ++i) {
-        SeriesState s;
-        s.state = parseState(stored->value(i, 1)).value_or(State::Ok);
-        s.sinceNs = toInt(stored->value(i, 2));
-        if (!stored->isNull(i, 3))
-            s.clearSince = toInt(stored->value(i, 3));
-        s.value = toInt(stored->value(i, 4));
-        states.emplace(std::string(stored->value(i, 0)), s);
-    }
     // Every series counted now, and every stored one (a known series that went quiet counts 0).
     std::set<std::string> keys;
     for (const auto &[k, c] : *counts)
@@ -146,6 +156,10 @@ Result<void> evaluateRule(pg::Connection &db, const Rule &rule, const AlerterOpt
     for (const auto &[k, s] : states)
         keys.insert(k);
     auto &m = Metrics::get();
+    std::string keepJson, forgetJson; // the series' new states; the series to forget
+    JsonWriter keep(keepJson), forget(forgetJson);
+    keep.beginArray();
+    forget.beginArray();
     for (const std::string &key : keys) {
         const auto cit = counts->find(key);
         const std::int64_t count = cit == counts->end() ? 0 : cit->second;
@@ -200,30 +214,48 @@ Result<void> evaluateRule(pg::Connection &db, const Rule &rule, const AlerterOpt
         // every series they have seen (a known series that goes silent is what they watch).
         if (next.state == State::Ok && count == 0 && rule.groupBy != GroupBy::None &&
             rule.condition == Condition::Above) {
-            if (known) {
-                if (auto d = db.query("DELETE FROM alert_series WHERE rule = $1::uuid AND "
-                                      "series = $2",
-                                      {rule.uuid, key});
-                    !d)
-                    return d.error();
-            }
+            if (known)
+                forget.value(key);
             continue;
         }
-        pg::Param clear;
+        keep.beginObject();
+        keep.key("series");
+        keep.value(key);
+        keep.key("state");
+        keep.value(stateName(next.state));
+        keep.key("since");
+        keep.value(next.sinceNs);
+        keep.key("clear");
         if (next.clearSince)
-            clear = std::to_string(*next.clearSince);
-        auto u = db.query("INSERT INTO alert_series (rule, series, state, since, clear_since, "
-                          "value, evaluated_at) VALUES ($1::uuid, $2, $3, " +
-                              tsParam(4) + ", " + tsParam(5) + ", $6::bigint, " + tsParam(7) +
-                              ") ON CONFLICT (rule, series) DO UPDATE SET state = "
-                              "excluded.state, since = excluded.since, clear_since = "
-                              "excluded.clear_since, value = excluded.value, evaluated_at = "
-                              "excluded.evaluated_at",
-                          {rule.uuid, key, std::string(stateName(next.state)),
-                           std::to_string(next.sinceNs), clear, std::to_string(count),
-                           std::to_string(nowNs)});
+            keep.value(*next.clearSince);
+        else
+            keep.null();
+        keep.key("value");
+        keep.value(count);
+        keep.endObject();
+    }
+    keep.endArray();
+    forget.endArray();
+    if (keepJson.size() > 2) {
+        auto u = db.query(
+            "INSERT INTO alert_series (rule, series, state, since, clear_since, value, "
+            "evaluated_at) SELECT $1::uuid, x.series, x.state, to_timestamp(x.since::float8 / "
+            "1e9), to_timestamp(x.clear::float8 / 1e9), x.value, " +
+                tsParam(2) +
+                " FROM jsonb_to_recordset($3::jsonb) AS x(series text, state text, since bigint, "
+                "clear bigint, value bigint) ON CONFLICT (rule, series) DO UPDATE SET state = "
+                "excluded.state, since = excluded.since, clear_since = excluded.clear_since, "
+                "value = excluded.value, evaluated_at = excluded.evaluated_at",
+            {rule.uuid, std::to_string(nowNs), keepJson});
         if (!u)
             return u.error();
+    }
+    if (forgetJson.size() > 2) {
+        auto d = db.query("DELETE FROM alert_series WHERE rule = $1::uuid AND series IN (SELECT "
+                          "jsonb_array_elements_text($2::jsonb))",
+                          {rule.uuid, forgetJson});
+        if (!d)
+            return d.error();
     }
     return {};
 }
@@ -245,47 +277,74 @@ Result<PassReport> evaluateDue(pg::Connection &db, const AlerterOptions &o, std:
                         {std::to_string(nowNs), std::to_string(o.batch)});
     if (!due)
         return fail(due.error());
+    if (due->rowCount() == 0) {
+        if (auto r = db.commit(); !r)
+            return r.error();
+        return report;
+    }
+    std::string uuids;
+    {
+        JsonWriter w(uuids);
+        w.beginArray();
+        for (int i = 0; i < due->rowCount(); ++i)
+            w.value(due->value(i, 0));
+        w.endArray();
+    }
+    auto stored = loadSeries(db, uuids);
+    if (!stored)
+        return fail(stored.error());
+    const SeriesMap none;
+    // What each rule's evaluation ended with, written for all of them in one statement.
+    std::string outcomes;
+    JsonWriter out(outcomes);
+    out.beginArray();
     auto &m = Metrics::get();
     for (int i = 0; i < due->rowCount(); ++i) {
         const auto t0 = std::chrono::steady_clock::now();
         const std::string uuid(due->value(i, 0));
-        const std::int64_t next = nowNs + toInt(due->value(i, 8)) * kMsNs;
         if (auto r = db.exec("SAVEPOINT rule"); !r)
             return fail(r.error());
         PassReport one;
         auto rule = ruleFromRow(*due, i);
+        const auto sit = stored->find(uuid);
         Result<void> done =
-            rule ? evaluateRule(db, *rule, o, nowNs, one) : Result<void>(rule.error());
+            rule ? evaluateRule(db, *rule, sit == stored->end() ? none : sit->second, o, nowNs, one)
+                 : Result<void>(rule.error());
         ++report.evaluated;
+        out.beginObject();
+        out.key("uuid");
+        out.value(uuid);
+        out.key("error");
         if (done) {
-            auto u = db.query("UPDATE alert_rules SET next_eval_at = " + tsParam(2) +
-                                  ", last_eval_at = " + tsParam(3) +
-                                  ", last_error = NULL WHERE uuid = $1::uuid",
-                              {uuid, std::to_string(next), std::to_string(nowNs)});
-            if (!u)
-                return fail(u.error());
             if (auto r = db.exec("RELEASE SAVEPOINT rule"); !r)
                 return fail(r.error());
+            out.null();
             report.transitions += one.transitions;
             report.notifications += one.notifications;
             m.ok.inc();
         } else {
+            // A failed rule keeps nothing of this evaluation but its error; it is tried again
+            // after its interval.
             if (auto r = db.exec("ROLLBACK TO SAVEPOINT rule"); !r)
                 return fail(r.error());
-            auto u =
-                db.query("UPDATE alert_rules SET next_eval_at = " + tsParam(2) +
-                             ", last_eval_at = " + tsParam(3) +
-                             ", last_error = left($4, 1000) WHERE uuid = $1::uuid",
-                         {uuid, std::to_string(next), std::to_string(nowNs), done.error().message});
-            if (!u)
-                return fail(u.error());
+            out.value(done.error().message.substr(0, 1000));
             ++report.failed;
             m.error.inc();
             m.failures.inc();
         }
+        out.endObject();
         m.seconds.observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
+    out.endArray();
+    auto u = db.query("UPDATE alert_rules r SET next_eval_at = to_timestamp(($2::bigint + "
+                      "r.interval_ms * 1000000)::float8 / 1e9), last_eval_at = " +
+                          tsParam(2) +
+                          ", last_error = x.error FROM jsonb_to_recordset($1::jsonb) AS "
+                          "x(uuid uuid, error text) WHERE r.uuid = x.uuid",
+                      {outcomes, std::to_string(nowNs)});
+    if (!u)
+        return fail(u.error());
     if (auto r = db.commit(); !r)
         return r.error();
     return report;
