@@ -13,6 +13,7 @@
 #include "idl/writer/batch_store.h"
 #include "idl_test_servers.h"
 
+#include <QFile>
 #include <QTest>
 
 #include <chrono>
@@ -153,18 +154,26 @@ private Q_SLOTS:
                 qWarning("evaluated %d, failed %d", evaluated.load(), failed.load());
             return evaluated == kRules && failed == 0 ? secs : -1;
         };
-        const double one = interval(1, t);
-        const double two = interval(2, t + 61 * kS);
+        // First interval: 1,170 series fire (history, outbox and NOTIFY rows written);
+        // then steady intervals (states kept, values updated) with 1 and 2 threads.
+        const double first = interval(2, t);
+        const double one = interval(1, t + 61 * kS);
+        const double two = interval(2, t + 122 * kS);
         const long long firing = [&] {
             auto r = db->query("SELECT count(*) FROM alert_series WHERE state = 'firing'");
             return r ? std::stoll(std::string(r->value(0, 0))) : -1LL;
         }();
-        qInfo("%d events, %d rules, %zu count statements (%zu on rollups), %lld firing series",
-              events, kRules, statements, fromRollups, firing);
+        QFile load("/proc/loadavg");
+        load.open(QIODevice::ReadOnly);
+        qInfo("%d events, %d rules, %zu count statements (%zu on rollups), %lld firing series; "
+              "load average %s",
+              events, kRules, statements, fromRollups, firing,
+              load.readLine().trimmed().constData());
         qInfo("baseline (count statements alone, 1 connection): %.2f s", baseline);
-        qInfo("one interval, 1 evaluator thread:  %.2f s", one);
-        qInfo("one interval, 2 evaluator threads: %.2f s  (goal: < 10 s)", two);
-        QVERIFY(one > 0 && two > 0);
+        qInfo("first interval (every series fires), 2 evaluator threads: %.2f s", first);
+        qInfo("steady interval, 1 evaluator thread:  %.2f s", one);
+        qInfo("steady interval, 2 evaluator threads: %.2f s  (goal: < 10 s)", two);
+        QVERIFY(first > 0 && one > 0 && two > 0);
         QVERIFY2(two < 10.0, "1,000 rules must evaluate in under 10 s per interval");
     }
 };
