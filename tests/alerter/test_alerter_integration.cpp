@@ -14,11 +14,14 @@
 #include "idl/writer/batch_store.h"
 #include "idl_test_servers.h"
 
+#include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <libpq-fe.h>
 
 #include <atomic>
 #include <mutex>
@@ -493,6 +496,59 @@ private Q_SLOTS:
         QVERIFY(
             text(m_db, "SELECT last_error FROM alert_notifications WHERE rule = $1::uuid", {rule3})
                 .find("connect") != std::string::npos);
+    }
+
+    // A rule another evaluator holds (its pass not yet committed) is skipped, not waited
+    // for; once that pass commits, the rule is not due any more. State changes are announced
+    // on the NOTIFY channel at commit.
+    void lockedRulesAreSkippedAndChangesNotified()
+    {
+        const std::string app = testsupport::uniqueName("locked");
+        const std::int64_t t0 = nowNs();
+        store(3, app, "h", Level::Error, t0 - kS);
+        const std::string rule = addRule("app:" + app, "above", 1, 60'000);
+        auto listenerConn = pg::Connection::connect(m_dsn);
+        IDL_VERIFY_OK(listenerConn);
+        IDL_VERIFY_OK(listenerConn->exec("LISTEN " + m_options.channel));
+        auto other = pg::Connection::connect(m_dsn);
+        IDL_VERIFY_OK(other);
+        IDL_VERIFY_OK(other->begin());
+        IDL_VERIFY_OK(
+            other->query("SELECT 1 FROM alert_rules WHERE uuid = $1::uuid FOR UPDATE", {rule}));
+        QElapsedTimer timer;
+        timer.start();
+        QCOMPARE(evaluate(t0).evaluated, 0); // skipped at once
+        QVERIFY(timer.elapsed() < 5000);
+        // The holder "evaluates" it: moves next_eval_at, as a pass does, and commits.
+        IDL_VERIFY_OK(other->query("UPDATE alert_rules SET next_eval_at = now() + interval '1 "
+                                   "hour' WHERE uuid = $1::uuid",
+                                   {rule}));
+        IDL_VERIFY_OK(other->commit());
+        QCOMPARE(evaluate(t0).evaluated, 0);
+        QCOMPARE(state(rule), std::string("<none>"));
+        // Due again: evaluated, fires, and the change is announced once committed.
+        IDL_VERIFY_OK(m_db.query("UPDATE alert_rules SET next_eval_at = now() - interval '1 "
+                                 "second' WHERE uuid = $1::uuid",
+                                 {rule}));
+        QCOMPARE(evaluate(nowNs()).transitions, 1);
+        QCOMPARE(state(rule), std::string("firing"));
+        PGconn *raw = listenerConn->native();
+        std::vector<std::string> notes;
+        for (int i = 0; i < 50 && notes.empty(); ++i) {
+            PQconsumeInput(raw);
+            while (PGnotify *n = PQnotifies(raw)) {
+                notes.emplace_back(n->extra);
+                PQfreemem(n);
+            }
+            if (notes.empty())
+                QTest::qWait(100);
+        }
+        QCOMPARE(notes.size(), std::size_t(1));
+        const QJsonObject note =
+            QJsonDocument::fromJson(QByteArray::fromStdString(notes.front())).object();
+        QCOMPARE(note.value("rule").toString().toStdString(), rule);
+        QCOMPARE(static_cast<long long>(note.value("history").toDouble()),
+                 scalar(m_db, "SELECT max(id) FROM alert_history WHERE rule = $1::uuid", {rule}));
     }
 
     // https:// targets: the server's certificate must chain to the trusted CAs
