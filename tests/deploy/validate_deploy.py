@@ -121,6 +121,13 @@ for name, port in IDL_SERVICES.items():
           f"compose: {name} starts after the topics exist")
     check(svc.get("build", {}).get("target") in ("collector", "processor", "writer", "gateway"),
           f"compose: {name} is built from docker/Dockerfile")
+# The alerter talks to PostgreSQL only (docs/alerts.md).
+alerter = services.get("alerter", {})
+check(alerter.get("build", {}).get("target") == "alerter", "compose: alerter is built from docker/Dockerfile")
+check(str(alerter.get("environment", {}).get("IDL_HTTP_PORT")) == "9104", "compose: alerter ops port 9104")
+check("IDL_METRICS_TOKEN" in alerter.get("environment", {}), "compose: alerter protects /metrics with the token")
+check(alerter.get("depends_on", {}).get("migrate", {}).get("condition") == "service_completed_successfully",
+      "compose: alerter starts after the migrations")
 ids = [services.get(p, {}).get("environment", {}).get("IDL_INSTANCE_ID") for p in ("processor-1", "processor-2")]
 check(None not in ids and len(set(ids)) == 2, "compose: the two processors have distinct instance ids")
 kenv = services.get("kafka", {}).get("environment", {})
@@ -129,7 +136,7 @@ check(str(kenv.get("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR")) == "1", "compose: tra
 for vol in ("kafka-data", "pg-data", "prometheus-data", "grafana-data"):
     check(vol in (compose.get("volumes") or {}), f"compose: named volume {vol}")
 dockerfile = open(os.path.join(DOCKER, "Dockerfile"), encoding="utf-8").read()
-for target in ("build", "runtime", "collector", "processor", "writer", "gateway", "admin"):
+for target in ("build", "runtime", "collector", "processor", "writer", "alerter", "gateway", "admin"):
     check(re.search(rf"^FROM \S+ AS {target}$", dockerfile, re.M), f"Dockerfile: stage {target}")
 check("debian:bookworm" in dockerfile, "Dockerfile: based on Debian bookworm")
 check(re.search(r"^USER 10001", dockerfile, re.M), "Dockerfile: services run unprivileged")
@@ -142,7 +149,7 @@ for conf_name in ("prometheus.yml", "prometheus-tls.yml"):
         for sc in job.get("static_configs", []):
             for t in sc.get("targets", []):
                 targets[t] = job
-    for name, port in IDL_SERVICES.items():
+    for name, port in [*IDL_SERVICES.items(), ("alerter", 9104)]:
         job = targets.get(f"{name}:{port}")
         if check(job is not None, f"{conf_name}: scrapes {name}:{port}"):
             check(job.get("authorization", {}).get("credentials_file") == "/etc/prometheus/metrics_token",
@@ -260,6 +267,7 @@ for kind in ("Deployment", "StatefulSet"):
                           f"k8s {rel} {name}: secret {ref['name']}/{ref['key']} is the documented one")
 for name in ("idl-processor", "idl-writer"):
     check(name in kinds.get("StatefulSet", {}), f"k8s: {name} is a StatefulSet (stable instance ids)")
+check("idl-alerter" in kinds.get("Deployment", {}), "k8s: idl-alerter is a Deployment")
 for name in ("idl-collector", "idl-gateway"):
     check(name in kinds.get("Deployment", {}), f"k8s: {name} is a Deployment")
     check(name in kinds.get("Service", {}), f"k8s: {name} has a Service")

@@ -297,6 +297,16 @@ Result<void> Stack::up()
                    withOps(ops, {QStringLiteral("--instance.id"), QStringLiteral("p%1").arg(i)}),
                    ops);
     }
+    if (!bin(QStringLiteral("idl-alerter")).isEmpty()) {
+        // Alert rules on the logs (docs/alerts.md); PostgreSQL only, no Kafka.
+        const quint16 alerterOps = freePort();
+        addService(
+            QStringLiteral("idl-alerter"),
+            [alerterOps] {
+                return QStringList{QStringLiteral("--http.port"), QString::number(alerterOps)};
+            },
+            alerterOps);
+    }
     if (!bin(QStringLiteral("idl-gateway")).isEmpty()) {
         m_gatewayPortUsed = m_opt.gatewayPort ? m_opt.gatewayPort : freePort();
         m_gatewayHttpPort = freePort();

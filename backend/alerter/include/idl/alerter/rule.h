@@ -1,0 +1,106 @@
+#pragma once
+
+#include "idl/core/result.h"
+#include "idl/query/ast.h"
+#include "idl/query/sql.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace idl::pg {
+class Connection;
+}
+
+// Alert rules on the logs (docs/alerts.md): what a rule is, how its series are counted (the
+// gateway's SQL builders, rollups where the query allows) and how a series' state moves.
+// Shared by idl-alerter (evaluation) and idl-gateway (alerts.test, alerts.put checks).
+namespace idl::alerter {
+
+enum class Condition { Above, Below, Absent };
+enum class GroupBy { None, App, Host };
+enum class State { Ok, Pending, Firing };
+
+std::string_view conditionName(Condition c) noexcept;
+std::optional<Condition> parseCondition(std::string_view text) noexcept;
+std::string_view groupByName(GroupBy g) noexcept; // "", "app", "host"
+std::optional<GroupBy> parseGroupBy(std::string_view text) noexcept;
+std::string_view stateName(State s) noexcept;
+std::optional<State> parseState(std::string_view text) noexcept;
+
+// Where a notification goes: a generic JSON webhook or a Slack-compatible one ({"text"}).
+struct Target
+{
+    std::string kind; // "webhook" or "slack"
+    std::string url;  // http:// or https://
+};
+
+// Limits of a rule's fields (also CHECKed by migration 300).
+inline constexpr std::int64_t kMinWindowMs = 1000, kMaxWindowMs = 7 * 86400 * 1000LL;
+inline constexpr std::int64_t kMinIntervalMs = 1000, kMaxIntervalMs = 86400 * 1000LL;
+inline constexpr std::size_t kMaxTargets = 10, kMaxUrlBytes = 2048, kMaxQueryBytes = 4096;
+
+struct Rule
+{
+    std::string uuid;
+    std::string owner;
+    std::string name;
+    std::string query;
+    std::int64_t windowMs = 300'000;
+    Condition condition = Condition::Above;
+    std::int64_t threshold = 0;
+    GroupBy groupBy = GroupBy::None;
+    std::int64_t intervalMs = 60'000;
+    std::int64_t forMs = 0;
+    std::int64_t resolveMs = 0;
+    std::string severity = "warning"; // info, warning, critical
+    std::vector<Target> targets;
+    bool enabled = true;
+    bool shared = false;
+    std::vector<std::string> apps; // the app scope it was saved under; empty = every app
+};
+
+// Checks every field (ranges, names, query syntax, target kinds and URLs); BadField or
+// BadRequest with a message naming the field.
+Result<void> validate(const Rule &rule);
+
+// Targets as stored (jsonb array of {"kind","url"}) and back.
+std::string targetsToJson(const std::vector<Target> &targets);
+Result<std::vector<Target>> targetsFromJson(std::string_view json);
+
+// The statements that count a rule's events in the window [nowNs - window, nowNs), per series
+// (key '' without group_by): rows (key text, count bigint). The whole minutes of the window
+// read log_rollup_minute when the query allows (query::canUseRollups); the partial minutes at
+// either end, or everything otherwise, read the raw rows. Built with the gateway's builders
+// (query::buildAggregate, query::buildTopN), the rule's apps as the scope; every value is a
+// parameter. Grouped rules count at most `maxSeries` series per statement (the largest).
+Result<std::vector<query::CompiledQuery>> countQueries(const query::Node &ast, const Rule &rule,
+                                                       std::int64_t nowNs, int maxSeries);
+
+// Runs countQueries() and sums them per series.
+Result<std::map<std::string, std::int64_t>> countSeries(pg::Connection &db, const Rule &rule,
+                                                        std::int64_t nowNs, int maxSeries);
+
+// True when `count` meets the rule's condition.
+bool conditionHolds(const Rule &rule, std::int64_t count) noexcept;
+
+// A series' stored state.
+struct SeriesState
+{
+    State state = State::Ok;
+    std::int64_t sinceNs = 0;               // when it entered `state`
+    std::optional<std::int64_t> clearSince; // firing, condition false since (resolve_ms)
+    std::int64_t value = 0;                 // the last count
+};
+
+// The next state of a series evaluated at nowNs with `count`:
+//   ok      + condition: pending (firing at once when for_ms is 0)
+//   pending + condition for for_ms: firing;  pending + not: ok
+//   firing  + not for resolve_ms: ok (resolved); firing + condition: stays (clear_since reset)
+SeriesState step(const Rule &rule, const SeriesState &current, std::int64_t count,
+                 std::int64_t nowNs);
+
+} // namespace idl::alerter
