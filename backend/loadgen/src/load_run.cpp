@@ -14,6 +14,7 @@
 #include <mutex>
 #include <sys/resource.h>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace idl::loadgen {
@@ -63,29 +64,32 @@ struct Tally
     RangeSet acked, maybe;
 };
 
-} // namespace
-
-// Ingestion was refused from the sending of a request that got no 2xx answer until the
-// sending of the next request that got one (or the end of the run): the windows in which a
-// new request would have been refused, to within the time between two requests.
-void refusals(std::vector<Outcome> &outcomes, LoadReport &r)
+// Refused ingestion, folded in send order: a window opens at the sending of a request that
+// got no 2xx answer and closes at the sending of the next request that got one (or the end of
+// the run): the time in which a new request would have been refused, to within the time
+// between two requests.
+struct RefusalFold
 {
-    std::sort(outcomes.begin(), outcomes.end(),
-              [](const Outcome &a, const Outcome &b) { return a.sentS < b.sentS; });
     double openedAt = -1;
-    for (const Outcome &o : outcomes) {
-        if (!o.ok && openedAt < 0) {
-            openedAt = o.sentS;
-        } else if (o.ok && openedAt >= 0) {
-            r.refusals.push_back({openedAt, o.sentS});
-            openedAt = -1;
+    std::vector<std::pair<double, double>> windows;
+
+    // Outcomes sent after every one folded before.
+    void fold(std::vector<Outcome> &outcomes)
+    {
+        std::sort(outcomes.begin(), outcomes.end(),
+                  [](const Outcome &a, const Outcome &b) { return a.sentS < b.sentS; });
+        for (const Outcome &o : outcomes) {
+            if (!o.ok && openedAt < 0) {
+                openedAt = o.sentS;
+            } else if (o.ok && openedAt >= 0) {
+                windows.push_back({openedAt, o.sentS});
+                openedAt = -1;
+            }
         }
     }
-    if (openedAt >= 0)
-        r.refusals.push_back({openedAt, std::max(openedAt, r.seconds)});
-    for (const auto &[from, to] : r.refusals)
-        r.refusedSeconds += to - from;
-}
+};
+
+} // namespace
 
 struct LoadRun::Impl
 {
@@ -96,6 +100,9 @@ struct LoadRun::Impl
     std::vector<Tally> tallies; // one per sender, guarded by mutex for reads during the run
     std::atomic<int> connects{0};
     std::int64_t startedMs = 0; // wall clock at the start, ms since the epoch
+    // Outcomes sent more than a minute ago (every request of theirs is answered or timed out
+    // by then) are folded here and dropped, so a run without end keeps bounded memory.
+    RefusalFold refused;
 
     void sender(int index, const RateProfile &profile, Clock::time_point start,
                 const std::atomic<bool> &stop)
@@ -218,10 +225,17 @@ struct LoadRun::Impl
         r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
         r.startedMs = startedMs;
         std::vector<float> lat;
-        std::vector<Outcome> outcomes;
+        std::vector<Outcome> settled, recent;
+        const double settledBefore = final ? r.seconds + 1 : r.seconds - 60;
         std::lock_guard lock(mutex);
-        for (const Tally &t : tallies) {
-            outcomes.insert(outcomes.end(), t.outcomes.begin(), t.outcomes.end());
+        for (Tally &t : tallies) {
+            // A sender's outcomes are in send order.
+            const auto split =
+                std::find_if(t.outcomes.begin(), t.outcomes.end(),
+                             [&](const Outcome &o) { return o.sentS >= settledBefore; });
+            settled.insert(settled.end(), t.outcomes.begin(), split);
+            recent.insert(recent.end(), split, t.outcomes.end());
+            t.outcomes.erase(t.outcomes.begin(), split);
             r.requests += t.requests;
             r.sent += t.sent;
             r.accepted += t.accepted;
@@ -241,7 +255,14 @@ struct LoadRun::Impl
         r.maxMs = lat.empty() ? 0 : lat.back();
         r.cpuSeconds = cpuSecondsSelf();
         r.connects = connects.load();
-        refusals(outcomes, r);
+        refused.fold(settled);
+        RefusalFold now = refused;
+        now.fold(recent);
+        if (now.openedAt >= 0)
+            now.windows.push_back({now.openedAt, std::max(now.openedAt, r.seconds)});
+        r.refusals = std::move(now.windows);
+        for (const auto &[from, to] : r.refusals)
+            r.refusedSeconds += to - from;
         if (final) {
             ledger.generatorId = opt.generatorId;
             ledger.nextSeq = nextBatch.load() * static_cast<std::uint64_t>(opt.batch);
