@@ -560,6 +560,21 @@ private Q_SLOTS:
         QVERIFY(ingest.waitFor(401));
         QCOMPARE(ingest.size(), std::size_t(401));
         QTRY_COMPARE(l.stats().unackedEvents, std::uint64_t(0));
+
+        // A sender that closes at once (logger does): its refused batch is still retried.
+        {
+            std::lock_guard lock(ingest.mutex);
+            ingest.refuseNext = 3;
+        }
+        QTcpSocket quick;
+        quick.connectToHost("127.0.0.1", l.ports()[0]);
+        QVERIFY(quick.waitForConnected(5000));
+        quick.write("<13>sent and gone\n");
+        QVERIFY(quick.waitForBytesWritten(5000));
+        quick.disconnectFromHost();
+        QVERIFY(ingest.waitFor(402));
+        std::lock_guard lock(ingest.mutex);
+        QCOMPARE(ingest.events.back().message, std::string("sent and gone"));
     }
 
     void udpListener()

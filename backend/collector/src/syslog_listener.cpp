@@ -344,11 +344,16 @@ public:
         return who;
     }
 
+    // The listeners stop: close, and drop batches waiting for a retry.
     void close() override
     {
         net::post(m_stream.get_executor(), [weak = this->weak_from_this()] {
-            if (auto self = weak.lock())
+            if (auto self = weak.lock()) {
+                self->m_stopping = true;
+                for (auto &t : self->m_retryTimers)
+                    t->cancel();
                 self->closeNow();
+            }
         });
     }
 
@@ -403,8 +408,6 @@ private:
             return;
         m_closed = true;
         m_timer.cancel();
-        for (auto &t : m_retryTimers)
-            t->cancel();
         error_code ec;
         socket().close(ec);
     }
@@ -523,7 +526,9 @@ private:
 
     void settled(const std::shared_ptr<Batch> &batch, const BatchOutcome &o)
     {
-        if (o.retry && !m_closed) {
+        // Batches read before the sender closed (or a framing error) are still retried: what
+        // was read is not lost unless the listeners stop.
+        if (o.retry && !m_stopping) {
             m_impl->retries.fetch_add(1);
             m_impl->m(kTransport).retries->inc();
             auto timer = std::make_shared<net::steady_timer>(m_stream.get_executor());
@@ -531,7 +536,7 @@ private:
             timer->expires_after(o.retryAfter.count() > 0 ? o.retryAfter : m_impl->opt.retryAfter);
             timer->async_wait([self = this->shared_from_this(), batch, timer](error_code ec) {
                 self->m_retryTimers.erase(timer);
-                if (ec || self->m_closed) {
+                if (ec || self->m_stopping) {
                     self->settledStopped(*batch, BatchOutcome{true});
                     self->m_unackedBytes -= batch->raw.size();
                     return;
@@ -540,7 +545,7 @@ private:
             });
             return;
         }
-        if (o.retry) // closed meanwhile
+        if (o.retry) // stopping
             settledStopped(*batch, o);
         else
             m_impl->unacked.fetch_sub(batch->ends.size());
@@ -560,7 +565,8 @@ private:
     std::size_t m_unackedBytes = 0;
     Identity m_who;
     std::string m_peer;
-    bool m_reading = false, m_paused = false, m_eof = false, m_closed = false, m_handshaken = false;
+    bool m_reading = false, m_paused = false, m_eof = false, m_closed = false, m_handshaken = false,
+         m_stopping = false;
 };
 
 } // namespace
