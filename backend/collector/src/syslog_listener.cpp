@@ -281,13 +281,16 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
 public:
     static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
     static constexpr Transport kTransport = kTls ? Transport::Tls : Transport::Tcp;
+    static constexpr std::size_t kInitialBuffer = 16 * 1024;
 
     template <class... Args>
     Connection(ImplPtr impl, const ListenerSpec &spec, Args &&...args)
         : m_impl(std::move(impl)), m_spec(spec), m_stream(std::forward<Args>(args)...),
           m_framer(m_impl->opt.framing), m_timer(m_stream.get_executor())
     {
-        m_buffer.resize(std::max(m_impl->opt.maxConnectionBuffer, m_framer.minBuffer()));
+        // The buffer starts small and grows (to maxBuffer()) only for a connection that keeps
+        // it full, or for a frame larger than it: an idle or slow sender holds 16 KiB.
+        m_buffer.resize(std::min<std::size_t>(kInitialBuffer, maxBuffer()));
         m_impl->open.fetch_add(1);
         m_impl->m(kTransport).connections->add(1);
         error_code ec;
@@ -435,6 +438,7 @@ private:
     void onRead(error_code ec, std::size_t n)
     {
         m_reading = false;
+        const bool filled = n == m_buffer.size() - m_used;
         m_used += n;
         m_impl->m(kTransport).bytes->inc(n);
         if (ec) {
@@ -445,7 +449,16 @@ private:
             return closeNow();
         }
         process(false);
+        // A read that filled the buffer (more is waiting) or a frame that does not fit yet:
+        // double it, up to the limit.
+        if ((filled || m_used == m_buffer.size()) && m_buffer.size() < maxBuffer())
+            m_buffer.resize(std::min(m_buffer.size() * 2, maxBuffer()));
         read();
+    }
+
+    std::size_t maxBuffer() const
+    {
+        return std::max(m_impl->opt.maxConnectionBuffer, m_framer.minBuffer());
     }
 
     // Frames and submits what is buffered; atEnd: the stream ended.
@@ -490,7 +503,7 @@ private:
             std::memmove(m_buffer.data(), m_buffer.data() + off, m_used - off);
             m_used -= off;
         }
-        if (m_used == m_buffer.size() && !atEnd) { // cannot happen with the framer's limits
+        if (m_used == maxBuffer() && !atEnd) { // cannot happen with the framer's limits
             m_impl->framingErrors.fetch_add(1);
             closeNow();
         }
