@@ -155,6 +155,20 @@ struct ProtocolMetrics
     metrics::Gauge *connections;
 };
 
+// The identity of a sender on a listener with a configured app: the listener and the
+// sender's address ("syslog_tcp:5514@10.0.0.7"), so the per-identity rate limit applies per
+// sender as it applies per API key on HTTP.
+Identity listenerIdentity(const ListenerSpec &spec, const std::string &peer)
+{
+    Identity who;
+    who.id =
+        std::string(protocolName(spec.transport)) + ":" + std::to_string(spec.port) + "@" + peer;
+    who.name = "syslog listener " + who.id;
+    if (spec.app != kAppFromMessage)
+        who.app = spec.app;
+    return who;
+}
+
 class ConnectionBase
 {
 public:
@@ -331,20 +345,10 @@ public:
                     self->read();
                 });
             } else {
-                self->m_who = fixedIdentity(self->m_spec);
+                self->m_who = listenerIdentity(self->m_spec, self->m_peer);
                 self->read();
             }
         });
-    }
-
-    static Identity fixedIdentity(const ListenerSpec &spec)
-    {
-        Identity who;
-        who.id = std::string(protocolName(spec.transport)) + ":" + std::to_string(spec.port);
-        who.name = "syslog listener " + who.id;
-        if (spec.app != kAppFromMessage)
-            who.app = spec.app;
-        return who;
     }
 
     // The listeners stop: close, and drop batches waiting for a retry.
@@ -373,7 +377,7 @@ private:
     bool identify()
     {
         if (m_spec.app != kAppFromCertificate) {
-            m_who = fixedIdentity(m_spec);
+            m_who = listenerIdentity(m_spec, m_peer);
             return true;
         }
         if constexpr (kTls) {
@@ -620,18 +624,12 @@ struct UdpReceiver : std::enable_shared_from_this<UdpReceiver>
     ImplPtr impl;
     const ListenerSpec &spec;
     udp::socket &socket;
-    Identity who;
     std::vector<char> buffer = std::vector<char>(65536);
     udp::endpoint from;
 
     UdpReceiver(ImplPtr i, const ListenerSpec &s, udp::socket &sock)
         : impl(std::move(i)), spec(s), socket(sock)
-    {
-        who.id = std::string(protocolName(spec.transport)) + ":" + std::to_string(spec.port);
-        who.name = "syslog listener " + who.id;
-        if (spec.app != kAppFromMessage)
-            who.app = spec.app;
-    }
+    {}
 
     void receive()
     {
@@ -694,6 +692,7 @@ struct UdpReceiver : std::enable_shared_from_this<UdpReceiver>
         }
         impl->udpUnackedBytes.fetch_add(bytes);
         impl->unacked.fetch_add(batch->ends.size());
+        const Identity who = listenerIdentity(spec, peer);
         auto events = impl->parse(*batch, Transport::Udp, who, peer);
         const std::size_t count = batch->ends.size();
         impl->submit(Transport::Udp, who, std::move(events),
