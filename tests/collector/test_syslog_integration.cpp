@@ -274,11 +274,11 @@ private Q_SLOTS:
                 QVERIFY(!s.contains("parse_error"));
             }
             QCOMPARE(one(m, "plain")->headers.at("idl-key-id"),
-                     "syslog_tcp:" + std::to_string(m_tcp));
+                     "syslog_tcp:" + std::to_string(m_tcp) + "@127.0.0.1");
             QCOMPARE(one(m, "secure")->headers.at("idl-key-id"),
                      std::string("cert:rsyslog-client"));
             QCOMPARE(one(m, "dgram")->headers.at("idl-key-id"),
-                     "syslog_udp:" + std::to_string(m_udp));
+                     "syslog_udp:" + std::to_string(m_udp) + "@127.0.0.1");
             QCOMPARE(one(m, "plain")->headers.at("idl-collector"), std::string("syslog-test"));
         }
     }

@@ -485,7 +485,9 @@ private Q_SLOTS:
             QCOMPARE(ingest.events[2].message, std::string("no pri here"));
             QCOMPARE(ingest.events[3].message, std::string("third"));
             QCOMPARE(ingest.events[3].host, std::string("127.0.0.1"));
-            QVERIFY(QString::fromStdString(ingest.ids[0]).startsWith("syslog_tcp:"));
+            // Per sender: the rate limit of an identity applies per listener and address.
+            QCOMPARE(ingest.ids[0],
+                     "syslog_tcp:" + std::to_string(l.ports()[0]) + "@127.0.0.1|web");
         }
         QTRY_COMPARE(l.stats().tooLarge, std::uint64_t(1));
         QCOMPARE(l.stats().malformed, std::uint64_t(1));
@@ -560,6 +562,21 @@ private Q_SLOTS:
         QVERIFY(ingest.waitFor(401));
         QCOMPARE(ingest.size(), std::size_t(401));
         QTRY_COMPARE(l.stats().unackedEvents, std::uint64_t(0));
+
+        // A sender that closes at once (logger does): its refused batch is still retried.
+        {
+            std::lock_guard lock(ingest.mutex);
+            ingest.refuseNext = 3;
+        }
+        QTcpSocket quick;
+        quick.connectToHost("127.0.0.1", l.ports()[0]);
+        QVERIFY(quick.waitForConnected(5000));
+        quick.write("<13>sent and gone\n");
+        QVERIFY(quick.waitForBytesWritten(5000));
+        quick.disconnectFromHost();
+        QVERIFY(ingest.waitFor(402));
+        std::lock_guard lock(ingest.mutex);
+        QCOMPARE(ingest.events.back().message, std::string("sent and gone"));
     }
 
     void udpListener()
@@ -584,7 +601,7 @@ private Q_SLOTS:
         QCOMPARE(ingest.events[0].message, std::string("one"));
         QCOMPARE(ingest.events[0].app, std::string("edge"));
         QCOMPARE(ingest.events[1].message, std::string("two"));
-        QVERIFY(QString::fromStdString(ingest.ids[0]).startsWith("syslog_udp:"));
+        QCOMPARE(ingest.ids[0], "syslog_udp:" + std::to_string(l.ports()[0]) + "@127.0.0.1|edge");
     }
 
     void tlsListenerWithCertificates()

@@ -155,6 +155,20 @@ struct ProtocolMetrics
     metrics::Gauge *connections;
 };
 
+// The identity of a sender on a listener with a configured app: the listener and the
+// sender's address ("syslog_tcp:5514@10.0.0.7"), so the per-identity rate limit applies per
+// sender as it applies per API key on HTTP.
+Identity listenerIdentity(const ListenerSpec &spec, const std::string &peer)
+{
+    Identity who;
+    who.id =
+        std::string(protocolName(spec.transport)) + ":" + std::to_string(spec.port) + "@" + peer;
+    who.name = "syslog listener " + who.id;
+    if (spec.app != kAppFromMessage)
+        who.app = spec.app;
+    return who;
+}
+
 class ConnectionBase
 {
 public:
@@ -281,13 +295,16 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
 public:
     static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
     static constexpr Transport kTransport = kTls ? Transport::Tls : Transport::Tcp;
+    static constexpr std::size_t kInitialBuffer = 16 * 1024;
 
     template <class... Args>
     Connection(ImplPtr impl, const ListenerSpec &spec, Args &&...args)
         : m_impl(std::move(impl)), m_spec(spec), m_stream(std::forward<Args>(args)...),
           m_framer(m_impl->opt.framing), m_timer(m_stream.get_executor())
     {
-        m_buffer.resize(std::max(m_impl->opt.maxConnectionBuffer, m_framer.minBuffer()));
+        // The buffer starts small and grows (to maxBuffer()) only for a connection that keeps
+        // it full, or for a frame larger than it: an idle or slow sender holds 16 KiB.
+        m_buffer.resize(std::min<std::size_t>(kInitialBuffer, maxBuffer()));
         m_impl->open.fetch_add(1);
         m_impl->m(kTransport).connections->add(1);
         error_code ec;
@@ -328,27 +345,22 @@ public:
                     self->read();
                 });
             } else {
-                self->m_who = fixedIdentity(self->m_spec);
+                self->m_who = listenerIdentity(self->m_spec, self->m_peer);
                 self->read();
             }
         });
     }
 
-    static Identity fixedIdentity(const ListenerSpec &spec)
-    {
-        Identity who;
-        who.id = std::string(protocolName(spec.transport)) + ":" + std::to_string(spec.port);
-        who.name = "syslog listener " + who.id;
-        if (spec.app != kAppFromMessage)
-            who.app = spec.app;
-        return who;
-    }
-
+    // The listeners stop: close, and drop batches waiting for a retry.
     void close() override
     {
         net::post(m_stream.get_executor(), [weak = this->weak_from_this()] {
-            if (auto self = weak.lock())
+            if (auto self = weak.lock()) {
+                self->m_stopping = true;
+                for (auto &t : self->m_retryTimers)
+                    t->cancel();
                 self->closeNow();
+            }
         });
     }
 
@@ -365,7 +377,7 @@ private:
     bool identify()
     {
         if (m_spec.app != kAppFromCertificate) {
-            m_who = fixedIdentity(m_spec);
+            m_who = listenerIdentity(m_spec, m_peer);
             return true;
         }
         if constexpr (kTls) {
@@ -403,8 +415,6 @@ private:
             return;
         m_closed = true;
         m_timer.cancel();
-        for (auto &t : m_retryTimers)
-            t->cancel();
         error_code ec;
         socket().close(ec);
     }
@@ -432,6 +442,7 @@ private:
     void onRead(error_code ec, std::size_t n)
     {
         m_reading = false;
+        const bool filled = n == m_buffer.size() - m_used;
         m_used += n;
         m_impl->m(kTransport).bytes->inc(n);
         if (ec) {
@@ -442,7 +453,16 @@ private:
             return closeNow();
         }
         process(false);
+        // A read that filled the buffer (more is waiting) or a frame that does not fit yet:
+        // double it, up to the limit.
+        if ((filled || m_used == m_buffer.size()) && m_buffer.size() < maxBuffer())
+            m_buffer.resize(std::min(m_buffer.size() * 2, maxBuffer()));
         read();
+    }
+
+    std::size_t maxBuffer() const
+    {
+        return std::max(m_impl->opt.maxConnectionBuffer, m_framer.minBuffer());
     }
 
     // Frames and submits what is buffered; atEnd: the stream ended.
@@ -487,7 +507,7 @@ private:
             std::memmove(m_buffer.data(), m_buffer.data() + off, m_used - off);
             m_used -= off;
         }
-        if (m_used == m_buffer.size() && !atEnd) { // cannot happen with the framer's limits
+        if (m_used == maxBuffer() && !atEnd) { // cannot happen with the framer's limits
             m_impl->framingErrors.fetch_add(1);
             closeNow();
         }
@@ -523,7 +543,9 @@ private:
 
     void settled(const std::shared_ptr<Batch> &batch, const BatchOutcome &o)
     {
-        if (o.retry && !m_closed) {
+        // Batches read before the sender closed (or a framing error) are still retried: what
+        // was read is not lost unless the listeners stop.
+        if (o.retry && !m_stopping) {
             m_impl->retries.fetch_add(1);
             m_impl->m(kTransport).retries->inc();
             auto timer = std::make_shared<net::steady_timer>(m_stream.get_executor());
@@ -531,7 +553,7 @@ private:
             timer->expires_after(o.retryAfter.count() > 0 ? o.retryAfter : m_impl->opt.retryAfter);
             timer->async_wait([self = this->shared_from_this(), batch, timer](error_code ec) {
                 self->m_retryTimers.erase(timer);
-                if (ec || self->m_closed) {
+                if (ec || self->m_stopping) {
                     self->settledStopped(*batch, BatchOutcome{true});
                     self->m_unackedBytes -= batch->raw.size();
                     return;
@@ -540,7 +562,7 @@ private:
             });
             return;
         }
-        if (o.retry) // closed meanwhile
+        if (o.retry) // stopping
             settledStopped(*batch, o);
         else
             m_impl->unacked.fetch_sub(batch->ends.size());
@@ -560,7 +582,8 @@ private:
     std::size_t m_unackedBytes = 0;
     Identity m_who;
     std::string m_peer;
-    bool m_reading = false, m_paused = false, m_eof = false, m_closed = false, m_handshaken = false;
+    bool m_reading = false, m_paused = false, m_eof = false, m_closed = false, m_handshaken = false,
+         m_stopping = false;
 };
 
 } // namespace
@@ -601,18 +624,12 @@ struct UdpReceiver : std::enable_shared_from_this<UdpReceiver>
     ImplPtr impl;
     const ListenerSpec &spec;
     udp::socket &socket;
-    Identity who;
     std::vector<char> buffer = std::vector<char>(65536);
     udp::endpoint from;
 
     UdpReceiver(ImplPtr i, const ListenerSpec &s, udp::socket &sock)
         : impl(std::move(i)), spec(s), socket(sock)
-    {
-        who.id = std::string(protocolName(spec.transport)) + ":" + std::to_string(spec.port);
-        who.name = "syslog listener " + who.id;
-        if (spec.app != kAppFromMessage)
-            who.app = spec.app;
-    }
+    {}
 
     void receive()
     {
@@ -675,6 +692,7 @@ struct UdpReceiver : std::enable_shared_from_this<UdpReceiver>
         }
         impl->udpUnackedBytes.fetch_add(bytes);
         impl->unacked.fetch_add(batch->ends.size());
+        const Identity who = listenerIdentity(spec, peer);
         auto events = impl->parse(*batch, Transport::Udp, who, peer);
         const std::size_t count = batch->ends.size();
         impl->submit(Transport::Udp, who, std::move(events),

@@ -390,13 +390,13 @@ void writeSd(JsonWriter &w, const std::vector<SdElement> &sd)
             if (sd[f].id != sd[e].id)
                 continue;
             done[f] = true;
-            for (const auto &[name, value] : sd[f].params) {
+            for (const auto &param : sd[f].params) {
                 auto it = std::find_if(params.begin(), params.end(),
-                                       [&](const auto &x) { return x.first == name; });
+                                       [&](const auto &x) { return x.first == param.first; });
                 if (it == params.end())
-                    params.push_back({name, {&value}});
+                    params.push_back({param.first, {&param.second}});
                 else
-                    it->second.push_back(&value);
+                    it->second.push_back(&param.second);
             }
         }
         w.key(sd[e].id);

@@ -6,6 +6,7 @@
 // run and against the same collector, the same events in the shippers' protocols: the
 // Elasticsearch bulk API and the Loki push API (JSON; protobuf + snappy), each against the
 // native NDJSON rate (goal: >= 0.5 x native).
+// Then the same events as RFC 5424 syslog over TCP with octet counting (same goal).
 //
 // Environment: IDL_BENCH_SECONDS (default 15), IDL_BENCH_CONNECTIONS (default 4).
 #include "idl_test_servers.h"
@@ -245,18 +246,32 @@ private Q_SLOTS:
 
         const QString bin = qEnvironmentVariable("IDL_BIN_DIR");
         const quint16 port = localcluster::freeTcpPort();
+        quint16 syslogPort = localcluster::freeTcpPort();
+        while (syslogPort == port)
+            syslogPort = localcluster::freeTcpPort();
         QProcess collector;
         collector.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         collector.start(bin + QStringLiteral("/idl-collector"),
-                        {QStringLiteral("--http.address"), QStringLiteral("127.0.0.1"),
-                         QStringLiteral("--http.port"), QString::number(port),
-                         QStringLiteral("--pg.dsn"), QString::fromStdString(*dsn),
-                         QStringLiteral("--kafka.bootstrap"), QString::fromStdString(bootstrap),
-                         QStringLiteral("--kafka.topic"), QString::fromStdString(topic),
-                         QStringLiteral("--kafka.create-topic"), QStringLiteral("false"),
-                         QStringLiteral("--auth.rate-limit"), QStringLiteral("0"),
+                        {QStringLiteral("--http.address"),
+                         QStringLiteral("127.0.0.1"),
+                         QStringLiteral("--http.port"),
+                         QString::number(port),
+                         QStringLiteral("--pg.dsn"),
+                         QString::fromStdString(*dsn),
+                         QStringLiteral("--kafka.bootstrap"),
+                         QString::fromStdString(bootstrap),
+                         QStringLiteral("--kafka.topic"),
+                         QString::fromStdString(topic),
+                         QStringLiteral("--kafka.create-topic"),
+                         QStringLiteral("false"),
+                         QStringLiteral("--auth.rate-limit"),
+                         QStringLiteral("0"),
                          QStringLiteral("--http.threads"),
-                         QString::number(envInt("IDL_BENCH_HTTP_THREADS", 2))});
+                         QString::number(envInt("IDL_BENCH_HTTP_THREADS", 2)),
+                         QStringLiteral("--syslog.listeners"),
+                         QStringLiteral("tcp:%1=bench").arg(syslogPort),
+                         QStringLiteral("--syslog.threads"),
+                         QString::number(envInt("IDL_BENCH_SYSLOG_THREADS", 2))});
         QVERIFY(collector.waitForStarted());
         QElapsedTimer t;
         t.start();
@@ -322,8 +337,6 @@ private Q_SLOTS:
                  r.value(QStringLiteral("requests_other")).toInt(), lastNative, nativeNow});
             lastNative = nativeNow;
         }
-        collector.terminate();
-        collector.waitForFinished(30'000);
         const double collectorRate = l.value(QStringLiteral("events_per_s")).toDouble();
         const long long acked =
             static_cast<long long>(l.value(QStringLiteral("events")).toDouble());
@@ -331,6 +344,39 @@ private Q_SLOTS:
         long long ackedAll = acked + ackedNativeMore;
         for (const Shipper &sh : shippers)
             ackedAll += sh.acked;
+
+        // Syslog TCP with octet counting, same events, same collector: there are no replies,
+        // so the rate is what reached Kafka (acknowledged) from the first byte sent until the
+        // topic holds every message written.
+        QElapsedTimer syslogClock;
+        syslogClock.start();
+        QProcess syslogLoad;
+        syslogLoad.start(bin + QStringLiteral("/idl-collector-load"),
+                         {QStringLiteral("--syslog-port"), QString::number(syslogPort),
+                          QStringLiteral("--connections"), QString::number(connections),
+                          QStringLiteral("--seconds"), QString::number(seconds),
+                          QStringLiteral("--event-bytes"), QStringLiteral("200")});
+        QVERIFY(syslogLoad.waitForFinished((seconds + 60) * 1000));
+        const QByteArray syslogOut = syslogLoad.readAllStandardOutput().trimmed();
+        QVERIFY2(syslogLoad.exitCode() == 0, syslogOut.constData());
+        const long long syslogSent = static_cast<long long>(
+            QJsonDocument::fromJson(syslogOut).object().value(QStringLiteral("events")).toDouble());
+        long long syslogInTopic = 0;
+        qint64 syslogMs = 0;
+        for (QElapsedTimer wait; !wait.isValid() || wait.elapsed() < 120'000;) {
+            if (!wait.isValid())
+                wait.start();
+            syslogInTopic = topicEvents(bootstrap, topic, 4) - inTopic;
+            syslogMs = syslogClock.elapsed();
+            if (syslogInTopic >= syslogSent)
+                break;
+            QTest::qWait(50);
+        }
+        collector.terminate();
+        collector.waitForFinished(30'000);
+        const double syslogRate = syslogMs > 0 ? syslogInTopic * 1000.0 / syslogMs : 0;
+        // Against the native run just before it (the machine's load drifts between runs).
+        const double syslogRatio = lastNative > 0 ? syslogRate / lastNative : 0;
 
         const RawResult raw = rawProduce(bootstrap, rawTopic, seconds);
         const double rawRate = raw.seconds > 0 ? raw.acked / raw.seconds : 0;
@@ -348,9 +394,15 @@ private Q_SLOTS:
         std::printf("  ratio       %10.0f %%  (targets: >= 150000 events/s and >= 50 %% of raw: "
                     "%s)\n",
                     ratio * 100, collectorRate >= 150'000 && ratio >= 0.5 ? "met" : "NOT met");
+        std::printf("  syslog tcp  %10.0f events/s  (RFC 5424, octet counting, same events; %lld "
+                    "written, %lld in the topic after %.1f s; %.0f %% of native NDJSON, goal >= "
+                    "50 %%: %s)\n",
+                    syslogRate, syslogSent, syslogInTopic, syslogMs / 1000.0, syslogRatio * 100,
+                    syslogRatio >= 0.5 ? "met" : "NOT met");
         std::printf("BENCH_RESULT {\"collector_events_per_s\":%.0f,\"raw_events_per_s\":%.0f,"
-                    "\"ratio\":%.3f,\"connections\":%d,\"seconds\":%d}\n",
-                    collectorRate, rawRate, ratio, connections, seconds);
+                    "\"ratio\":%.3f,\"syslog_tcp_events_per_s\":%.0f,\"syslog_ratio\":%.3f,"
+                    "\"connections\":%d,\"seconds\":%d}\n",
+                    collectorRate, rawRate, ratio, syslogRate, syslogRatio, connections, seconds);
         std::printf("  same events in the shippers' protocols, same collector (goal: >= 0.5 x "
                     "the mean of the native runs just before and after):\n");
         for (const Shipper &sh : shippers) {
@@ -370,6 +422,7 @@ private Q_SLOTS:
             QVERIFY2(sh.acked > 0, sh.name.c_str());
         QCOMPARE(inTopic, ackedAll); // every 2xx is in Kafka, nothing else is
         QCOMPARE(raw.failed, 0LL);
+        QCOMPARE(syslogInTopic, syslogSent); // every syslog message written is in Kafka
     }
 };
 

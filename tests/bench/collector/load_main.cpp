@@ -6,6 +6,10 @@
 //                      [--event-bytes 200]
 // Another protocol's body (built by the benchmark from the same events) is sent instead with
 //   --body-file F --path /_bulk --content-type T [--ok-status 200] (--batch = events in F)
+//   idl-collector-load --syslog-port P [--connections 4] [--seconds 15] [--event-bytes 200]
+// The second form sends the same events as RFC 5424 messages with octet counting over
+// syslog TCP connections (no replies: TCP back-pressure is all the pacing there is) and
+// prints the messages written.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -35,6 +39,7 @@ struct Options
     std::string path = "/api/v1/logs";
     std::string contentType = "application/x-ndjson";
     int okStatus = 202;
+    int syslogPort = 0;
 };
 
 // One event of exactly `size` bytes (the message is padded), as an application would send it.
@@ -108,6 +113,57 @@ int connectTo(int port)
     return fd;
 }
 
+// The same event as an RFC 5424 message (attributes as structured data), octet-counted,
+// about `size` bytes long.
+std::string syslogFrame(int i, int size)
+{
+    std::string m = "<14>1 2024-05-01T12:00:00.123Z load-1 bench - - [attrs user=\"u" +
+                    std::to_string(i % 1000) + "\" path=\"/api/orders\"] req " + std::to_string(i) +
+                    " ";
+    if (m.size() + 4 < static_cast<std::size_t>(size))
+        m.append(static_cast<std::size_t>(size) - m.size() - 4, 'x');
+    return std::to_string(m.size()) + " " + m;
+}
+
+int runSyslog(const Options &o)
+{
+    std::string chunk;
+    const int perChunk = 1000;
+    for (int i = 0; i < perChunk; ++i)
+        chunk += syslogFrame(i, o.eventBytes);
+    std::atomic<long long> events{0}, broken{0};
+    std::atomic<bool> stop{false};
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> threads;
+    for (int c = 0; c < o.connections; ++c)
+        threads.emplace_back([&] {
+            const int fd = connectTo(o.syslogPort);
+            if (fd < 0) {
+                ++broken;
+                return;
+            }
+            while (!stop.load(std::memory_order_relaxed)) {
+                if (!sendAll(fd, chunk)) {
+                    ++broken;
+                    break;
+                }
+                events += perChunk;
+            }
+            ::close(fd);
+        });
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
+    stop = true;
+    for (auto &t : threads)
+        t.join();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("{\"events\":%lld,\"broken\":%lld,\"seconds\":%.3f,\"events_per_s\":%.0f,"
+                "\"event_bytes\":%zu,\"connections\":%d}\n",
+                events.load(), broken.load(), elapsed, static_cast<double>(events.load()) / elapsed,
+                chunk.size() / perChunk, o.connections);
+    return events.load() > 0 && broken.load() == 0 ? 0 : 1;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -136,7 +192,11 @@ int main(int argc, char **argv)
             o.contentType = v;
         else if (k == "--ok-status")
             o.okStatus = std::atoi(v);
+        else if (k == "--syslog-port")
+            o.syslogPort = std::atoi(v);
     }
+    if (o.syslogPort > 0)
+        return runSyslog(o);
     if (o.port <= 0 || o.key.empty()) {
         std::fprintf(stderr, "usage: idl-collector-load --port P --key KEY [--connections C] "
                              "[--seconds S] [--batch N] [--event-bytes B]\n");
