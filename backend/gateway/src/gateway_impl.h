@@ -24,6 +24,7 @@ class Server;
 namespace idl::gateway {
 
 class Session;
+class TailHub;
 
 // Token-bucket rate limit per token prefix, shared by every connection and the HTTP API.
 using RateLimiter = auth::RateLimiter;
@@ -35,6 +36,7 @@ struct Gateway::Impl
     GatewayOptions opt;
     std::unique_ptr<DbPool> pool;     // requests (queries, aggregates, exports, saved queries)
     std::unique_ptr<DbPool> authPool; // token checks only
+    std::shared_ptr<TailHub> hub;     // the one Kafka consumer of every live tail
     QThreadPool workers;
     QThreadPool authWorkers;        // token checks, off the request workers
     QTcpServer *listener = nullptr; // accepts (and, with TLS, encrypts) the TCP connections

@@ -489,7 +489,7 @@ void Session::drainTail(const std::string &id)
         for (std::size_t i = 0; i < b.items.size(); ++i) {
             if (i)
                 out.push_back(',');
-            out.append(b.items[i].json);
+            out.append(*b.items[i].json);
         }
         protocol::endTailEvents(out, b.dropped, a.droppedTotal, b.positions);
         sendJson(out);
