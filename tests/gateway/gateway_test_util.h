@@ -18,6 +18,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QTcpSocket>
 #include <QWebSocket>
 
@@ -172,6 +173,50 @@ public:
         sock.waitForBytesWritten(5000);
     }
     QTcpSocket sock;
+};
+
+// The real `idl-gateway` (IDL_BIN_DIR) as a child process, with `settings` (IDL_* variables)
+// added to this process's environment and ports chosen by the system. Returns its WebSocket
+// port, read from its "ws_port" log line, or 0 (then `log` says why). Kills it when destroyed.
+struct GatewayProcess
+{
+    QProcess process;
+    QByteArray log;
+    ~GatewayProcess()
+    {
+        process.kill();
+        process.waitForFinished(5000);
+    }
+    int start(const std::map<QString, QString> &settings)
+    {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("IDL_WS_PORT"), QStringLiteral("0"));
+        env.insert(QStringLiteral("IDL_HTTP_PORT"), QStringLiteral("0"));
+        for (const auto &[k, v] : settings)
+            env.insert(k, v);
+        process.setProcessEnvironment(env);
+        process.setProcessChannelMode(QProcess::SeparateChannels);
+        process.start(qEnvironmentVariable("IDL_BIN_DIR") + QStringLiteral("/idl-gateway"),
+                      QStringList{});
+        if (!process.waitForStarted(10000)) {
+            log = process.errorString().toUtf8();
+            return 0;
+        }
+        int port = 0;
+        waitUntil(
+            [&] {
+                process.waitForReadyRead(10);
+                log += process.readAllStandardError();
+                for (const QByteArray &line : log.split('\n')) {
+                    const QJsonObject o = QJsonDocument::fromJson(line).object();
+                    if (o.contains(QStringLiteral("ws_port")))
+                        port = o[QStringLiteral("ws_port")].toInt();
+                }
+                return port > 0 || process.state() != QProcess::Running;
+            },
+            30000);
+        return port;
+    }
 };
 
 inline idl::LogEvent makeEvent(std::int64_t ts, const std::string &app, idl::Level level,
