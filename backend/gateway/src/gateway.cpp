@@ -55,6 +55,31 @@ void Gateway::Impl::post(std::uint64_t serial, std::function<void(Session *)> fn
         Qt::QueuedConnection);
 }
 
+void Gateway::Impl::wakeTail(std::uint64_t serial, const std::string &id)
+{
+    {
+        std::lock_guard lock(m_wokenMutex);
+        m_woken.emplace_back(serial, id);
+        if (m_woken.size() > 1)
+            return; // a drain is already on its way
+    }
+    QMetaObject::invokeMethod(
+        home,
+        [this] {
+            std::vector<std::pair<std::uint64_t, std::string>> batch;
+            {
+                std::lock_guard lock(m_wokenMutex);
+                batch.swap(m_woken);
+            }
+            for (const auto &[s, tail] : batch) {
+                auto it = live.find(s);
+                if (it != live.end())
+                    it->second->drainTail(tail);
+            }
+        },
+        Qt::QueuedConnection);
+}
+
 void declareSettings(Config &c)
 {
     c.addString(QStringLiteral("ws.address"), QStringLiteral("127.0.0.1"),
