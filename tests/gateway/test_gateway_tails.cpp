@@ -13,6 +13,7 @@
 #include "idl/gateway/gateway.h"
 #include "idl/gateway/tokens.h"
 #include "idl/kafka/producer.h"
+#include "idl/observability/metrics.h"
 #include "idl/pg/connection.h"
 #include "idl/writer/retention.h"
 #include "idl_test_servers.h"
@@ -347,6 +348,12 @@ private Q_SLOTS:
             }
         };
 
+        auto &reg = idl::metrics::Registry::global();
+        auto &late = reg.counter("idl_gateway_tail_late_history_total", "");
+        auto &hubAhead = reg.counter("idl_gateway_tail_handoffs_total", "", {{"hub", "ahead"}});
+        auto &hubLevel = reg.counter("idl_gateway_tail_handoffs_total", "", {{"hub", "level"}});
+        const auto late0 = late.value(), ahead0 = hubAhead.value(), level0 = hubLevel.value();
+
         load(1500);
         QVERIFY(!QTest::currentTestFailed());
         const std::map<int, std::int64_t> early = t.next; // positions after the first 1.5 s
@@ -428,8 +435,14 @@ private Q_SLOTS:
             // The last positions are the end of the topic: a resume from them is exact.
             QCOMPARE(tl.log.positions, positionsJson(t.next));
         }
-        qInfo("%zu tails, %zu events produced, every one delivered exactly once", tails.size(),
-              all.size());
+        qInfo("%zu tails, %zu events produced, every one delivered exactly once; late history "
+              "rows %llu; hand-offs with the shared consumer ahead %llu, level %llu",
+              tails.size(), all.size(), (unsigned long long)(late.value() - late0),
+              (unsigned long long)(hubAhead.value() - ahead0),
+              (unsigned long long)(hubLevel.value() - level0));
+        // The paths this test is about were taken: the catch-up readers handed off while
+        // the shared consumer was ahead of them.
+        QVERIFY(hubAhead.value() > ahead0);
         gw.stop();
     }
 

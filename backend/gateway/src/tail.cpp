@@ -42,6 +42,25 @@ metrics::Counter &catchUpCounter()
     return c;
 }
 
+metrics::Counter &lateHistoryCounter()
+{
+    static auto &c = metrics::Registry::global().counter(
+        "idl_gateway_tail_late_history_total",
+        "History rows stored while a tail read its history, into ranges it had already read "
+        "(sent at the end of the history)");
+    return c;
+}
+metrics::Counter &handOffCounter(bool hubAhead)
+{
+    static auto &ahead = metrics::Registry::global().counter(
+        "idl_gateway_tail_handoffs_total", "Catch-up readers handing off to the shared consumer",
+        {{"hub", "ahead"}});
+    static auto &level = metrics::Registry::global().counter(
+        "idl_gateway_tail_handoffs_total", "Catch-up readers handing off to the shared consumer",
+        {{"hub", "level"}});
+    return hubAhead ? ahead : level;
+}
+
 std::int64_t parseInt(std::string_view v)
 {
     std::int64_t x = 0;
@@ -612,6 +631,7 @@ Result<Positions> TailSubscription::readHistory(int partitions)
             continue; // that page's snapshot had it
         auto json = std::make_shared<std::string>();
         protocol::appendEvent(*json, *ev, protocol::ColAll);
+        lateHistoryCounter().inc();
         if (!pushWait(Item{std::move(json), -1, -1, end}))
             return Positions{};
     }
@@ -638,8 +658,10 @@ Result<void> TailSubscription::follow(Positions at)
             std::int64_t gap = 0;
             for (const auto &[p, o] : c)
                 gap += std::max<std::int64_t>(0, hub.next(p) - o);
-            if (gap <= kHandOffGap)
+            if (gap <= kHandOffGap) {
                 from = hub.attach(this, c, true);
+                handOffCounter(*from != c).inc();
+            }
         }
         if (from && std::all_of(from->begin(), from->end(),
                                 [&](const auto &po) { return c[po.first] >= po.second; })) {
