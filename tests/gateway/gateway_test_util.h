@@ -18,6 +18,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
+#include <QTcpSocket>
 #include <QWebSocket>
 
 #include <chrono>
@@ -126,6 +128,95 @@ public:
 
     QWebSocket ws;
     std::vector<QJsonObject> inbox;
+};
+
+// A WebSocket client that stops reading: a raw TCP socket that does the handshake, sends
+// masked text frames (RFC 6455 5.2) and keeps at most 4 KiB of what the server sends, so the
+// kernel buffers and then the server's fill up.
+class StalledClient
+{
+public:
+    bool open(quint16 port)
+    {
+        sock.connectToHost(QStringLiteral("127.0.0.1"), port);
+        if (!sock.waitForConnected(5000))
+            return false;
+        sock.setReadBufferSize(4096);
+        sock.write("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                   "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                   "Sec-WebSocket-Key: c3RhbGxlZC1jbGllbnQtMQ==\r\n\r\n");
+        QByteArray response;
+        if (!waitUntil([&] {
+                response += sock.read(4096 - response.size());
+                return response.contains("\r\n\r\n");
+            }))
+            return false;
+        return response.startsWith("HTTP/1.1 101");
+    }
+    void send(const QJsonObject &o)
+    {
+        const QByteArray payload = QJsonDocument(o).toJson(QJsonDocument::Compact);
+        QByteArray f;
+        f.append(char(0x81));
+        if (payload.size() < 126) {
+            f.append(char(0x80 | payload.size()));
+        } else {
+            f.append(char(0x80 | 126));
+            f.append(char((payload.size() >> 8) & 0xff));
+            f.append(char(payload.size() & 0xff));
+        }
+        const char mask[4] = {0x12, 0x34, 0x56, 0x78};
+        f.append(mask, 4);
+        for (int i = 0; i < payload.size(); ++i)
+            f.append(char(payload[i] ^ mask[i % 4]));
+        sock.write(f);
+        sock.waitForBytesWritten(5000);
+    }
+    QTcpSocket sock;
+};
+
+// The real `idl-gateway` (IDL_BIN_DIR) as a child process, with `settings` (IDL_* variables)
+// added to this process's environment and ports chosen by the system. Returns its WebSocket
+// port, read from its "ws_port" log line, or 0 (then `log` says why). Kills it when destroyed.
+struct GatewayProcess
+{
+    QProcess process;
+    QByteArray log;
+    ~GatewayProcess()
+    {
+        process.kill();
+        process.waitForFinished(5000);
+    }
+    int start(const std::map<QString, QString> &settings)
+    {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("IDL_WS_PORT"), QStringLiteral("0"));
+        env.insert(QStringLiteral("IDL_HTTP_PORT"), QStringLiteral("0"));
+        for (const auto &[k, v] : settings)
+            env.insert(k, v);
+        process.setProcessEnvironment(env);
+        process.setProcessChannelMode(QProcess::SeparateChannels);
+        process.start(qEnvironmentVariable("IDL_BIN_DIR") + QStringLiteral("/idl-gateway"),
+                      QStringList{});
+        if (!process.waitForStarted(10000)) {
+            log = process.errorString().toUtf8();
+            return 0;
+        }
+        int port = 0;
+        waitUntil(
+            [&] {
+                process.waitForReadyRead(10);
+                log += process.readAllStandardError();
+                for (const QByteArray &line : log.split('\n')) {
+                    const QJsonObject o = QJsonDocument::fromJson(line).object();
+                    if (o.contains(QStringLiteral("ws_port")))
+                        port = o[QStringLiteral("ws_port")].toInt();
+                }
+                return port > 0 || process.state() != QProcess::Running;
+            },
+            30000);
+        return port;
+    }
 };
 
 inline idl::LogEvent makeEvent(std::int64_t ts, const std::string &app, idl::Level level,

@@ -979,41 +979,12 @@ private Q_SLOTS:
                                     "page row " + std::to_string(i) + " " + std::string(380, 'x')));
         IDL_VERIFY_OK(writeLikeWriter(*m_db, big));
 
-        QProcess gw;
-        struct Reap // a failed check must not leave the gateway running
-        {
-            QProcess &p;
-            ~Reap()
-            {
-                p.kill();
-                p.waitForFinished(5000);
-            }
-        } reap{gw};
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("IDL_WS_PORT", "0");
-        env.insert("IDL_HTTP_PORT", "0");
-        env.insert("IDL_PG_DSN", QString::fromStdString(m_dsn));
-        env.insert("IDL_KAFKA_BOOTSTRAP", QString::fromStdString(m_bootstrap));
-        env.insert("IDL_KAFKA_TOPIC", QString::fromStdString(m_topic));
-        gw.setProcessEnvironment(env);
-        gw.setProcessChannelMode(QProcess::SeparateChannels);
-        gw.start(qEnvironmentVariable("IDL_BIN_DIR") + "/idl-gateway", QStringList{});
-        QVERIFY2(gw.waitForStarted(10000), qPrintable(gw.errorString()));
-        int port = 0;
-        QByteArray log;
-        QVERIFY(waitUntil(
-            [&] {
-                gw.waitForReadyRead(10);
-                log += gw.readAllStandardError();
-                for (const QByteArray &line : log.split('\n')) {
-                    const QJsonObject o = QJsonDocument::fromJson(line).object();
-                    if (o.contains("ws_port"))
-                        port = o["ws_port"].toInt();
-                }
-                return port > 0 || gw.state() != QProcess::Running;
-            },
-            30000));
-        QVERIFY2(port > 0, log.constData());
+        GatewayProcess gwp; // killed when the test ends, also when a check fails
+        const int port = gwp.start({{"IDL_PG_DSN", QString::fromStdString(m_dsn)},
+                                    {"IDL_KAFKA_BOOTSTRAP", QString::fromStdString(m_bootstrap)},
+                                    {"IDL_KAFKA_TOPIC", QString::fromStdString(m_topic)}});
+        QVERIFY2(port > 0, gwp.log.constData());
+        QProcess &gw = gwp.process;
 
         Client c;
         QVERIFY(c.open(static_cast<quint16>(port)));
@@ -1080,48 +1051,18 @@ private Q_SLOTS:
             "FROM generate_series(1, 20000) g",
             {std::to_string(t0)}));
 
-        QTcpSocket raw;
-        raw.connectToHost(QHostAddress::LocalHost, m_gw->wsPort());
-        QVERIFY(raw.waitForConnected(5000));
-        raw.setReadBufferSize(4096); // then Qt stops reading the socket: the window closes
-        const QByteArray key = QByteArray("stalled-client-1").toBase64();
-        raw.write("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                  "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " +
-                  key + "\r\n\r\n");
-        QByteArray response;
-        QVERIFY(waitUntil([&] {
-            response += raw.read(4096 - response.size());
-            return response.contains("\r\n\r\n");
-        }));
-        QVERIFY2(response.startsWith("HTTP/1.1 101"), response.constData());
-        // Masked client text frames (RFC 6455 5.2).
-        const auto frame = [&](const QJsonObject &o) {
-            const QByteArray payload = QJsonDocument(o).toJson(QJsonDocument::Compact);
-            QByteArray f;
-            f.append(char(0x81));
-            if (payload.size() < 126) {
-                f.append(char(0x80 | payload.size()));
-            } else {
-                f.append(char(0x80 | 126));
-                f.append(char((payload.size() >> 8) & 0xff));
-                f.append(char(payload.size() & 0xff));
-            }
-            const char mask[4] = {0x12, 0x34, 0x56, 0x78};
-            f.append(mask, 4);
-            for (int i = 0; i < payload.size(); ++i)
-                f.append(char(payload[i] ^ mask[i % 4]));
-            raw.write(f);
-        };
-        frame({{"type", "hello"},
-               {"id", "h"},
-               {"versions", QJsonArray{1}},
-               {"token", QString::fromStdString(m_viewer)}});
+        StalledClient stalled; // reads nothing after the handshake: the window closes
+        QVERIFY(stalled.open(m_gw->wsPort()));
+        QTcpSocket &raw = stalled.sock;
+        stalled.send({{"type", "hello"},
+                      {"id", "h"},
+                      {"versions", QJsonArray{1}},
+                      {"token", QString::fromStdString(m_viewer)}});
         for (int i = 0; i < 4; ++i)
-            frame({{"type", "export"},
-                   {"id", QString("e%1").arg(i)},
-                   {"q", "app:stall"},
-                   {"from", "-2h"}});
-        QVERIFY(raw.waitForBytesWritten(5000));
+            stalled.send({{"type", "export"},
+                          {"id", QString("e%1").arg(i)},
+                          {"q", "app:stall"},
+                          {"from", "-2h"}});
         // Let the four exports start and fill every buffer up to the stalled client.
         waitUntil([] { return false; }, 2000);
 

@@ -35,9 +35,8 @@ void RequestState::detach()
     m_cancel = nullptr;
 }
 
-DbPool::DbPool(std::string dsn, int size, std::chrono::milliseconds statementTimeout,
-               std::chrono::milliseconds acquireTimeout)
-    : m_dsn(std::move(dsn)), m_size(size < 1 ? 1 : size), m_timeout(statementTimeout),
+DbPool::DbPool(std::string dsn, int size, DbLimits limits, std::chrono::milliseconds acquireTimeout)
+    : m_dsn(std::move(dsn)), m_size(size < 1 ? 1 : size), m_limits(limits),
       m_acquireTimeout(acquireTimeout)
 {}
 
@@ -68,8 +67,12 @@ Result<DbPool::Lease> DbPool::acquire()
     }
     auto c = pg::Connection::connect(m_dsn, std::chrono::seconds(5));
     if (c) {
-        auto set = c->exec("SET statement_timeout = " + std::to_string(m_timeout.count()) +
-                           "; SET application_name = 'idl-gateway'");
+        auto set =
+            c->exec("SET statement_timeout = " + std::to_string(m_limits.statementTimeout.count()) +
+                    "; SET lock_timeout = " + std::to_string(m_limits.lockTimeout.count()) +
+                    "; SET idle_in_transaction_session_timeout = " +
+                    std::to_string(m_limits.idleInTransactionTimeout.count()) +
+                    "; SET application_name = 'idl-gateway'");
         if (set)
             return Lease(this, std::make_unique<pg::Connection>(std::move(c).value()));
     }

@@ -35,13 +35,23 @@ private:
     pg_cancel *m_cancel = nullptr;
 };
 
-// A bounded pool of PostgreSQL connections, created lazily. Every connection runs with the
-// configured statement_timeout. Thread-safe.
+// What every pooled connection runs with (set when it connects): no statement runs longer
+// than statementTimeout, no lock is waited for longer than lockTimeout (so the gateway never
+// queues an exclusive lock request or waits behind one for long), and a session idle inside
+// a transaction longer than idleInTransactionTimeout is ended by the server.
+struct DbLimits
+{
+    std::chrono::milliseconds statementTimeout;
+    std::chrono::milliseconds lockTimeout;
+    std::chrono::milliseconds idleInTransactionTimeout;
+};
+
+// A bounded pool of PostgreSQL connections, created lazily, each with the DbLimits.
+// Thread-safe.
 class DbPool
 {
 public:
-    DbPool(std::string dsn, int size, std::chrono::milliseconds statementTimeout,
-           std::chrono::milliseconds acquireTimeout);
+    DbPool(std::string dsn, int size, DbLimits limits, std::chrono::milliseconds acquireTimeout);
     ~DbPool();
 
     // A connection borrowed from the pool; returned (or discarded when broken) on destruction.
@@ -69,14 +79,14 @@ public:
     // A probe for /readyz: empty when a connection can be had, else the reason.
     std::string check();
     const std::string &dsn() const { return m_dsn; }
-    std::chrono::milliseconds statementTimeout() const { return m_timeout; }
+    std::chrono::milliseconds statementTimeout() const { return m_limits.statementTimeout; }
 
 private:
     void release(std::unique_ptr<pg::Connection> c);
 
     std::string m_dsn;
     int m_size;
-    std::chrono::milliseconds m_timeout;
+    DbLimits m_limits;
     std::chrono::milliseconds m_acquireTimeout;
     std::mutex m_mutex;
     std::condition_variable m_cv;

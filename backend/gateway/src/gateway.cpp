@@ -14,6 +14,7 @@
 #include "idl/service/ops.h"
 #include "idl/service/status.h"
 #include "session.h"
+#include "tail.h"
 
 #include <QFile>
 #include <QHostAddress>
@@ -50,6 +51,31 @@ void Gateway::Impl::post(std::uint64_t serial, std::function<void(Session *)> fn
             auto it = live.find(serial);
             if (it != live.end())
                 fn(it->second);
+        },
+        Qt::QueuedConnection);
+}
+
+void Gateway::Impl::wakeTail(std::uint64_t serial, const std::string &id)
+{
+    {
+        std::lock_guard lock(m_wokenMutex);
+        m_woken.emplace_back(serial, id);
+        if (m_woken.size() > 1)
+            return; // a drain is already on its way
+    }
+    QMetaObject::invokeMethod(
+        home,
+        [this] {
+            std::vector<std::pair<std::uint64_t, std::string>> batch;
+            {
+                std::lock_guard lock(m_wokenMutex);
+                batch.swap(m_woken);
+            }
+            for (const auto &[s, tail] : batch) {
+                auto it = live.find(s);
+                if (it != live.end())
+                    it->second->drainTail(tail);
+            }
         },
         Qt::QueuedConnection);
 }
@@ -96,6 +122,12 @@ void declareSettings(Config &c)
                                  "fails with overloaded)"));
     c.addDuration(QStringLiteral("query.timeout"), QStringLiteral("30s"),
                   QStringLiteral("Statement timeout of every query"));
+    c.addDuration(QStringLiteral("db.lock_timeout"), QStringLiteral("5s"),
+                  QStringLiteral("Longest wait of any gateway statement for a lock (then the "
+                                 "request fails instead of queueing others behind it)"));
+    c.addDuration(QStringLiteral("db.idle_in_transaction_timeout"), QStringLiteral("10s"),
+                  QStringLiteral("PostgreSQL ends a gateway session idle inside a transaction "
+                                 "for this long (none is, by design: a safety net)"));
     c.addDuration(QStringLiteral("ws.idle_timeout"), QStringLiteral("5m"),
                   QStringLiteral("Close connections that send nothing for this long"));
     c.addDuration(QStringLiteral("ws.auth_timeout"), QStringLiteral("10s"),
@@ -146,6 +178,8 @@ GatewayOptions optionsFromConfig(const Config &c)
     o.authPoolSize = static_cast<int>(c.integer(QStringLiteral("db.auth_pool")));
     o.dbAcquireTimeout = c.duration(QStringLiteral("db.acquire_timeout"));
     o.queryTimeout = c.duration(QStringLiteral("query.timeout"));
+    o.dbLockTimeout = c.duration(QStringLiteral("db.lock_timeout"));
+    o.dbIdleInTransactionTimeout = c.duration(QStringLiteral("db.idle_in_transaction_timeout"));
     o.idleTimeout = c.duration(QStringLiteral("ws.idle_timeout"));
     o.authTimeout = c.duration(QStringLiteral("ws.auth_timeout"));
     o.maxMessageBytes = c.bytes(QStringLiteral("ws.max_message"));
@@ -258,9 +292,11 @@ Gateway::Gateway(GatewayOptions options, QObject *parent)
     d->opt = std::move(options);
     d->home = this;
     d->rate = std::make_unique<RateLimiter>(d->opt.ratePerSecond, d->opt.rateBurst);
-    d->pool = std::make_unique<DbPool>(d->opt.pgDsn, d->opt.dbPoolSize, d->opt.queryTimeout,
-                                       d->opt.dbAcquireTimeout);
-    d->authPool = std::make_unique<DbPool>(d->opt.pgDsn, d->opt.authPoolSize, d->opt.queryTimeout,
+    const DbLimits limits{d->opt.queryTimeout, d->opt.dbLockTimeout,
+                          d->opt.dbIdleInTransactionTimeout};
+    d->pool =
+        std::make_unique<DbPool>(d->opt.pgDsn, d->opt.dbPoolSize, limits, d->opt.dbAcquireTimeout);
+    d->authPool = std::make_unique<DbPool>(d->opt.pgDsn, d->opt.authPoolSize, limits,
                                            d->opt.dbAcquireTimeout);
     d->workers.setMaxThreadCount(d->opt.dbPoolSize + 2);
     d->authWorkers.setMaxThreadCount(d->opt.authPoolSize);
@@ -281,6 +317,10 @@ Result<void> Gateway::start()
         if (!m)
             return m.error();
     }
+    // The one consumer of the events topic for every live tail (it waits for Kafka by
+    // itself; tails started meanwhile wait for it).
+    d->hub = std::make_shared<TailHub>(d->opt.kafkaBootstrap, d->opt.kafkaTopic);
+    d->hub->start();
     const bool tls = !d->opt.tlsCertFile.empty();
     // The gateway accepts the TCP (or TLS) connections itself and hands them to the WebSocket
     // server, so that every socket gets TCP_NODELAY before its first byte: QWebSocket has no
@@ -370,6 +410,8 @@ void Gateway::stop()
         for (Session *s : sessions)
             delete s;
     }
+    if (d->hub)
+        d->hub->stop();
     if (d->http)
         d->http->stop();
     d->workers.waitForDone();

@@ -13,6 +13,8 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <utility>
+#include <vector>
 
 class QTcpServer;
 class QWebSocketServer;
@@ -24,6 +26,7 @@ class Server;
 namespace idl::gateway {
 
 class Session;
+class TailHub;
 
 // Token-bucket rate limit per token prefix, shared by every connection and the HTTP API.
 using RateLimiter = auth::RateLimiter;
@@ -35,6 +38,7 @@ struct Gateway::Impl
     GatewayOptions opt;
     std::unique_ptr<DbPool> pool;     // requests (queries, aggregates, exports, saved queries)
     std::unique_ptr<DbPool> authPool; // token checks only
+    std::shared_ptr<TailHub> hub;     // the one Kafka consumer of every live tail
     QThreadPool workers;
     QThreadPool authWorkers;        // token checks, off the request workers
     QTcpServer *listener = nullptr; // accepts (and, with TLS, encrypts) the TCP connections
@@ -53,6 +57,13 @@ struct Gateway::Impl
     // Runs fn on the main thread with the session `serial`, if it still exists. Any thread;
     // serials are never reused, so a late reply never reaches another session.
     void post(std::uint64_t serial, std::function<void(Session *)> fn);
+    // Drains tail `id` of session `serial` on the main thread soon. Any thread. Tails woken
+    // together (one Kafka event for many tails) are drained by one queued call.
+    void wakeTail(std::uint64_t serial, const std::string &id);
+
+private:
+    std::mutex m_wokenMutex;
+    std::vector<std::pair<std::uint64_t, std::string>> m_woken; // tails to drain
 };
 
 } // namespace idl::gateway

@@ -432,9 +432,8 @@ void Session::startTail(const std::string &id, TailOptions options)
 {
     Gateway::Impl *gw = m_gw;
     const std::uint64_t serial = m_serial;
-    auto tail = std::make_unique<TailSubscription>(std::move(options), [gw, serial, id] {
-        gw->post(serial, [id](Session *s) { s->drainTail(id); });
-    });
+    auto tail = std::make_unique<TailSubscription>(std::move(options),
+                                                   [gw, serial, id] { gw->wakeTail(serial, id); });
     TailSubscription *raw = tail.get();
     Active a;
     a.type = "tail";
@@ -489,7 +488,7 @@ void Session::drainTail(const std::string &id)
         for (std::size_t i = 0; i < b.items.size(); ++i) {
             if (i)
                 out.push_back(',');
-            out.append(b.items[i].json);
+            out.append(*b.items[i].json);
         }
         protocol::endTailEvents(out, b.dropped, a.droppedTotal, b.positions);
         sendJson(out);

@@ -85,6 +85,8 @@ public:
     // Ends request `id` if it is active (cancel, tail.stop); returns what it was.
     enum class Ended { None, Job, Tail };
     Ended endRequest(const std::string &id);
+    // Sends what tail `id` has queued (Gateway::Impl::wakeTail calls it).
+    void drainTail(const std::string &id);
 
 private:
     struct Active
@@ -102,7 +104,6 @@ private:
     void doHello(const std::string &id, const protocol::Hello &hello);
     void doAuth(const std::string &id, const std::string &token, bool hello);
     void sendHello(const std::string &id);
-    void drainTail(const std::string &id);
     void drainAllTails();
     void revalidate();
     protocol::Identity wireIdentity() const;

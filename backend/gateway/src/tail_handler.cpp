@@ -30,14 +30,15 @@ void tailStart(Session &session, const std::string &id, const protocol::TailStar
     TailOptions to;
     to.bootstrap = opt.kafkaBootstrap;
     to.topic = opt.kafkaTopic;
-    to.dsn = opt.pgDsn;
     to.writerGroup = opt.writerGroup;
+    to.pool = session.gateway()->pool.get();
+    to.hub = session.gateway()->hub;
+    to.historyPage = opt.tailHistoryPage;
     to.ast = *ast;
     to.matcher = std::move(matcher).value();
     to.apps = session.identity().apps;
     to.queueCapacity = opt.tailQueue;
     to.queueBytes = static_cast<std::size_t>(opt.tailQueueBytes);
-    to.statementTimeout = opt.queryTimeout;
     if (!request.since.empty()) {
         auto s = protocol::parseTimeArg(request.since, nowNs());
         if (!s)

@@ -89,6 +89,15 @@ Result<RetentionReport> runRetention(pg::Connection &c, const RetentionOptions &
                                      std::int64_t nowNs)
 {
     RetentionReport report;
+    // Never queue a lock request for long on `logs`: every later COPY and SELECT would queue
+    // behind it (behind whatever long reader it waits for). Creating a partition (CREATE TABLE
+    // ... PARTITION OF) takes an exclusive lock on `logs` too, so the lock timeout comes first;
+    // a run that times out is retried at the next interval (partitions are made days ahead).
+    if (auto x = c.exec("SET lock_timeout = " + std::to_string(o.lockTimeout.count()) +
+                        "; SET idle_in_transaction_session_timeout = " +
+                        std::to_string(o.idleInTransactionTimeout.count()));
+        !x)
+        return x.error();
     for (int day = 0; day <= o.partitionsAheadDays; ++day) {
         auto r =
             c.query("SELECT idl_ensure_log_partition($1)", {std::to_string(nowNs + day * kDayNs)});
@@ -121,14 +130,10 @@ Result<RetentionReport> runRetention(pg::Connection &c, const RetentionOptions &
             return r.error();
         report.partitionsDropped += std::stoi(std::string(r->value(0, 0)));
     } else {
-        // Never queue an exclusive lock on `logs`: every later COPY and SELECT would queue
-        // behind it (behind whatever long reader it waits for). DETACH ... CONCURRENTLY takes
-        // only SHARE UPDATE EXCLUSIVE on the parent and waits for older snapshots without
-        // blocking new readers or writers; lock_timeout bounds every wait, and a detach that
-        // was interrupted between its two phases is finished (FINALIZE) on the next run.
-        if (auto x = c.exec("SET lock_timeout = '" + std::to_string(o.lockTimeout.count()) + "ms'");
-            !x)
-            return x.error();
+        // DETACH ... CONCURRENTLY (not in a transaction block) takes only SHARE UPDATE
+        // EXCLUSIVE on the parent and waits for older snapshots without blocking new readers
+        // or writers; lock_timeout bounds every wait, and a detach that was interrupted
+        // between its two phases is finished (FINALIZE) on the next run.
         auto pending = c.query("SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON "
                                "c.oid = i.inhrelid WHERE i.inhparent = 'logs'::regclass AND "
                                "i.inhdetachpending");

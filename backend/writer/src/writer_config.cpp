@@ -59,6 +59,9 @@ void declareSettings(Config &c)
     c.addDuration(QStringLiteral("retention.lock-timeout"), QStringLiteral("5s"),
                   QStringLiteral("Longest wait of retention for a lock (partitions are detached "
                                  "concurrently; a run that times out continues on the next)"));
+    c.addDuration(QStringLiteral("retention.idle-in-transaction-timeout"), QStringLiteral("1m"),
+                  QStringLiteral("PostgreSQL ends retention's session if it sits idle inside a "
+                                 "transaction this long (a safety net)"));
     c.addInt(QStringLiteral("retention.delete-batch"), 10000,
              QStringLiteral("Rows per DELETE for per-app TTLs"), 100, 10'000'000);
     c.addInt(QStringLiteral("retention.max-deletes"), 5'000'000,
@@ -115,6 +118,8 @@ Result<WriterSettings> optionsFromConfig(const Config &c)
     s.retention.deleteBatchRows = c.integer(QStringLiteral("retention.delete-batch"));
     s.retention.maxDeletedPerRun = c.integer(QStringLiteral("retention.max-deletes"));
     s.retention.lockTimeout = c.duration(QStringLiteral("retention.lock-timeout"));
+    s.retention.idleInTransactionTimeout =
+        c.duration(QStringLiteral("retention.idle-in-transaction-timeout"));
     s.retention.partitionsAheadDays =
         static_cast<int>(c.integer(QStringLiteral("partitions.ahead-days")));
     s.retentionInterval = c.duration(QStringLiteral("retention.interval"));

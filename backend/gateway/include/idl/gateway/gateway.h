@@ -36,6 +36,9 @@ struct GatewayOptions
     int authPoolSize = 2; // connections for token checks only (logins never queue behind queries)
     std::chrono::milliseconds dbAcquireTimeout{5000}; // waiting for a free connection at most
     std::chrono::milliseconds queryTimeout{30000};
+    std::chrono::milliseconds dbLockTimeout{5000}; // lock_timeout of every session
+    std::chrono::milliseconds dbIdleInTransactionTimeout{
+        10000}; // idle_in_transaction_session_timeout
     std::chrono::milliseconds idleTimeout{300000};
     std::chrono::milliseconds authTimeout{10000};
     std::chrono::milliseconds revalidateInterval{30000};
@@ -47,6 +50,7 @@ struct GatewayOptions
     int maxTailsTotal = 200;      // live tails on this gateway
     std::size_t tailQueue = 10000;
     std::int64_t tailQueueBytes = 8 << 20;
+    int tailHistoryPage = 1000; // history rows per short transaction (tests make it small)
     std::int64_t maxPendingBytes = 4 << 20;
     double ratePerSecond = 50;
     double rateBurst = 100;
@@ -59,7 +63,8 @@ GatewayOptions optionsFromConfig(const Config &config);
 
 // The query gateway: a WebSocket server (protocol of docs/protocol.md) and an HTTP server
 // (ops endpoints and GET /api/v1/query), with the database work on a pool of worker threads
-// and one Kafka consumer thread per live tail.
+// and one Kafka consumer shared by every live tail (TailHub; a tail started with since/resume
+// reads on its own thread only until it has caught up).
 //
 // Lifecycle: create on the main thread (a QCoreApplication must exist), start(), and stop()
 // (or destroy) on the same thread. Sessions live on the main thread.

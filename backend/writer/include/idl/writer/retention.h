@@ -22,6 +22,8 @@ struct RetentionOptions
     std::int64_t maxDeletedPerRun = 5'000'000;   // bound on one run's deletes; the rest next run
     int partitionsAheadDays = 2;                 // partitions created ahead of today
     std::chrono::milliseconds lockTimeout{5000}; // longest wait for any lock (then next run)
+    // The server ends the session if it ever sits idle inside a transaction this long.
+    std::chrono::milliseconds idleInTransactionTimeout{60000};
 };
 
 // What one retention run did.
