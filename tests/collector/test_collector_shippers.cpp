@@ -459,11 +459,16 @@ private Q_SLOTS:
         r = m_client->post("/loki/api/v1/push", QByteArray::fromStdString(body), headers);
         QCOMPARE(r.status, 204);
         QVERIFY(r.body.isEmpty());
+        // Content-Encoding: snappy (as Prometheus-style senders label it) means the same body.
+        HttpHeaders labelled = headers;
+        labelled.emplace_back("Content-Encoding", "snappy");
+        r = m_client->post("/loki/api/v1/push", QByteArray::fromStdString(body), labelled);
+        QCOMPARE(r.status, 204);
         // Not snappy, not a PushRequest.
         r = m_client->post("/loki/api/v1/push", "\x01\x02garbage", headers);
         QCOMPARE(r.status, 400);
         drain({"lokipb-again"});
-        QCOMPARE(countOf("lokipb-again"), 1);
+        QCOMPARE(countOf("lokipb-again"), 2);
     }
 
     void lokiJsonBadLabelsAndAuth()
