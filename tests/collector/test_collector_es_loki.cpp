@@ -8,6 +8,7 @@
 #include "idl/collector/es_bulk.h"
 #include "idl/collector/ingest_decoder.h"
 #include "idl/collector/loki_push.h"
+#include "idl/core/hex.h"
 #include "idl/core/uuid.h"
 #include "proto/loki_push.pb.h"
 
@@ -541,6 +542,17 @@ private Q_SLOTS:
         QCOMPARE(decompress(bomb, ContentEncoding::Snappy, 1000).error().code, ErrorCode::TooLarge);
         QCOMPARE(decodeLokiProtobuf("\x0a\xff\xff", kNow, {}, {}, {}).error().code,
                  ErrorCode::BadRequest);
+    }
+
+    void traceIds()
+    {
+        QCOMPARE(traceIdText("0AF7651916CD43DD8448EB211C80319C", 32).value_or("-"),
+                 std::string("0af7651916cd43dd8448eb211c80319c"));
+        QVERIFY(!traceIdText(std::string(32, '0'), 32)); // W3C "invalid": no trace
+        QVERIFY(!traceIdText("0af7651916cd43dd", 32));
+        QVERIFY(!traceIdText("0af7651916cd43dg", 16));
+        QCOMPARE(traceIdText("b7ad6b7169203331", 16).value_or("-"),
+                 std::string("b7ad6b7169203331"));
     }
 
     void credentialSchemes()

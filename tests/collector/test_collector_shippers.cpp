@@ -459,11 +459,16 @@ private Q_SLOTS:
         r = m_client->post("/loki/api/v1/push", QByteArray::fromStdString(body), headers);
         QCOMPARE(r.status, 204);
         QVERIFY(r.body.isEmpty());
+        // Content-Encoding: snappy (as Prometheus-style senders label it) means the same body.
+        HttpHeaders labelled = headers;
+        labelled.emplace_back("Content-Encoding", "snappy");
+        r = m_client->post("/loki/api/v1/push", QByteArray::fromStdString(body), labelled);
+        QCOMPARE(r.status, 204);
         // Not snappy, not a PushRequest.
         r = m_client->post("/loki/api/v1/push", "\x01\x02garbage", headers);
         QCOMPARE(r.status, 400);
         drain({"lokipb-again"});
-        QCOMPARE(countOf("lokipb-again"), 1);
+        QCOMPARE(countOf("lokipb-again"), 2);
     }
 
     void lokiJsonBadLabelsAndAuth()
@@ -498,6 +503,46 @@ private Q_SLOTS:
         r = m_client->post("/loki/api/v1/push", body,
                            HttpHeaders{{"Authorization", basic}, {"Content-Type", "text/plain"}});
         QCOMPARE(r.status, 415);
+    }
+
+    void rateLimitIs429WithRetryAfter()
+    {
+        // A collector with a per-key rate limit of one request (burst 1): the second request
+        // of each protocol is refused before anything is produced, in that protocol's format.
+        CollectorOptions o;
+        o.http.address = "127.0.0.1";
+        o.pgDsn = m_dsn;
+        o.kafkaBootstrap = m_bootstrap;
+        o.topic = m_topic;
+        o.createTopic = false;
+        o.rateLimitPerSecond = 0.01;
+        o.rateLimitBurst = 1;
+        o.retryAfter = std::chrono::milliseconds(2000);
+        Collector limited(o);
+        IDL_VERIFY_OK(limited.start());
+        HttpClient client(limited.port());
+        const QByteArray bulk = "{\"index\":{\"_index\":\"rl\"}}\n{\"message\":\"esrl\"}\n";
+        QCOMPARE(client.post("/_bulk", bulk, apiKey(m_anyKey.key)).status, 200);
+        auto r = client.post("/_bulk", bulk, apiKey(m_anyKey.key));
+        QCOMPARE(r.status, 429);
+        QCOMPARE(r.json().value("error").toObject().value("type").toString(),
+                 QString("es_rejected_execution_exception"));
+        QVERIFY(r.header("retry-after").toInt() >= 1);
+        r = client.post(
+            "/loki/api/v1/push",
+            "{\"streams\":[{\"stream\":{\"app\":\"shop\"},\"values\":[[\"1\",\"lokirl\"]]}]}",
+            HttpHeaders{{"Authorization", "Bearer " + QByteArray::fromStdString(m_shopKey.key)},
+                        {"Content-Type", "application/json"}});
+        QCOMPARE(r.status, 204); // another key: its own bucket
+        r = client.post(
+            "/loki/api/v1/push",
+            "{\"streams\":[{\"stream\":{\"app\":\"shop\"},\"values\":[[\"1\",\"lokirl\"]]}]}",
+            HttpHeaders{{"Authorization", "Bearer " + QByteArray::fromStdString(m_shopKey.key)},
+                        {"Content-Type", "application/json"}});
+        QCOMPARE(r.status, 429);
+        QVERIFY(r.header("retry-after").toInt() >= 1);
+        QVERIFY(r.body.startsWith("rate_limited"));
+        limited.stop();
     }
 
     void metricsPerProtocol()

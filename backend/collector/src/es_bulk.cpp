@@ -2,6 +2,7 @@
 // reply shapes. The mapping of documents to events is documented in docs/ingest.md.
 #include "idl/collector/es_bulk.h"
 
+#include "idl/core/hex.h"
 #include "idl/core/json_dom.h"
 #include "idl/core/json_writer.h"
 #include "idl/core/timestamp.h"
@@ -28,29 +29,6 @@ constexpr std::string_view kInvalidIndexName = "invalid_index_name_exception";
 bool isBlank(std::string_view line)
 {
     return line.find_first_not_of(" \t\r") == std::string_view::npos;
-}
-
-std::string lowerHex(std::string_view text)
-{
-    std::string out(text);
-    for (char &c : out)
-        if (c >= 'A' && c <= 'F')
-            c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-// A trace or span id of `length` hex digits that is not all zero.
-bool isHexId(std::string_view text, std::size_t length)
-{
-    if (text.size() != length)
-        return false;
-    bool zero = true;
-    for (char c : text) {
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return false;
-        zero = zero && c == '0';
-    }
-    return !zero;
 }
 
 std::optional<std::string_view> stringOf(const element &e)
@@ -498,24 +476,23 @@ struct EsBulkDecoder::Impl
         // trace and span ids: only well-formed ones; anything else stays an attribute
         auto takeId = [&](std::string &out, Slot dotted, Slot object, Slot flat,
                           std::size_t length) {
-            if (has(dotted) && isHexId(*stringOf(val(dotted)), length)) {
-                out = lowerHex(*stringOf(val(dotted)));
-                use(dotted);
-                return;
-            }
+            if (has(dotted))
+                if (auto id = traceIdText(*stringOf(val(dotted)), length)) {
+                    out = std::move(*id);
+                    return use(dotted);
+                }
             if (has(object))
-                if (auto m = member(val(object), "id")) {
-                    auto text = stringOf(*m);
-                    if (text && isHexId(*text, length)) {
-                        out = lowerHex(*text);
+                if (auto m = member(val(object), "id"); m && stringOf(*m))
+                    if (auto id = traceIdText(*stringOf(*m), length)) {
+                        out = std::move(*id);
                         usedMember[object] = "id";
                         return;
                     }
+            if (has(flat))
+                if (auto id = traceIdText(*stringOf(val(flat)), length)) {
+                    out = std::move(*id);
+                    use(flat);
                 }
-            if (has(flat) && isHexId(*stringOf(val(flat)), length)) {
-                out = lowerHex(*stringOf(val(flat)));
-                use(flat);
-            }
         };
         takeId(ev.traceId, TraceDotted, TraceObj, TraceFlat, 32);
         takeId(ev.spanId, SpanDotted, SpanObj, SpanFlat, 16);
@@ -685,9 +662,11 @@ Result<EsBulkBatch> EsBulkDecoder::decode(std::string_view body, std::string_vie
             continue;
         }
         LogEvent &ev = d->event;
-        if (idIsUuid)
-            ev.id = lowerHex(action.id);
-        else
+        if (idIsUuid) {
+            ev.id = action.id;
+            std::transform(ev.id.begin(), ev.id.end(), ev.id.begin(),
+                           [](char c) { return (c >= 'A' && c <= 'F') ? char(c - 'A' + 'a') : c; });
+        } else
             assignNewEventId(ev.id);
         if (check)
             if (auto e = check(ev)) {

@@ -2,6 +2,7 @@
 // docs/ingest.md; the label syntax is Prometheus's, as Loki's own parser reads it.
 #include "idl/collector/loki_push.h"
 
+#include "idl/core/hex.h"
 #include "idl/core/json_dom.h"
 #include "idl/core/json_writer.h"
 #include "idl/core/utf8.h"
@@ -61,17 +62,6 @@ void appendUtf8(std::string &out, std::uint32_t cp)
         out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
         out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
     }
-}
-
-int hexValue(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 // A quoted label value starting at text[i] (the quote); i ends after the closing quote.
@@ -137,7 +127,7 @@ Result<std::string> readQuoted(std::string_view text, std::size_t &i)
                 return labelError("truncated escape sequence", escAt);
             std::uint32_t v = 0;
             for (std::size_t k = 0; k < digits; ++k) {
-                const int h = hexValue(text[i + k]);
+                const int h = hexDigitValue(text[i + k]);
                 if (h < 0)
                     return labelError("invalid hex digit in an escape sequence", i + k);
                 v = v * 16 + static_cast<std::uint32_t>(h);
@@ -199,28 +189,6 @@ constexpr std::string_view kLevelLabels[] = {"level", "detected_level", "severit
                                              "lvl"};
 constexpr std::string_view kTraceKeys[] = {"trace_id", "traceID", "traceid"};
 constexpr std::string_view kSpanKeys[] = {"span_id", "spanID", "spanid"};
-
-bool isHexId(std::string_view text, std::size_t length)
-{
-    if (text.size() != length)
-        return false;
-    bool zero = true;
-    for (char c : text) {
-        if (hexValue(c) < 0)
-            return false;
-        zero = zero && c == '0';
-    }
-    return !zero;
-}
-
-std::string lower(std::string_view text)
-{
-    std::string out(text);
-    for (char &c : out)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
 
 // What a stream's labels give every entry of it.
 struct StreamDefaults
@@ -350,17 +318,18 @@ public:
         bool levelSet = false;
         for (const auto &[k, v] : metadata) {
             const std::string_view key = k, value = v;
-            if (ev.traceId.empty() && isHexId(value, 32) &&
-                std::find(std::begin(kTraceKeys), std::end(kTraceKeys), key) !=
-                    std::end(kTraceKeys)) {
-                ev.traceId = lower(value);
-                continue;
-            }
-            if (ev.spanId.empty() && isHexId(value, 16) &&
-                std::find(std::begin(kSpanKeys), std::end(kSpanKeys), key) != std::end(kSpanKeys)) {
-                ev.spanId = lower(value);
-                continue;
-            }
+            if (ev.traceId.empty() && std::find(std::begin(kTraceKeys), std::end(kTraceKeys),
+                                                key) != std::end(kTraceKeys))
+                if (auto id = traceIdText(value, 32)) {
+                    ev.traceId = std::move(*id);
+                    continue;
+                }
+            if (ev.spanId.empty() &&
+                std::find(std::begin(kSpanKeys), std::end(kSpanKeys), key) != std::end(kSpanKeys))
+                if (auto id = traceIdText(value, 16)) {
+                    ev.spanId = std::move(*id);
+                    continue;
+                }
             if (!levelSet && std::find(std::begin(kLevelLabels), std::end(kLevelLabels), key) !=
                                  std::end(kLevelLabels))
                 if (auto l = parseLevel(value)) {

@@ -8,6 +8,8 @@
 #include "idl/core/timestamp.h"
 #include "idl/service/status.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -196,7 +198,14 @@ void handlePush(Ingest &ingest, http::Request &&req, const http::Responder &resp
         return in.finish(makeError(ErrorCode::BadEncoding,
                                    "unsupported Content-Type \"" + type +
                                        "\" (application/json or application/x-protobuf)"));
-    auto encoding = parseContentEncoding(req.header("content-encoding"));
+    // A protobuf body is snappy-compressed whether or not Content-Encoding says "snappy".
+    const std::string_view encodingHeader = req.header("content-encoding");
+    const bool saysSnappy =
+        protobuf && encodingHeader.size() == 6 &&
+        std::equal(encodingHeader.begin(), encodingHeader.end(), "snappy",
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+    auto encoding = saysSnappy ? Result<ContentEncoding>(ContentEncoding::Identity)
+                               : parseContentEncoding(encodingHeader);
     if (!encoding)
         return in.finish(encoding.error());
     const IngestSettings &settings = ingest.settings();

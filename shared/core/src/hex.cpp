@@ -14,6 +14,24 @@ std::string toHex(std::string_view bytes)
     return out;
 }
 
+std::optional<std::string> traceIdText(std::string_view text, std::size_t length)
+{
+    if (text.size() != length)
+        return std::nullopt;
+    std::string out(text);
+    bool zero = true;
+    for (char &c : out) {
+        if (hexDigitValue(c) < 0)
+            return std::nullopt;
+        if (c >= 'A' && c <= 'F')
+            c = static_cast<char>(c - 'A' + 'a');
+        zero = zero && c == '0';
+    }
+    if (zero)
+        return std::nullopt;
+    return out;
+}
+
 std::optional<std::string> fromHex(std::string_view hex)
 {
     if (hex.size() % 2 != 0)

@@ -21,6 +21,10 @@ constexpr int hexDigitValue(char c) noexcept
 // Lower-case hex of bytes ("\x00\xff" -> "00ff").
 std::string toHex(std::string_view bytes);
 
+// A trace or span id as text: exactly `length` hex digits (either case), lower-cased; nullopt
+// for anything else and for the all-zero id (W3C "invalid", i.e. no trace).
+std::optional<std::string> traceIdText(std::string_view text, std::size_t length);
+
 // Bytes of a hex string (either case); nullopt for an odd length or a non-hex character.
 std::optional<std::string> fromHex(std::string_view hex);
 
