@@ -12,7 +12,8 @@
 #include "idl/service/auth/rate_limiter.h"
 #include "idl/service/ops.h"
 #include "idl/service/status.h"
-#include "otlp_protobuf.h"
+#include "otlp_grpc.h"
+#include "otlp_reply.h"
 
 #include <QString>
 
@@ -145,6 +146,7 @@ struct Collector::Impl final : Ingest
     std::unique_ptr<kafka::Producer> producer;
     std::unique_ptr<kafka::Admin> admin;
     std::unique_ptr<http::Server> server;
+    std::unique_ptr<OtlpGrpcServer> grpc;
     kafka::Headers headersTemplate;
     kafka::TopicHandle topic; // opt.topic, resolved once
 
@@ -950,12 +952,31 @@ Result<void> Collector::start()
         d->server.reset();
         return r;
     }
+    if (o.grpcPort >= 0) {
+        OtlpGrpcOptions g;
+        g.address = o.grpcAddress.empty() ? o.http.address : o.grpcAddress;
+        g.port = o.grpcPort;
+        g.maxConcurrent = o.grpcMaxConcurrent;
+        g.maxMessageBytes = o.http.maxBodyBytes;
+        g.tlsCertFile = o.http.tlsCertFile;
+        g.tlsKeyFile = o.http.tlsKeyFile;
+        g.tlsClientCaFile = o.http.tlsClientCaFile;
+        g.tlsRequireClientCert = o.http.tlsRequireClientCert;
+        d->grpc = std::make_unique<OtlpGrpcServer>(std::move(g), *d->auth, *d);
+        if (auto r = d->grpc->start(); !r) {
+            d->grpc.reset();
+            d->server->stop();
+            d->server.reset();
+            return r;
+        }
+    }
     d->stopProbe = false;
     d->probe = std::thread([this] { d->runProbe(); });
     d->stopDeadlines = false;
     d->deadlineThread = std::thread([this] { d->runDeadlines(); });
     jlog::info("collector listening", {{"port", static_cast<int>(d->server->port())},
                                        {"tls", d->server->tls()},
+                                       {"grpc_port", static_cast<int>(grpcPort())},
                                        {"topic", QString::fromStdString(o.topic)},
                                        {"ready", d->kafkaReady.load()}});
     return {};
@@ -963,6 +984,11 @@ Result<void> Collector::start()
 
 void Collector::stop()
 {
+    // gRPC calls waiting for Kafka are answered before the server goes (its Wait()).
+    if (d->grpc) {
+        d->grpc->stop();
+        d->grpc.reset();
+    }
     if (d->server) {
         d->server->stop();
         d->server.reset();
@@ -999,6 +1025,11 @@ void Collector::stop()
 std::uint16_t Collector::port() const
 {
     return d->server ? d->server->port() : 0;
+}
+
+std::uint16_t Collector::grpcPort() const
+{
+    return d->grpc ? d->grpc->port() : 0;
 }
 
 std::string Collector::notReadyReason() const

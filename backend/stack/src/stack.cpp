@@ -16,10 +16,12 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QHostAddress>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QSaveFile>
+#include <QTcpServer>
 #include <QThread>
 
 #include <csignal>
@@ -296,11 +298,20 @@ Result<void> Stack::up()
                            {QStringLiteral("--ws.port"), QString::number(m_gatewayPortUsed)}),
                    m_gatewayHttpPort);
     }
+    // OTLP/gRPC: the usual 4317 unless something else (an OpenTelemetry Collector) has it.
+    const auto portFree = [](quint16 port) {
+        QTcpServer probe;
+        return probe.listen(QHostAddress::LocalHost, port);
+    };
+    const quint16 grpcPort =
+        m_opt.otlpGrpcPort && portFree(m_opt.otlpGrpcPort) ? m_opt.otlpGrpcPort : freePort();
     addService(
         QStringLiteral("idl-collector"),
-        withOps(collectorPort, {QStringLiteral("--http.address"), QStringLiteral("127.0.0.1")}),
+        withOps(collectorPort, {QStringLiteral("--http.address"), QStringLiteral("127.0.0.1"),
+                                QStringLiteral("--otlp.grpc-port"), QString::number(grpcPort)}),
         collectorPort);
     m_opt.collectorPort = collectorPort;
+    m_opt.otlpGrpcPort = grpcPort;
 
     if (m_opt.demo && !bin(QStringLiteral("idl-collector")).isEmpty())
         m_life->add(
@@ -379,6 +390,7 @@ Result<void> Stack::writeStackJson() const
     o.insert(QStringLiteral("name"), QStringLiteral("local"));
     o.insert(QStringLiteral("collector_url"),
              QStringLiteral("http://127.0.0.1:%1").arg(m_opt.collectorPort));
+    o.insert(QStringLiteral("otlp_grpc"), QStringLiteral("127.0.0.1:%1").arg(m_opt.otlpGrpcPort));
     o.insert(QStringLiteral("gateway_url"),
              m_gatewayPortUsed ? QStringLiteral("ws://127.0.0.1:%1/ws").arg(m_gatewayPortUsed)
                                : QString());
@@ -411,6 +423,9 @@ QString Stack::summary() const
         s += QStringLiteral("  %1 pid %2\n").arg(svc->name(), -14).arg(svc->pid());
     s +=
         QStringLiteral("  collector    http://127.0.0.1:%1/api/v1/logs\n").arg(m_opt.collectorPort);
+    s += QStringLiteral("  OTLP         http://127.0.0.1:%1/v1/logs, gRPC 127.0.0.1:%2\n")
+             .arg(m_opt.collectorPort)
+             .arg(m_opt.otlpGrpcPort);
     if (m_gatewayPortUsed)
         s += QStringLiteral("  gateway      ws://127.0.0.1:%1/ws\n").arg(m_gatewayPortUsed);
     s += QStringLiteral("  credentials  %1/stack.json\n").arg(m_opt.dataDir);
