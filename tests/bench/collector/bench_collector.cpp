@@ -2,7 +2,9 @@
 // connections from a separate load process (idl-collector-load) against the real idl-collector
 // process, real Kafka (acks=all, idempotent) and PostgreSQL for the key; then, in the same
 // run, the raw librdkafka produce rate of the same bytes (the canonical event JSON the
-// collector writes) with the same producer settings. Prints both and their ratio.
+// collector writes) with the same producer settings. Prints both and their ratio. In the same
+// run and against the same collector, the same 1000 events as one OTLP/HTTP protobuf
+// ExportLogsServiceRequest on /v1/logs (issue 16 goal: >= 0.5 x the native NDJSON path).
 //
 // Environment: IDL_BENCH_SECONDS (default 15), IDL_BENCH_CONNECTIONS (default 4).
 #include "idl_test_servers.h"
@@ -12,6 +14,8 @@
 #include "idl/pg/connection.h"
 #include "idl/schema/migrations.h"
 
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
+
 #include <librdkafka/rdkafka.h>
 
 #include <QElapsedTimer>
@@ -19,6 +23,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QTcpSocket>
+#include <QTemporaryFile>
 #include <QTest>
 
 #include <atomic>
@@ -58,6 +63,36 @@ std::string loadEvent(int i, int size)
         e.append(static_cast<std::size_t>(size) - e.size() - 2, 'x');
     e += "\"}";
     return e;
+}
+
+// The load events as one OTLP ExportLogsServiceRequest (protobuf): the same app, host,
+// time, level, message and attributes as the NDJSON batch.
+std::string otlpBatch(int count, int size)
+{
+    namespace v1 = opentelemetry::proto;
+    v1::collector::logs::v1::ExportLogsServiceRequest req;
+    auto *rl = req.add_resource_logs();
+    for (auto [k, v] : {std::pair{"service.name", "bench"}, std::pair{"host.name", "load-1"}}) {
+        auto *a = rl->mutable_resource()->add_attributes();
+        a->set_key(k);
+        a->mutable_value()->set_string_value(v);
+    }
+    auto *sl = rl->add_scope_logs();
+    EventDecoder decoder;
+    for (int i = 0; i < count; ++i) {
+        const auto ev = decoder.decodeIncoming(loadEvent(i, size), 1);
+        auto *rec = sl->add_log_records();
+        rec->set_time_unix_nano(static_cast<std::uint64_t>(ev->tsNs));
+        rec->set_severity_number(v1::logs::v1::SEVERITY_NUMBER_INFO);
+        rec->mutable_body()->set_string_value(ev->message);
+        for (auto [k, v] : {std::pair{"user", "u" + std::to_string(i % 1000)},
+                            std::pair{"path", std::string("/api/orders")}}) {
+            auto *a = rec->add_attributes();
+            a->set_key(k);
+            a->mutable_value()->set_string_value(v);
+        }
+    }
+    return req.SerializeAsString();
 }
 
 struct RawResult
@@ -202,22 +237,46 @@ private Q_SLOTS:
             QTest::qWait(100);
         QVERIFY(ready(port));
 
-        QProcess load;
-        load.start(bin + QStringLiteral("/idl-collector-load"),
-                   {QStringLiteral("--port"), QString::number(port), QStringLiteral("--key"),
-                    QString::fromStdString(key->key), QStringLiteral("--connections"),
-                    QString::number(connections), QStringLiteral("--seconds"),
-                    QString::number(seconds), QStringLiteral("--batch"), QStringLiteral("1000"),
-                    QStringLiteral("--event-bytes"), QStringLiteral("200")});
-        QVERIFY(load.waitForFinished((seconds + 60) * 1000));
-        const QByteArray loadOut = load.readAllStandardOutput().trimmed();
-        QVERIFY2(load.exitCode() == 0, loadOut.constData());
+        // The native NDJSON path, then OTLP/HTTP protobuf with the same events.
+        const auto runLoad = [&](QStringList extra, QJsonObject &out) {
+            QProcess load;
+            load.start(bin + QStringLiteral("/idl-collector-load"),
+                       QStringList{QStringLiteral("--port"), QString::number(port),
+                                   QStringLiteral("--key"), QString::fromStdString(key->key),
+                                   QStringLiteral("--connections"), QString::number(connections),
+                                   QStringLiteral("--seconds"), QString::number(seconds),
+                                   QStringLiteral("--batch"), QStringLiteral("1000"),
+                                   QStringLiteral("--event-bytes"), QStringLiteral("200")} +
+                           extra);
+            if (!load.waitForFinished((seconds + 60) * 1000))
+                return QByteArray("timeout");
+            const QByteArray loadOut = load.readAllStandardOutput().trimmed();
+            out = QJsonDocument::fromJson(loadOut).object();
+            return load.exitCode() == 0 ? QByteArray() : loadOut;
+        };
+        QJsonObject l, lp;
+        QByteArray failed = runLoad({}, l);
+        QVERIFY2(failed.isEmpty(), failed.constData());
+        QTemporaryFile otlpBody;
+        QVERIFY(otlpBody.open());
+        const std::string pb = otlpBatch(1000, 200);
+        otlpBody.write(pb.data(), static_cast<qint64>(pb.size()));
+        otlpBody.flush();
+        failed =
+            runLoad({QStringLiteral("--body-file"), otlpBody.fileName(), QStringLiteral("--path"),
+                     QStringLiteral("/v1/logs"), QStringLiteral("--content-type"),
+                     QStringLiteral("application/x-protobuf"), QStringLiteral("--ok-status"),
+                     QStringLiteral("200")},
+                    lp);
+        QVERIFY2(failed.isEmpty(), failed.constData());
         collector.terminate();
         collector.waitForFinished(30'000);
-        const QJsonObject l = QJsonDocument::fromJson(loadOut).object();
         const double collectorRate = l.value(QStringLiteral("events_per_s")).toDouble();
+        const double otlpRate = lp.value(QStringLiteral("events_per_s")).toDouble();
         const long long acked =
             static_cast<long long>(l.value(QStringLiteral("events")).toDouble());
+        const long long otlpAcked =
+            static_cast<long long>(lp.value(QStringLiteral("events")).toDouble());
         const long long inTopic = topicEvents(bootstrap, topic, 4);
 
         const RawResult raw = rawProduce(bootstrap, rawTopic, seconds);
@@ -236,12 +295,22 @@ private Q_SLOTS:
         std::printf("  ratio       %10.0f %%  (targets: >= 150000 events/s and >= 50 %% of raw: "
                     "%s)\n",
                     ratio * 100, collectorRate >= 150'000 && ratio >= 0.5 ? "met" : "NOT met");
+        const double otlpRatio = collectorRate > 0 ? otlpRate / collectorRate : 0;
+        std::printf("  OTLP/HTTP protobuf %10.0f events/s  (the same 1000 events per request as "
+                    "one ExportLogsServiceRequest of %zu bytes, %lld acked with 200, non-200 "
+                    "replies %d)\n",
+                    otlpRate, pb.size(), otlpAcked,
+                    lp.value(QStringLiteral("requests_other")).toInt());
+        std::printf("  OTLP/native %10.0f %%  (target: >= 50 %% of the native NDJSON path: %s)\n",
+                    otlpRatio * 100, otlpRatio >= 0.5 ? "met" : "NOT met");
         std::printf("BENCH_RESULT {\"collector_events_per_s\":%.0f,\"raw_events_per_s\":%.0f,"
-                    "\"ratio\":%.3f,\"connections\":%d,\"seconds\":%d}\n",
-                    collectorRate, rawRate, ratio, connections, seconds);
+                    "\"ratio\":%.3f,\"otlp_protobuf_events_per_s\":%.0f,\"otlp_ratio\":%.3f,"
+                    "\"connections\":%d,\"seconds\":%d}\n",
+                    collectorRate, rawRate, ratio, otlpRate, otlpRatio, connections, seconds);
         std::fflush(stdout);
         QVERIFY(acked > 0);
-        QCOMPARE(inTopic, acked); // every 202 is in Kafka, nothing else is
+        QVERIFY(otlpAcked > 0);
+        QCOMPARE(inTopic, acked + otlpAcked); // every 202/200 is in Kafka, nothing else is
         QCOMPARE(raw.failed, 0LL);
     }
 };

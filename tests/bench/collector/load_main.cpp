@@ -1,9 +1,12 @@
 // idl-collector-load: a separate load process for the collector benchmark. Sends the same
 // NDJSON batch (N events of about B bytes each) over C keep-alive HTTP/1.1 connections for
 // S seconds and prints one JSON line with the counts and the accepted events per second.
+// With --body-file, that body (of --batch events) is sent instead, to --path with
+// --content-type, and --ok-status counts as accepted (OTLP/HTTP: /v1/logs, 200).
 //
 //   idl-collector-load --port P --key KEY [--connections 4] [--seconds 15] [--batch 1000]
-//                      [--event-bytes 200]
+//                      [--event-bytes 200] [--body-file F --path /v1/logs
+//                      --content-type application/x-protobuf --ok-status 200]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -29,6 +32,10 @@ struct Options
     double seconds = 15;
     int batch = 1000;
     int eventBytes = 200;
+    std::string bodyFile;
+    std::string path = "/api/v1/logs";
+    std::string contentType = "application/x-ndjson";
+    int okStatus = 202;
 };
 
 // One event of exactly `size` bytes (the message is padded), as an application would send it.
@@ -122,6 +129,14 @@ int main(int argc, char **argv)
             o.batch = std::atoi(v);
         else if (k == "--event-bytes")
             o.eventBytes = std::atoi(v);
+        else if (k == "--body-file")
+            o.bodyFile = v;
+        else if (k == "--path")
+            o.path = v;
+        else if (k == "--content-type")
+            o.contentType = v;
+        else if (k == "--ok-status")
+            o.okStatus = std::atoi(v);
     }
     if (o.port <= 0 || o.key.empty()) {
         std::fprintf(stderr, "usage: idl-collector-load --port P --key KEY [--connections C] "
@@ -129,16 +144,29 @@ int main(int argc, char **argv)
         return 2;
     }
     std::string body;
-    for (int i = 0; i < o.batch; ++i) {
-        body += event(i, o.eventBytes);
-        body += '\n';
+    if (!o.bodyFile.empty()) {
+        FILE *f = std::fopen(o.bodyFile.c_str(), "rb");
+        if (!f) {
+            std::fprintf(stderr, "cannot read %s\n", o.bodyFile.c_str());
+            return 2;
+        }
+        char chunk[65536];
+        std::size_t n = 0;
+        while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0)
+            body.append(chunk, n);
+        std::fclose(f);
+    } else {
+        for (int i = 0; i < o.batch; ++i) {
+            body += event(i, o.eventBytes);
+            body += '\n';
+        }
     }
-    const std::string request =
-        "POST /api/v1/logs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        "Authorization: Bearer " +
-        o.key +
-        "\r\nContent-Type: application/x-ndjson\r\nContent-Length: " + std::to_string(body.size()) +
-        "\r\n\r\n" + body;
+    const std::string request = "POST " + o.path +
+                                " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                "Authorization: Bearer " +
+                                o.key + "\r\nContent-Type: " + o.contentType +
+                                "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+                                body;
 
     std::atomic<long long> ok{0}, other{0}, broken{0}, events{0};
     std::atomic<bool> stop{false};
@@ -161,7 +189,7 @@ int main(int argc, char **argv)
                     continue;
                 }
                 const int status = readResponse(fd, buf);
-                if (status == 202) {
+                if (status == o.okStatus) {
                     ++ok;
                     events += o.batch;
                 } else if (status == 0) {
