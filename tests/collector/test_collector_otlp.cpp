@@ -29,6 +29,7 @@
 #include <QProcess>
 #include <QTest>
 
+#include <future>
 #include <map>
 #include <set>
 
@@ -378,6 +379,40 @@ private Q_SLOTS:
                      QStringLiteral("python"));
         }
         QCOMPARE(found, 40);
+    }
+
+    // The protocol-neutral entry as a non-HTTP front end uses it (ingest.h): app scope, the
+    // per-event size limit, and the outcome only after Kafka acknowledged the accepted events.
+    void ingestEntrySubmit()
+    {
+        std::vector<LogEvent> events(4);
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            events[i].tsNs = 1'700'000'000'000'000'000;
+            events[i].message = "submit-" + std::to_string(i);
+        }
+        events[1].app = "bank";                    // not the key's app
+        events[2].message.append(300 * 1024, 'x'); // over ingest.max-event (256 KiB)
+        events[2].message = "submit-2" + events[2].message.substr(8);
+        std::promise<IngestOutcome> promise;
+        const Identity shopOnly{"test-shop", std::string("shop"), "shop identity"};
+        m_collector->ingest().submit("test_submit", shopOnly, events,
+                                     [&](IngestOutcome o) { promise.set_value(std::move(o)); });
+        auto future = promise.get_future();
+        QVERIFY(future.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+        const IngestOutcome o = future.get();
+        QVERIFY(!o.error);
+        QCOMPARE(o.total, std::size_t(4));
+        QCOMPARE(o.accepted, std::size_t(2));
+        QCOMPARE(o.rejected, std::size_t(2));
+        QCOMPARE(o.errors.at(0).index, std::size_t(1));
+        QCOMPARE(o.errors.at(0).error.code, ErrorCode::Forbidden);
+        QCOMPARE(o.errors.at(1).index, std::size_t(2));
+        QCOMPARE(o.errors.at(1).error.code, ErrorCode::TooLarge);
+        m_refused.insert("submit-1");
+        drain({"submit-0", "submit-3"});
+        for (const auto &e : m_events)
+            if (e.message == "submit-0")
+                QCOMPARE(e.app, std::string("shop")); // the identity's app filled in
     }
 
     void nothingRefusedArrived()

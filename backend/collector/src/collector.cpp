@@ -4,6 +4,7 @@
 #include "idl/collector/key_store.h"
 #include "idl/core/json_writer.h"
 #include "idl/core/timestamp.h"
+#include "idl/core/uuid.h"
 #include "idl/kafka/admin.h"
 #include "idl/kafka/producer.h"
 #include "idl/observability/json_log.h"
@@ -844,8 +845,15 @@ void Ingest::submit(std::string_view protocol, const Identity &who, std::vector<
                       "more than " + std::to_string(s.batch.maxEvents) + " events in one request"));
     DecodedBatch batch;
     batch.total = events.size();
+    const std::int64_t now = nowNs();
     for (std::size_t i = 0; i < events.size(); ++i) {
         LogEvent &ev = events[i];
+        if (ev.id.empty())
+            ev.id = newEventId();
+        if (ev.receivedNs == 0)
+            ev.receivedNs = now;
+        if (ev.tsNs == 0)
+            ev.tsNs = ev.receivedNs;
         if (auto err = in.check()(ev)) {
             batch.reject(i, std::move(*err), s.batch.maxErrors);
             continue;
