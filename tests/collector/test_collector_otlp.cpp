@@ -27,6 +27,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <future>
@@ -413,6 +414,91 @@ private Q_SLOTS:
         for (const auto &e : m_events)
             if (e.message == "submit-0")
                 QCOMPARE(e.app, std::string("shop")); // the identity's app filled in
+    }
+
+    // TLS and mTLS as on HTTP: the collector's tls.* settings serve gRPC too; a verified client
+    // certificate mapped to an app stands in for a key.
+    void grpcMutualTls()
+    {
+        QTemporaryDir certs;
+        QVERIFY(certs.isValid());
+        const QString d = certs.path();
+        QProcess gen;
+        gen.setWorkingDirectory(d);
+        gen.setProcessChannelMode(QProcess::MergedChannels);
+        gen.start(
+            QStringLiteral("/bin/sh"),
+            {QStringLiteral("-ec"),
+             QStringLiteral(
+                 "gen() { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+                 "-nodes -keyout $1.key -out $1.crt -days 2 -subj /CN=$1 2>/dev/null; }\n"
+                 "leaf() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                 "  -keyout $1.key -out $1.csr -subj /CN=$2 2>/dev/null;"
+                 "  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > $1.ext;"
+                 "  openssl x509 -req -in $1.csr -CA $3.crt -CAkey $3.key -CAcreateserial "
+                 "  -out $1.crt -days 2 -extfile $1.ext 2>/dev/null; }\n"
+                 "gen ca; gen otherca\n"
+                 "leaf server localhost ca\n"
+                 "leaf client shop-svc ca\n"
+                 "leaf forged shop-svc otherca\n")});
+        QVERIFY(gen.waitForFinished(60'000));
+        QVERIFY2(gen.exitCode() == 0, gen.readAll().constData());
+        const auto file = [&](const QString &name) {
+            QFile f(d + "/" + name);
+            return f.open(QIODevice::ReadOnly) ? f.readAll().toStdString() : std::string();
+        };
+
+        CollectorOptions o;
+        o.http.port = 0;
+        o.http.address = "127.0.0.1";
+        o.http.tlsCertFile = QString(d + "/server.crt").toStdString();
+        o.http.tlsKeyFile = QString(d + "/server.key").toStdString();
+        o.http.tlsClientCaFile = QString(d + "/ca.crt").toStdString();
+        o.auth.certApps = parseCertApps("shop-svc=shop").value();
+        o.grpcPort = 0;
+        o.pgDsn = m_dsn;
+        o.kafkaBootstrap = m_bootstrap;
+        o.topic = m_topic;
+        o.createTopic = false;
+        o.rateLimitPerSecond = 0;
+        Collector tlsCollector(o);
+        IDL_VERIFY_OK(tlsCollector.start());
+        const std::string target = "localhost:" + std::to_string(tlsCollector.grpcPort());
+        const auto channel = [&](const QString &who) {
+            grpc::SslCredentialsOptions ssl;
+            ssl.pem_root_certs = file(QStringLiteral("ca.crt"));
+            if (!who.isEmpty()) {
+                ssl.pem_private_key = file(who + ".key");
+                ssl.pem_cert_chain = file(who + ".crt");
+            }
+            return LogsService::NewStub(grpc::CreateChannel(target, grpc::SslCredentials(ssl)));
+        };
+        ExportResponse resp;
+        // The certificate of CN shop-svc is app "shop".
+        auto client = channel(QStringLiteral("client"));
+        auto st = exportVia(*client, request("gtls", 2, "shop"), resp, {}, {});
+        QVERIFY2(st.ok(), st.error_message().c_str());
+        st = exportVia(*client, request("gtlsbank", 1, "bank"), resp, {}, {});
+        QCOMPARE(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+        // TLS without a certificate: the API key decides.
+        auto anonymous = channel({});
+        st = exportVia(*anonymous, request("gtlsnokey", 1), resp, {}, {});
+        QCOMPARE(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+        st = exportVia(*anonymous, request("gtlskey", 1), resp, "authorization",
+                       "Bearer " + m_anyKey.key);
+        QVERIFY2(st.ok(), st.error_message().c_str());
+        // A certificate from another CA fails the handshake; so does plaintext.
+        auto forged = channel(QStringLiteral("forged"));
+        st = exportVia(*forged, request("gtlsforged", 1, "shop"), resp, {}, {});
+        QCOMPARE(st.error_code(), grpc::StatusCode::UNAVAILABLE);
+        auto plain =
+            LogsService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+        st = exportVia(*plain, request("gtlsplain", 1), resp, "authorization",
+                       "Bearer " + m_anyKey.key);
+        QCOMPARE(st.error_code(), grpc::StatusCode::UNAVAILABLE);
+        m_refused.insert({"gtlsbank-0", "gtlsnokey-0", "gtlsforged-0", "gtlsplain-0"});
+        drain({"gtls-0", "gtls-1", "gtlskey-0"});
+        tlsCollector.stop();
     }
 
     void nothingRefusedArrived()
