@@ -4,7 +4,8 @@
 // run, the raw librdkafka produce rate of the same bytes (the canonical event JSON the
 // collector writes) with the same producer settings. Prints both and their ratio. In the same
 // run and against the same collector, the same 1000 events as one OTLP/HTTP protobuf
-// ExportLogsServiceRequest on /v1/logs (issue 16 goal: >= 0.5 x the native NDJSON path).
+// ExportLogsServiceRequest on /v1/logs, then over OTLP/gRPC (issue 16 goal: >= 0.5 x the
+// native NDJSON path).
 //
 // Environment: IDL_BENCH_SECONDS (default 15), IDL_BENCH_CONNECTIONS (default 4).
 #include "idl_test_servers.h"
@@ -14,7 +15,9 @@
 #include "idl/pg/connection.h"
 #include "idl/schema/migrations.h"
 
-#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
+
+#include <grpcpp/grpcpp.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -27,6 +30,7 @@
 #include <QTest>
 
 #include <atomic>
+#include <thread>
 
 using namespace idl;
 
@@ -93,6 +97,45 @@ std::string otlpBatch(int count, int size)
         }
     }
     return req.SerializeAsString();
+}
+
+// OTLP/gRPC load: `connections` threads, each with its own channel, send the same request
+// (one call in flight per thread, as the HTTP load does) for `seconds`. Returns events/s of
+// calls answered OK and the number of those events.
+std::pair<double, long long> grpcLoad(quint16 port, const std::string &key, const std::string &body,
+                                      int connections, int seconds, long long *failures)
+{
+    namespace logs = opentelemetry::proto::collector::logs::v1;
+    logs::ExportLogsServiceRequest req;
+    req.ParseFromString(body);
+    const long long perCall = req.resource_logs(0).scope_logs(0).log_records_size();
+    std::atomic<long long> ok{0}, bad{0};
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> threads;
+    QElapsedTimer t;
+    t.start();
+    for (int c = 0; c < connections; ++c)
+        threads.emplace_back([&, c] {
+            grpc::ChannelArguments args;
+            args.SetInt("grpc.channel_id", c); // a connection per thread
+            auto stub = logs::LogsService::NewStub(grpc::CreateCustomChannel(
+                "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials(), args));
+            while (!stop.load()) {
+                grpc::ClientContext ctx;
+                ctx.AddMetadata("authorization", "Bearer " + key);
+                ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+                logs::ExportLogsServiceResponse resp;
+                const grpc::Status st = stub->Export(&ctx, req, &resp);
+                (st.ok() && !resp.has_partial_success() ? ok : bad).fetch_add(1);
+            }
+        });
+    std::this_thread::sleep_for(std::chrono::seconds(seconds));
+    stop = true;
+    for (auto &th : threads)
+        th.join();
+    const double elapsed = t.elapsed() / 1000.0;
+    *failures = bad.load();
+    return {static_cast<double>(ok.load() * perCall) / elapsed, ok.load() * perCall};
 }
 
 struct RawResult
@@ -218,6 +261,7 @@ private Q_SLOTS:
 
         const QString bin = qEnvironmentVariable("IDL_BIN_DIR");
         const quint16 port = localcluster::freeTcpPort();
+        const quint16 grpcPort = localcluster::freeTcpPort();
         QProcess collector;
         collector.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         collector.start(bin + QStringLiteral("/idl-collector"),
@@ -228,6 +272,7 @@ private Q_SLOTS:
                          QStringLiteral("--kafka.topic"), QString::fromStdString(topic),
                          QStringLiteral("--kafka.create-topic"), QStringLiteral("false"),
                          QStringLiteral("--auth.rate-limit"), QStringLiteral("0"),
+                         QStringLiteral("--otlp.grpc-port"), QString::number(grpcPort),
                          QStringLiteral("--http.threads"),
                          QString::number(envInt("IDL_BENCH_HTTP_THREADS", 2))});
         QVERIFY(collector.waitForStarted());
@@ -269,6 +314,9 @@ private Q_SLOTS:
                      QStringLiteral("200")},
                     lp);
         QVERIFY2(failed.isEmpty(), failed.constData());
+        long long grpcFailures = 0;
+        const auto [grpcRate, grpcAcked] =
+            grpcLoad(grpcPort, key->key, pb, connections, seconds, &grpcFailures);
         collector.terminate();
         collector.waitForFinished(30'000);
         const double collectorRate = l.value(QStringLiteral("events_per_s")).toDouble();
@@ -303,14 +351,25 @@ private Q_SLOTS:
                     lp.value(QStringLiteral("requests_other")).toInt());
         std::printf("  OTLP/native %10.0f %%  (target: >= 50 %% of the native NDJSON path: %s)\n",
                     otlpRatio * 100, otlpRatio >= 0.5 ? "met" : "NOT met");
+        const double grpcRatio = collectorRate > 0 ? grpcRate / collectorRate : 0;
+        std::printf("  OTLP/gRPC   %10.0f events/s  (the same request over LogsService/Export, "
+                    "%d channels from this process, %lld acked, failed calls %lld)\n",
+                    grpcRate, connections, grpcAcked, grpcFailures);
+        std::printf("  gRPC/native %10.0f %%  (target: >= 50 %% of the native NDJSON path: %s)\n",
+                    grpcRatio * 100, grpcRatio >= 0.5 ? "met" : "NOT met");
         std::printf("BENCH_RESULT {\"collector_events_per_s\":%.0f,\"raw_events_per_s\":%.0f,"
                     "\"ratio\":%.3f,\"otlp_protobuf_events_per_s\":%.0f,\"otlp_ratio\":%.3f,"
+                    "\"otlp_grpc_events_per_s\":%.0f,\"grpc_ratio\":%.3f,"
                     "\"connections\":%d,\"seconds\":%d}\n",
-                    collectorRate, rawRate, ratio, otlpRate, otlpRatio, connections, seconds);
+                    collectorRate, rawRate, ratio, otlpRate, otlpRatio, grpcRate, grpcRatio,
+                    connections, seconds);
         std::fflush(stdout);
         QVERIFY(acked > 0);
         QVERIFY(otlpAcked > 0);
-        QCOMPARE(inTopic, acked + otlpAcked); // every 202/200 is in Kafka, nothing else is
+        QVERIFY(grpcAcked > 0);
+        QCOMPARE(grpcFailures, 0LL);
+        // Every 202/200/OK is in Kafka, nothing else is.
+        QCOMPARE(inTopic, acked + otlpAcked + grpcAcked);
         QCOMPARE(raw.failed, 0LL);
     }
 };
