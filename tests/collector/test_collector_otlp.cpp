@@ -501,6 +501,50 @@ private Q_SLOTS:
         tlsCollector.stop();
     }
 
+    // Back-pressure as OTLP exporters understand it: 429 + Retry-After with a Status body over
+    // HTTP, RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail over gRPC (exporters retry
+    // RESOURCE_EXHAUSTED only when it carries one).
+    void rateLimitTellsWhenToRetry()
+    {
+        CollectorOptions o;
+        o.http.port = 0;
+        o.http.address = "127.0.0.1";
+        o.grpcPort = 0;
+        o.pgDsn = m_dsn;
+        o.kafkaBootstrap = m_bootstrap;
+        o.topic = m_topic;
+        o.createTopic = false;
+        o.rateLimitPerSecond = 0.05; // one request, then the next token after 20 s
+        o.rateLimitBurst = 1;
+        Collector limited(o);
+        IDL_VERIFY_OK(limited.start());
+        HttpClient http(limited.port());
+        auto r = http.post("/v1/logs", bytes(request("rl", 1)), headers(m_anyKey.key));
+        QCOMPARE(r.status, 200);
+        r = http.post("/v1/logs", bytes(request("rlhttp", 1)), headers(m_anyKey.key));
+        QCOMPARE(r.status, 429);
+        QVERIFY(r.header("retry-after").toInt() >= 1);
+        google::rpc::Status status;
+        QVERIFY(status.ParseFromArray(r.body.constData(), static_cast<int>(r.body.size())));
+        QCOMPARE(status.code(), 8); // RESOURCE_EXHAUSTED
+
+        auto s = LogsService::NewStub(grpc::CreateChannel(
+            "127.0.0.1:" + std::to_string(limited.grpcPort()), grpc::InsecureChannelCredentials()));
+        ExportResponse resp;
+        const auto st =
+            exportVia(*s, request("rlgrpc", 1), resp, "authorization", "Bearer " + m_anyKey.key);
+        QCOMPARE(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+        google::rpc::Status details;
+        QVERIFY(details.ParseFromString(st.error_details()));
+        QCOMPARE(details.details_size(), 1);
+        google::rpc::RetryInfo retry;
+        QVERIFY(details.details(0).UnpackTo(&retry));
+        QVERIFY(retry.retry_delay().seconds() >= 1);
+        m_refused.insert({"rlhttp-0", "rlgrpc-0"});
+        drain({"rl-0"});
+        limited.stop();
+    }
+
     void nothingRefusedArrived()
     {
         drain({}, 3000);
