@@ -1,43 +1,72 @@
-"""Sends log records through the real OpenTelemetry Python SDK and its OTLP/HTTP JSON log
-exporter (opentelemetry-exporter-otlp-json-http) to a collector.
+"""Sends log records through the real OpenTelemetry Python SDK and one of its OTLP log
+exporters, unchanged, to a collector:
+  json        opentelemetry-exporter-otlp-json-http (OTLP/HTTP JSON), the default
+  proto-http  opentelemetry-exporter-otlp-proto-http (OTLP/HTTP protobuf, gzip)
+  grpc        opentelemetry-exporter-otlp-proto-grpc (OTLP/gRPC, plaintext; ENDPOINT host:port)
 
-Usage: otel_sdk_logs.py ENDPOINT API_KEY MARKER COUNT
+Usage: otel_sdk_logs.py ENDPOINT API_KEY MARKER COUNT [EXPORTER]
 Prints the trace id used for the records and exits 0 only if every export succeeded.
 """
 import logging
 import sys
 
 from opentelemetry import trace
-from opentelemetry.exporter.otlp.json.http._log_exporter import OTLPLogExporter
 from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExportResult
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 
-class CountingExporter(OTLPLogExporter):
-    """The SDK's exporter, remembering whether every export succeeded."""
+def exporter_class(kind):
+    """The SDK's exporter of that kind (imported only when used: each lives in its own venv)."""
+    if kind == "json":
+        from opentelemetry.exporter.otlp.json.http._log_exporter import OTLPLogExporter
+    elif kind == "proto-http":
+        from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    elif kind == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+    else:
+        raise SystemExit("unknown exporter " + kind)
+    return OTLPLogExporter
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.exported = 0
-        self.failures = 0
 
-    def export(self, batch):
-        result = super().export(batch)
-        if result == LogRecordExportResult.SUCCESS:
-            self.exported += len(batch)
-        else:
-            self.failures += 1
-        return result
+def counting(base):
+    class CountingExporter(base):
+        """The SDK's exporter, remembering whether every export succeeded."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.exported = 0
+            self.failures = 0
+
+        def export(self, batch):
+            result = super().export(batch)
+            if result == LogRecordExportResult.SUCCESS:
+                self.exported += len(batch)
+            else:
+                self.failures += 1
+            return result
+
+    return CountingExporter
 
 
 def main():
     endpoint, key, marker, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    kind = sys.argv[5] if len(sys.argv) > 5 else "json"
     resource = Resource.create({"service.name": "otel-py", "host.name": "sdk-host"})
     provider = LoggerProvider(resource=resource)
-    exporter = CountingExporter(endpoint=endpoint, headers={"Authorization": "Bearer " + key},
-                                timeout=10)
+    options = {"endpoint": endpoint, "timeout": 10}
+    if kind == "grpc":
+        # gRPC metadata keys are lower-case; the value has the HTTP Authorization forms.
+        from opentelemetry.exporter.otlp.proto.grpc.exporter import Compression
+        options.update(insecure=True, headers={"authorization": "Bearer " + key},
+                       compression=Compression.Gzip)
+    elif kind == "proto-http":
+        from opentelemetry.exporter.otlp.proto.http import Compression
+        options.update(headers={"Authorization": "Bearer " + key}, compression=Compression.Gzip)
+    else:
+        options.update(headers={"Authorization": "Bearer " + key})
+    exporter = counting(exporter_class(kind))(**options)
     provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
     handler = LoggingHandler(level=logging.DEBUG, logger_provider=provider)
     logger = logging.getLogger("idl.otel.test")

@@ -504,7 +504,10 @@ private Q_SLOTS:
         QCOMPARE(r.json().value(QStringLiteral("accepted")).toInt(), 1);
         QVERIFY(!r.json().contains(QStringLiteral("partialSuccess")));
         m_acked.insert("Example log record");
+        // Protobuf is decoded (test_collector_otlp); a truncated message is a 400.
         r = m_client->post("/v1/logs", "\x0a\x02", auth(m_anyKey.key, "application/x-protobuf"));
+        QCOMPARE(r.status, 400);
+        r = m_client->post("/v1/logs", "{}", auth(m_anyKey.key, "text/plain"));
         QCOMPARE(r.status, 415);
         r = m_client->post("/v1/logs", "{\"resourceLogs\":[]}",
                            auth(m_anyKey.key, "application/json"));

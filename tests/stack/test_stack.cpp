@@ -86,6 +86,7 @@ class TestStack : public QObject
                               QStringLiteral("--syslog-tcp-port"), QStringLiteral("0"),
                               QStringLiteral("--syslog-tls-port"), QStringLiteral("0"),
                               QStringLiteral("--syslog-udp-port"), QStringLiteral("0"),
+                              QStringLiteral("--otlp-grpc-port"), QStringLiteral("0"),
                               QStringLiteral("--demo"), QStringLiteral("--demo-rate"),
                               QStringLiteral("50")});
         m_stack.setProcessChannelMode(QProcess::MergedChannels);
@@ -214,8 +215,16 @@ private Q_SLOTS:
         qInfo() << "idl-stack up took" << ms << "ms";
         QVERIFY2(ms < 60'000, "idl-stack up must finish in under 60 s");
         for (const char *key : {"collector_url", "gateway_url", "ingest_api_key", "admin_token",
-                                "postgres_dsn", "kafka_bootstrap"})
+                                "postgres_dsn", "kafka_bootstrap", "otlp_grpc"})
             QVERIFY2(s.contains(QLatin1String(key)), key);
+        // The collector's OTLP/gRPC listener is where stack.json says.
+        const QStringList grpc = s.value(QStringLiteral("otlp_grpc")).toString().split(u':');
+        QCOMPARE(grpc.size(), 2);
+        if (QFile::exists(binPath(QStringLiteral("idl-collector")))) {
+            QTcpSocket probe;
+            probe.connectToHost(grpc[0], static_cast<quint16>(grpc[1].toUInt()));
+            QVERIFY2(probe.waitForConnected(5000), "nothing listens on otlp_grpc");
+        }
         QVERIFY(
             s.value(QStringLiteral("postgres_dsn")).toString().contains(QStringLiteral("port=")));
         QVERIFY(s.value(QStringLiteral("kafka_bootstrap"))

@@ -4,6 +4,7 @@
 #include "idl/collector/key_store.h"
 #include "idl/core/json_writer.h"
 #include "idl/core/timestamp.h"
+#include "idl/core/uuid.h"
 #include "idl/kafka/admin.h"
 #include "idl/kafka/producer.h"
 #include "idl/observability/json_log.h"
@@ -12,7 +13,9 @@
 #include "idl/service/auth/rate_limiter.h"
 #include "idl/service/ops.h"
 #include "idl/service/status.h"
+#include "otlp_grpc.h"
 #include "otlp_protobuf.h"
+#include "otlp_reply.h"
 #include "shipper_routes.h"
 
 #include <QString>
@@ -147,6 +150,7 @@ struct Collector::Impl final : Ingest
     std::unique_ptr<kafka::Admin> admin;
     std::unique_ptr<http::Server> server;
     std::unique_ptr<syslog::Listeners> syslogListeners;
+    std::unique_ptr<OtlpGrpcServer> grpc;
     kafka::Headers headersTemplate;
     kafka::TopicHandle topic; // opt.topic, resolved once
 
@@ -849,8 +853,15 @@ void Ingest::submit(std::string_view protocol, const Identity &who, std::vector<
                       "more than " + std::to_string(s.batch.maxEvents) + " events in one request"));
     DecodedBatch batch;
     batch.total = events.size();
+    const std::int64_t now = nowNs();
     for (std::size_t i = 0; i < events.size(); ++i) {
         LogEvent &ev = events[i];
+        if (ev.id.empty())
+            ev.id = newEventId();
+        if (ev.receivedNs == 0)
+            ev.receivedNs = now;
+        if (ev.tsNs == 0)
+            ev.tsNs = ev.receivedNs;
         if (auto err = in.check()(ev)) {
             batch.reject(i, std::move(*err), s.batch.maxErrors);
             continue;
@@ -999,12 +1010,35 @@ Result<void> Collector::start()
             return r;
         }
     }
+    if (o.grpcPort >= 0) {
+        OtlpGrpcOptions g;
+        g.address = o.grpcAddress.empty() ? o.http.address : o.grpcAddress;
+        g.port = o.grpcPort;
+        g.maxConcurrent = o.grpcMaxConcurrent;
+        g.maxMessageBytes = o.http.maxBodyBytes;
+        g.tlsCertFile = o.http.tlsCertFile;
+        g.tlsKeyFile = o.http.tlsKeyFile;
+        g.tlsClientCaFile = o.http.tlsClientCaFile;
+        g.tlsRequireClientCert = o.http.tlsRequireClientCert;
+        d->grpc = std::make_unique<OtlpGrpcServer>(std::move(g), *d->auth, *d);
+        if (auto r = d->grpc->start(); !r) {
+            d->grpc.reset();
+            if (d->syslogListeners) {
+                d->syslogListeners->stop();
+                d->syslogListeners.reset();
+            }
+            d->server->stop();
+            d->server.reset();
+            return r;
+        }
+    }
     d->stopProbe = false;
     d->probe = std::thread([this] { d->runProbe(); });
     d->stopDeadlines = false;
     d->deadlineThread = std::thread([this] { d->runDeadlines(); });
     jlog::info("collector listening", {{"port", static_cast<int>(d->server->port())},
                                        {"tls", d->server->tls()},
+                                       {"grpc_port", static_cast<int>(grpcPort())},
                                        {"topic", QString::fromStdString(o.topic)},
                                        {"ready", d->kafkaReady.load()}});
     return {};
@@ -1016,6 +1050,11 @@ void Collector::stop()
     // like HTTP requests.
     if (d->syslogListeners)
         d->syslogListeners->stop();
+    // gRPC calls waiting for Kafka are answered before the server goes (its Wait()).
+    if (d->grpc) {
+        d->grpc->stop();
+        d->grpc.reset();
+    }
     if (d->server) {
         d->server->stop();
         d->server.reset();
@@ -1063,6 +1102,11 @@ syslog::ListenerStats Collector::syslogStats() const
 std::uint16_t Collector::port() const
 {
     return d->server ? d->server->port() : 0;
+}
+
+std::uint16_t Collector::grpcPort() const
+{
+    return d->grpc ? d->grpc->port() : 0;
 }
 
 std::string Collector::notReadyReason() const

@@ -33,6 +33,16 @@ void declareSettings(Config &c)
                   s("Idle keep-alive connections close after this"));
     c.addInt(s("http.max-connections"), 4096, s("Open connections at most"), 1, 1'000'000);
 
+    c.addInt(s("otlp.grpc-port"), 4317,
+             s("OTLP/gRPC listener port (LogsService/Export; TLS as tls.*): -1 = none, 0 = any "
+               "free port"),
+             -1, 65535);
+    c.addString(s("otlp.grpc-address"), QString(),
+                s("Address of the OTLP/gRPC listener (empty: "
+                  "http.address)"));
+    c.addInt(s("otlp.grpc-max-concurrent"), 256,
+             s("OTLP/gRPC Export calls in progress at most; beyond: RESOURCE_EXHAUSTED"), 1,
+             100'000);
     c.addString(s("tls.cert"), QString(), s("PEM certificate chain: serve HTTPS only"));
     c.addString(s("tls.key"), QString(), s("PEM private key of tls.cert"));
     c.addString(s("tls.client-ca"), QString(),
@@ -149,6 +159,9 @@ Result<CollectorOptions> optionsFromConfig(const Config &c)
     o.http.tlsClientCaFile = str(c, "tls.client-ca");
     o.http.tlsRequireClientCert = c.boolean(s("tls.require-client-cert"));
     o.http.serverName = "idl-collector";
+    o.grpcPort = static_cast<int>(c.integer(s("otlp.grpc-port")));
+    o.grpcAddress = str(c, "otlp.grpc-address");
+    o.grpcMaxConcurrent = static_cast<int>(c.integer(s("otlp.grpc-max-concurrent")));
     if (o.http.tlsCertFile.empty() != o.http.tlsKeyFile.empty())
         return makeError(ErrorCode::BadField, "tls.cert and tls.key must be set together");
     if (!o.http.tlsClientCaFile.empty() && o.http.tlsCertFile.empty())

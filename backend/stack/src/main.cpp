@@ -45,6 +45,10 @@ int main(int argc, char *argv[])
                1'000'000);
     cfg.addInt(QStringLiteral("collector-port"), 7080,
                QStringLiteral("Collector HTTP port (0: any free port)"), 0, 65535);
+    cfg.addInt(QStringLiteral("otlp-grpc-port"), 4317,
+               QStringLiteral("Collector OTLP/gRPC port (0: any free port; when 4317 is taken, "
+                              "a free one)"),
+               0, 65535);
     cfg.addInt(QStringLiteral("gateway-port"), 7081,
                QStringLiteral("Gateway WebSocket port (0: any free port)"), 0, 65535);
     cfg.addInt(QStringLiteral("postgres-port"), 0,
@@ -91,6 +95,7 @@ int main(int argc, char *argv[])
     opt.demo = cfg.boolean(QStringLiteral("demo"));
     opt.demoRate = static_cast<int>(cfg.integer(QStringLiteral("demo-rate")));
     opt.collectorPort = static_cast<quint16>(cfg.integer(QStringLiteral("collector-port")));
+    opt.otlpGrpcPort = static_cast<quint16>(cfg.integer(QStringLiteral("otlp-grpc-port")));
     opt.gatewayPort = static_cast<quint16>(cfg.integer(QStringLiteral("gateway-port")));
     opt.postgresPort = static_cast<quint16>(cfg.integer(QStringLiteral("postgres-port")));
     opt.kafkaPort = static_cast<quint16>(cfg.integer(QStringLiteral("kafka-port")));

@@ -18,13 +18,15 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QHostAddress>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QSaveFile>
+#include <QTcpServer>
 #include <QThread>
-#include <QUdpSocket>
 #include <QTimer>
+#include <QUdpSocket>
 
 #include <algorithm>
 #include <csignal>
@@ -316,7 +318,8 @@ Result<void> Stack::up()
                    m_gatewayHttpPort);
     }
     // Syslog listeners (docs/ingest.md): TCP, TLS with the stack's self-signed certificate,
-    // UDP; ports that are taken (e.g. by a second stack) fall back to free ones.
+    // UDP; ports that are taken (e.g. by a second stack) fall back to free ones (so does
+    // OTLP/gRPC's).
     const auto portOr = [](quint16 wanted, bool udp) {
         if (wanted && (udp ? QUdpSocket().bind(QHostAddress::LocalHost, wanted)
                            : localcluster::isTcpPortFree(wanted)))
@@ -333,7 +336,10 @@ Result<void> Stack::up()
                    .ok();
     if (!m_syslog)
         jlog::warn("no syslog certificate: the collector runs without syslog listeners");
-    QStringList collectorArgs{QStringLiteral("--http.address"), QStringLiteral("127.0.0.1")};
+    // OTLP/gRPC: the usual 4317 unless something else (an OpenTelemetry Collector) has it.
+    const quint16 grpcPort = portOr(m_opt.otlpGrpcPort, false);
+    QStringList collectorArgs{QStringLiteral("--http.address"), QStringLiteral("127.0.0.1"),
+                              QStringLiteral("--otlp.grpc-port"), QString::number(grpcPort)};
     if (m_syslog)
         collectorArgs << QStringLiteral("--syslog.listeners")
                       << QStringLiteral("tcp:%1=%4,tls:%2=%4,udp:%3=%4")
@@ -348,6 +354,7 @@ Result<void> Stack::up()
     addService(QStringLiteral("idl-collector"), withOps(collectorPort, collectorArgs),
                collectorPort);
     m_opt.collectorPort = collectorPort;
+    m_opt.otlpGrpcPort = grpcPort;
 
     if (m_opt.demo && !bin(QStringLiteral("idl-collector")).isEmpty())
         m_life->add(
@@ -496,6 +503,7 @@ Result<void> Stack::writeStackJson() const
     o.insert(QStringLiteral("name"), QStringLiteral("local"));
     o.insert(QStringLiteral("collector_url"),
              QStringLiteral("http://127.0.0.1:%1").arg(m_opt.collectorPort));
+    o.insert(QStringLiteral("otlp_grpc"), QStringLiteral("127.0.0.1:%1").arg(m_opt.otlpGrpcPort));
     o.insert(QStringLiteral("gateway_url"),
              m_gatewayPortUsed ? QStringLiteral("ws://127.0.0.1:%1/ws").arg(m_gatewayPortUsed)
                                : QString());
@@ -544,6 +552,9 @@ QString Stack::summary() const
         s += QStringLiteral("  %1 pid %2\n").arg(svc->name(), -14).arg(svc->pid());
     s +=
         QStringLiteral("  collector    http://127.0.0.1:%1/api/v1/logs\n").arg(m_opt.collectorPort);
+    s += QStringLiteral("  OTLP         http://127.0.0.1:%1/v1/logs, gRPC 127.0.0.1:%2\n")
+             .arg(m_opt.collectorPort)
+             .arg(m_opt.otlpGrpcPort);
     if (m_gatewayPortUsed)
         s += QStringLiteral("  gateway      ws://127.0.0.1:%1/ws\n").arg(m_gatewayPortUsed);
     if (m_syslog)

@@ -7,6 +7,8 @@
 // Elasticsearch bulk API and the Loki push API (JSON; protobuf + snappy), each against the
 // native NDJSON rate (goal: >= 0.5 x native).
 // Then the same events as RFC 5424 syslog over TCP with octet counting (same goal).
+// OTLP/HTTP protobuf (the same events as one ExportLogsServiceRequest) is one more of those
+// bodies; OTLP/gRPC sends the same request over LogsService/Export from this process.
 //
 // Environment: IDL_BENCH_SECONDS (default 15), IDL_BENCH_CONNECTIONS (default 4).
 #include "idl_test_servers.h"
@@ -16,6 +18,10 @@
 #include "idl/pg/connection.h"
 #include "idl/schema/migrations.h"
 #include "proto/loki_push.pb.h"
+
+#include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
+
+#include <grpcpp/grpcpp.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -30,6 +36,7 @@
 #include <snappy.h>
 
 #include <atomic>
+#include <thread>
 
 using namespace idl;
 
@@ -68,153 +75,223 @@ std::string loadEvent(int i, int size)
     return e;
 }
 
-// One protocol's request body carrying `batch` of the load events.
-struct ProtocolBody
+// The load events as one OTLP ExportLogsServiceRequest (protobuf): the same app, host,
+// time, level, message and attributes as the NDJSON batch.
+std::string otlpBatch(int count, int size)
 {
-    const char *name;
-    const char *path;
-    const char *contentType;
-    int okStatus;
-    std::string body;
-};
-
-// The load events (loadEvent) as an Elasticsearch bulk body, a Loki JSON push and a Loki
-// protobuf + snappy push: same time, level, app (index logs-bench-default / label app), host,
-// message and attributes (document fields / structured metadata).
-std::vector<ProtocolBody> shipperBodies(int batch, int size)
-{
-    std::string bulk, lokiJson = "{\"streams\":[{\"stream\":{\"app\":\"bench\",\"host\":\"load-1\","
-                                 "\"level\":\"info\"},\"values\":[";
-    logproto::PushRequest req;
-    auto *stream = req.add_streams();
-    stream->set_labels("{app=\"bench\", host=\"load-1\", level=\"info\"}");
-    for (int i = 0; i < batch; ++i) {
-        const QJsonObject e =
-            QJsonDocument::fromJson(QByteArray::fromStdString(loadEvent(i, size))).object();
-        const QJsonObject attrs = e.value(QStringLiteral("attrs")).toObject();
-        const std::string message = e.value(QStringLiteral("message")).toString().toStdString();
-        const std::string user = attrs.value(QStringLiteral("user")).toString().toStdString();
-        const std::string path = attrs.value(QStringLiteral("path")).toString().toStdString();
-        bulk +=
-            "{\"create\":{\"_index\":\"logs-bench-default\"}}"
-            "\n"
-            "{\"@timestamp\":\"2024-05-01T12:00:00.123Z\",\"level\":\"info\",\"host\":\"load-1\","
-            "\"user\":\"" +
-            user + "\",\"path\":\"" + path + "\",\"message\":\"" + message + "\"}\n";
-        lokiJson += std::string(i ? "," : "") + "[\"1714564800123000000\",\"" + message +
-                    "\",{\"user\":\"" + user + "\",\"path\":\"" + path + "\"}]";
-        auto *entry = stream->add_entries();
-        entry->mutable_timestamp()->set_seconds(1714564800);
-        entry->mutable_timestamp()->set_nanos(123'000'000);
-        entry->set_line(message);
-        auto *m = entry->add_structuredmetadata();
-        m->set_name("user");
-        m->set_value(user);
-        m = entry->add_structuredmetadata();
-        m->set_name("path");
-        m->set_value(path);
+    namespace v1 = opentelemetry::proto;
+    v1::collector::logs::v1::ExportLogsServiceRequest req;
+    auto *rl = req.add_resource_logs();
+    for (auto [k, v] : {std::pair{"service.name", "bench"}, std::pair{"host.name", "load-1"}}) {
+        auto *a = rl->mutable_resource()->add_attributes();
+        a->set_key(k);
+        a->mutable_value()->set_string_value(v);
     }
-    lokiJson += "]}]}";
-    std::string raw, pb;
-    req.SerializeToString(&raw);
-    snappy::Compress(raw.data(), raw.size(), &pb);
-    return {{"es_bulk", "/_bulk", "application/x-ndjson", 200, std::move(bulk)},
-            {"loki_json", "/loki/api/v1/push", "application/json", 204, std::move(lokiJson)},
-            {"loki_protobuf", "/loki/api/v1/push", "application/x-protobuf", 204, std::move(pb)}};
-}
-
-struct RawResult
-{
-    long long acked = 0;
-    long long failed = 0;
-    double seconds = 0;
-};
-
-void onDelivery(rd_kafka_t *, const rd_kafka_message_t *m, void *opaque)
-{
-    auto *r = static_cast<std::atomic<long long> *>(opaque);
-    r[m->err ? 1 : 0].fetch_add(1, std::memory_order_relaxed);
-}
-
-// Produces the canonical encoding of the load events (keyed by app, with the collector's two
-// headers) as fast as librdkafka takes them for `seconds`, then waits for every ack.
-RawResult rawProduce(const std::string &bootstrap, const std::string &topic, double seconds)
-{
-    std::vector<std::string> values;
+    auto *sl = rl->add_scope_logs();
     EventDecoder decoder;
-    for (int i = 0; i < 1000; ++i) {
-        auto ev = decoder.decodeIncoming(loadEvent(i, 200), 1'700'000'000'000'000'000);
-        values.push_back(encodeEvent(*ev));
+    for (int i = 0; i < count; ++i) {
+        const auto ev = decoder.decodeIncoming(loadEvent(i, size), 1);
+        auto *rec = sl->add_log_records();
+        rec->set_time_unix_nano(static_cast<std::uint64_t>(ev->tsNs));
+        rec->set_severity_number(v1::logs::v1::SEVERITY_NUMBER_INFO);
+        rec->mutable_body()->set_string_value(ev->message);
+        for (auto [k, v] : {std::pair{"user", "u" + std::to_string(i % 1000)},
+                            std::pair{"path", std::string("/api/orders")}}) {
+            auto *a = rec->add_attributes();
+            a->set_key(k);
+            a->mutable_value()->set_string_value(v);
+        }
     }
-    std::atomic<long long> counts[2] = {0, 0};
-    char err[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const std::pair<const char *, std::string> settings[] = {
-        {"bootstrap.servers", bootstrap},
-        {"acks", "all"},
-        {"enable.idempotence", "true"},
-        {"compression.codec", "lz4"},
-        {"linger.ms", "5"},
-        {"batch.num.messages", "10000"},
-        {"queue.buffering.max.messages", "200000"}};
-    for (const auto &[k, v] : settings)
-        rd_kafka_conf_set(conf, k, v.c_str(), err, sizeof err);
-    rd_kafka_conf_set_dr_msg_cb(conf, &onDelivery);
-    rd_kafka_conf_set_opaque(conf, counts);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    RawResult r;
-    if (!rk)
-        return r;
-    const char hdrCollector[] = "bench-raw";
-    const char hdrKey[] = "benchkey0001";
+    return req.SerializeAsString();
+}
+
+// OTLP/gRPC load: `connections` threads, each with its own channel, send the same request
+// (one call in flight per thread, as the HTTP load does) for `seconds`. Returns events/s of
+// calls answered OK and the number of those events.
+std::pair<double, long long> grpcLoad(quint16 port, const std::string &key, const std::string &body,
+                                      int connections, int seconds, long long *failures)
+{
+    namespace logs = opentelemetry::proto::collector::logs::v1;
+    logs::ExportLogsServiceRequest req;
+    req.ParseFromString(body);
+    const long long perCall = req.resource_logs(0).scope_logs(0).log_records_size();
+    std::atomic<long long> ok{0}, bad{0};
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> threads;
     QElapsedTimer t;
     t.start();
-    long long i = 0;
-    while (t.elapsed() < seconds * 1000) {
-        const std::string &v = values[static_cast<std::size_t>(i % 1000)];
-        rd_kafka_headers_t *h = rd_kafka_headers_new(2);
-        rd_kafka_header_add(h, "idl-collector", -1, hdrCollector, -1);
-        rd_kafka_header_add(h, "idl-key-id", -1, hdrKey, -1);
-        const rd_kafka_resp_err_t e = rd_kafka_producev(
-            rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_VALUE(const_cast<char *>(v.data()), v.size()), RD_KAFKA_V_KEY("bench", 5),
-            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
-        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            rd_kafka_headers_destroy(h);
-            rd_kafka_poll(rk, 5);
-            continue;
-        }
-        if (e) {
-            rd_kafka_headers_destroy(h);
-            break;
-        }
-        ++i;
-        if ((i & 1023) == 0)
-            rd_kafka_poll(rk, 0);
-    }
-    rd_kafka_flush(rk, 60'000);
-    r.seconds = t.elapsed() / 1000.0;
-    r.acked = counts[0].load();
-    r.failed = counts[1].load();
-    rd_kafka_destroy(rk);
-    return r;
-}
+    for (int c = 0; c < connections; ++c)
+        threads.emplace_back([&, c] {
+            grpc::ChannelArguments args;
+            args.SetInt("grpc.channel_id", c); // a connection per thread
+            auto stub = logs::LogsService::NewStub(grpc::CreateCustomChannel(
+                "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials(), args));
+            while (!stop.load()) {
+                grpc::ClientContext ctx;
+                ctx.AddMetadata("authorization", "Bearer " + key);
+                ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+                logs::ExportLogsServiceResponse resp;
+                const grpc::Status st = stub->Export(&ctx, req, &resp);
+                (st.ok() && !resp.has_partial_success() ? ok : bad).fetch_add(1);
+            }
+        });
+    std::this_thread::sleep_for(std::chrono::seconds(seconds));
+    stop = true;
+    for (auto &th : threads)
+        th.join();
+    const double elapsed = t.elapsed() / 1000.0;
+    *failures = bad.load();
+    return {static_cast<double>(ok.load() * perCall) / elapsed, ok.load() * perCall};
 
-long long topicEvents(const std::string &bootstrap, const std::string &topic, int partitions)
-{
-    char err[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    long long total = 0;
-    for (int p = 0; p < partitions; ++p) {
-        int64_t lo = 0, hi = 0;
-        if (rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &lo, &hi, 10'000) == 0)
-            total += hi - lo;
+    // One protocol's request body carrying `batch` of the load events.
+    struct ProtocolBody
+    {
+        const char *name;
+        const char *path;
+        const char *contentType;
+        int okStatus;
+        std::string body;
+    };
+
+    // The load events (loadEvent) as an Elasticsearch bulk body, a Loki JSON push and a Loki
+    // protobuf + snappy push: same time, level, app (index logs-bench-default / label app), host,
+    // message and attributes (document fields / structured metadata).
+    std::vector<ProtocolBody> shipperBodies(int batch, int size)
+    {
+        std::string bulk, lokiJson =
+                              "{\"streams\":[{\"stream\":{\"app\":\"bench\",\"host\":\"load-1\","
+                              "\"level\":\"info\"},\"values\":[";
+        logproto::PushRequest req;
+        auto *stream = req.add_streams();
+        stream->set_labels("{app=\"bench\", host=\"load-1\", level=\"info\"}");
+        for (int i = 0; i < batch; ++i) {
+            const QJsonObject e =
+                QJsonDocument::fromJson(QByteArray::fromStdString(loadEvent(i, size))).object();
+            const QJsonObject attrs = e.value(QStringLiteral("attrs")).toObject();
+            const std::string message = e.value(QStringLiteral("message")).toString().toStdString();
+            const std::string user = attrs.value(QStringLiteral("user")).toString().toStdString();
+            const std::string path = attrs.value(QStringLiteral("path")).toString().toStdString();
+            bulk += "{\"create\":{\"_index\":\"logs-bench-default\"}}"
+                    "\n"
+                    "{\"@timestamp\":\"2024-05-01T12:00:00.123Z\",\"level\":\"info\",\"host\":"
+                    "\"load-1\","
+                    "\"user\":\"" +
+                    user + "\",\"path\":\"" + path + "\",\"message\":\"" + message + "\"}\n";
+            lokiJson += std::string(i ? "," : "") + "[\"1714564800123000000\",\"" + message +
+                        "\",{\"user\":\"" + user + "\",\"path\":\"" + path + "\"}]";
+            auto *entry = stream->add_entries();
+            entry->mutable_timestamp()->set_seconds(1714564800);
+            entry->mutable_timestamp()->set_nanos(123'000'000);
+            entry->set_line(message);
+            auto *m = entry->add_structuredmetadata();
+            m->set_name("user");
+            m->set_value(user);
+            m = entry->add_structuredmetadata();
+            m->set_name("path");
+            m->set_value(path);
+        }
+        lokiJson += "]}]}";
+        std::string raw, pb;
+        req.SerializeToString(&raw);
+        snappy::Compress(raw.data(), raw.size(), &pb);
+        return {
+            {"es_bulk", "/_bulk", "application/x-ndjson", 200, std::move(bulk)},
+            {"loki_json", "/loki/api/v1/push", "application/json", 204, std::move(lokiJson)},
+            {"loki_protobuf", "/loki/api/v1/push", "application/x-protobuf", 204, std::move(pb)}};
     }
-    rd_kafka_destroy(rk);
-    return total;
-}
+
+    struct RawResult
+    {
+        long long acked = 0;
+        long long failed = 0;
+        double seconds = 0;
+    };
+
+    void onDelivery(rd_kafka_t *, const rd_kafka_message_t *m, void *opaque)
+    {
+        auto *r = static_cast<std::atomic<long long> *>(opaque);
+        r[m->err ? 1 : 0].fetch_add(1, std::memory_order_relaxed);
+    }
+
+    // Produces the canonical encoding of the load events (keyed by app, with the collector's two
+    // headers) as fast as librdkafka takes them for `seconds`, then waits for every ack.
+    RawResult rawProduce(const std::string &bootstrap, const std::string &topic, double seconds)
+    {
+        std::vector<std::string> values;
+        EventDecoder decoder;
+        for (int i = 0; i < 1000; ++i) {
+            auto ev = decoder.decodeIncoming(loadEvent(i, 200), 1'700'000'000'000'000'000);
+            values.push_back(encodeEvent(*ev));
+        }
+        std::atomic<long long> counts[2] = {0, 0};
+        char err[512];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        const std::pair<const char *, std::string> settings[] = {
+            {"bootstrap.servers", bootstrap},
+            {"acks", "all"},
+            {"enable.idempotence", "true"},
+            {"compression.codec", "lz4"},
+            {"linger.ms", "5"},
+            {"batch.num.messages", "10000"},
+            {"queue.buffering.max.messages", "200000"}};
+        for (const auto &[k, v] : settings)
+            rd_kafka_conf_set(conf, k, v.c_str(), err, sizeof err);
+        rd_kafka_conf_set_dr_msg_cb(conf, &onDelivery);
+        rd_kafka_conf_set_opaque(conf, counts);
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+        RawResult r;
+        if (!rk)
+            return r;
+        const char hdrCollector[] = "bench-raw";
+        const char hdrKey[] = "benchkey0001";
+        QElapsedTimer t;
+        t.start();
+        long long i = 0;
+        while (t.elapsed() < seconds * 1000) {
+            const std::string &v = values[static_cast<std::size_t>(i % 1000)];
+            rd_kafka_headers_t *h = rd_kafka_headers_new(2);
+            rd_kafka_header_add(h, "idl-collector", -1, hdrCollector, -1);
+            rd_kafka_header_add(h, "idl-key-id", -1, hdrKey, -1);
+            const rd_kafka_resp_err_t e = rd_kafka_producev(
+                rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_VALUE(const_cast<char *>(v.data()), v.size()),
+                RD_KAFKA_V_KEY("bench", 5), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+            if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                rd_kafka_headers_destroy(h);
+                rd_kafka_poll(rk, 5);
+                continue;
+            }
+            if (e) {
+                rd_kafka_headers_destroy(h);
+                break;
+            }
+            ++i;
+            if ((i & 1023) == 0)
+                rd_kafka_poll(rk, 0);
+        }
+        rd_kafka_flush(rk, 60'000);
+        r.seconds = t.elapsed() / 1000.0;
+        r.acked = counts[0].load();
+        r.failed = counts[1].load();
+        rd_kafka_destroy(rk);
+        return r;
+    }
+
+    long long topicEvents(const std::string &bootstrap, const std::string &topic, int partitions)
+    {
+        char err[512];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+        long long total = 0;
+        for (int p = 0; p < partitions; ++p) {
+            int64_t lo = 0, hi = 0;
+            if (rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &lo, &hi, 10'000) == 0)
+                total += hi - lo;
+        }
+        rd_kafka_destroy(rk);
+        return total;
+    }
 
 } // namespace
 
@@ -249,6 +326,9 @@ private Q_SLOTS:
         quint16 syslogPort = localcluster::freeTcpPort();
         while (syslogPort == port)
             syslogPort = localcluster::freeTcpPort();
+        quint16 grpcPort = localcluster::freeTcpPort();
+        while (grpcPort == port || grpcPort == syslogPort)
+            grpcPort = localcluster::freeTcpPort();
         QProcess collector;
         collector.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         collector.start(bin + QStringLiteral("/idl-collector"),
@@ -266,6 +346,8 @@ private Q_SLOTS:
                          QStringLiteral("false"),
                          QStringLiteral("--auth.rate-limit"),
                          QStringLiteral("0"),
+                         QStringLiteral("--otlp.grpc-port"),
+                         QString::number(grpcPort),
                          QStringLiteral("--http.threads"),
                          QString::number(envInt("IDL_BENCH_HTTP_THREADS", 2)),
                          QStringLiteral("--syslog.listeners"),
@@ -315,7 +397,10 @@ private Q_SLOTS:
         double lastNative = l.value(QStringLiteral("events_per_s")).toDouble();
         long long ackedNativeMore = 0;
         std::vector<Shipper> shippers;
-        for (const ProtocolBody &p : shipperBodies(1000, 200)) {
+        std::vector<ProtocolBody> protocolBodies = shipperBodies(1000, 200);
+        const std::string pb = otlpBatch(1000, 200);
+        protocolBodies.push_back({"otlp_protobuf", "/v1/logs", "application/x-protobuf", 200, pb});
+        for (const ProtocolBody &p : protocolBodies) {
             const QString file = bodies.filePath(QString::fromLatin1(p.name));
             QFile f(file);
             QVERIFY(f.open(QIODevice::WriteOnly));
@@ -337,11 +422,17 @@ private Q_SLOTS:
                  r.value(QStringLiteral("requests_other")).toInt(), lastNative, nativeNow});
             lastNative = nativeNow;
         }
+        // OTLP/gRPC: the same request over LogsService/Export (client in this process),
+        // against the native run just before it.
+        long long grpcFailures = 0;
+        const auto [grpcRate, grpcAcked] =
+            grpcLoad(grpcPort, key->key, pb, connections, seconds, &grpcFailures);
+        const double grpcNative = lastNative;
         const double collectorRate = l.value(QStringLiteral("events_per_s")).toDouble();
         const long long acked =
             static_cast<long long>(l.value(QStringLiteral("events")).toDouble());
         const long long inTopic = topicEvents(bootstrap, topic, 4);
-        long long ackedAll = acked + ackedNativeMore;
+        long long ackedAll = acked + ackedNativeMore + grpcAcked;
         for (const Shipper &sh : shippers)
             ackedAll += sh.acked;
 
@@ -416,10 +507,21 @@ private Q_SLOTS:
                         "\"native_events_per_s\":%.0f,\"ratio_to_native\":%.3f}\n",
                         sh.name.c_str(), sh.rate, nativeMean, x);
         }
+        const double grpcRatio = grpcNative > 0 ? grpcRate / grpcNative : 0;
+        std::printf("  OTLP/gRPC     %10.0f events/s  %.2f x native %.0f  (the otlp_protobuf "
+                    "request over LogsService/Export, %d channels from this process, %lld acked, "
+                    "failed calls %lld: %s)\n",
+                    grpcRate, grpcRatio, grpcNative, connections, grpcAcked, grpcFailures,
+                    grpcRatio >= 0.5 ? "met" : "NOT met");
+        std::printf("BENCH_RESULT {\"protocol\":\"otlp_grpc\",\"events_per_s\":%.0f,"
+                    "\"native_events_per_s\":%.0f,\"ratio_to_native\":%.3f}\n",
+                    grpcRate, grpcNative, grpcRatio);
         std::fflush(stdout);
         QVERIFY(acked > 0);
         for (const Shipper &sh : shippers)
             QVERIFY2(sh.acked > 0, sh.name.c_str());
+        QVERIFY(grpcAcked > 0);
+        QCOMPARE(grpcFailures, 0LL);
         QCOMPARE(inTopic, ackedAll); // every 2xx is in Kafka, nothing else is
         QCOMPARE(raw.failed, 0LL);
         QCOMPARE(syslogInTopic, syslogSent); // every syslog message written is in Kafka

@@ -1,11 +1,11 @@
 // idl-collector-load: a separate load process for the collector benchmark. Sends the same
 // NDJSON batch (N events of about B bytes each) over C keep-alive HTTP/1.1 connections for
 // S seconds and prints one JSON line with the counts and the accepted events per second.
+// With --body-file, that body (of --batch events) is sent instead, to --path with
+// --content-type, and --ok-status counts as accepted (OTLP/HTTP: /v1/logs, 200).
 //
 //   idl-collector-load --port P --key KEY [--connections 4] [--seconds 15] [--batch 1000]
 //                      [--event-bytes 200]
-// Another protocol's body (built by the benchmark from the same events) is sent instead with
-//   --body-file F --path /_bulk --content-type T [--ok-status 200] (--batch = events in F)
 //   idl-collector-load --syslog-port P [--connections 4] [--seconds 15] [--event-bytes 200]
 // The second form sends the same events as RFC 5424 messages with octet counting over
 // syslog TCP connections (no replies: TCP back-pressure is all the pacing there is) and

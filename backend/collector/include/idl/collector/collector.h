@@ -40,6 +40,11 @@ struct CollectorOptions
     int topicPartitions = 4;
 
     syslog::ListenerOptions syslog; // syslog listeners (none by default)
+    // OTLP/gRPC listener (LogsService/Export): -1 = none, 0 = any free port. It uses the TLS
+    // settings of `http` and its body limit as the largest message.
+    int grpcPort = -1;
+    std::string grpcAddress;     // "" = http.address
+    int grpcMaxConcurrent = 256; // Export calls in progress at most
 
     std::string collectorId;  // idl-collector header on every record
     std::string metricsToken; // Bearer token for /metrics ("" = open)
@@ -52,7 +57,8 @@ void declareSettings(Config &config);
 Result<CollectorOptions> optionsFromConfig(const Config &config);
 
 // The ingestion service: HTTP(S) endpoints POST /api/v1/logs (native JSON/NDJSON) and
-// POST /v1/logs (OTLP/HTTP JSON), /healthz, /readyz, /metrics; authentication against the
+// POST /v1/logs (OTLP/HTTP protobuf and JSON), /healthz, /readyz, /metrics; OTLP/gRPC
+// (LogsService/Export) on its own port; authentication against the
 // api_keys table (cached) or client certificates; a Kafka producer (acks=all, idempotent)
 // whose delivery reports answer each request once every accepted event is acknowledged.
 //
@@ -76,6 +82,8 @@ public:
 
     // The bound HTTP port (after start()).
     std::uint16_t port() const;
+    // The bound OTLP/gRPC port (after start()); 0 without a gRPC listener.
+    std::uint16_t grpcPort() const;
     // "" when ready (Kafka answers), else why not.
     std::string notReadyReason() const;
     // The protocol-neutral ingestion entry (ingest.h) for other front ends (gRPC, syslog);

@@ -122,7 +122,9 @@ public:
 
     // One-shot: admission, then the app-scope check, the event count and the per-event size
     // limit (canonical encoding over IngestLimits::maxEventBytes: TooLarge) on `events`
-    // (index = position), produce, and `done` after Kafka's acknowledgements.
+    // (index = position), produce, and `done` after Kafka's acknowledgements. An event without
+    // an id gets a new one (UUIDv7), without receivedNs the time of this call, without tsNs
+    // its receivedNs. Field limits (IngestLimits) are the front end's to apply while decoding.
     void submit(std::string_view protocol, const Identity &who, std::vector<LogEvent> events,
                 IngestDone done);
 

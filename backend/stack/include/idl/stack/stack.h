@@ -37,6 +37,9 @@ struct StackOptions
     int demoRate = 200; // demo events per second
     quint16 collectorPort = 7080;
     quint16 gatewayPort = 7081;
+    // OTLP/gRPC port of the collector (0: any free port; a busy default port falls back to a
+    // free one, named in stack.json's otlp_grpc).
+    quint16 otlpGrpcPort = 4317;
     quint16 postgresPort = 0; // 0: reuse the last one if free, else a free port
     quint16 kafkaPort = 0;
     int partitions = 4;

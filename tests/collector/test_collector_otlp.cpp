@@ -1,0 +1,565 @@
+// OTLP in protobuf, end to end against real PostgreSQL (api_keys) and Kafka: OTLP/HTTP with
+// application/x-protobuf (plain and gzip) and OTLP/gRPC (LogsService/Export), with the real
+// OpenTelemetry Python SDK's protobuf exporters (opentelemetry-exporter-otlp-proto-http and
+// -proto-grpc, unchanged) and with hand-made requests for the error paths: malformed protobuf
+// gets a google.rpc.Status and loses nothing else, invalid records give partial_success,
+// credentials are checked (401 / UNAUTHENTICATED) and the app scope of a key holds.
+#undef QT_NO_CAST_FROM_ASCII
+#include "collector_test_util.h"
+#include "idl_test_servers.h"
+
+#include "idl/collector/collector.h"
+#include "idl/collector/key_store.h"
+#include "idl/core/json_codec.h"
+#include "idl/kafka/consumer.h"
+#include "idl/pg/connection.h"
+#include "idl/schema/migrations.h"
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <future>
+#include <map>
+#include <set>
+
+using namespace idl;
+using namespace idl::collector;
+using namespace idl::collectortest;
+
+namespace {
+
+namespace v1 = opentelemetry::proto;
+using ExportRequest = v1::collector::logs::v1::ExportLogsServiceRequest;
+using ExportResponse = v1::collector::logs::v1::ExportLogsServiceResponse;
+using LogsService = v1::collector::logs::v1::LogsService;
+
+// A request of `count` records "<marker>-<i>" from service `app`; the records listed in `bad`
+// get a trace id of the wrong length (rejected with bad_field).
+ExportRequest request(const std::string &marker, int count, const std::string &app = "otlp-app",
+                      std::set<int> bad = {})
+{
+    ExportRequest req;
+    auto *rl = req.add_resource_logs();
+    auto *attr = rl->mutable_resource()->add_attributes();
+    attr->set_key("service.name");
+    attr->mutable_value()->set_string_value(app);
+    auto *host = rl->mutable_resource()->add_attributes();
+    host->set_key("host.name");
+    host->mutable_value()->set_string_value("pb-host");
+    auto *sl = rl->add_scope_logs();
+    sl->mutable_scope()->set_name("pb.scope");
+    for (int i = 0; i < count; ++i) {
+        auto *rec = sl->add_log_records();
+        rec->set_time_unix_nano(1'700'000'000'000'000'000ULL + static_cast<unsigned>(i));
+        rec->set_severity_number(v1::logs::v1::SEVERITY_NUMBER_ERROR);
+        rec->mutable_body()->set_string_value(marker + "-" + std::to_string(i));
+        rec->set_trace_id(bad.count(i) ? std::string("abc") : std::string(16, '\x11'));
+        auto *a = rec->add_attributes();
+        a->set_key("n");
+        a->mutable_value()->set_int_value(i);
+    }
+    return req;
+}
+
+HttpHeaders headers(const std::string &key, const QByteArray &encoding = {})
+{
+    HttpHeaders h{{"Content-Type", "application/x-protobuf"}};
+    if (!key.empty())
+        h.push_back({"Authorization", "Bearer " + QByteArray::fromStdString(key)});
+    if (!encoding.isEmpty())
+        h.push_back({"Content-Encoding", encoding});
+    return h;
+}
+
+QByteArray bytes(const ExportRequest &r)
+{
+    return QByteArray::fromStdString(r.SerializeAsString());
+}
+
+} // namespace
+
+class TestCollectorOtlp : public QObject
+{
+    Q_OBJECT
+
+    std::string m_dsn, m_bootstrap, m_topic;
+    NewApiKey m_anyKey, m_shopKey;
+    std::unique_ptr<Collector> m_collector;
+    std::unique_ptr<HttpClient> m_client;
+    std::unique_ptr<kafka::Consumer> m_consumer;
+    std::vector<LogEvent> m_events;  // read from the topic so far
+    std::set<std::string> m_refused; // messages of events that must never arrive
+
+    // Reads the topic until every message in `want` has arrived and it stays quiet.
+    void drain(const std::set<std::string> &want, int maxMs = 30'000)
+    {
+        QElapsedTimer total, quiet;
+        total.start();
+        quiet.start();
+        while (total.elapsed() < maxMs) {
+            auto msg = m_consumer->poll(std::chrono::milliseconds(200));
+            if (msg && msg->has_value()) {
+                auto ev = decodeEvent((*msg)->value());
+                QVERIFY(ev.ok());
+                m_events.push_back(std::move(*ev));
+                quiet.restart();
+                continue;
+            }
+            std::set<std::string> seen;
+            for (const auto &e : m_events)
+                seen.insert(e.message);
+            bool all = true;
+            for (const auto &m : want)
+                all = all && seen.count(m);
+            if (all && quiet.elapsed() > 1500)
+                return;
+        }
+    }
+
+    int countOf(const std::string &message) const
+    {
+        int n = 0;
+        for (const auto &e : m_events)
+            n += e.message == message;
+        return n;
+    }
+
+    std::unique_ptr<LogsService::Stub> stub()
+    {
+        return LogsService::NewStub(
+            grpc::CreateChannel("127.0.0.1:" + std::to_string(m_collector->grpcPort()),
+                                grpc::InsecureChannelCredentials()));
+    }
+
+    grpc::Status exportVia(LogsService::Stub &s, const ExportRequest &req, ExportResponse &resp,
+                           const std::string &metadataName, const std::string &metadataValue)
+    {
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+        if (!metadataName.empty())
+            ctx.AddMetadata(metadataName, metadataValue);
+        return s.Export(&ctx, req, &resp);
+    }
+
+    // Runs tests/collector/otel_sdk_logs.py with one exporter in the protobuf exporters' venv
+    // (made here on first use from scripts/otel-proto-requirements.txt; scripts/bootstrap
+    // makes it too). Returns the trace id the SDK used.
+    QString runSdk(const QString &endpoint, const QString &marker, int count, const QString &kind)
+    {
+        const QString source =
+            qEnvironmentVariable("IDL_SOURCE_DIR", QStringLiteral(IDL_TEST_SOURCE_DIR));
+        const QString cache = qEnvironmentVariable(
+            "IDL_CACHE_DIR", QDir::homePath() + QStringLiteral("/.cache/instant-dev-logs"));
+        const QString venv = cache + QStringLiteral("/otel-proto-venv");
+        const QString python = venv + QStringLiteral("/bin/python");
+        if (!QFile::exists(python + QStringLiteral(".ok"))) {
+            QDir().mkpath(cache);
+            QProcess make;
+            make.setProcessChannelMode(QProcess::MergedChannels);
+            make.start(
+                QStringLiteral("/bin/sh"),
+                {QStringLiteral("-ec"),
+                 QStringLiteral("rm -rf '%1' && python3 -m venv '%1' && '%1/bin/pip' install "
+                                "-q --disable-pip-version-check -r '%2' && cp '%2' "
+                                "'%1/requirements.txt' && touch '%1/bin/python.ok'")
+                     .arg(venv, source + "/scripts/otel-proto-requirements.txt")});
+            make.waitForFinished(300'000);
+            if (make.exitCode() != 0)
+                qWarning("%s", make.readAll().constData());
+        }
+        QProcess p;
+        p.start(python,
+                {source + "/tests/collector/otel_sdk_logs.py", endpoint,
+                 QString::fromStdString(m_anyKey.key), marker, QString::number(count), kind});
+        if (!p.waitForFinished(90'000))
+            return QStringLiteral("timeout");
+        const QByteArray err = p.readAllStandardError();
+        if (p.exitCode() != 0) {
+            qWarning("%s exporter failed: %s", qPrintable(kind), err.constData());
+            return {};
+        }
+        return QString::fromLatin1(p.readAllStandardOutput().trimmed());
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        auto dsn = testsupport::freshDatabase("otlp");
+        IDL_VERIFY_OK(dsn);
+        m_dsn = *dsn;
+        auto broker = testsupport::kafka();
+        IDL_VERIFY_OK(broker);
+        m_bootstrap = (*broker)->bootstrap().toStdString();
+        auto topic = testsupport::freshTopic("otlp", 2);
+        IDL_VERIFY_OK(topic);
+        m_topic = *topic;
+        auto db = pg::Connection::connect(m_dsn);
+        IDL_VERIFY_OK(db);
+        IDL_VERIFY_OK(schema::migrate(*db));
+        auto any = createKey(*db, "any-app", std::nullopt);
+        auto shop = createKey(*db, "shop-only", std::string("shop"));
+        IDL_VERIFY_OK(any);
+        IDL_VERIFY_OK(shop);
+        m_anyKey = *any;
+        m_shopKey = *shop;
+
+        CollectorOptions o;
+        o.http.port = 0;
+        o.http.address = "127.0.0.1";
+        o.grpcPort = 0;
+        o.pgDsn = m_dsn;
+        o.kafkaBootstrap = m_bootstrap;
+        o.topic = m_topic;
+        o.createTopic = false;
+        o.rateLimitPerSecond = 0;
+        o.collectorId = "otlp-test";
+        m_collector = std::make_unique<Collector>(o);
+        IDL_VERIFY_OK(m_collector->start());
+        QVERIFY(m_collector->grpcPort() > 0);
+        m_client = std::make_unique<HttpClient>(m_collector->port());
+
+        kafka::ConsumerOptions co;
+        co.config = {{"bootstrap.servers", m_bootstrap},
+                     {"group.id", testsupport::uniqueName("otlp-check")},
+                     {"log_level", "0"}};
+        auto consumer = kafka::Consumer::create(co);
+        IDL_VERIFY_OK(consumer);
+        m_consumer = std::move(*consumer);
+        IDL_VERIFY_OK(m_consumer->assign({{m_topic, 0, -2}, {m_topic, 1, -2}}));
+    }
+
+    void httpProtobuf()
+    {
+        // Plain and gzip: 200 with an empty ExportLogsServiceResponse, in protobuf.
+        auto r = m_client->post("/v1/logs", bytes(request("pb", 5)), headers(m_anyKey.key));
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.header("content-type"), QByteArray("application/x-protobuf"));
+        ExportResponse resp;
+        QVERIFY(resp.ParseFromArray(r.body.constData(), static_cast<int>(r.body.size())));
+        QVERIFY(!resp.has_partial_success());
+        r = m_client->post("/v1/logs",
+                           QByteArray::fromStdString(gzip(request("pbgz", 4).SerializeAsString())),
+                           headers(m_anyKey.key, "gzip"));
+        QCOMPARE(r.status, 200);
+
+        // Partial success: the two records with a bad trace id are rejected, the rest kept.
+        r = m_client->post("/v1/logs", bytes(request("pbpart", 5, "otlp-app", {1, 3})),
+                           headers(m_anyKey.key));
+        QCOMPARE(r.status, 200);
+        QVERIFY(resp.ParseFromArray(r.body.constData(), static_cast<int>(r.body.size())));
+        QCOMPARE(resp.partial_success().rejected_log_records(), std::int64_t(2));
+        QVERIFY2(QString::fromStdString(resp.partial_success().error_message())
+                     .contains(QStringLiteral("traceId")),
+                 resp.partial_success().error_message().c_str());
+        m_refused.insert({"pbpart-1", "pbpart-3"});
+
+        // Malformed protobuf: 400 with a google.rpc.Status saying so; nothing of it is kept
+        // and the connection serves the next request.
+        QByteArray broken = bytes(request("pbbroken", 3));
+        broken.chop(5);
+        r = m_client->post("/v1/logs", broken, headers(m_anyKey.key));
+        QCOMPARE(r.status, 400);
+        google::rpc::Status status;
+        QVERIFY(status.ParseFromArray(r.body.constData(), static_cast<int>(r.body.size())));
+        QCOMPARE(status.code(), 3); // INVALID_ARGUMENT
+        QVERIFY2(QString::fromStdString(status.message()).contains(QStringLiteral("protobuf")),
+                 status.message().c_str());
+        for (int i = 0; i < 3; ++i)
+            m_refused.insert("pbbroken-" + std::to_string(i));
+        QCOMPARE(m_client->post("/v1/logs", "{}", headers(m_anyKey.key)).status, 400);
+
+        // Credentials: none -> 401, a Status in protobuf; a key bound to another app -> 403.
+        r = m_client->post("/v1/logs", bytes(request("pbnokey", 2)), headers({}));
+        QCOMPARE(r.status, 401);
+        QVERIFY(status.ParseFromArray(r.body.constData(), static_cast<int>(r.body.size())));
+        QCOMPARE(status.code(), 16); // UNAUTHENTICATED
+        r = m_client->post("/v1/logs", bytes(request("pbshop", 2)), headers(m_shopKey.key));
+        QCOMPARE(r.status, 403);
+        m_refused.insert({"pbnokey-0", "pbnokey-1", "pbshop-0", "pbshop-1"});
+
+        std::set<std::string> want;
+        for (int i = 0; i < 5; ++i)
+            want.insert("pb-" + std::to_string(i));
+        for (int i = 0; i < 4; ++i)
+            want.insert("pbgz-" + std::to_string(i));
+        for (int i : {0, 2, 4})
+            want.insert("pbpart-" + std::to_string(i));
+        drain(want);
+        for (const auto &m : want)
+            QCOMPARE(countOf(m), 1);
+        for (const auto &e : m_events)
+            if (e.message == "pb-0") {
+                QCOMPARE(e.app, std::string("otlp-app"));
+                QCOMPARE(e.host, std::string("pb-host"));
+                QCOMPARE(e.level, Level::Error);
+                QCOMPARE(e.traceId, std::string(32, '1'));
+                QCOMPARE(e.tsNs, std::int64_t(1'700'000'000'000'000'000));
+            }
+    }
+
+    void grpcExport()
+    {
+        auto s = stub();
+        ExportResponse resp;
+        // The authorization metadata in the forms the HTTP header takes, and x-api-key.
+        auto st = exportVia(*s, request("g", 3), resp, "authorization", "Bearer " + m_anyKey.key);
+        QVERIFY2(st.ok(), st.error_message().c_str());
+        QVERIFY(!resp.has_partial_success());
+        st = exportVia(*s, request("gkey", 2), resp, "x-api-key", m_anyKey.key);
+        QVERIFY2(st.ok(), st.error_message().c_str());
+        // Partial success.
+        st = exportVia(*s, request("gpart", 4, "otlp-app", {0}), resp, "authorization",
+                       "Bearer " + m_anyKey.key);
+        QVERIFY(st.ok());
+        QCOMPARE(resp.partial_success().rejected_log_records(), std::int64_t(1));
+        m_refused.insert("gpart-0");
+        // No valid record: INVALID_ARGUMENT; another app than the key's: PERMISSION_DENIED.
+        st = exportVia(*s, request("gbad", 2, "otlp-app", {0, 1}), resp, "authorization",
+                       "Bearer " + m_anyKey.key);
+        QCOMPARE(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        st = exportVia(*s, request("gshop", 1), resp, "authorization", "Bearer " + m_shopKey.key);
+        QCOMPARE(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+        // Credentials.
+        st = exportVia(*s, request("gnokey", 1), resp, {}, {});
+        QCOMPARE(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+        st = exportVia(*s, request("gwrong", 1), resp, "authorization", "Bearer idl_nope_nope");
+        QCOMPARE(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+        m_refused.insert({"gbad-0", "gbad-1", "gshop-0", "gnokey-0", "gwrong-0"});
+
+        std::set<std::string> want{"g-0",    "g-1",     "g-2",     "gkey-0",
+                                   "gkey-1", "gpart-1", "gpart-2", "gpart-3"};
+        drain(want);
+        for (const auto &m : want)
+            QCOMPARE(countOf(m), 1);
+    }
+
+    // The OpenTelemetry Python SDK with its protobuf exporters, unchanged.
+    void sdkProtobufExporters()
+    {
+        const QString http =
+            runSdk(QStringLiteral("http://127.0.0.1:%1/v1/logs").arg(m_collector->port()),
+                   QStringLiteral("sdkpb"), 20, QStringLiteral("proto-http"));
+        QCOMPARE(http.size(), 32);
+        const QString grpcTrace =
+            runSdk(QStringLiteral("127.0.0.1:%1").arg(m_collector->grpcPort()),
+                   QStringLiteral("sdkgrpc"), 20, QStringLiteral("grpc"));
+        QCOMPARE(grpcTrace.size(), 32);
+        std::set<std::string> want;
+        for (int i = 0; i < 20; ++i) {
+            want.insert("sdkpb record " + std::to_string(i));
+            want.insert("sdkgrpc record " + std::to_string(i));
+        }
+        drain(want);
+        int found = 0;
+        for (const auto &e : m_events) {
+            if (!want.count(e.message))
+                continue;
+            ++found;
+            QCOMPARE(e.app, std::string("otel-py"));
+            QCOMPARE(e.host, std::string("sdk-host"));
+            QCOMPARE(e.level, Level::Warn);
+            QCOMPARE(QString::fromStdString(e.traceId),
+                     e.message.starts_with("sdkpb") ? http : grpcTrace);
+            QCOMPARE(e.spanId.size(), std::size_t(16));
+            const auto attrs =
+                QJsonDocument::fromJson(QByteArray::fromStdString(e.attrsJson)).object();
+            QVERIFY(attrs.contains(QStringLiteral("record.index")));
+            QCOMPARE(attrs.value(QStringLiteral("telemetry.sdk.language")).toString(),
+                     QStringLiteral("python"));
+        }
+        QCOMPARE(found, 40);
+    }
+
+    // The protocol-neutral entry as a non-HTTP front end uses it (ingest.h): app scope, the
+    // per-event size limit, and the outcome only after Kafka acknowledged the accepted events.
+    void ingestEntrySubmit()
+    {
+        std::vector<LogEvent> events(4);
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            events[i].tsNs = 1'700'000'000'000'000'000;
+            events[i].message = "submit-" + std::to_string(i);
+        }
+        events[1].app = "bank";                    // not the key's app
+        events[2].message.append(300 * 1024, 'x'); // over ingest.max-event (256 KiB)
+        events[2].message = "submit-2" + events[2].message.substr(8);
+        std::promise<IngestOutcome> promise;
+        const Identity shopOnly{"test-shop", std::string("shop"), "shop identity"};
+        m_collector->ingest().submit("test_submit", shopOnly, events,
+                                     [&](IngestOutcome o) { promise.set_value(std::move(o)); });
+        auto future = promise.get_future();
+        QVERIFY(future.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+        const IngestOutcome o = future.get();
+        QVERIFY(!o.error);
+        QCOMPARE(o.total, std::size_t(4));
+        QCOMPARE(o.accepted, std::size_t(2));
+        QCOMPARE(o.rejected, std::size_t(2));
+        QCOMPARE(o.errors.at(0).index, std::size_t(1));
+        QCOMPARE(o.errors.at(0).error.code, ErrorCode::Forbidden);
+        QCOMPARE(o.errors.at(1).index, std::size_t(2));
+        QCOMPARE(o.errors.at(1).error.code, ErrorCode::TooLarge);
+        m_refused.insert("submit-1");
+        drain({"submit-0", "submit-3"});
+        for (const auto &e : m_events)
+            if (e.message == "submit-0")
+                QCOMPARE(e.app, std::string("shop")); // the identity's app filled in
+    }
+
+    // TLS and mTLS as on HTTP: the collector's tls.* settings serve gRPC too; a verified client
+    // certificate mapped to an app stands in for a key.
+    void grpcMutualTls()
+    {
+        QTemporaryDir certs;
+        QVERIFY(certs.isValid());
+        const QString d = certs.path();
+        QProcess gen;
+        gen.setWorkingDirectory(d);
+        gen.setProcessChannelMode(QProcess::MergedChannels);
+        gen.start(
+            QStringLiteral("/bin/sh"),
+            {QStringLiteral("-ec"),
+             QStringLiteral(
+                 "gen() { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+                 "-nodes -keyout $1.key -out $1.crt -days 2 -subj /CN=$1 2>/dev/null; }\n"
+                 "leaf() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                 "  -keyout $1.key -out $1.csr -subj /CN=$2 2>/dev/null;"
+                 "  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > $1.ext;"
+                 "  openssl x509 -req -in $1.csr -CA $3.crt -CAkey $3.key -CAcreateserial "
+                 "  -out $1.crt -days 2 -extfile $1.ext 2>/dev/null; }\n"
+                 "gen ca; gen otherca\n"
+                 "leaf server localhost ca\n"
+                 "leaf client shop-svc ca\n"
+                 "leaf forged shop-svc otherca\n")});
+        QVERIFY(gen.waitForFinished(60'000));
+        QVERIFY2(gen.exitCode() == 0, gen.readAll().constData());
+        const auto file = [&](const QString &name) {
+            QFile f(d + "/" + name);
+            return f.open(QIODevice::ReadOnly) ? f.readAll().toStdString() : std::string();
+        };
+
+        CollectorOptions o;
+        o.http.port = 0;
+        o.http.address = "127.0.0.1";
+        o.http.tlsCertFile = QString(d + "/server.crt").toStdString();
+        o.http.tlsKeyFile = QString(d + "/server.key").toStdString();
+        o.http.tlsClientCaFile = QString(d + "/ca.crt").toStdString();
+        o.auth.certApps = parseCertApps("shop-svc=shop").value();
+        o.grpcPort = 0;
+        o.pgDsn = m_dsn;
+        o.kafkaBootstrap = m_bootstrap;
+        o.topic = m_topic;
+        o.createTopic = false;
+        o.rateLimitPerSecond = 0;
+        Collector tlsCollector(o);
+        IDL_VERIFY_OK(tlsCollector.start());
+        const std::string target = "localhost:" + std::to_string(tlsCollector.grpcPort());
+        const auto channel = [&](const QString &who) {
+            grpc::SslCredentialsOptions ssl;
+            ssl.pem_root_certs = file(QStringLiteral("ca.crt"));
+            if (!who.isEmpty()) {
+                ssl.pem_private_key = file(who + ".key");
+                ssl.pem_cert_chain = file(who + ".crt");
+            }
+            return LogsService::NewStub(grpc::CreateChannel(target, grpc::SslCredentials(ssl)));
+        };
+        ExportResponse resp;
+        // The certificate of CN shop-svc is app "shop".
+        auto client = channel(QStringLiteral("client"));
+        auto st = exportVia(*client, request("gtls", 2, "shop"), resp, {}, {});
+        QVERIFY2(st.ok(), st.error_message().c_str());
+        st = exportVia(*client, request("gtlsbank", 1, "bank"), resp, {}, {});
+        QCOMPARE(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+        // TLS without a certificate: the API key decides.
+        auto anonymous = channel({});
+        st = exportVia(*anonymous, request("gtlsnokey", 1), resp, {}, {});
+        QCOMPARE(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+        st = exportVia(*anonymous, request("gtlskey", 1), resp, "authorization",
+                       "Bearer " + m_anyKey.key);
+        QVERIFY2(st.ok(), st.error_message().c_str());
+        // A certificate from another CA fails the handshake; so does plaintext.
+        auto forged = channel(QStringLiteral("forged"));
+        st = exportVia(*forged, request("gtlsforged", 1, "shop"), resp, {}, {});
+        QCOMPARE(st.error_code(), grpc::StatusCode::UNAVAILABLE);
+        auto plain =
+            LogsService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+        st = exportVia(*plain, request("gtlsplain", 1), resp, "authorization",
+                       "Bearer " + m_anyKey.key);
+        QCOMPARE(st.error_code(), grpc::StatusCode::UNAVAILABLE);
+        m_refused.insert({"gtlsbank-0", "gtlsnokey-0", "gtlsforged-0", "gtlsplain-0"});
+        drain({"gtls-0", "gtls-1", "gtlskey-0"});
+        tlsCollector.stop();
+    }
+
+    // Back-pressure as OTLP exporters understand it: 429 + Retry-After with a Status body over
+    // HTTP, RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail over gRPC (exporters retry
+    // RESOURCE_EXHAUSTED only when it carries one).
+    void rateLimitTellsWhenToRetry()
+    {
+        CollectorOptions o;
+        o.http.port = 0;
+        o.http.address = "127.0.0.1";
+        o.grpcPort = 0;
+        o.pgDsn = m_dsn;
+        o.kafkaBootstrap = m_bootstrap;
+        o.topic = m_topic;
+        o.createTopic = false;
+        o.rateLimitPerSecond = 0.05; // one request, then the next token after 20 s
+        o.rateLimitBurst = 1;
+        Collector limited(o);
+        IDL_VERIFY_OK(limited.start());
+        HttpClient http(limited.port());
+        auto r = http.post("/v1/logs", bytes(request("rl", 1)), headers(m_anyKey.key));
+        QCOMPARE(r.status, 200);
+        r = http.post("/v1/logs", bytes(request("rlhttp", 1)), headers(m_anyKey.key));
+        QCOMPARE(r.status, 429);
+        QVERIFY(r.header("retry-after").toInt() >= 1);
+        google::rpc::Status status;
+        QVERIFY(status.ParseFromArray(r.body.constData(), static_cast<int>(r.body.size())));
+        QCOMPARE(status.code(), 8); // RESOURCE_EXHAUSTED
+
+        auto s = LogsService::NewStub(grpc::CreateChannel(
+            "127.0.0.1:" + std::to_string(limited.grpcPort()), grpc::InsecureChannelCredentials()));
+        ExportResponse resp;
+        const auto st =
+            exportVia(*s, request("rlgrpc", 1), resp, "authorization", "Bearer " + m_anyKey.key);
+        QCOMPARE(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+        google::rpc::Status details;
+        QVERIFY(details.ParseFromString(st.error_details()));
+        QCOMPARE(details.details_size(), 1);
+        google::rpc::RetryInfo retry;
+        QVERIFY(details.details(0).UnpackTo(&retry));
+        QVERIFY(retry.retry_delay().seconds() >= 1);
+        m_refused.insert({"rlhttp-0", "rlgrpc-0"});
+        drain({"rl-0"});
+        limited.stop();
+    }
+
+    void nothingRefusedArrived()
+    {
+        drain({}, 3000);
+        for (const auto &m : m_refused)
+            QVERIFY2(countOf(m) == 0, m.c_str());
+    }
+
+    void cleanupTestCase()
+    {
+        m_consumer.reset();
+        m_client.reset();
+        if (m_collector)
+            m_collector->stop();
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCollectorOtlp)
+#include "test_collector_otlp.moc"
