@@ -142,156 +142,155 @@ std::pair<double, long long> grpcLoad(quint16 port, const std::string &key, cons
     const double elapsed = t.elapsed() / 1000.0;
     *failures = bad.load();
     return {static_cast<double>(ok.load() * perCall) / elapsed, ok.load() * perCall};
+}
 
-    // One protocol's request body carrying `batch` of the load events.
-    struct ProtocolBody
-    {
-        const char *name;
-        const char *path;
-        const char *contentType;
-        int okStatus;
-        std::string body;
-    };
+// One protocol's request body carrying `batch` of the load events.
+struct ProtocolBody
+{
+    const char *name;
+    const char *path;
+    const char *contentType;
+    int okStatus;
+    std::string body;
+};
 
-    // The load events (loadEvent) as an Elasticsearch bulk body, a Loki JSON push and a Loki
-    // protobuf + snappy push: same time, level, app (index logs-bench-default / label app), host,
-    // message and attributes (document fields / structured metadata).
-    std::vector<ProtocolBody> shipperBodies(int batch, int size)
-    {
-        std::string bulk, lokiJson =
-                              "{\"streams\":[{\"stream\":{\"app\":\"bench\",\"host\":\"load-1\","
-                              "\"level\":\"info\"},\"values\":[";
-        logproto::PushRequest req;
-        auto *stream = req.add_streams();
-        stream->set_labels("{app=\"bench\", host=\"load-1\", level=\"info\"}");
-        for (int i = 0; i < batch; ++i) {
-            const QJsonObject e =
-                QJsonDocument::fromJson(QByteArray::fromStdString(loadEvent(i, size))).object();
-            const QJsonObject attrs = e.value(QStringLiteral("attrs")).toObject();
-            const std::string message = e.value(QStringLiteral("message")).toString().toStdString();
-            const std::string user = attrs.value(QStringLiteral("user")).toString().toStdString();
-            const std::string path = attrs.value(QStringLiteral("path")).toString().toStdString();
-            bulk += "{\"create\":{\"_index\":\"logs-bench-default\"}}"
-                    "\n"
-                    "{\"@timestamp\":\"2024-05-01T12:00:00.123Z\",\"level\":\"info\",\"host\":"
-                    "\"load-1\","
-                    "\"user\":\"" +
-                    user + "\",\"path\":\"" + path + "\",\"message\":\"" + message + "\"}\n";
-            lokiJson += std::string(i ? "," : "") + "[\"1714564800123000000\",\"" + message +
-                        "\",{\"user\":\"" + user + "\",\"path\":\"" + path + "\"}]";
-            auto *entry = stream->add_entries();
-            entry->mutable_timestamp()->set_seconds(1714564800);
-            entry->mutable_timestamp()->set_nanos(123'000'000);
-            entry->set_line(message);
-            auto *m = entry->add_structuredmetadata();
-            m->set_name("user");
-            m->set_value(user);
-            m = entry->add_structuredmetadata();
-            m->set_name("path");
-            m->set_value(path);
-        }
-        lokiJson += "]}]}";
-        std::string raw, pb;
-        req.SerializeToString(&raw);
-        snappy::Compress(raw.data(), raw.size(), &pb);
-        return {
-            {"es_bulk", "/_bulk", "application/x-ndjson", 200, std::move(bulk)},
+// The load events (loadEvent) as an Elasticsearch bulk body, a Loki JSON push and a Loki
+// protobuf + snappy push: same time, level, app (index logs-bench-default / label app), host,
+// message and attributes (document fields / structured metadata).
+std::vector<ProtocolBody> shipperBodies(int batch, int size)
+{
+    std::string bulk, lokiJson = "{\"streams\":[{\"stream\":{\"app\":\"bench\",\"host\":\"load-1\","
+                                 "\"level\":\"info\"},\"values\":[";
+    logproto::PushRequest req;
+    auto *stream = req.add_streams();
+    stream->set_labels("{app=\"bench\", host=\"load-1\", level=\"info\"}");
+    for (int i = 0; i < batch; ++i) {
+        const QJsonObject e =
+            QJsonDocument::fromJson(QByteArray::fromStdString(loadEvent(i, size))).object();
+        const QJsonObject attrs = e.value(QStringLiteral("attrs")).toObject();
+        const std::string message = e.value(QStringLiteral("message")).toString().toStdString();
+        const std::string user = attrs.value(QStringLiteral("user")).toString().toStdString();
+        const std::string path = attrs.value(QStringLiteral("path")).toString().toStdString();
+        bulk += "{\"create\":{\"_index\":\"logs-bench-default\"}}"
+                "\n"
+                "{\"@timestamp\":\"2024-05-01T12:00:00.123Z\",\"level\":\"info\",\"host\":"
+                "\"load-1\","
+                "\"user\":\"" +
+                user + "\",\"path\":\"" + path + "\",\"message\":\"" + message + "\"}\n";
+        lokiJson += std::string(i ? "," : "") + "[\"1714564800123000000\",\"" + message +
+                    "\",{\"user\":\"" + user + "\",\"path\":\"" + path + "\"}]";
+        auto *entry = stream->add_entries();
+        entry->mutable_timestamp()->set_seconds(1714564800);
+        entry->mutable_timestamp()->set_nanos(123'000'000);
+        entry->set_line(message);
+        auto *m = entry->add_structuredmetadata();
+        m->set_name("user");
+        m->set_value(user);
+        m = entry->add_structuredmetadata();
+        m->set_name("path");
+        m->set_value(path);
+    }
+    lokiJson += "]}]}";
+    std::string raw, pb;
+    req.SerializeToString(&raw);
+    snappy::Compress(raw.data(), raw.size(), &pb);
+    return {{"es_bulk", "/_bulk", "application/x-ndjson", 200, std::move(bulk)},
             {"loki_json", "/loki/api/v1/push", "application/json", 204, std::move(lokiJson)},
             {"loki_protobuf", "/loki/api/v1/push", "application/x-protobuf", 204, std::move(pb)}};
+}
+
+struct RawResult
+{
+    long long acked = 0;
+    long long failed = 0;
+    double seconds = 0;
+};
+
+void onDelivery(rd_kafka_t *, const rd_kafka_message_t *m, void *opaque)
+{
+    auto *r = static_cast<std::atomic<long long> *>(opaque);
+    r[m->err ? 1 : 0].fetch_add(1, std::memory_order_relaxed);
+}
+
+// Produces the canonical encoding of the load events (keyed by app, with the collector's two
+// headers) as fast as librdkafka takes them for `seconds`, then waits for every ack.
+RawResult rawProduce(const std::string &bootstrap, const std::string &topic, double seconds)
+{
+    std::vector<std::string> values;
+    EventDecoder decoder;
+    for (int i = 0; i < 1000; ++i) {
+        auto ev = decoder.decodeIncoming(loadEvent(i, 200), 1'700'000'000'000'000'000);
+        values.push_back(encodeEvent(*ev));
     }
-
-    struct RawResult
-    {
-        long long acked = 0;
-        long long failed = 0;
-        double seconds = 0;
-    };
-
-    void onDelivery(rd_kafka_t *, const rd_kafka_message_t *m, void *opaque)
-    {
-        auto *r = static_cast<std::atomic<long long> *>(opaque);
-        r[m->err ? 1 : 0].fetch_add(1, std::memory_order_relaxed);
-    }
-
-    // Produces the canonical encoding of the load events (keyed by app, with the collector's two
-    // headers) as fast as librdkafka takes them for `seconds`, then waits for every ack.
-    RawResult rawProduce(const std::string &bootstrap, const std::string &topic, double seconds)
-    {
-        std::vector<std::string> values;
-        EventDecoder decoder;
-        for (int i = 0; i < 1000; ++i) {
-            auto ev = decoder.decodeIncoming(loadEvent(i, 200), 1'700'000'000'000'000'000);
-            values.push_back(encodeEvent(*ev));
-        }
-        std::atomic<long long> counts[2] = {0, 0};
-        char err[512];
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        const std::pair<const char *, std::string> settings[] = {
-            {"bootstrap.servers", bootstrap},
-            {"acks", "all"},
-            {"enable.idempotence", "true"},
-            {"compression.codec", "lz4"},
-            {"linger.ms", "5"},
-            {"batch.num.messages", "10000"},
-            {"queue.buffering.max.messages", "200000"}};
-        for (const auto &[k, v] : settings)
-            rd_kafka_conf_set(conf, k, v.c_str(), err, sizeof err);
-        rd_kafka_conf_set_dr_msg_cb(conf, &onDelivery);
-        rd_kafka_conf_set_opaque(conf, counts);
-        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-        RawResult r;
-        if (!rk)
-            return r;
-        const char hdrCollector[] = "bench-raw";
-        const char hdrKey[] = "benchkey0001";
-        QElapsedTimer t;
-        t.start();
-        long long i = 0;
-        while (t.elapsed() < seconds * 1000) {
-            const std::string &v = values[static_cast<std::size_t>(i % 1000)];
-            rd_kafka_headers_t *h = rd_kafka_headers_new(2);
-            rd_kafka_header_add(h, "idl-collector", -1, hdrCollector, -1);
-            rd_kafka_header_add(h, "idl-key-id", -1, hdrKey, -1);
-            const rd_kafka_resp_err_t e = rd_kafka_producev(
-                rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_VALUE(const_cast<char *>(v.data()), v.size()),
-                RD_KAFKA_V_KEY("bench", 5), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
-            if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                rd_kafka_headers_destroy(h);
-                rd_kafka_poll(rk, 5);
-                continue;
-            }
-            if (e) {
-                rd_kafka_headers_destroy(h);
-                break;
-            }
-            ++i;
-            if ((i & 1023) == 0)
-                rd_kafka_poll(rk, 0);
-        }
-        rd_kafka_flush(rk, 60'000);
-        r.seconds = t.elapsed() / 1000.0;
-        r.acked = counts[0].load();
-        r.failed = counts[1].load();
-        rd_kafka_destroy(rk);
+    std::atomic<long long> counts[2] = {0, 0};
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const std::pair<const char *, std::string> settings[] = {
+        {"bootstrap.servers", bootstrap},
+        {"acks", "all"},
+        {"enable.idempotence", "true"},
+        {"compression.codec", "lz4"},
+        {"linger.ms", "5"},
+        {"batch.num.messages", "10000"},
+        {"queue.buffering.max.messages", "200000"}};
+    for (const auto &[k, v] : settings)
+        rd_kafka_conf_set(conf, k, v.c_str(), err, sizeof err);
+    rd_kafka_conf_set_dr_msg_cb(conf, &onDelivery);
+    rd_kafka_conf_set_opaque(conf, counts);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    RawResult r;
+    if (!rk)
         return r;
-    }
-
-    long long topicEvents(const std::string &bootstrap, const std::string &topic, int partitions)
-    {
-        char err[512];
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
-        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-        long long total = 0;
-        for (int p = 0; p < partitions; ++p) {
-            int64_t lo = 0, hi = 0;
-            if (rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &lo, &hi, 10'000) == 0)
-                total += hi - lo;
+    const char hdrCollector[] = "bench-raw";
+    const char hdrKey[] = "benchkey0001";
+    QElapsedTimer t;
+    t.start();
+    long long i = 0;
+    while (t.elapsed() < seconds * 1000) {
+        const std::string &v = values[static_cast<std::size_t>(i % 1000)];
+        rd_kafka_headers_t *h = rd_kafka_headers_new(2);
+        rd_kafka_header_add(h, "idl-collector", -1, hdrCollector, -1);
+        rd_kafka_header_add(h, "idl-key-id", -1, hdrKey, -1);
+        const rd_kafka_resp_err_t e = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE(const_cast<char *>(v.data()), v.size()), RD_KAFKA_V_KEY("bench", 5),
+            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_headers_destroy(h);
+            rd_kafka_poll(rk, 5);
+            continue;
         }
-        rd_kafka_destroy(rk);
-        return total;
+        if (e) {
+            rd_kafka_headers_destroy(h);
+            break;
+        }
+        ++i;
+        if ((i & 1023) == 0)
+            rd_kafka_poll(rk, 0);
     }
+    rd_kafka_flush(rk, 60'000);
+    r.seconds = t.elapsed() / 1000.0;
+    r.acked = counts[0].load();
+    r.failed = counts[1].load();
+    rd_kafka_destroy(rk);
+    return r;
+}
+
+long long topicEvents(const std::string &bootstrap, const std::string &topic, int partitions)
+{
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    long long total = 0;
+    for (int p = 0; p < partitions; ++p) {
+        int64_t lo = 0, hi = 0;
+        if (rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &lo, &hi, 10'000) == 0)
+            total += hi - lo;
+    }
+    rd_kafka_destroy(rk);
+    return total;
+}
 
 } // namespace
 
