@@ -1032,6 +1032,16 @@ Result<void> Collector::start()
             return r;
         }
     }
+    // Every protocol this collector serves exports its counters from the start (at 0), so
+    // rates and alerts over them exist before the first request of that protocol.
+    for (const std::string_view p :
+         {protocol::Native, protocol::OtlpHttpJson, protocol::OtlpHttpProtobuf, protocol::EsBulk,
+          protocol::LokiJson, protocol::LokiProtobuf})
+        d->metricsFor(p);
+    if (d->grpc)
+        d->metricsFor(protocol::OtlpGrpc);
+    for (const syslog::ListenerSpec &l : o.syslog.listeners)
+        d->metricsFor(syslog::protocolName(l.transport));
     d->stopProbe = false;
     d->probe = std::thread([this] { d->runProbe(); });
     d->stopDeadlines = false;

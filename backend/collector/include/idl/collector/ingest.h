@@ -41,6 +41,10 @@ inline constexpr std::string_view Native = "native";
 inline constexpr std::string_view OtlpHttpJson = "otlp_http_json";
 inline constexpr std::string_view OtlpHttpProtobuf = "otlp_http_protobuf";
 inline constexpr std::string_view OtlpGrpc = "otlp_grpc";
+inline constexpr std::string_view EsBulk = "es_bulk";
+inline constexpr std::string_view LokiJson = "loki_json";
+inline constexpr std::string_view LokiProtobuf = "loki_protobuf";
+// Syslog: syslog::protocolName() ("syslog_tcp", "syslog_tls", "syslog_udp").
 } // namespace protocol
 
 // What one ingestion request came to.
