@@ -85,6 +85,10 @@ function(idl_add_test name)
   if(A_TIMEOUT)
     set(timeout ${A_TIMEOUT})
   endif()
+  if(IDL_SANITIZERS)
+    # ASan + UBSan make the code 2-3x slower (CMakePresets.json asan-ubsan).
+    math(EXPR timeout "${timeout} * 3")
+  endif()
   set_tests_properties(${name} PROPERTIES LABELS "${A_LABELS}" TIMEOUT ${timeout}
     ENVIRONMENT "QT_QPA_PLATFORM=offscreen;IDL_BIN_DIR=${PROJECT_BINARY_DIR}/bin;IDL_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
   if(NOT "unit" IN_LIST A_LABELS)

@@ -186,6 +186,12 @@ private Q_SLOTS:
         QCOMPARE(codeOf(R"j({"type":"query","id":"a","limit":10000})j"), QStringLiteral("ok"));
         QCOMPARE(codeOf(R"j({"type":"query","id":"a","limit":1.5})j"), QStringLiteral("bad_field"));
         QCOMPARE(codeOf(R"j({"type":"query","id":"a","limit":"5"})j"), QStringLiteral("bad_field"));
+        // Beyond int64 (found by fuzz_ws_request: the conversion was undefined behaviour,
+        // reported by UBSan in the sanitizer build, scripts/test-sanitizers).
+        QCOMPARE(codeOf(R"j({"type":"query","id":"a","limit":1e300})j"),
+                 QStringLiteral("bad_field"));
+        QCOMPARE(codeOf(R"j({"type":"dlq.get","id":"a","partition":0,"offset":-1e300})j"),
+                 QStringLiteral("bad_field"));
         QCOMPARE(codeOf(R"j({"type":"query","id":"a","chunk":5001})j"),
                  QStringLiteral("bad_field"));
         QCOMPARE(codeOf(R"j({"type":"query","id":"a","order":"up"})j"),
@@ -210,6 +216,8 @@ private Q_SLOTS:
         QCOMPARE(codeOf(R"j({"type":"tail.start","id":"a","resume":{"positions":{"x":1}}})j"),
                  QStringLiteral("bad_field"));
         QCOMPARE(codeOf(R"j({"type":"tail.start","id":"a","resume":{"positions":{"0":-1}}})j"),
+                 QStringLiteral("bad_field"));
+        QCOMPARE(codeOf(R"j({"type":"tail.start","id":"a","resume":{"positions":{"0":1e300}}})j"),
                  QStringLiteral("bad_field"));
         QCOMPARE(codeOf(R"j({"type":"tail.start","id":"a","resume":5})j"),
                  QStringLiteral("bad_field"));

@@ -33,11 +33,20 @@ Result<void> produceOn(rd_kafka_t *rk, rd_kafka_topic_t *rkt, std::string_view t
     const size_t keySize = key ? key->size() : 0;
     void *valueData = const_cast<char *>(value.data());
     const size_t valueSize = value.size();
+    // The macros type-check their arguments with GNU statement expressions, which clang's
+    // -Wpedantic reports where they expand (GCC does not, they come from a system header).
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wgnu-statement-expression"
+#endif
     const rd_kafka_resp_err_t err =
         rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                           RD_KAFKA_V_VALUE(valueData, valueSize), RD_KAFKA_V_KEY(keyData, keySize),
                           RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(sink), RD_KAFKA_V_END);
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
     if (err) {
         if (hdrs)
             rd_kafka_headers_destroy(hdrs);

@@ -7,12 +7,24 @@
 #include <QJsonDocument>
 
 #include <charconv>
+#include <cmath>
 #include <type_traits>
 
 namespace idl::protocol {
 namespace {
 
-template <class> inline constexpr bool kAlwaysFalse = false;
+// Used in a static_assert of a discarded branch only (clang calls that unused).
+template <class> [[maybe_unused]] inline constexpr bool kAlwaysFalse = false;
+
+// A JSON number that is an integer an int64 holds. The range is checked before converting:
+// converting a double outside it (1e300) is undefined behaviour.
+std::optional<std::int64_t> exactInt64(double d)
+{
+    constexpr double kLimit = 9223372036854775808.0; // 2^63
+    if (!(d >= -kLimit && d < kLimit) || d != std::trunc(d))
+        return std::nullopt;
+    return static_cast<std::int64_t>(d);
+}
 
 bool parseInt64(std::string_view text, std::int64_t &out)
 {
@@ -80,13 +92,12 @@ public:
             return def;
         if (!v.isDouble())
             return makeError(ErrorCode::BadField, std::string(key) + " must be a number");
-        const double d = v.toDouble();
-        if (d != static_cast<double>(static_cast<std::int64_t>(d)) ||
-            d < static_cast<double>(min) || d > static_cast<double>(max))
+        const std::optional<std::int64_t> i = exactInt64(v.toDouble());
+        if (!i || *i < min || *i > max)
             return makeError(ErrorCode::BadField, std::string(key) + " must be an integer in " +
                                                       std::to_string(min) + ".." +
                                                       std::to_string(max));
-        return static_cast<std::int64_t>(d);
+        return *i;
     }
     Result<bool> boolean(const char *key, bool def) const
     {
@@ -219,11 +230,11 @@ Result<Request> decodeTailStart(const Fields &f, const QJsonObject &o)
         for (auto it = pos.begin(); it != pos.end(); ++it) {
             bool ok = false;
             const int p = it.key().toInt(&ok);
-            const double off = it.value().toDouble(-1);
-            if (!ok || p < 0 || !it.value().isDouble() || off < 0 ||
-                off != static_cast<double>(static_cast<std::int64_t>(off)))
+            const std::optional<std::int64_t> off =
+                it.value().isDouble() ? exactInt64(it.value().toDouble()) : std::nullopt;
+            if (!ok || p < 0 || !off || *off < 0)
                 return makeError(ErrorCode::BadField, "malformed resume positions");
-            m[p] = static_cast<std::int64_t>(off);
+            m[p] = *off;
         }
         r.resume = std::move(m);
     }
