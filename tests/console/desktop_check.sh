@@ -137,7 +137,14 @@ stack_pid=$!
 stack_json=$work/stack/stack.json
 for _ in $(seq 1 600); do
   [ -f "$stack_json" ] && [ ! -e "$work/stack/.starting" ] && break
-  kill -0 "$stack_pid" 2>/dev/null || { tail -n 30 "$work/stack.out" >&2; fail "idl-stack exited"; }
+  kill -0 "$stack_pid" 2>/dev/null || {
+    tail -n 30 "$work/stack.out" >&2
+    # The log of each service (the one that exited says why), before cleanup removes them.
+    for f in "$work"/stack/logs/*.log; do
+      [ -s "$f" ] && { echo "--- $f (last 10 lines)" >&2; tail -n 10 "$f" >&2; }
+    done
+    fail "idl-stack exited"
+  }
   sleep 0.25
 done
 [ -f "$stack_json" ] && [ ! -e "$work/stack/.starting" ] || fail "idl-stack wrote no stack.json within 150 s"
