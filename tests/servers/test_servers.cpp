@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <set>
 #include <iostream>
 
 using namespace std::chrono_literals;
@@ -93,6 +94,18 @@ private Q_SLOTS:
         auto kafka = idl::testsupport::kafka();
         IDL_VERIFY_OK(kafka);
         qInfo("Kafka up in %lld ms at %s", t.elapsed(), qPrintable((*kafka)->bootstrap()));
+    }
+
+    // idl-stack picks every service's port before any service binds one: a port handed out
+    // twice made the second service exit at start (seen in CI with two processors).
+    void freePortsAreNeverHandedOutTwice()
+    {
+        std::set<quint16> seen;
+        for (int i = 0; i < 2000; ++i) {
+            const quint16 port = idl::localcluster::freeTcpPort();
+            QVERIFY(port != 0);
+            QVERIFY2(seen.insert(port).second, qPrintable(QString::number(port)));
+        }
     }
 
     void pgQueriesAreParameterizedAndErrorsTyped()

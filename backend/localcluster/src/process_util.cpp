@@ -7,6 +7,8 @@
 #include <QTcpServer>
 
 #include <csignal>
+#include <mutex>
+#include <unordered_set>
 
 #ifndef _WIN32
 #include <sys/types.h>
@@ -17,12 +19,23 @@ namespace idl::localcluster {
 
 quint16 freeTcpPort()
 {
-    QTcpServer server;
-    if (!server.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    const quint16 port = server.serverPort();
-    server.close();
-    return port;
+    // The kernel may hand the same port to two binds to port 0 in a row once the first socket
+    // is closed (seen: 2 of 2000 runs of 8 picks), and callers pick several ports before any
+    // process binds them (idl-stack: two processors got one ops port, the second exited 1).
+    // So a port is never handed out twice by this process.
+    static std::mutex mutex;
+    static std::unordered_set<quint16> given;
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        QTcpServer server;
+        if (!server.listen(QHostAddress::LocalHost, 0))
+            return 0;
+        const quint16 port = server.serverPort();
+        server.close();
+        const std::lock_guard lock(mutex);
+        if (given.insert(port).second)
+            return port;
+    }
+    return 0;
 }
 
 bool isTcpPortFree(quint16 port)

@@ -5,6 +5,7 @@
 #include <QCoreApplication>
 #include <QDeadlineTimer>
 #include <QEventLoop>
+#include <QFile>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QThread>
@@ -16,6 +17,20 @@
 #endif
 
 namespace idl::stack {
+
+namespace {
+constexpr qint64 kLogTailBytes = 2048;
+}
+
+std::string ServiceProcess::logTail() const
+{
+    QFile f(m_logFile);
+    if (!f.open(QIODevice::ReadOnly))
+        return "(no log)";
+    if (f.size() > kLogTailBytes)
+        f.seek(f.size() - kLogTailBytes);
+    return f.readAll().trimmed().toStdString();
+}
 
 ServiceProcess::ServiceProcess(QString name, QString program, QStringList arguments,
                                quint16 opsPort, QString logFile, QObject *parent)
@@ -71,9 +86,10 @@ Result<void> ServiceProcess::start(int readyTimeoutMs)
     bool retried = false;
     while (!deadline.hasExpired()) {
         if (!running()) {
-            // One more start for a service that exits at once (a CI run saw idl-processor exit 1
-            // within 20 ms once, reason unknown: e.g. its ops port briefly held by another
-            // socket), as the supervisor would restart it; a second exit is the answer.
+            // One more start for a service that exits at once (e.g. its port briefly held by
+            // another process's socket), as the supervisor would restart it; a second exit is
+            // the answer. (CI saw idl-processor exit 1 at start: two services had been handed
+            // the same free port, fixed in localcluster::freeTcpPort.)
             if (!retried && m_started.elapsed() < 5000) {
                 retried = true;
                 jlog::warn("service exited during start-up; starting it once more",
@@ -85,9 +101,9 @@ Result<void> ServiceProcess::start(int readyTimeoutMs)
                     return r;
                 continue;
             }
-            return makeError(ErrorCode::Unavailable, m_name.toStdString() +
-                                                         " exited during start-up; see " +
-                                                         m_logFile.toStdString());
+            return makeError(ErrorCode::Unavailable,
+                             m_name.toStdString() + " exited during start-up; see " +
+                                 m_logFile.toStdString() + "; its last lines: " + logTail());
         }
         if (probeReady(m_opsPort, 1000))
             return {};

@@ -7,7 +7,8 @@
 
 namespace idl::localcluster {
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read, close).
+// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read, close), never one
+// this process was handed before.
 quint16 freeTcpPort();
 
 // True when nothing listens on / holds 127.0.0.1:port right now.

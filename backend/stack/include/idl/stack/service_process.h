@@ -45,6 +45,8 @@ Q_SIGNALS:
     void exitedUnexpectedly(const QString &name, int exitCode);
 
 private:
+    // The last lines of the service's log, for an error that names why it stopped.
+    std::string logTail() const;
     QString m_name;
     QString m_program;
     QStringList m_arguments;
