@@ -2,6 +2,7 @@
 // processors, writer), two load generators for ~15 s (native NDJSON with bursts, OTLP JSON),
 // then idl-check must find every acknowledged event in PostgreSQL exactly once. The checker
 // itself is shown to catch a deleted row and a duplicated row.
+#include "idl_test_process.h"
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -88,6 +89,7 @@ private Q_SLOTS:
         m_stack.setStandardOutputFile(m_tmp.filePath(QStringLiteral("stack.out")));
         QElapsedTimer t;
         t.start();
+        idl::testsupport::endWithTest(m_stack);
         m_stack.start();
         QVERIFY(m_stack.waitForStarted());
         while (t.elapsed() < 120'000 && m_stack.state() == QProcess::Running &&
