@@ -151,10 +151,21 @@ private Q_SLOTS:
         QVERIFY(b->waitForFinished(60'000));
         const QByteArray aErr = a->readAllStandardError();
         const QByteArray bErr = b->readAllStandardError();
-        QVERIFY2(a->exitCode() == 0, aErr.constData());
-        QVERIFY2(b->exitCode() == 0, bErr.constData());
-        const QJsonObject ra = lastJsonLine(a->readAllStandardOutput());
-        const QJsonObject rb = lastJsonLine(b->readAllStandardOutput());
+        const QByteArray aOut = a->readAllStandardOutput();
+        const QByteArray bOut = b->readAllStandardOutput();
+        // On failure: how it ended (a crash has no stderr) and its last report.
+        const auto ended = [](QProcess *p, const QByteArray &err,
+                              const QByteArray &out) -> QByteArray {
+            return QByteArray(p->exitStatus() == QProcess::CrashExit ? "crashed" : "exit code ") +
+                   QByteArray::number(p->exitCode()) + "\nstderr: " + err +
+                   "\nstdout (end): " + out.right(2000);
+        };
+        QVERIFY2(a->exitStatus() == QProcess::NormalExit && a->exitCode() == 0,
+                 ended(a, aErr, aOut).constData());
+        QVERIFY2(b->exitStatus() == QProcess::NormalExit && b->exitCode() == 0,
+                 ended(b, bErr, bOut).constData());
+        const QJsonObject ra = lastJsonLine(aOut);
+        const QJsonObject rb = lastJsonLine(bOut);
         qInfo().noquote() << "native:" << QJsonDocument(ra).toJson(QJsonDocument::Compact);
         qInfo().noquote() << "otlp:  " << QJsonDocument(rb).toJson(QJsonDocument::Compact);
         const qint64 accepted = ra.value(QStringLiteral("accepted")).toInteger() +
