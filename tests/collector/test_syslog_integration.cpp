@@ -4,10 +4,13 @@
 // with octet counting (RFC 5424 template), over TLS (gtls, the test's CA, its client
 // certificate mapped to an app) and over UDP (the traditional RFC 3164 format); and
 // `logger --server` over TCP (octet counting and LF framing) and UDP, RFC 5424 and RFC 3164.
-// Every event is read back from the raw topic and checked field by field. A malformed
-// message among good ones, and an oversize one, lose nothing else.
+// syslog-ng (Debian's, unpacked beside rsyslog) with the destinations of docs/ingest.md, taken
+// from the doc itself, over TCP, TLS and UDP. Every event is read back from the raw topic and
+// checked field by field. A malformed message among good ones, and an oversize one, lose
+// nothing else.
 #undef QT_NO_CAST_FROM_ASCII
 #include "idl_test_servers.h"
+#include "real_clients.h"
 
 #include "idl/collector/collector.h"
 #include "idl/core/event_encoding.h"
@@ -339,6 +342,94 @@ private Q_SLOTS:
         }
         const auto zoo = one("logger tcp 5424 octet", "plain")->sys().value("sd").toObject();
         QCOMPARE(zoo.value("zoo@123").toObject().value("tiger").toString(), QString("hungry"));
+    }
+
+    // syslog-ng 3.38 (Debian's syslog-ng-core) with the syslog-ng snippet of docs/ingest.md,
+    // read from the doc: only its ports and file names are replaced, and its s_src is a
+    // private unix-dgram socket that `logger -u` writes to. Its three destinations deliver to
+    // the TCP, TLS (client certificate -> app) and UDP listeners.
+    void syslogNgDocumentedSnippet()
+    {
+        QString error;
+        const QString root = testsupport::syslogNgRoot(&error);
+        QVERIFY2(!root.isEmpty(), qPrintable(error));
+        QFile doc(testsupport::sourceDir() + "/docs/ingest.md");
+        QVERIFY(doc.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(doc.readAll());
+        const auto start = text.indexOf("# /etc/syslog-ng/conf.d/instant-dev-logs.conf");
+        QVERIFY2(start > 0, "docs/ingest.md has the syslog-ng snippet");
+        QString snippet = text.mid(start, text.indexOf("```", start) - start);
+        const QString d = m_dir.path();
+        for (const auto &[from, to] :
+             {std::pair{QString("transport(\"tcp\") port(5514)"),
+                        QString("transport(\"tcp\") port(%1)").arg(m_tcp)},
+              std::pair{QString("transport(\"tls\") port(6514)"),
+                        QString("transport(\"tls\") port(%1)").arg(m_tls)},
+              std::pair{QString("transport(\"udp\") port(5514)"),
+                        QString("transport(\"udp\") port(%1)").arg(m_udp)},
+              std::pair{QString("/path/to/ca_file.crt"), QString(d + "/ca.crt")},
+              std::pair{QString("/etc/syslog-ng/client.crt"), QString(d + "/client.crt")},
+              std::pair{QString("/etc/syslog-ng/client.key"), QString(d + "/client.key")}}) {
+            QVERIFY2(snippet.count(from) == 1, qPrintable("once in the snippet: " + from));
+            snippet.replace(from, to);
+        }
+        QDir(d).mkpath("syslog-ng");
+        const QString conf = "@version: 3.38\n"
+                             "source s_src { unix-dgram(\"" +
+                             d + "/syslog-ng/in.sock\"); };\n" + snippet +
+                             "log { source(s_src); destination(d_idl_tls); };\n"
+                             "log { source(s_src); destination(d_idl_udp); };\n";
+        QFile f(d + "/syslog-ng/syslog-ng.conf");
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(conf.toUtf8());
+        f.close();
+        QProcess sng;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("LD_LIBRARY_PATH", root + "/usr/lib/syslog-ng");
+        sng.setProcessEnvironment(env);
+        sng.setProcessChannelMode(QProcess::MergedChannels);
+        const QStringList modules =
+            QDir(root + "/usr/lib/syslog-ng").entryList({"3.*"}, QDir::Dirs);
+        QCOMPARE(modules.size(), 1);
+        sng.start(root + "/usr/sbin/syslog-ng",
+                  {"-F", "-e", "-f", f.fileName(),
+                   "--module-path=" + root + "/usr/lib/syslog-ng/" + modules.first(), "-R",
+                   d + "/syslog-ng/persist", "-p", d + "/syslog-ng/pid", "-c", d + "/syslog-ng/ctl",
+                   "--no-caps"});
+        QVERIFY(sng.waitForStarted(10'000));
+        QTRY_VERIFY2_WITH_TIMEOUT(QFile::exists(d + "/syslog-ng/in.sock"),
+                                  sng.readAll().constData(), 20'000);
+
+        std::vector<std::string> want;
+        for (int i = 0; i < 5; ++i) {
+            const std::string m = "syslog-ng event " + std::to_string(i);
+            want.push_back(m);
+            QVERIFY(logger({"-u", d + "/syslog-ng/in.sock", "-t", "ngtest", "-p", "local4.warning",
+                            QString::fromStdString(m)}));
+        }
+        drain(want);
+        sng.terminate();
+        sng.waitForFinished(10'000);
+        const QByteArray out = sng.readAll();
+        const QString host = QHostInfo::localHostName();
+        for (const auto &m : want) {
+            for (const char *app : {"plain", "secure", "dgram"}) {
+                const Record *r = one(m, app);
+                QVERIFY2(r, (m + " via " + app + "; syslog-ng: " + out.toStdString()).c_str());
+                const LogEvent &ev = r->event;
+                QCOMPARE(ev.level, Level::Warn);
+                QVERIFY2(!ev.host.empty() && host.startsWith(QString::fromStdString(ev.host)),
+                         ev.host.c_str());
+                QVERIFY(recent(ev));
+                const auto s = r->sys();
+                QCOMPARE(s.value("facility").toString(), QString("local4"));
+                QCOMPARE(s.value("severity").toString(), QString("warning"));
+                QCOMPARE(s.value("appname").toString(), QString("ngtest"));
+                QVERIFY(!s.contains("parse_error"));
+            }
+            QCOMPARE(one(m, "secure")->headers.at("idl-key-id"),
+                     std::string("cert:rsyslog-client"));
+        }
     }
 
     // A malformed message among good ones, an oversize one, bad UTF-8: nothing else is lost,
