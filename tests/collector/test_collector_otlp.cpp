@@ -3,10 +3,13 @@
 // OpenTelemetry Python SDK's protobuf exporters (opentelemetry-exporter-otlp-proto-http and
 // -proto-grpc, unchanged) and with hand-made requests for the error paths: malformed protobuf
 // gets a google.rpc.Status and loses nothing else, invalid records give partial_success,
-// credentials are checked (401 / UNAUTHENTICATED) and the app scope of a key holds.
+// credentials are checked (401 / UNAUTHENTICATED) and the app scope of a key holds. Back-
+// pressure as the exporters read it: RESOURCE_EXHAUSTED (rate limit) and UNAVAILABLE (Kafka
+// down) with a retry delay, which the SDK's gRPC exporter waits before it retries and delivers.
 #undef QT_NO_CAST_FROM_ASCII
 #include "collector_test_util.h"
 #include "idl_test_servers.h"
+#include "real_clients.h"
 
 #include "idl/collector/collector.h"
 #include "idl/collector/key_store.h"
@@ -27,9 +30,11 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <future>
 #include <map>
 #include <set>
@@ -143,54 +148,99 @@ class TestCollectorOtlp : public QObject
                                 grpc::InsecureChannelCredentials()));
     }
 
+    // A collector on free ports (HTTP and gRPC) that writes to the test's topic.
+    CollectorOptions options() const
+    {
+        CollectorOptions o;
+        o.http.port = 0;
+        o.http.address = "127.0.0.1";
+        o.grpcPort = 0;
+        o.pgDsn = m_dsn;
+        o.kafkaBootstrap = m_bootstrap;
+        o.topic = m_topic;
+        o.createTopic = false;
+        o.rateLimitPerSecond = 0;
+        return o;
+    }
+
+    // One Export call; `trailers` (when given) receives the server's trailing metadata.
     grpc::Status exportVia(LogsService::Stub &s, const ExportRequest &req, ExportResponse &resp,
-                           const std::string &metadataName, const std::string &metadataValue)
+                           const std::string &metadataName, const std::string &metadataValue,
+                           std::map<std::string, std::string> *trailers = nullptr)
     {
         grpc::ClientContext ctx;
         ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
         if (!metadataName.empty())
             ctx.AddMetadata(metadataName, metadataValue);
-        return s.Export(&ctx, req, &resp);
+        const grpc::Status st = s.Export(&ctx, req, &resp);
+        if (trailers)
+            for (const auto &[k, v] : ctx.GetServerTrailingMetadata())
+                (*trailers)[std::string(k.data(), k.size())] = std::string(v.data(), v.size());
+        return st;
+    }
+
+    // The retry delay of a refused call, as both places OTLP exporters read it: a RetryInfo in
+    // the google.rpc.Status details (grpc-status-details-bin: Go, Java, the Collector) and the
+    // google.rpc.retryinfo-bin trailer (the Python SDK); they must agree. -1 when one is missing.
+    static double retryDelaySeconds(const grpc::Status &st,
+                                    const std::map<std::string, std::string> &trailers)
+    {
+        google::rpc::Status details;
+        google::rpc::RetryInfo fromDetails, fromTrailer;
+        if (!details.ParseFromString(st.error_details()) || details.details_size() != 1 ||
+            !details.details(0).UnpackTo(&fromDetails))
+            return -1;
+        const auto it = trailers.find("google.rpc.retryinfo-bin");
+        if (it == trailers.end() || !fromTrailer.ParseFromString(it->second) ||
+            fromTrailer.retry_delay().seconds() != fromDetails.retry_delay().seconds() ||
+            fromTrailer.retry_delay().nanos() != fromDetails.retry_delay().nanos())
+            return -1;
+        return static_cast<double>(fromDetails.retry_delay().seconds()) +
+               fromDetails.retry_delay().nanos() / 1e9;
+    }
+
+    // The delays the SDK's exporters logged before retrying ("... retrying in 4.98s.").
+    static std::vector<double> sdkRetryDelays(const QByteArray &stderrText)
+    {
+        std::vector<double> out;
+        static const QRegularExpression re(QStringLiteral("retrying in ([0-9.]+)s"));
+        for (auto it = re.globalMatch(QString::fromUtf8(stderrText)); it.hasNext();)
+            out.push_back(it.next().captured(1).toDouble());
+        return out;
+    }
+
+    QStringList sdkArgs(const QString &endpoint, const QString &marker, int count,
+                        const QString &kind) const
+    {
+        return {testsupport::sourceDir() + "/tests/collector/otel_sdk_logs.py",
+                endpoint,
+                QString::fromStdString(m_anyKey.key),
+                marker,
+                QString::number(count),
+                kind};
     }
 
     // Runs tests/collector/otel_sdk_logs.py with one exporter in the protobuf exporters' venv
-    // (made here on first use from scripts/otel-proto-requirements.txt; scripts/bootstrap
-    // makes it too). Returns the trace id the SDK used.
-    QString runSdk(const QString &endpoint, const QString &marker, int count, const QString &kind)
+    // (testsupport::pythonVenv). Returns the trace id the SDK used; its stderr in `err`.
+    QString runSdk(const QString &endpoint, const QString &marker, int count, const QString &kind,
+                   QByteArray *err = nullptr)
     {
-        const QString source =
-            qEnvironmentVariable("IDL_SOURCE_DIR", QStringLiteral(IDL_TEST_SOURCE_DIR));
-        const QString cache = qEnvironmentVariable(
-            "IDL_CACHE_DIR", QDir::homePath() + QStringLiteral("/.cache/instant-dev-logs"));
-        const QString venv = cache + QStringLiteral("/otel-proto-venv");
-        const QString python = venv + QStringLiteral("/bin/python");
-        if (!QFile::exists(python + QStringLiteral(".ok"))) {
-            QDir().mkpath(cache);
-            QProcess make;
-            make.setProcessChannelMode(QProcess::MergedChannels);
-            make.start(
-                QStringLiteral("/bin/sh"),
-                {QStringLiteral("-ec"),
-                 QStringLiteral("rm -rf '%1' && python3 -m venv '%1' && '%1/bin/pip' install "
-                                "-q --disable-pip-version-check -r '%2' && cp '%2' "
-                                "'%1/requirements.txt' && touch '%1/bin/python.ok'")
-                     .arg(venv, source + "/scripts/otel-proto-requirements.txt")});
-            make.waitForFinished(300'000);
-            if (make.exitCode() != 0)
-                qWarning("%s", make.readAll().constData());
-        }
-        QProcess p;
-        p.start(python,
-                {source + "/tests/collector/otel_sdk_logs.py", endpoint,
-                 QString::fromStdString(m_anyKey.key), marker, QString::number(count), kind});
-        if (!p.waitForFinished(90'000))
-            return QStringLiteral("timeout");
-        const QByteArray err = p.readAllStandardError();
-        if (p.exitCode() != 0) {
-            qWarning("%s exporter failed: %s", qPrintable(kind), err.constData());
+        QString error;
+        const QString python =
+            testsupport::pythonVenv("otel-proto-venv", "otel-proto-requirements.txt", &error);
+        if (python.isEmpty()) {
+            qWarning("%s", qPrintable(error));
             return {};
         }
-        return QString::fromLatin1(p.readAllStandardOutput().trimmed());
+        const auto r =
+            testsupport::runProcess(python, sdkArgs(endpoint, marker, count, kind), {}, 120'000);
+        if (err)
+            *err = r.err;
+        if (r.code != 0) {
+            qWarning("%s exporter failed: %s", qPrintable(kind), r.err.constData());
+            return {};
+        }
+        return QString::fromLatin1(r.out.trimmed());
     }
 
 private Q_SLOTS:
@@ -215,15 +265,7 @@ private Q_SLOTS:
         m_anyKey = *any;
         m_shopKey = *shop;
 
-        CollectorOptions o;
-        o.http.port = 0;
-        o.http.address = "127.0.0.1";
-        o.grpcPort = 0;
-        o.pgDsn = m_dsn;
-        o.kafkaBootstrap = m_bootstrap;
-        o.topic = m_topic;
-        o.createTopic = false;
-        o.rateLimitPerSecond = 0;
+        CollectorOptions o = options();
         o.collectorId = "otlp-test";
         m_collector = std::make_unique<Collector>(o);
         IDL_VERIFY_OK(m_collector->start());
@@ -448,19 +490,11 @@ private Q_SLOTS:
             return f.open(QIODevice::ReadOnly) ? f.readAll().toStdString() : std::string();
         };
 
-        CollectorOptions o;
-        o.http.port = 0;
-        o.http.address = "127.0.0.1";
+        CollectorOptions o = options();
         o.http.tlsCertFile = QString(d + "/server.crt").toStdString();
         o.http.tlsKeyFile = QString(d + "/server.key").toStdString();
         o.http.tlsClientCaFile = QString(d + "/ca.crt").toStdString();
         o.auth.certApps = parseCertApps("shop-svc=shop").value();
-        o.grpcPort = 0;
-        o.pgDsn = m_dsn;
-        o.kafkaBootstrap = m_bootstrap;
-        o.topic = m_topic;
-        o.createTopic = false;
-        o.rateLimitPerSecond = 0;
         Collector tlsCollector(o);
         IDL_VERIFY_OK(tlsCollector.start());
         const std::string target = "localhost:" + std::to_string(tlsCollector.grpcPort());
@@ -506,14 +540,7 @@ private Q_SLOTS:
     // RESOURCE_EXHAUSTED only when it carries one).
     void rateLimitTellsWhenToRetry()
     {
-        CollectorOptions o;
-        o.http.port = 0;
-        o.http.address = "127.0.0.1";
-        o.grpcPort = 0;
-        o.pgDsn = m_dsn;
-        o.kafkaBootstrap = m_bootstrap;
-        o.topic = m_topic;
-        o.createTopic = false;
+        CollectorOptions o = options();
         o.rateLimitPerSecond = 0.05; // one request, then the next token after 20 s
         o.rateLimitBurst = 1;
         Collector limited(o);
@@ -531,17 +558,49 @@ private Q_SLOTS:
         auto s = LogsService::NewStub(grpc::CreateChannel(
             "127.0.0.1:" + std::to_string(limited.grpcPort()), grpc::InsecureChannelCredentials()));
         ExportResponse resp;
-        const auto st =
-            exportVia(*s, request("rlgrpc", 1), resp, "authorization", "Bearer " + m_anyKey.key);
+        std::map<std::string, std::string> trailers;
+        const auto st = exportVia(*s, request("rlgrpc", 1), resp, "authorization",
+                                  "Bearer " + m_anyKey.key, &trailers);
         QCOMPARE(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-        google::rpc::Status details;
-        QVERIFY(details.ParseFromString(st.error_details()));
-        QCOMPARE(details.details_size(), 1);
-        google::rpc::RetryInfo retry;
-        QVERIFY(details.details(0).UnpackTo(&retry));
-        QVERIFY(retry.retry_delay().seconds() >= 1);
+        QVERIFY2(retryDelaySeconds(st, trailers) >= 1, "RetryInfo in the details and the trailer");
         m_refused.insert({"rlhttp-0", "rlgrpc-0"});
         drain({"rl-0"});
+        limited.stop();
+    }
+
+    // The SDK's gRPC exporter, unchanged, against a per-key rate limit of one request per 5 s:
+    // its batch of 600 records is two Export calls (512 + 88), the second is refused with
+    // RESOURCE_EXHAUSTED and the limiter's delay, the exporter waits that long (not its own
+    // 1 s back-off: it reads the google.rpc.retryinfo-bin trailer), retries and delivers
+    // every record exactly once. The HTTP exporter then meets 429 + Retry-After the same way.
+    void sdkRetriesAfterTheRetryDelay()
+    {
+        CollectorOptions o = options();
+        o.rateLimitPerSecond = 0.2;
+        o.rateLimitBurst = 1;
+        Collector limited(o);
+        IDL_VERIFY_OK(limited.start());
+        const int count = 600;
+        for (const QString kind : {"grpc", "proto-http"}) {
+            const QString endpoint =
+                kind == "grpc" ? QString("127.0.0.1:%1").arg(limited.grpcPort())
+                               : QString("http://127.0.0.1:%1/v1/logs").arg(limited.port());
+            QByteArray err;
+            const QString trace = runSdk(endpoint, "sdkretry" + kind, count, kind, &err);
+            QVERIFY2(trace.size() == 32, err.constData());
+            const auto delays = sdkRetryDelays(err);
+            QVERIFY2(!delays.empty(), err.constData()); // it was refused, and retried
+            QVERIFY2(err.contains(kind == "grpc" ? "RESOURCE_EXHAUSTED" : "Too Many Requests"),
+                     err.constData());
+            // The limiter's delay is up to 5 s; the exporters' own first back-off is 0.8-1.2 s.
+            QVERIFY2(*std::max_element(delays.begin(), delays.end()) > 1.5, err.constData());
+            std::set<std::string> want;
+            for (int i = 0; i < count; ++i)
+                want.insert("sdkretry" + kind.toStdString() + " record " + std::to_string(i));
+            drain(want);
+            for (const auto &m : want)
+                QVERIFY2(countOf(m) == 1, m.c_str());
+        }
         limited.stop();
     }
 
@@ -550,6 +609,70 @@ private Q_SLOTS:
         drain({}, 3000);
         for (const auto &m : m_refused)
             QVERIFY2(countOf(m) == 0, m.c_str());
+    }
+
+    // Last (it stops the shared broker): while Kafka is down, Export answers UNAVAILABLE with
+    // the collector's retry delay (collector.retry-after, here 8 s); the SDK's gRPC exporter,
+    // started during the outage, keeps retrying at that pace and delivers every record exactly
+    // once after the broker is back (it gives up after 6 attempts: 40 s at 8 s apart).
+    void grpcUnavailableUntilKafkaIsBackThenTheExporterDelivers()
+    {
+        CollectorOptions o = options();
+        o.retryAfter = std::chrono::milliseconds(8000);
+        Collector c(o);
+        IDL_VERIFY_OK(c.start());
+        QTRY_VERIFY_WITH_TIMEOUT(c.notReadyReason().empty(), 30'000);
+
+        auto broker = testsupport::kafka();
+        IDL_VERIFY_OK(broker);
+        (*broker)->stop();
+        QTRY_VERIFY_WITH_TIMEOUT(!c.notReadyReason().empty(), 30'000);
+        auto s = LogsService::NewStub(grpc::CreateChannel(
+            "127.0.0.1:" + std::to_string(c.grpcPort()), grpc::InsecureChannelCredentials()));
+        ExportResponse resp;
+        std::map<std::string, std::string> trailers;
+        const auto st = exportVia(*s, request("kafkadown", 2), resp, "authorization",
+                                  "Bearer " + m_anyKey.key, &trailers);
+        QCOMPARE(st.error_code(), grpc::StatusCode::UNAVAILABLE);
+        QCOMPARE(retryDelaySeconds(st, trailers), 8.0);
+        m_refused.insert({"kafkadown-0", "kafkadown-1"});
+
+        QString error;
+        const QString python =
+            testsupport::pythonVenv("otel-proto-venv", "otel-proto-requirements.txt", &error);
+        QVERIFY2(!python.isEmpty(), qPrintable(error));
+        QProcess sdk;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("IDL_OTEL_TIMEOUT", "120");
+        sdk.setProcessEnvironment(env);
+        sdk.start(python,
+                  sdkArgs(QString("127.0.0.1:%1").arg(c.grpcPort()), "sdkoutage", 10, "grpc"));
+        QVERIFY(sdk.waitForStarted(10'000));
+        QByteArray err;
+        QElapsedTimer t;
+        t.start();
+        while (!err.contains("retrying in") && t.elapsed() < 60'000 &&
+               sdk.state() == QProcess::Running) {
+            sdk.waitForReadyRead(200);
+            err += sdk.readAllStandardError();
+        }
+        QVERIFY2(err.contains("UNAVAILABLE") && err.contains("retrying in 8.00s"), err.constData());
+        IDL_VERIFY_OK((*broker)->start());
+        qInfo("broker back %lld ms after the exporter's first refusal",
+              static_cast<long long>(t.elapsed()));
+        QVERIFY(sdk.waitForFinished(120'000));
+        err += sdk.readAllStandardError();
+        QVERIFY2(sdk.exitCode() == 0, err.constData());
+        QCOMPARE(sdk.readAllStandardOutput().trimmed().size(), 32);
+        std::set<std::string> want;
+        for (int i = 0; i < 10; ++i)
+            want.insert("sdkoutage record " + std::to_string(i));
+        drain(want, 60'000);
+        for (const auto &m : want)
+            QVERIFY2(countOf(m) == 1, m.c_str());
+        for (const auto &m : m_refused)
+            QVERIFY2(countOf(m) == 0, m.c_str());
+        c.stop();
     }
 
     void cleanupTestCase()
