@@ -2,9 +2,12 @@
 unchanged): its start-up checks (info, ping, the X-Elastic-Product header it verifies on the
 first answer), helpers.bulk with ApiKey and Basic credentials, per-item errors, and a wrong key.
 
-Usage: es_client_bulk.py URL API_KEY MARKER COUNT
+Usage: es_client_bulk.py URL API_KEY MARKER COUNT [GENERATOR]
+With GENERATOR the bulk documents are stamped now (instead of a fixed day in 2024) and carry
+loadgen.id = GENERATOR and loadgen.seq = i, the identity idl-check counts (docs/e2e.md).
 Prints one JSON object with what happened; exits 0 only if every expectation held.
 """
+import datetime
 import json
 import sys
 
@@ -13,6 +16,7 @@ from elasticsearch import AuthenticationException, Elasticsearch, helpers
 
 def main():
     url, key, marker, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    generator = sys.argv[5] if len(sys.argv) > 5 else None
     report = {}
     problems = []
 
@@ -24,15 +28,19 @@ def main():
     if not report["ping"]:
         problems.append("ping (HEAD /) failed")
 
-    actions = [
-        {"_index": "logs-esclient-default", "_source": {
-            "@timestamp": "2024-05-01T10:00:00.%03dZ" % (i % 1000),
-            "message": "%s-%d" % (marker, i),
-            "log": {"level": "warn"},
-            "host": {"name": "es-host"},
-            "n": i}}
-        for i in range(count)
-    ]
+    def source(i):
+        doc = {"@timestamp": "2024-05-01T10:00:00.%03dZ" % (i % 1000),
+               "message": "%s-%d" % (marker, i),
+               "log": {"level": "warn"},
+               "host": {"name": "es-host"},
+               "n": i}
+        if generator:
+            now = datetime.datetime.now(datetime.timezone.utc)
+            doc["@timestamp"] = now.isoformat(timespec="microseconds").replace("+00:00", "Z")
+            doc.update({"loadgen.id": generator, "loadgen.seq": i})
+        return doc
+
+    actions = [{"_index": "logs-esclient-default", "_source": source(i)} for i in range(count)]
     ok, errors = helpers.bulk(es, actions, chunk_size=max(1, count // 3))
     report["bulk_ok"] = ok
     if ok != count or errors:

@@ -4,10 +4,14 @@ exporters, unchanged, to a collector:
   proto-http  opentelemetry-exporter-otlp-proto-http (OTLP/HTTP protobuf, gzip)
   grpc        opentelemetry-exporter-otlp-proto-grpc (OTLP/gRPC, plaintext; ENDPOINT host:port)
 
-Usage: otel_sdk_logs.py ENDPOINT API_KEY MARKER COUNT [EXPORTER]
+Usage: otel_sdk_logs.py ENDPOINT API_KEY MARKER COUNT [EXPORTER [GENERATOR]]
+Record i is "MARKER record i" with the attribute record.index = i; with GENERATOR also
+loadgen.id = GENERATOR and loadgen.seq = i, the identity idl-check counts (docs/e2e.md).
+Each export gives up after IDL_OTEL_TIMEOUT seconds (default 10), retries included.
 Prints the trace id used for the records and exits 0 only if every export succeeded.
 """
 import logging
+import os
 import sys
 
 from opentelemetry import trace
@@ -53,9 +57,10 @@ def counting(base):
 def main():
     endpoint, key, marker, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     kind = sys.argv[5] if len(sys.argv) > 5 else "json"
+    generator = sys.argv[6] if len(sys.argv) > 6 else None
     resource = Resource.create({"service.name": "otel-py", "host.name": "sdk-host"})
     provider = LoggerProvider(resource=resource)
-    options = {"endpoint": endpoint, "timeout": 10}
+    options = {"endpoint": endpoint, "timeout": float(os.environ.get("IDL_OTEL_TIMEOUT", "10"))}
     if kind == "grpc":
         # gRPC metadata keys are lower-case; the value has the HTTP Authorization forms.
         from opentelemetry.exporter.otlp.proto.grpc.exporter import Compression
@@ -79,7 +84,10 @@ def main():
     with tracer.start_as_current_span("send-logs") as span:
         trace_id = format(span.get_span_context().trace_id, "032x")
         for i in range(count):
-            logger.warning("%s record %d", marker, i, extra={"record.index": i})
+            extra = {"record.index": i}
+            if generator:
+                extra.update({"loadgen.id": generator, "loadgen.seq": i})
+            logger.warning("%s record %d", marker, i, extra=extra)
     provider.force_flush()
     provider.shutdown()
     print(trace_id)

@@ -3,6 +3,7 @@
 // per-event errors keep the valid rest; limits; the auth matrix including mTLS with
 // certificates made by the openssl CLI; OTLP JSON from the real OpenTelemetry Python SDK;
 // rate limits; metrics; and a broker outage (429/503, never 202) with recovery.
+#include "collector_fixture.h"
 #include "collector_test_util.h"
 #include "idl_test_servers.h"
 #include "otlp_spec_examples.h"
@@ -39,13 +40,6 @@ using namespace idl::collector;
 using namespace idl::collectortest;
 
 namespace {
-
-struct Record
-{
-    std::string key;
-    LogEvent event;
-    std::map<std::string, std::string> headers;
-};
 
 QByteArray ndjson(const QByteArray &marker, int count, const QByteArray &app = {})
 {
@@ -89,10 +83,9 @@ class TestCollectorIntegration : public QObject
     NewApiKey m_anyKey, m_shopKey, m_revokedKey;
     std::unique_ptr<Collector> m_collector;
     std::unique_ptr<HttpClient> m_client;
-    std::set<std::string> m_acked;   // messages of events answered as accepted
-    std::set<std::string> m_refused; // messages of events in refused requests
-    std::unique_ptr<kafka::Consumer> m_consumer;
-    std::vector<Record> m_records; // everything read from the topic so far
+    std::set<std::string> m_acked;              // messages of events answered as accepted
+    std::set<std::string> m_refused;            // messages of events in refused requests
+    std::unique_ptr<TopicReader> m_topicReader; // everything read from the topic so far
     QTemporaryDir m_certs;
 
     CollectorOptions baseOptions()
@@ -125,69 +118,24 @@ class TestCollectorIntegration : public QObject
     // Reads the topic until `want` records of these messages have arrived or it stays quiet.
     void drain(const std::set<std::string> &want, int quietMs = 2500, int maxMs = 30'000)
     {
-        QElapsedTimer total, quiet;
-        total.start();
-        quiet.start();
-        auto missing = [&] {
-            std::set<std::string> seen;
-            for (const auto &r : m_records)
-                seen.insert(r.event.message);
-            for (const auto &m : want)
-                if (!seen.count(m))
-                    return true;
-            return false;
-        };
-        while (total.elapsed() < maxMs) {
-            auto msg = m_consumer->poll(std::chrono::milliseconds(200));
-            if (msg && msg->has_value()) {
-                Record rec;
-                rec.key = std::string((*msg)->key().value_or(""));
-                auto ev = decodeEvent((*msg)->value());
-                QVERIFY2(ev.ok(), ev.ok() ? "" : ev.error().message.c_str());
-                rec.event = std::move(*ev);
-                for (const auto &h : (*msg)->headers())
-                    rec.headers[h.key] = h.value.value_or("");
-                m_records.push_back(std::move(rec));
-                quiet.restart();
-                continue;
-            }
-            if (!missing() && quiet.elapsed() > quietMs)
-                return;
-        }
-    }
-
-    int countOf(const std::string &message) const
-    {
-        int n = 0;
-        for (const auto &r : m_records)
-            n += r.event.message == message;
-        return n;
+        const std::string error = m_topicReader->drain(want, quietMs, maxMs);
+        QVERIFY2(error.empty(), error.c_str());
     }
 
 private Q_SLOTS:
     void initTestCase()
     {
-        auto dsn = testsupport::freshDatabase("collector");
-        IDL_VERIFY_OK(dsn);
-        m_dsn = *dsn;
-        auto broker = testsupport::kafka();
-        IDL_VERIFY_OK(broker);
-        m_bootstrap = (*broker)->bootstrap().toStdString();
-        auto topic = testsupport::freshTopic("raw", 4);
-        IDL_VERIFY_OK(topic);
-        m_topic = *topic;
-
+        auto servers = collectorServers("collector", 4);
+        IDL_VERIFY_OK(servers);
+        m_dsn = servers->dsn;
+        m_bootstrap = servers->bootstrap;
+        m_topic = servers->topic;
         auto db = pg::Connection::connect(m_dsn);
         IDL_VERIFY_OK(db);
-        IDL_VERIFY_OK(schema::migrate(*db));
-        auto any = createKey(*db, "any-app", std::nullopt);
-        auto shop = createKey(*db, "shop-only", std::string("shop"));
         auto revoked = createKey(*db, "revoked", std::nullopt);
-        IDL_VERIFY_OK(any);
-        IDL_VERIFY_OK(shop);
         IDL_VERIFY_OK(revoked);
-        m_anyKey = *any;
-        m_shopKey = *shop;
+        m_anyKey = servers->anyKey;
+        m_shopKey = servers->shopKey;
         m_revokedKey = *revoked;
         IDL_VERIFY_OK(revokeKey(*db, m_revokedKey.prefix));
         // Only hashes are stored.
@@ -202,17 +150,9 @@ private Q_SLOTS:
         QCOMPARE(m_collector->notReadyReason(), std::string());
         m_client = std::make_unique<HttpClient>(m_collector->port());
 
-        kafka::ConsumerOptions co;
-        co.config = {{"bootstrap.servers", m_bootstrap},
-                     {"group.id", testsupport::uniqueName("collector-check")},
-                     {"log_level", "0"}};
-        auto consumer = kafka::Consumer::create(co);
-        IDL_VERIFY_OK(consumer);
-        m_consumer = std::move(*consumer);
-        std::vector<kafka::TopicPartition> parts;
-        for (int p = 0; p < 4; ++p)
-            parts.push_back({m_topic, p, -2}); // from the beginning
-        IDL_VERIFY_OK(m_consumer->assign(parts));
+        auto reader = TopicReader::open(m_bootstrap, m_topic, 4);
+        IDL_VERIFY_OK(reader);
+        m_topicReader = std::move(*reader);
     }
 
     void opsEndpoints()
@@ -559,7 +499,7 @@ private Q_SLOTS:
             want.insert("otelsdk record " + std::to_string(i));
         drain(want);
         int found = 0;
-        for (const auto &rec : m_records) {
+        for (const auto &rec : m_topicReader->records) {
             if (!want.count(rec.event.message))
                 continue;
             ++found;
@@ -753,20 +693,20 @@ private Q_SLOTS:
     {
         drain(m_acked);
         for (const auto &m : m_acked)
-            QVERIFY2(
-                countOf(m) == 1,
-                ("acked event not exactly once: " + m + " x" + std::to_string(countOf(m))).c_str());
+            QVERIFY2(m_topicReader->countOf(m) == 1, ("acked event not exactly once: " + m + " x" +
+                                                      std::to_string(m_topicReader->countOf(m)))
+                                                         .c_str());
         for (const auto &m : m_refused)
-            QVERIFY2(countOf(m) == 0, ("refused event in Kafka: " + m).c_str());
+            QVERIFY2(m_topicReader->countOf(m) == 0, ("refused event in Kafka: " + m).c_str());
         std::set<std::string> ids;
-        for (const auto &rec : m_records) {
+        for (const auto &rec : m_topicReader->records) {
             QVERIFY(ids.insert(rec.event.id).second);
             QCOMPARE(rec.key, rec.event.app);
             QCOMPARE(rec.headers.count("idl-collector"), std::size_t(1));
             QVERIFY(!rec.headers.at("idl-key-id").empty());
             QVERIFY(rec.event.receivedNs > 0);
         }
-        for (const auto &rec : m_records)
+        for (const auto &rec : m_topicReader->records)
             if (rec.event.message.starts_with("shop-"))
                 QCOMPARE(rec.headers.at("idl-key-id"), m_shopKey.prefix);
             else if (rec.event.message.starts_with("mtls-"))
@@ -881,7 +821,7 @@ private Q_SLOTS:
         qInfo("recovered %lld ms after the broker restarted", static_cast<long long>(t.elapsed()));
         drain(after);
         for (const auto &m : after)
-            QCOMPARE(countOf(m), 1);
+            QCOMPARE(m_topicReader->countOf(m), 1);
     }
 
     // Issue 15 finding 4: thousands of well-formed fake keys sent at once (one connection
@@ -1038,7 +978,7 @@ private Q_SLOTS:
     void cleanupTestCase()
     {
         m_collector.reset();
-        m_consumer.reset();
+        m_topicReader.reset();
     }
 };
 

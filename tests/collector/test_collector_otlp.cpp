@@ -3,10 +3,14 @@
 // OpenTelemetry Python SDK's protobuf exporters (opentelemetry-exporter-otlp-proto-http and
 // -proto-grpc, unchanged) and with hand-made requests for the error paths: malformed protobuf
 // gets a google.rpc.Status and loses nothing else, invalid records give partial_success,
-// credentials are checked (401 / UNAUTHENTICATED) and the app scope of a key holds.
+// credentials are checked (401 / UNAUTHENTICATED) and the app scope of a key holds. Back-
+// pressure as the exporters read it: RESOURCE_EXHAUSTED (rate limit) and UNAVAILABLE (Kafka
+// down) with a retry delay, which the SDK's gRPC exporter waits before it retries and delivers.
 #undef QT_NO_CAST_FROM_ASCII
+#include "collector_fixture.h"
 #include "collector_test_util.h"
 #include "idl_test_servers.h"
+#include "real_clients.h"
 
 #include "idl/collector/collector.h"
 #include "idl/collector/key_store.h"
@@ -27,9 +31,13 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
+#include <csignal>
 #include <future>
 #include <map>
 #include <set>
@@ -94,46 +102,17 @@ class TestCollectorOtlp : public QObject
 {
     Q_OBJECT
 
-    std::string m_dsn, m_bootstrap, m_topic;
-    NewApiKey m_anyKey, m_shopKey;
+    CollectorServers m_servers; // database, topic, API keys
     std::unique_ptr<Collector> m_collector;
     std::unique_ptr<HttpClient> m_client;
-    std::unique_ptr<kafka::Consumer> m_consumer;
-    std::vector<LogEvent> m_events;  // read from the topic so far
-    std::set<std::string> m_refused; // messages of events that must never arrive
+    std::unique_ptr<TopicReader> m_topicReader; // everything read from the topic so far
+    std::set<std::string> m_refused;            // messages of events that must never arrive
 
     // Reads the topic until every message in `want` has arrived and it stays quiet.
     void drain(const std::set<std::string> &want, int maxMs = 30'000)
     {
-        QElapsedTimer total, quiet;
-        total.start();
-        quiet.start();
-        while (total.elapsed() < maxMs) {
-            auto msg = m_consumer->poll(std::chrono::milliseconds(200));
-            if (msg && msg->has_value()) {
-                auto ev = decodeEvent((*msg)->value());
-                QVERIFY(ev.ok());
-                m_events.push_back(std::move(*ev));
-                quiet.restart();
-                continue;
-            }
-            std::set<std::string> seen;
-            for (const auto &e : m_events)
-                seen.insert(e.message);
-            bool all = true;
-            for (const auto &m : want)
-                all = all && seen.count(m);
-            if (all && quiet.elapsed() > 1500)
-                return;
-        }
-    }
-
-    int countOf(const std::string &message) const
-    {
-        int n = 0;
-        for (const auto &e : m_events)
-            n += e.message == message;
-        return n;
+        const std::string error = m_topicReader->drain(want, 1500, maxMs);
+        QVERIFY2(error.empty(), error.c_str());
     }
 
     std::unique_ptr<LogsService::Stub> stub()
@@ -143,107 +122,124 @@ class TestCollectorOtlp : public QObject
                                 grpc::InsecureChannelCredentials()));
     }
 
+    // A collector on free ports (HTTP and gRPC) that writes to the test's topic.
+    CollectorOptions options() const
+    {
+        CollectorOptions o;
+        o.http.port = 0;
+        o.http.address = "127.0.0.1";
+        o.grpcPort = 0;
+        o.pgDsn = m_servers.dsn;
+        o.kafkaBootstrap = m_servers.bootstrap;
+        o.topic = m_servers.topic;
+        o.createTopic = false;
+        o.rateLimitPerSecond = 0;
+        return o;
+    }
+
+    // One Export call; `trailers` (when given) receives the server's trailing metadata.
     grpc::Status exportVia(LogsService::Stub &s, const ExportRequest &req, ExportResponse &resp,
-                           const std::string &metadataName, const std::string &metadataValue)
+                           const std::string &metadataName, const std::string &metadataValue,
+                           std::map<std::string, std::string> *trailers = nullptr)
     {
         grpc::ClientContext ctx;
         ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
         if (!metadataName.empty())
             ctx.AddMetadata(metadataName, metadataValue);
-        return s.Export(&ctx, req, &resp);
+        const grpc::Status st = s.Export(&ctx, req, &resp);
+        if (trailers)
+            for (const auto &[k, v] : ctx.GetServerTrailingMetadata())
+                (*trailers)[std::string(k.data(), k.size())] = std::string(v.data(), v.size());
+        return st;
+    }
+
+    // The retry delay of a refused call, as both places OTLP exporters read it: a RetryInfo in
+    // the google.rpc.Status details (grpc-status-details-bin: Go, Java, the Collector) and the
+    // google.rpc.retryinfo-bin trailer (the Python SDK); they must agree. -1 when one is missing.
+    static double retryDelaySeconds(const grpc::Status &st,
+                                    const std::map<std::string, std::string> &trailers)
+    {
+        google::rpc::Status details;
+        google::rpc::RetryInfo fromDetails, fromTrailer;
+        if (!details.ParseFromString(st.error_details()) || details.details_size() != 1 ||
+            !details.details(0).UnpackTo(&fromDetails))
+            return -1;
+        const auto it = trailers.find("google.rpc.retryinfo-bin");
+        if (it == trailers.end() || !fromTrailer.ParseFromString(it->second) ||
+            fromTrailer.retry_delay().seconds() != fromDetails.retry_delay().seconds() ||
+            fromTrailer.retry_delay().nanos() != fromDetails.retry_delay().nanos())
+            return -1;
+        return static_cast<double>(fromDetails.retry_delay().seconds()) +
+               fromDetails.retry_delay().nanos() / 1e9;
+    }
+
+    // The delays the SDK's exporters logged before retrying ("... retrying in 4.98s.").
+    static std::vector<double> sdkRetryDelays(const QByteArray &stderrText)
+    {
+        std::vector<double> out;
+        static const QRegularExpression re(QStringLiteral("retrying in ([0-9.]+)s"));
+        for (auto it = re.globalMatch(QString::fromUtf8(stderrText)); it.hasNext();)
+            out.push_back(it.next().captured(1).toDouble());
+        return out;
+    }
+
+    QStringList sdkArgs(const QString &endpoint, const QString &marker, int count,
+                        const QString &kind) const
+    {
+        return {testsupport::sourceDir() + "/tests/collector/otel_sdk_logs.py",
+                endpoint,
+                QString::fromStdString(m_servers.anyKey.key),
+                marker,
+                QString::number(count),
+                kind};
     }
 
     // Runs tests/collector/otel_sdk_logs.py with one exporter in the protobuf exporters' venv
-    // (made here on first use from scripts/otel-proto-requirements.txt; scripts/bootstrap
-    // makes it too). Returns the trace id the SDK used.
-    QString runSdk(const QString &endpoint, const QString &marker, int count, const QString &kind)
+    // (testsupport::pythonVenv). Returns the trace id the SDK used; its stderr in `err`.
+    QString runSdk(const QString &endpoint, const QString &marker, int count, const QString &kind,
+                   QByteArray *err = nullptr)
     {
-        const QString source =
-            qEnvironmentVariable("IDL_SOURCE_DIR", QStringLiteral(IDL_TEST_SOURCE_DIR));
-        const QString cache = qEnvironmentVariable(
-            "IDL_CACHE_DIR", QDir::homePath() + QStringLiteral("/.cache/instant-dev-logs"));
-        const QString venv = cache + QStringLiteral("/otel-proto-venv");
-        const QString python = venv + QStringLiteral("/bin/python");
-        if (!QFile::exists(python + QStringLiteral(".ok"))) {
-            QDir().mkpath(cache);
-            QProcess make;
-            make.setProcessChannelMode(QProcess::MergedChannels);
-            make.start(
-                QStringLiteral("/bin/sh"),
-                {QStringLiteral("-ec"),
-                 QStringLiteral("rm -rf '%1' && python3 -m venv '%1' && '%1/bin/pip' install "
-                                "-q --disable-pip-version-check -r '%2' && cp '%2' "
-                                "'%1/requirements.txt' && touch '%1/bin/python.ok'")
-                     .arg(venv, source + "/scripts/otel-proto-requirements.txt")});
-            make.waitForFinished(300'000);
-            if (make.exitCode() != 0)
-                qWarning("%s", make.readAll().constData());
-        }
-        QProcess p;
-        p.start(python,
-                {source + "/tests/collector/otel_sdk_logs.py", endpoint,
-                 QString::fromStdString(m_anyKey.key), marker, QString::number(count), kind});
-        if (!p.waitForFinished(90'000))
-            return QStringLiteral("timeout");
-        const QByteArray err = p.readAllStandardError();
-        if (p.exitCode() != 0) {
-            qWarning("%s exporter failed: %s", qPrintable(kind), err.constData());
+        QString error;
+        const QString python =
+            testsupport::pythonVenv("otel-proto-venv", "otel-proto-requirements.txt", &error);
+        if (python.isEmpty()) {
+            qWarning("%s", qPrintable(error));
             return {};
         }
-        return QString::fromLatin1(p.readAllStandardOutput().trimmed());
+        const auto r =
+            testsupport::runProcess(python, sdkArgs(endpoint, marker, count, kind), {}, 120'000);
+        if (err)
+            *err = r.err;
+        if (r.code != 0) {
+            qWarning("%s exporter failed: %s", qPrintable(kind), r.err.constData());
+            return {};
+        }
+        return QString::fromLatin1(r.out.trimmed());
     }
 
 private Q_SLOTS:
     void initTestCase()
     {
-        auto dsn = testsupport::freshDatabase("otlp");
-        IDL_VERIFY_OK(dsn);
-        m_dsn = *dsn;
-        auto broker = testsupport::kafka();
-        IDL_VERIFY_OK(broker);
-        m_bootstrap = (*broker)->bootstrap().toStdString();
-        auto topic = testsupport::freshTopic("otlp", 2);
-        IDL_VERIFY_OK(topic);
-        m_topic = *topic;
-        auto db = pg::Connection::connect(m_dsn);
-        IDL_VERIFY_OK(db);
-        IDL_VERIFY_OK(schema::migrate(*db));
-        auto any = createKey(*db, "any-app", std::nullopt);
-        auto shop = createKey(*db, "shop-only", std::string("shop"));
-        IDL_VERIFY_OK(any);
-        IDL_VERIFY_OK(shop);
-        m_anyKey = *any;
-        m_shopKey = *shop;
+        auto servers = collectorServers("otlp", 2);
+        IDL_VERIFY_OK(servers);
+        m_servers = *servers;
 
-        CollectorOptions o;
-        o.http.port = 0;
-        o.http.address = "127.0.0.1";
-        o.grpcPort = 0;
-        o.pgDsn = m_dsn;
-        o.kafkaBootstrap = m_bootstrap;
-        o.topic = m_topic;
-        o.createTopic = false;
-        o.rateLimitPerSecond = 0;
+        CollectorOptions o = options();
         o.collectorId = "otlp-test";
         m_collector = std::make_unique<Collector>(o);
         IDL_VERIFY_OK(m_collector->start());
         QVERIFY(m_collector->grpcPort() > 0);
         m_client = std::make_unique<HttpClient>(m_collector->port());
 
-        kafka::ConsumerOptions co;
-        co.config = {{"bootstrap.servers", m_bootstrap},
-                     {"group.id", testsupport::uniqueName("otlp-check")},
-                     {"log_level", "0"}};
-        auto consumer = kafka::Consumer::create(co);
-        IDL_VERIFY_OK(consumer);
-        m_consumer = std::move(*consumer);
-        IDL_VERIFY_OK(m_consumer->assign({{m_topic, 0, -2}, {m_topic, 1, -2}}));
+        auto reader = TopicReader::open(m_servers.bootstrap, m_servers.topic, 2);
+        IDL_VERIFY_OK(reader);
+        m_topicReader = std::move(*reader);
     }
 
     void httpProtobuf()
     {
         // Plain and gzip: 200 with an empty ExportLogsServiceResponse, in protobuf.
-        auto r = m_client->post("/v1/logs", bytes(request("pb", 5)), headers(m_anyKey.key));
+        auto r = m_client->post("/v1/logs", bytes(request("pb", 5)), headers(m_servers.anyKey.key));
         QCOMPARE(r.status, 200);
         QCOMPARE(r.header("content-type"), QByteArray("application/x-protobuf"));
         ExportResponse resp;
@@ -251,12 +247,12 @@ private Q_SLOTS:
         QVERIFY(!resp.has_partial_success());
         r = m_client->post("/v1/logs",
                            QByteArray::fromStdString(gzip(request("pbgz", 4).SerializeAsString())),
-                           headers(m_anyKey.key, "gzip"));
+                           headers(m_servers.anyKey.key, "gzip"));
         QCOMPARE(r.status, 200);
 
         // Partial success: the two records with a bad trace id are rejected, the rest kept.
         r = m_client->post("/v1/logs", bytes(request("pbpart", 5, "otlp-app", {1, 3})),
-                           headers(m_anyKey.key));
+                           headers(m_servers.anyKey.key));
         QCOMPARE(r.status, 200);
         QVERIFY(resp.ParseFromArray(r.body.constData(), static_cast<int>(r.body.size())));
         QCOMPARE(resp.partial_success().rejected_log_records(), std::int64_t(2));
@@ -269,7 +265,7 @@ private Q_SLOTS:
         // and the connection serves the next request.
         QByteArray broken = bytes(request("pbbroken", 3));
         broken.chop(5);
-        r = m_client->post("/v1/logs", broken, headers(m_anyKey.key));
+        r = m_client->post("/v1/logs", broken, headers(m_servers.anyKey.key));
         QCOMPARE(r.status, 400);
         google::rpc::Status status;
         QVERIFY(status.ParseFromArray(r.body.constData(), static_cast<int>(r.body.size())));
@@ -278,14 +274,14 @@ private Q_SLOTS:
                  status.message().c_str());
         for (int i = 0; i < 3; ++i)
             m_refused.insert("pbbroken-" + std::to_string(i));
-        QCOMPARE(m_client->post("/v1/logs", "{}", headers(m_anyKey.key)).status, 400);
+        QCOMPARE(m_client->post("/v1/logs", "{}", headers(m_servers.anyKey.key)).status, 400);
 
         // Credentials: none -> 401, a Status in protobuf; a key bound to another app -> 403.
         r = m_client->post("/v1/logs", bytes(request("pbnokey", 2)), headers({}));
         QCOMPARE(r.status, 401);
         QVERIFY(status.ParseFromArray(r.body.constData(), static_cast<int>(r.body.size())));
         QCOMPARE(status.code(), 16); // UNAUTHENTICATED
-        r = m_client->post("/v1/logs", bytes(request("pbshop", 2)), headers(m_shopKey.key));
+        r = m_client->post("/v1/logs", bytes(request("pbshop", 2)), headers(m_servers.shopKey.key));
         QCOMPARE(r.status, 403);
         m_refused.insert({"pbnokey-0", "pbnokey-1", "pbshop-0", "pbshop-1"});
 
@@ -298,8 +294,8 @@ private Q_SLOTS:
             want.insert("pbpart-" + std::to_string(i));
         drain(want);
         for (const auto &m : want)
-            QCOMPARE(countOf(m), 1);
-        for (const auto &e : m_events)
+            QCOMPARE(m_topicReader->countOf(m), 1);
+        for (const auto &[key, e, headers] : m_topicReader->records)
             if (e.message == "pb-0") {
                 QCOMPARE(e.app, std::string("otlp-app"));
                 QCOMPARE(e.host, std::string("pb-host"));
@@ -314,22 +310,24 @@ private Q_SLOTS:
         auto s = stub();
         ExportResponse resp;
         // The authorization metadata in the forms the HTTP header takes, and x-api-key.
-        auto st = exportVia(*s, request("g", 3), resp, "authorization", "Bearer " + m_anyKey.key);
+        auto st =
+            exportVia(*s, request("g", 3), resp, "authorization", "Bearer " + m_servers.anyKey.key);
         QVERIFY2(st.ok(), st.error_message().c_str());
         QVERIFY(!resp.has_partial_success());
-        st = exportVia(*s, request("gkey", 2), resp, "x-api-key", m_anyKey.key);
+        st = exportVia(*s, request("gkey", 2), resp, "x-api-key", m_servers.anyKey.key);
         QVERIFY2(st.ok(), st.error_message().c_str());
         // Partial success.
         st = exportVia(*s, request("gpart", 4, "otlp-app", {0}), resp, "authorization",
-                       "Bearer " + m_anyKey.key);
+                       "Bearer " + m_servers.anyKey.key);
         QVERIFY(st.ok());
         QCOMPARE(resp.partial_success().rejected_log_records(), std::int64_t(1));
         m_refused.insert("gpart-0");
         // No valid record: INVALID_ARGUMENT; another app than the key's: PERMISSION_DENIED.
         st = exportVia(*s, request("gbad", 2, "otlp-app", {0, 1}), resp, "authorization",
-                       "Bearer " + m_anyKey.key);
+                       "Bearer " + m_servers.anyKey.key);
         QCOMPARE(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-        st = exportVia(*s, request("gshop", 1), resp, "authorization", "Bearer " + m_shopKey.key);
+        st = exportVia(*s, request("gshop", 1), resp, "authorization",
+                       "Bearer " + m_servers.shopKey.key);
         QCOMPARE(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
         // Credentials.
         st = exportVia(*s, request("gnokey", 1), resp, {}, {});
@@ -342,7 +340,7 @@ private Q_SLOTS:
                                    "gkey-1", "gpart-1", "gpart-2", "gpart-3"};
         drain(want);
         for (const auto &m : want)
-            QCOMPARE(countOf(m), 1);
+            QCOMPARE(m_topicReader->countOf(m), 1);
     }
 
     // The OpenTelemetry Python SDK with its protobuf exporters, unchanged.
@@ -363,7 +361,7 @@ private Q_SLOTS:
         }
         drain(want);
         int found = 0;
-        for (const auto &e : m_events) {
+        for (const auto &[key, e, headers] : m_topicReader->records) {
             if (!want.count(e.message))
                 continue;
             ++found;
@@ -411,7 +409,7 @@ private Q_SLOTS:
         QCOMPARE(o.errors.at(1).error.code, ErrorCode::TooLarge);
         m_refused.insert("submit-1");
         drain({"submit-0", "submit-3"});
-        for (const auto &e : m_events)
+        for (const auto &[key, e, headers] : m_topicReader->records)
             if (e.message == "submit-0")
                 QCOMPARE(e.app, std::string("shop")); // the identity's app filled in
     }
@@ -448,19 +446,11 @@ private Q_SLOTS:
             return f.open(QIODevice::ReadOnly) ? f.readAll().toStdString() : std::string();
         };
 
-        CollectorOptions o;
-        o.http.port = 0;
-        o.http.address = "127.0.0.1";
+        CollectorOptions o = options();
         o.http.tlsCertFile = QString(d + "/server.crt").toStdString();
         o.http.tlsKeyFile = QString(d + "/server.key").toStdString();
         o.http.tlsClientCaFile = QString(d + "/ca.crt").toStdString();
         o.auth.certApps = parseCertApps("shop-svc=shop").value();
-        o.grpcPort = 0;
-        o.pgDsn = m_dsn;
-        o.kafkaBootstrap = m_bootstrap;
-        o.topic = m_topic;
-        o.createTopic = false;
-        o.rateLimitPerSecond = 0;
         Collector tlsCollector(o);
         IDL_VERIFY_OK(tlsCollector.start());
         const std::string target = "localhost:" + std::to_string(tlsCollector.grpcPort());
@@ -485,7 +475,7 @@ private Q_SLOTS:
         st = exportVia(*anonymous, request("gtlsnokey", 1), resp, {}, {});
         QCOMPARE(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
         st = exportVia(*anonymous, request("gtlskey", 1), resp, "authorization",
-                       "Bearer " + m_anyKey.key);
+                       "Bearer " + m_servers.anyKey.key);
         QVERIFY2(st.ok(), st.error_message().c_str());
         // A certificate from another CA fails the handshake; so does plaintext.
         auto forged = channel(QStringLiteral("forged"));
@@ -494,7 +484,7 @@ private Q_SLOTS:
         auto plain =
             LogsService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
         st = exportVia(*plain, request("gtlsplain", 1), resp, "authorization",
-                       "Bearer " + m_anyKey.key);
+                       "Bearer " + m_servers.anyKey.key);
         QCOMPARE(st.error_code(), grpc::StatusCode::UNAVAILABLE);
         m_refused.insert({"gtlsbank-0", "gtlsnokey-0", "gtlsforged-0", "gtlsplain-0"});
         drain({"gtls-0", "gtls-1", "gtlskey-0"});
@@ -506,22 +496,15 @@ private Q_SLOTS:
     // RESOURCE_EXHAUSTED only when it carries one).
     void rateLimitTellsWhenToRetry()
     {
-        CollectorOptions o;
-        o.http.port = 0;
-        o.http.address = "127.0.0.1";
-        o.grpcPort = 0;
-        o.pgDsn = m_dsn;
-        o.kafkaBootstrap = m_bootstrap;
-        o.topic = m_topic;
-        o.createTopic = false;
+        CollectorOptions o = options();
         o.rateLimitPerSecond = 0.05; // one request, then the next token after 20 s
         o.rateLimitBurst = 1;
         Collector limited(o);
         IDL_VERIFY_OK(limited.start());
         HttpClient http(limited.port());
-        auto r = http.post("/v1/logs", bytes(request("rl", 1)), headers(m_anyKey.key));
+        auto r = http.post("/v1/logs", bytes(request("rl", 1)), headers(m_servers.anyKey.key));
         QCOMPARE(r.status, 200);
-        r = http.post("/v1/logs", bytes(request("rlhttp", 1)), headers(m_anyKey.key));
+        r = http.post("/v1/logs", bytes(request("rlhttp", 1)), headers(m_servers.anyKey.key));
         QCOMPARE(r.status, 429);
         QVERIFY(r.header("retry-after").toInt() >= 1);
         google::rpc::Status status;
@@ -531,30 +514,136 @@ private Q_SLOTS:
         auto s = LogsService::NewStub(grpc::CreateChannel(
             "127.0.0.1:" + std::to_string(limited.grpcPort()), grpc::InsecureChannelCredentials()));
         ExportResponse resp;
-        const auto st =
-            exportVia(*s, request("rlgrpc", 1), resp, "authorization", "Bearer " + m_anyKey.key);
+        std::map<std::string, std::string> trailers;
+        const auto st = exportVia(*s, request("rlgrpc", 1), resp, "authorization",
+                                  "Bearer " + m_servers.anyKey.key, &trailers);
         QCOMPARE(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-        google::rpc::Status details;
-        QVERIFY(details.ParseFromString(st.error_details()));
-        QCOMPARE(details.details_size(), 1);
-        google::rpc::RetryInfo retry;
-        QVERIFY(details.details(0).UnpackTo(&retry));
-        QVERIFY(retry.retry_delay().seconds() >= 1);
+        QVERIFY2(retryDelaySeconds(st, trailers) >= 1, "RetryInfo in the details and the trailer");
         m_refused.insert({"rlhttp-0", "rlgrpc-0"});
         drain({"rl-0"});
         limited.stop();
+    }
+
+    // Each of the SDK's protobuf exporters, unchanged, against its own collector with a per-key
+    // rate limit of one request per 8 s: its batch of 600 records is two Export calls (512 +
+    // 88); the second is refused (RESOURCE_EXHAUSTED with RetryInfo / 429 with Retry-After)
+    // with the limiter's delay of 8 s less the first call's time; the exporter waits that long
+    // before it retries (its own first back-off would be 0.8-1.2 s; the gRPC exporter reads the
+    // delay from the google.rpc.retryinfo-bin trailer only) and delivers every record exactly
+    // once.
+    void sdkRetriesAfterTheRetryDelay()
+    {
+        qputenv("IDL_OTEL_TIMEOUT", "60"); // an export may wait 8 s between its attempts
+        const auto unset = qScopeGuard([] { qunsetenv("IDL_OTEL_TIMEOUT"); });
+        const int count = 600;
+        for (const QString kind : {"grpc", "proto-http"}) {
+            CollectorOptions o = options();
+            o.rateLimitPerSecond = 0.125;
+            o.rateLimitBurst = 1;
+            Collector limited(o);
+            IDL_VERIFY_OK(limited.start());
+            const QString endpoint =
+                kind == "grpc" ? QString("127.0.0.1:%1").arg(limited.grpcPort())
+                               : QString("http://127.0.0.1:%1/v1/logs").arg(limited.port());
+            QByteArray err;
+            const QString trace = runSdk(endpoint, "sdkretry" + kind, count, kind, &err);
+            QVERIFY2(trace.size() == 32, err.constData());
+            const auto delays = sdkRetryDelays(err);
+            QVERIFY2(!delays.empty(), err.constData()); // it was refused, and retried
+            QVERIFY2(err.contains(kind == "grpc" ? "RESOURCE_EXHAUSTED" : "Too Many Requests"),
+                     err.constData());
+            // The first wait is the collector's (8 s less the first call's time, which would
+            // have to take over 5 s to fail this), not the exporter's own back-off.
+            QVERIFY2(delays.front() > 2.5, err.constData());
+            std::set<std::string> want;
+            for (int i = 0; i < count; ++i)
+                want.insert("sdkretry" + kind.toStdString() + " record " + std::to_string(i));
+            drain(want);
+            for (const auto &m : want)
+                QVERIFY2(m_topicReader->countOf(m) == 1, m.c_str());
+            limited.stop();
+        }
     }
 
     void nothingRefusedArrived()
     {
         drain({}, 3000);
         for (const auto &m : m_refused)
-            QVERIFY2(countOf(m) == 0, m.c_str());
+            QVERIFY2(m_topicReader->countOf(m) == 0, m.c_str());
+    }
+
+    // While Kafka does not answer (the shared broker's JVM stopped with SIGSTOP: a hung broker,
+    // resumed at once with SIGCONT), Export answers UNAVAILABLE with the collector's retry
+    // delay (collector.retry-after, here 5 s). The SDK's gRPC exporter, started during the
+    // outage, waits that delay between attempts and delivers every record exactly once after
+    // the broker answers again (it gives up after 6 attempts: 25 s at 5 s apart).
+    void grpcUnavailableUntilKafkaAnswersThenTheExporterDelivers()
+    {
+        CollectorOptions o = options();
+        o.retryAfter = std::chrono::milliseconds(5000);
+        Collector c(o);
+        IDL_VERIFY_OK(c.start());
+        QTRY_VERIFY_WITH_TIMEOUT(c.notReadyReason().empty(), 30'000);
+
+        auto broker = testsupport::kafka();
+        IDL_VERIFY_OK(broker);
+        const auto pid = static_cast<pid_t>((*broker)->pid());
+        QVERIFY(pid > 0);
+        QCOMPARE(::kill(pid, SIGSTOP), 0);
+        const auto resume = qScopeGuard([pid] { ::kill(pid, SIGCONT); });
+        QTRY_VERIFY_WITH_TIMEOUT(!c.notReadyReason().empty(), 30'000);
+        auto s = LogsService::NewStub(grpc::CreateChannel(
+            "127.0.0.1:" + std::to_string(c.grpcPort()), grpc::InsecureChannelCredentials()));
+        ExportResponse resp;
+        std::map<std::string, std::string> trailers;
+        const auto st = exportVia(*s, request("kafkadown", 2), resp, "authorization",
+                                  "Bearer " + m_servers.anyKey.key, &trailers);
+        QCOMPARE(st.error_code(), grpc::StatusCode::UNAVAILABLE);
+        QCOMPARE(retryDelaySeconds(st, trailers), 5.0);
+        m_refused.insert({"kafkadown-0", "kafkadown-1"});
+
+        QString error;
+        const QString python =
+            testsupport::pythonVenv("otel-proto-venv", "otel-proto-requirements.txt", &error);
+        QVERIFY2(!python.isEmpty(), qPrintable(error));
+        QProcess sdk;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("IDL_OTEL_TIMEOUT", "120");
+        sdk.setProcessEnvironment(env);
+        sdk.start(python,
+                  sdkArgs(QString("127.0.0.1:%1").arg(c.grpcPort()), "sdkoutage", 10, "grpc"));
+        QVERIFY(sdk.waitForStarted(10'000));
+        QByteArray err;
+        QElapsedTimer t;
+        t.start();
+        while (!err.contains("retrying in") && t.elapsed() < 60'000 &&
+               sdk.state() == QProcess::Running) {
+            sdk.waitForReadyRead(200);
+            err += sdk.readAllStandardError();
+        }
+        QVERIFY2(err.contains("UNAVAILABLE") && err.contains("retrying in 5.00s"), err.constData());
+        QCOMPARE(::kill(pid, SIGCONT), 0);
+        QTRY_VERIFY_WITH_TIMEOUT(c.notReadyReason().empty(), 15'000);
+        qInfo("Kafka answered again %lld ms after the exporter's first refusal",
+              static_cast<long long>(t.elapsed()));
+        QVERIFY(sdk.waitForFinished(120'000));
+        err += sdk.readAllStandardError();
+        QVERIFY2(sdk.exitCode() == 0, err.constData());
+        QCOMPARE(sdk.readAllStandardOutput().trimmed().size(), 32);
+        std::set<std::string> want;
+        for (int i = 0; i < 10; ++i)
+            want.insert("sdkoutage record " + std::to_string(i));
+        drain(want);
+        for (const auto &m : want)
+            QVERIFY2(m_topicReader->countOf(m) == 1, m.c_str());
+        for (const auto &m : m_refused)
+            QVERIFY2(m_topicReader->countOf(m) == 0, m.c_str());
+        c.stop();
     }
 
     void cleanupTestCase()
     {
-        m_consumer.reset();
+        m_topicReader.reset();
         m_client.reset();
         if (m_collector)
             m_collector->stop();

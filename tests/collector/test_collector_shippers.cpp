@@ -5,8 +5,10 @@
 // libraries; malformed NDJSON and bad label strings that lose nothing else; auth failures in
 // each protocol's format; metrics per protocol. Accepted events are read back from the topic.
 #undef QT_NO_CAST_FROM_ASCII
+#include "collector_fixture.h"
 #include "collector_test_util.h"
 #include "idl_test_servers.h"
+#include "real_clients.h"
 
 #include "idl/collector/collector.h"
 #include "idl/collector/key_store.h"
@@ -35,53 +37,9 @@ using namespace idl::collectortest;
 
 namespace {
 
-struct Record
-{
-    std::string key;
-    LogEvent event;
-    std::map<std::string, std::string> headers;
-};
-
 QByteArray b64(const std::string &s)
 {
     return QByteArray::fromStdString(s).toBase64();
-}
-
-// Runs a program; its exit code, stdout and stderr.
-struct Run
-{
-    int code = -1;
-    QByteArray out, err;
-};
-
-Run run(const QString &program, const QStringList &args, const QString &dir = {},
-        int timeoutMs = 300'000)
-{
-    QProcess p;
-    if (!dir.isEmpty())
-        p.setWorkingDirectory(dir);
-    p.start(program, args);
-    Run r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished(5000);
-        r.err = "timed out";
-        return r;
-    }
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
-}
-
-QString cacheDir()
-{
-    return qEnvironmentVariable("IDL_CACHE_DIR", QDir::homePath() + "/.cache/instant-dev-logs");
-}
-
-QString sourceDir()
-{
-    return qEnvironmentVariable("IDL_SOURCE_DIR", QStringLiteral(IDL_TEST_SOURCE_DIR));
 }
 
 } // namespace
@@ -90,12 +48,10 @@ class TestCollectorShippers : public QObject
 {
     Q_OBJECT
 
-    std::string m_dsn, m_bootstrap, m_topic;
-    NewApiKey m_anyKey, m_shopKey;
+    CollectorServers m_servers; // database, topic, API keys
     std::unique_ptr<Collector> m_collector;
     std::unique_ptr<HttpClient> m_client;
-    std::unique_ptr<kafka::Consumer> m_consumer;
-    std::vector<Record> m_records;
+    std::unique_ptr<TopicReader> m_topicReader; // everything read from the topic so far
 
     HttpHeaders apiKey(const std::string &key, const QByteArray &type = "application/x-ndjson")
     {
@@ -105,81 +61,23 @@ class TestCollectorShippers : public QObject
     // Reads the topic until every message in `want` arrived and it stayed quiet a while.
     void drain(const std::set<std::string> &want, int quietMs = 2000, int maxMs = 30'000)
     {
-        QElapsedTimer total, quiet;
-        total.start();
-        quiet.start();
-        auto missing = [&] {
-            std::set<std::string> seen;
-            for (const auto &r : m_records)
-                seen.insert(r.event.message);
-            for (const auto &m : want)
-                if (!seen.count(m))
-                    return true;
-            return false;
-        };
-        while (total.elapsed() < maxMs) {
-            auto msg = m_consumer->poll(std::chrono::milliseconds(200));
-            if (msg && msg->has_value()) {
-                Record rec;
-                rec.key = std::string((*msg)->key().value_or(""));
-                auto ev = decodeEvent((*msg)->value());
-                QVERIFY2(ev.ok(), ev.ok() ? "" : ev.error().message.c_str());
-                rec.event = std::move(*ev);
-                for (const auto &h : (*msg)->headers())
-                    rec.headers[h.key] = h.value.value_or("");
-                m_records.push_back(std::move(rec));
-                quiet.restart();
-                continue;
-            }
-            if (!missing() && quiet.elapsed() > quietMs)
-                return;
-        }
-    }
-
-    int countOf(const std::string &message) const
-    {
-        int n = 0;
-        for (const auto &r : m_records)
-            n += r.event.message == message;
-        return n;
-    }
-
-    const Record *find(const std::string &message) const
-    {
-        for (const auto &r : m_records)
-            if (r.event.message == message)
-                return &r;
-        return nullptr;
+        const std::string error = m_topicReader->drain(want, quietMs, maxMs);
+        QVERIFY2(error.empty(), error.c_str());
     }
 
 private Q_SLOTS:
     void initTestCase()
     {
-        auto dsn = testsupport::freshDatabase("shippers");
-        IDL_VERIFY_OK(dsn);
-        m_dsn = *dsn;
-        auto broker = testsupport::kafka();
-        IDL_VERIFY_OK(broker);
-        m_bootstrap = (*broker)->bootstrap().toStdString();
-        auto topic = testsupport::freshTopic("shippers", 2);
-        IDL_VERIFY_OK(topic);
-        m_topic = *topic;
-        auto db = pg::Connection::connect(m_dsn);
-        IDL_VERIFY_OK(db);
-        IDL_VERIFY_OK(schema::migrate(*db));
-        auto any = createKey(*db, "any-app", std::nullopt);
-        auto shop = createKey(*db, "shop-only", std::string("shop"));
-        IDL_VERIFY_OK(any);
-        IDL_VERIFY_OK(shop);
-        m_anyKey = *any;
-        m_shopKey = *shop;
+        auto servers = collectorServers("shippers", 2);
+        IDL_VERIFY_OK(servers);
+        m_servers = *servers;
 
         CollectorOptions o;
         o.http.port = 0;
         o.http.address = "127.0.0.1";
-        o.pgDsn = m_dsn;
-        o.kafkaBootstrap = m_bootstrap;
-        o.topic = m_topic;
+        o.pgDsn = m_servers.dsn;
+        o.kafkaBootstrap = m_servers.bootstrap;
+        o.topic = m_servers.topic;
         o.createTopic = false;
         o.ackTimeout = std::chrono::milliseconds(4000);
         o.rateLimitPerSecond = 0;
@@ -190,14 +88,9 @@ private Q_SLOTS:
         IDL_VERIFY_OK(m_collector->start());
         m_client = std::make_unique<HttpClient>(m_collector->port());
 
-        kafka::ConsumerOptions co;
-        co.config = {{"bootstrap.servers", m_bootstrap},
-                     {"group.id", testsupport::uniqueName("shippers-check")},
-                     {"log_level", "0"}};
-        auto consumer = kafka::Consumer::create(co);
-        IDL_VERIFY_OK(consumer);
-        m_consumer = std::move(*consumer);
-        IDL_VERIFY_OK(m_consumer->assign({{m_topic, 0, -2}, {m_topic, 1, -2}}));
+        auto reader = TopicReader::open(m_servers.bootstrap, m_servers.topic, 2);
+        IDL_VERIFY_OK(reader);
+        m_topicReader = std::move(*reader);
     }
 
     void esStartUpProbes()
@@ -208,22 +101,24 @@ private Q_SLOTS:
         QCOMPARE(r.json().value("error").toObject().value("type").toString(),
                  QString("security_exception"));
         QVERIFY(r.header("www-authenticate").contains("ApiKey"));
-        r = m_client->get("/", apiKey(m_anyKey.key));
+        r = m_client->get("/", apiKey(m_servers.anyKey.key));
         QCOMPARE(r.status, 200);
         QCOMPARE(r.header("x-elastic-product"), QByteArray("Elasticsearch"));
         QVERIFY(r.json().value("version").toObject().value("number").toString().startsWith("8."));
-        QCOMPARE(m_client->request("HEAD", "/", {}, apiKey(m_anyKey.key), 10'000).status, 200);
+        QCOMPARE(m_client->request("HEAD", "/", {}, apiKey(m_servers.anyKey.key), 10'000).status,
+                 200);
         for (const char *path : {"/_license", "/_xpack", "/_cluster/health",
                                  "/_index_template/filebeat-8.17.0", "/_ilm/policy/filebeat"}) {
-            r = m_client->get(path, apiKey(m_anyKey.key));
+            r = m_client->get(path, apiKey(m_servers.anyKey.key));
             QVERIFY2(r.status == 200 && r.json().size() > 0, path);
         }
         QCOMPARE(m_client
-                     ->request("HEAD", "/_index_template/filebeat-8.17.0", {}, apiKey(m_anyKey.key),
-                               10'000)
+                     ->request("HEAD", "/_index_template/filebeat-8.17.0", {},
+                               apiKey(m_servers.anyKey.key), 10'000)
                      .status,
                  200);
-        r = m_client->request("PUT", "/_ilm/policy/filebeat", {}, apiKey(m_anyKey.key), 10'000);
+        r = m_client->request("PUT", "/_ilm/policy/filebeat", {}, apiKey(m_servers.anyKey.key),
+                              10'000);
         QCOMPARE(r.status, 200);
         QCOMPARE(r.json().value("acknowledged").toBool(), true);
         QCOMPARE(m_client->get("/_license").status, 401);
@@ -232,22 +127,15 @@ private Q_SLOTS:
     void esOfficialPythonClient()
     {
         // The official client (elasticsearch 8.19.3, pinned), in a venv kept in the cache
-        // folder (made here on first use; scripts/bootstrap pre-creates it).
-        const QString venv = cacheDir() + "/es-client-venv";
-        const QString python = venv + "/bin/python";
-        const QString reqs = sourceDir() + "/scripts/es-client-requirements.txt";
-        if (!QFile::exists(python + ".ok")) {
-            QDir().mkpath(cacheDir());
-            const Run made = run("/bin/sh", {"-ec", QString("rm -rf '%1' && python3 -m venv '%1' "
-                                                            "&& '%1/bin/pip' install -q "
-                                                            "--disable-pip-version-check -r '%2' "
-                                                            "&& touch '%1/bin/python.ok'")
-                                                        .arg(venv, reqs)});
-            QVERIFY2(made.code == 0, made.err.constData());
-        }
-        const Run r = run(python, {sourceDir() + "/tests/collector/es_client_bulk.py",
-                                   QString("http://127.0.0.1:%1").arg(m_collector->port()),
-                                   QString::fromStdString(m_anyKey.key), "espy", "30"});
+        // folder (testsupport::pythonVenv; scripts/bootstrap pre-creates it).
+        QString error;
+        const QString python =
+            testsupport::pythonVenv("es-client-venv", "es-client-requirements.txt", &error);
+        QVERIFY2(!python.isEmpty(), qPrintable(error));
+        const auto r = testsupport::runProcess(
+            python, {testsupport::sourceDir() + "/tests/collector/es_client_bulk.py",
+                     QString("http://127.0.0.1:%1").arg(m_collector->port()),
+                     QString::fromStdString(m_servers.anyKey.key), "espy", "30"});
         QVERIFY2(r.code == 0, QByteArray(r.out + r.err).constData());
         const QJsonObject report = QJsonDocument::fromJson(r.out).object();
         QCOMPARE(report.value("bulk_ok").toInt(), 30);
@@ -258,21 +146,21 @@ private Q_SLOTS:
             want.insert("espy-" + std::to_string(i));
         drain(want);
         for (const auto &m : want)
-            QCOMPARE(countOf(m), 1); // every acknowledged document exactly once
-        QCOMPARE(countOf("espy-baddate"), 0);
-        const Record *rec = find("espy-7");
+            QCOMPARE(m_topicReader->countOf(m), 1); // every acknowledged document exactly once
+        QCOMPARE(m_topicReader->countOf("espy-baddate"), 0);
+        const TopicRecord *rec = m_topicReader->find("espy-7");
         QVERIFY(rec);
         QCOMPARE(rec->event.app, std::string("esclient")); // logs-esclient-default
         QCOMPARE(rec->key, std::string("esclient"));
         QCOMPARE(rec->event.host, std::string("es-host"));
         QCOMPARE(rec->event.level, Level::Warn);
-        QCOMPARE(rec->headers.at("idl-key-id"), m_anyKey.prefix);
+        QCOMPARE(rec->headers.at("idl-key-id"), m_servers.anyKey.prefix);
         QCOMPARE(QJsonDocument::fromJson(QByteArray::fromStdString(rec->event.attrsJson))
                      .object()
                      .value("n")
                      .toInt(),
                  7);
-        const Record *basic = find("espy-basic");
+        const TopicRecord *basic = m_topicReader->find("espy-basic");
         QVERIFY(basic);
         QCOMPARE(QJsonDocument::fromJson(QByteArray::fromStdString(basic->event.attrsJson))
                      .object()
@@ -291,7 +179,7 @@ private Q_SLOTS:
                                 "{\"delete\":{\"_id\":\"x\"}}\n"
                                 "{\"index\":{}}\n[]\n"
                                 "{\"index\":{}}\n{\"message\":\"esraw-2\"}";
-        auto r = m_client->post("/logs-raw-default/_bulk", body, apiKey(m_anyKey.key));
+        auto r = m_client->post("/logs-raw-default/_bulk", body, apiKey(m_servers.anyKey.key));
         QCOMPARE(r.status, 200);
         QCOMPARE(r.header("x-elastic-product"), QByteArray("Elasticsearch"));
         const QJsonObject reply = r.json();
@@ -303,41 +191,42 @@ private Q_SLOTS:
             statuses << item.toObject().begin().value().toObject().value("status").toInt();
         QCOMPARE(statuses, (QList<int>{201, 400, 400, 201, 400, 400, 201}));
         drain({"esraw-0", "esraw-1", "esraw-2"});
-        QCOMPARE(countOf("esraw-0"), 1);
-        QCOMPARE(countOf("esraw-1"), 1);
-        QCOMPARE(countOf("esraw-2"), 1);
-        QCOMPARE(countOf("esraw-orphan"), 0);
-        QCOMPARE(find("esraw-0")->event.app, std::string("raw"));
-        QCOMPARE(find("esraw-1")->event.app, std::string("other"));
-        QCOMPARE(find("esraw-1")->event.level, Level::Error);
+        QCOMPARE(m_topicReader->countOf("esraw-0"), 1);
+        QCOMPARE(m_topicReader->countOf("esraw-1"), 1);
+        QCOMPARE(m_topicReader->countOf("esraw-2"), 1);
+        QCOMPARE(m_topicReader->countOf("esraw-orphan"), 0);
+        QCOMPARE(m_topicReader->find("esraw-0")->event.app, std::string("raw"));
+        QCOMPARE(m_topicReader->find("esraw-1")->event.app, std::string("other"));
+        QCOMPARE(m_topicReader->find("esraw-1")->event.level, Level::Error);
 
         // Content type, gzip, request-level limits.
-        r = m_client->post("/_bulk", body, apiKey(m_anyKey.key, "text/plain"));
+        r = m_client->post("/_bulk", body, apiKey(m_servers.anyKey.key, "text/plain"));
         QCOMPARE(r.status, 406);
-        r = m_client->post("/_bulk",
-                           QByteArray::fromStdString(
-                               gzip("{\"index\":{\"_index\":\"gz\"}}\n{\"message\":\"esgz\"}\n")),
-                           HttpHeaders{{"Authorization", "ApiKey " + b64("id:" + m_anyKey.key)},
-                                       {"Content-Type", "application/json"},
-                                       {"Content-Encoding", "gzip"}});
+        r = m_client->post(
+            "/_bulk",
+            QByteArray::fromStdString(
+                gzip("{\"index\":{\"_index\":\"gz\"}}\n{\"message\":\"esgz\"}\n")),
+            HttpHeaders{{"Authorization", "ApiKey " + b64("id:" + m_servers.anyKey.key)},
+                        {"Content-Type", "application/json"},
+                        {"Content-Encoding", "gzip"}});
         QCOMPARE(r.status, 200);
         QCOMPARE(r.json().value("errors").toBool(), false);
         QByteArray many;
         for (int i = 0; i < 501; ++i)
             many += "{\"index\":{\"_index\":\"x\"}}\n{\"message\":\"esmany\"}\n";
-        r = m_client->post("/_bulk", many, apiKey(m_anyKey.key));
+        r = m_client->post("/_bulk", many, apiKey(m_servers.anyKey.key));
         QCOMPARE(r.status, 413);
         QCOMPARE(r.json().value("status").toInt(), 413);
-        r = m_client->post("/_bulk", "\n", apiKey(m_anyKey.key));
+        r = m_client->post("/_bulk", "\n", apiKey(m_servers.anyKey.key));
         QCOMPARE(r.status, 400);
         drain({"esgz"});
-        QCOMPARE(countOf("esgz"), 1);
-        QCOMPARE(countOf("esmany"), 0);
+        QCOMPARE(m_topicReader->countOf("esgz"), 1);
+        QCOMPARE(m_topicReader->countOf("esmany"), 0);
     }
 
     void esAuthFailures()
     {
-        const std::string wrong = "idl_" + m_anyKey.prefix + "_" + std::string(40, 'x');
+        const std::string wrong = "idl_" + m_servers.anyKey.prefix + "_" + std::string(40, 'x');
         auto r = m_client->post("/_bulk", "{\"index\":{}}\n{}\n",
                                 HttpHeaders{{"Authorization", "ApiKey " + b64("id:" + wrong)},
                                             {"Content-Type", "application/x-ndjson"}});
@@ -352,7 +241,7 @@ private Q_SLOTS:
         r = m_client->post("/logs-web-default/_bulk",
                            "{\"index\":{}}\n{\"message\":\"esshop-0\"}\n"
                            "{\"index\":{}}\n{\"message\":\"esshop-1\",\"service.name\":\"pay\"}\n",
-                           apiKey(m_shopKey.key));
+                           apiKey(m_servers.shopKey.key));
         QCOMPARE(r.status, 200);
         const QJsonArray items = r.json().value("items").toArray();
         QCOMPARE(items[0].toObject().value("index").toObject().value("status").toInt(), 201);
@@ -361,46 +250,32 @@ private Q_SLOTS:
         QCOMPARE(denied.value("error").toObject().value("type").toString(),
                  QString("security_exception"));
         drain({"esshop-0"});
-        QCOMPARE(find("esshop-0")->event.app, std::string("shop"));
-        QCOMPARE(countOf("esshop-1"), 0);
+        QCOMPARE(m_topicReader->find("esshop-0")->event.app, std::string("shop"));
+        QCOMPARE(m_topicReader->countOf("esshop-1"), 0);
     }
 
     void lokiRealClientJsonAndProtobuf()
     {
         // winston-loki 6.1.7 (npm, pinned by tests/collector/loki-client/package-lock.json),
-        // installed into the cache folder on first use (scripts/bootstrap pre-installs it).
-        const QString dir = cacheDir() + "/loki-client";
-        const QString src = sourceDir() + "/tests/collector/loki-client";
-        const QString stamp = dir + "/node_modules/.idl-ok";
-        QFile lock(src + "/package-lock.json");
-        QVERIFY(lock.open(QIODevice::ReadOnly));
-        const QByteArray lockBytes = lock.readAll();
-        QFile have(dir + "/package-lock.json");
-        const bool current = have.open(QIODevice::ReadOnly) && have.readAll() == lockBytes;
-        if (!current || !QFile::exists(stamp)) {
-            const Run made = run(
-                "/bin/sh", {"-ec", QString("rm -rf '%1' && mkdir -p '%1' && cp '%2/package.json' "
-                                           "'%2/package-lock.json' '%1/' && cd '%1' && npm ci "
-                                           "--no-audit --no-fund --loglevel=error && touch '%3'")
-                                       .arg(dir, src, stamp)});
-            QVERIFY2(made.code == 0, QByteArray(made.out + made.err).constData());
-        }
-        // Run from the install folder, where node finds its modules.
-        QFile::remove(dir + "/push.js");
-        QVERIFY(QFile::copy(src + "/push.js", dir + "/push.js"));
+        // installed into the cache folder on first use (testsupport::lokiClientDir;
+        // scripts/bootstrap pre-installs it); run from there, where node finds its modules.
+        QString error;
+        const QString dir = testsupport::lokiClientDir(&error);
+        QVERIFY2(!dir.isEmpty(), qPrintable(error));
         const QString url = QString("http://127.0.0.1:%1").arg(m_collector->port());
         for (const QString mode : {"json", "protobuf"}) {
-            const Run r = run("node",
-                              {dir + "/push.js", url, QString::fromStdString(m_anyKey.key),
-                               "loki" + mode, "20", mode},
-                              dir);
+            const auto r = testsupport::runProcess("node",
+                                                   {dir + "/push.js", url,
+                                                    QString::fromStdString(m_servers.anyKey.key),
+                                                    "loki" + mode, "20", mode},
+                                                   dir);
             QVERIFY2(r.code == 0, QByteArray(mode.toUtf8() + ": " + r.out + r.err).constData());
         }
         std::set<std::string> prefixes;
         drain({}, 2500);
         for (const QString mode : {"json", "protobuf"}) {
             int found = 0;
-            for (const auto &rec : m_records) {
+            for (const auto &rec : m_topicReader->records) {
                 if (rec.event.message.rfind("loki" + mode.toStdString() + "-", 0) != 0)
                     continue;
                 ++found;
@@ -432,7 +307,7 @@ private Q_SLOTS:
         QVERIFY(req.SerializeToString(&raw));
         snappy::Compress(raw.data(), raw.size(), &body);
         const HttpHeaders headers{
-            {"Authorization", "Bearer " + QByteArray::fromStdString(m_anyKey.key)},
+            {"Authorization", "Bearer " + QByteArray::fromStdString(m_servers.anyKey.key)},
             {"Content-Type", "application/x-protobuf"},
             {"X-Scope-OrgID", "tenant-1"}};
         auto r = m_client->post("/loki/api/v1/push", QByteArray::fromStdString(body), headers);
@@ -440,9 +315,9 @@ private Q_SLOTS:
         QVERIFY2(r.body.contains("stream '{service_name=\"pbapp\", broken'"), r.body.constData());
         drain({"lokipb-0", "lokipb-1", "lokipb-2"});
         for (int i = 0; i < 3; ++i)
-            QCOMPARE(countOf("lokipb-" + std::to_string(i)), 1);
-        QCOMPARE(countOf("lokipb-lost"), 0);
-        const Record *rec = find("lokipb-1");
+            QCOMPARE(m_topicReader->countOf("lokipb-" + std::to_string(i)), 1);
+        QCOMPARE(m_topicReader->countOf("lokipb-lost"), 0);
+        const TopicRecord *rec = m_topicReader->find("lokipb-1");
         QCOMPARE(rec->event.app, std::string("pbapp"));
         QCOMPARE(rec->event.host, std::string("pb-host"));
         QCOMPARE(rec->event.level, Level::Error);
@@ -468,7 +343,7 @@ private Q_SLOTS:
         r = m_client->post("/loki/api/v1/push", "\x01\x02garbage", headers);
         QCOMPARE(r.status, 400);
         drain({"lokipb-again"});
-        QCOMPARE(countOf("lokipb-again"), 2);
+        QCOMPARE(m_topicReader->countOf("lokipb-again"), 2);
     }
 
     void lokiJsonBadLabelsAndAuth()
@@ -479,7 +354,7 @@ private Q_SLOTS:
             "            "
             "{\"stream\":{\"app\":\"lokij\"},\"values\":[[\"1714557600000000000\",\"lokij-0\"],["
             "\"later\",\"lokij-badts\"]]}]}";
-        const QByteArray basic = "Basic " + b64("tenant:" + m_anyKey.key);
+        const QByteArray basic = "Basic " + b64("tenant:" + m_servers.anyKey.key);
         auto r = m_client->post(
             "/loki/api/v1/push", body,
             HttpHeaders{{"Authorization", basic}, {"Content-Type", "application/json"}});
@@ -487,9 +362,9 @@ private Q_SLOTS:
         QVERIFY2(r.body.contains("bad-label"), r.body.constData());
         QVERIFY2(r.body.contains("entry 2"), r.body.constData());
         drain({"lokij-0"});
-        QCOMPARE(countOf("lokij-0"), 1);
-        QCOMPARE(countOf("lokij-lost"), 0);
-        QCOMPARE(countOf("lokij-badts"), 0);
+        QCOMPARE(m_topicReader->countOf("lokij-0"), 1);
+        QCOMPARE(m_topicReader->countOf("lokij-lost"), 0);
+        QCOMPARE(m_topicReader->countOf("lokij-badts"), 0);
         // Auth failures: text bodies, WWW-Authenticate Basic.
         r = m_client->post("/loki/api/v1/push", body,
                            HttpHeaders{{"Content-Type", "application/json"}});
@@ -511,9 +386,9 @@ private Q_SLOTS:
         // of each protocol is refused before anything is produced, in that protocol's format.
         CollectorOptions o;
         o.http.address = "127.0.0.1";
-        o.pgDsn = m_dsn;
-        o.kafkaBootstrap = m_bootstrap;
-        o.topic = m_topic;
+        o.pgDsn = m_servers.dsn;
+        o.kafkaBootstrap = m_servers.bootstrap;
+        o.topic = m_servers.topic;
         o.createTopic = false;
         o.rateLimitPerSecond = 0.01;
         o.rateLimitBurst = 1;
@@ -522,8 +397,8 @@ private Q_SLOTS:
         IDL_VERIFY_OK(limited.start());
         HttpClient client(limited.port());
         const QByteArray bulk = "{\"index\":{\"_index\":\"rl\"}}\n{\"message\":\"esrl\"}\n";
-        QCOMPARE(client.post("/_bulk", bulk, apiKey(m_anyKey.key)).status, 200);
-        auto r = client.post("/_bulk", bulk, apiKey(m_anyKey.key));
+        QCOMPARE(client.post("/_bulk", bulk, apiKey(m_servers.anyKey.key)).status, 200);
+        auto r = client.post("/_bulk", bulk, apiKey(m_servers.anyKey.key));
         QCOMPARE(r.status, 429);
         QCOMPARE(r.json().value("error").toObject().value("type").toString(),
                  QString("es_rejected_execution_exception"));
@@ -531,14 +406,16 @@ private Q_SLOTS:
         r = client.post(
             "/loki/api/v1/push",
             "{\"streams\":[{\"stream\":{\"app\":\"shop\"},\"values\":[[\"1\",\"lokirl\"]]}]}",
-            HttpHeaders{{"Authorization", "Bearer " + QByteArray::fromStdString(m_shopKey.key)},
-                        {"Content-Type", "application/json"}});
+            HttpHeaders{
+                {"Authorization", "Bearer " + QByteArray::fromStdString(m_servers.shopKey.key)},
+                {"Content-Type", "application/json"}});
         QCOMPARE(r.status, 204); // another key: its own bucket
         r = client.post(
             "/loki/api/v1/push",
             "{\"streams\":[{\"stream\":{\"app\":\"shop\"},\"values\":[[\"1\",\"lokirl\"]]}]}",
-            HttpHeaders{{"Authorization", "Bearer " + QByteArray::fromStdString(m_shopKey.key)},
-                        {"Content-Type", "application/json"}});
+            HttpHeaders{
+                {"Authorization", "Bearer " + QByteArray::fromStdString(m_servers.shopKey.key)},
+                {"Content-Type", "application/json"}});
         QCOMPARE(r.status, 429);
         QVERIFY(r.header("retry-after").toInt() >= 1);
         QVERIFY(r.body.startsWith("rate_limited"));

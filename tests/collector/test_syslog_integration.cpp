@@ -4,10 +4,14 @@
 // with octet counting (RFC 5424 template), over TLS (gtls, the test's CA, its client
 // certificate mapped to an app) and over UDP (the traditional RFC 3164 format); and
 // `logger --server` over TCP (octet counting and LF framing) and UDP, RFC 5424 and RFC 3164.
-// Every event is read back from the raw topic and checked field by field. A malformed
-// message among good ones, and an oversize one, lose nothing else.
+// syslog-ng (Debian's, unpacked beside rsyslog) with the destinations of docs/ingest.md, taken
+// from the doc itself, over TCP, TLS and UDP. Every event is read back from the raw topic and
+// checked field by field. A malformed message among good ones, and an oversize one, lose
+// nothing else.
 #undef QT_NO_CAST_FROM_ASCII
+#include "collector_fixture.h"
 #include "idl_test_servers.h"
+#include "real_clients.h"
 
 #include "idl/collector/collector.h"
 #include "idl/core/event_encoding.h"
@@ -26,26 +30,21 @@
 #include <QTest>
 
 #include <map>
+#include <set>
 
 using namespace idl;
 using namespace idl::collector;
 
 namespace {
 
-struct Record
-{
-    std::string key;
-    LogEvent event;
-    std::map<std::string, std::string> headers;
+using collectortest::TopicReader;
+using collectortest::TopicRecord;
 
-    QJsonObject sys() const
-    {
-        return QJsonDocument::fromJson(QByteArray::fromStdString(event.attrsJson))
-            .object()
-            .value("syslog")
-            .toObject();
-    }
-};
+// The record's attrs.syslog object.
+QJsonObject sys(const TopicRecord &r)
+{
+    return r.attrs().value("syslog").toObject();
+}
 
 QByteArray sh(const QString &script, const QString &dir)
 {
@@ -69,53 +68,31 @@ class TestSyslogIntegration : public QObject
     std::string m_bootstrap, m_topic;
     QTemporaryDir m_dir;
     std::unique_ptr<Collector> m_collector;
-    std::unique_ptr<kafka::Consumer> m_consumer;
-    std::vector<Record> m_records;
+    std::unique_ptr<TopicReader> m_topicReader; // everything read from the topic so far
     quint16 m_tcp = 0, m_tls = 0, m_udp = 0, m_any = 0;
     std::int64_t m_startNs = 0;
 
-    // Reads the topic until every message in `want` arrived (and then a quiet moment).
+    // Reads the topic until every message in `want` arrived.
     void drain(const std::vector<std::string> &want, int maxMs = 30'000)
     {
-        QElapsedTimer total;
-        total.start();
-        const auto missing = [&] {
-            for (const auto &m : want)
-                if (all(m).empty())
-                    return true;
-            return false;
-        };
-        while (total.elapsed() < maxMs) {
-            auto msg = m_consumer->poll(std::chrono::milliseconds(200));
-            if (msg && msg->has_value()) {
-                Record rec;
-                rec.key = std::string((*msg)->key().value_or(""));
-                auto ev = decodeEvent((*msg)->value());
-                QVERIFY(ev.ok());
-                rec.event = std::move(*ev);
-                for (const auto &h : (*msg)->headers())
-                    rec.headers[h.key] = h.value.value_or("");
-                m_records.push_back(std::move(rec));
-                continue;
-            }
-            if (!missing())
-                return;
-        }
+        const std::string error =
+            m_topicReader->drain(std::set<std::string>(want.begin(), want.end()), 0, maxMs);
+        QVERIFY2(error.empty(), error.c_str());
     }
 
-    std::vector<const Record *> all(const std::string &message) const
+    std::vector<const TopicRecord *> all(const std::string &message) const
     {
-        std::vector<const Record *> out;
-        for (const auto &r : m_records)
+        std::vector<const TopicRecord *> out;
+        for (const auto &r : m_topicReader->records)
             if (r.event.message == message)
                 out.push_back(&r);
         return out;
     }
 
     // The one record of `message` with app `app` (fails the test if not exactly one).
-    const Record *one(const std::string &message, const std::string &app)
+    const TopicRecord *one(const std::string &message, const std::string &app)
     {
-        const Record *found = nullptr;
+        const TopicRecord *found = nullptr;
         int n = 0;
         for (const auto *r : all(message))
             if (r->event.app == app) {
@@ -199,14 +176,9 @@ private Q_SLOTS:
         m_any = ports[3];
         QTRY_VERIFY_WITH_TIMEOUT(m_collector->notReadyReason().empty(), 20'000);
 
-        kafka::ConsumerOptions co;
-        co.config = {{"bootstrap.servers", m_bootstrap},
-                     {"group.id", testsupport::uniqueName("syslog-check")},
-                     {"log_level", "0"}};
-        auto consumer = kafka::Consumer::create(co);
-        IDL_VERIFY_OK(consumer);
-        m_consumer = std::move(*consumer);
-        IDL_VERIFY_OK(m_consumer->assign({{m_topic, 0, -2}, {m_topic, 1, -2}}));
+        auto reader = TopicReader::open(m_bootstrap, m_topic, 2);
+        IDL_VERIFY_OK(reader);
+        m_topicReader = std::move(*reader);
     }
 
     // rsyslogd forwards what `logger -u` writes to its private socket, to three listeners.
@@ -258,7 +230,7 @@ private Q_SLOTS:
         const std::string host = QHostInfo::localHostName().section('.', 0, 0).toStdString();
         for (const auto &m : want) {
             for (const char *app : {"plain", "secure", "dgram"}) {
-                const Record *r = one(m, app);
+                const TopicRecord *r = one(m, app);
                 QVERIFY2(r, (m + " via " + app + "; rsyslogd: " + rsLog.toStdString()).c_str());
                 const LogEvent &ev = r->event;
                 QCOMPARE(r->key, std::string(app));
@@ -266,7 +238,7 @@ private Q_SLOTS:
                 QCOMPARE(ev.host, host);
                 QVERIFY(recent(ev));
                 QVERIFY(isValidUuid(ev.id));
-                const auto s = r->sys();
+                const auto s = sys(*r);
                 QCOMPARE(s.value("facility").toString(), QString("local3"));
                 QCOMPARE(s.value("severity").toString(), QString("warning"));
                 QCOMPARE(s.value("appname").toString(), QString("itest"));
@@ -316,14 +288,14 @@ private Q_SLOTS:
         const std::string host = QHostInfo::localHostName().toStdString();
         for (const auto &c : cases) {
             const bool isUdp = c.args.contains("--udp");
-            const Record *r = one(c.message, isUdp ? "dgram" : "plain");
+            const TopicRecord *r = one(c.message, isUdp ? "dgram" : "plain");
             QVERIFY2(r, c.message.c_str());
             const LogEvent &ev = r->event;
             QCOMPARE(ev.level, Level::Error);
             QVERIFY2(QString::fromStdString(host).startsWith(QString::fromStdString(ev.host)),
                      ev.host.c_str());
             QVERIFY(recent(ev));
-            const auto s = r->sys();
+            const auto s = sys(*r);
             QCOMPARE(s.value("facility").toString(), QString("user"));
             QCOMPARE(s.value("severity").toString(), QString("err"));
             QCOMPARE(s.value("appname").toString(), QString("ltag"));
@@ -337,8 +309,96 @@ private Q_SLOTS:
                              .toString(),
                          QString("1"));
         }
-        const auto zoo = one("logger tcp 5424 octet", "plain")->sys().value("sd").toObject();
+        const auto zoo = sys(*one("logger tcp 5424 octet", "plain")).value("sd").toObject();
         QCOMPARE(zoo.value("zoo@123").toObject().value("tiger").toString(), QString("hungry"));
+    }
+
+    // syslog-ng 3.38 (Debian's syslog-ng-core) with the syslog-ng snippet of docs/ingest.md,
+    // read from the doc: only its ports and file names are replaced, and its s_src is a
+    // private unix-dgram socket that `logger -u` writes to. Its three destinations deliver to
+    // the TCP, TLS (client certificate -> app) and UDP listeners.
+    void syslogNgDocumentedSnippet()
+    {
+        QString error;
+        const QString root = testsupport::syslogNgRoot(&error);
+        QVERIFY2(!root.isEmpty(), qPrintable(error));
+        QFile doc(testsupport::sourceDir() + "/docs/ingest.md");
+        QVERIFY(doc.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(doc.readAll());
+        const auto start = text.indexOf("# /etc/syslog-ng/conf.d/instant-dev-logs.conf");
+        QVERIFY2(start > 0, "docs/ingest.md has the syslog-ng snippet");
+        QString snippet = text.mid(start, text.indexOf("```", start) - start);
+        const QString d = m_dir.path();
+        for (const auto &[from, to] :
+             {std::pair{QString("transport(\"tcp\") port(5514)"),
+                        QString("transport(\"tcp\") port(%1)").arg(m_tcp)},
+              std::pair{QString("transport(\"tls\") port(6514)"),
+                        QString("transport(\"tls\") port(%1)").arg(m_tls)},
+              std::pair{QString("transport(\"udp\") port(5514)"),
+                        QString("transport(\"udp\") port(%1)").arg(m_udp)},
+              std::pair{QString("/path/to/ca_file.crt"), QString(d + "/ca.crt")},
+              std::pair{QString("/etc/syslog-ng/client.crt"), QString(d + "/client.crt")},
+              std::pair{QString("/etc/syslog-ng/client.key"), QString(d + "/client.key")}}) {
+            QVERIFY2(snippet.count(from) == 1, qPrintable("once in the snippet: " + from));
+            snippet.replace(from, to);
+        }
+        QDir(d).mkpath("syslog-ng");
+        const QString conf = "@version: 3.38\n"
+                             "source s_src { unix-dgram(\"" +
+                             d + "/syslog-ng/in.sock\"); };\n" + snippet +
+                             "log { source(s_src); destination(d_idl_tls); };\n"
+                             "log { source(s_src); destination(d_idl_udp); };\n";
+        QFile f(d + "/syslog-ng/syslog-ng.conf");
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(conf.toUtf8());
+        f.close();
+        QProcess sng;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("LD_LIBRARY_PATH", root + "/usr/lib/syslog-ng");
+        sng.setProcessEnvironment(env);
+        sng.setProcessChannelMode(QProcess::MergedChannels);
+        const QStringList modules =
+            QDir(root + "/usr/lib/syslog-ng").entryList({"3.*"}, QDir::Dirs);
+        QCOMPARE(modules.size(), 1);
+        sng.start(root + "/usr/sbin/syslog-ng",
+                  {"-F", "-e", "-f", f.fileName(),
+                   "--module-path=" + root + "/usr/lib/syslog-ng/" + modules.first(), "-R",
+                   d + "/syslog-ng/persist", "-p", d + "/syslog-ng/pid", "-c", d + "/syslog-ng/ctl",
+                   "--no-caps"});
+        QVERIFY(sng.waitForStarted(10'000));
+        QTRY_VERIFY2_WITH_TIMEOUT(QFile::exists(d + "/syslog-ng/in.sock"),
+                                  sng.readAll().constData(), 20'000);
+
+        std::vector<std::string> want;
+        for (int i = 0; i < 5; ++i) {
+            const std::string m = "syslog-ng event " + std::to_string(i);
+            want.push_back(m);
+            QVERIFY(logger({"-u", d + "/syslog-ng/in.sock", "-t", "ngtest", "-p", "local4.warning",
+                            QString::fromStdString(m)}));
+        }
+        drain(want);
+        sng.terminate();
+        sng.waitForFinished(10'000);
+        const QByteArray out = sng.readAll();
+        const QString host = QHostInfo::localHostName();
+        for (const auto &m : want) {
+            for (const char *app : {"plain", "secure", "dgram"}) {
+                const TopicRecord *r = one(m, app);
+                QVERIFY2(r, (m + " via " + app + "; syslog-ng: " + out.toStdString()).c_str());
+                const LogEvent &ev = r->event;
+                QCOMPARE(ev.level, Level::Warn);
+                QVERIFY2(!ev.host.empty() && host.startsWith(QString::fromStdString(ev.host)),
+                         ev.host.c_str());
+                QVERIFY(recent(ev));
+                const auto s = sys(*r);
+                QCOMPARE(s.value("facility").toString(), QString("local4"));
+                QCOMPARE(s.value("severity").toString(), QString("warning"));
+                QCOMPARE(s.value("appname").toString(), QString("ngtest"));
+                QVERIFY(!s.contains("parse_error"));
+            }
+            QCOMPARE(one(m, "secure")->headers.at("idl-key-id"),
+                     std::string("cert:rsyslog-client"));
+        }
     }
 
     // A malformed message among good ones, an oversize one, bad UTF-8: nothing else is lost,
@@ -363,22 +423,22 @@ private Q_SLOTS:
         QVERIFY(s.waitForBytesWritten(5000));
         drain({"good one", "no pri at all", "good two \xEF\xBF\xBD", "good three"});
         QCOMPARE(s.state(), QAbstractSocket::ConnectedState);
-        const Record *r = one("good one", "billing");
+        const TopicRecord *r = one("good one", "billing");
         QVERIFY(r);
         QCOMPARE(r->event.tsNs, parseRfc3339("2024-05-01T08:00:00.5Z").value());
         QCOMPARE(r->event.host, std::string("h1"));
         QCOMPARE(r->event.level, Level::Info);
-        QCOMPARE(r->sys().value("msgid").toString(), QString("M1"));
-        QCOMPARE(r->sys().value("procid").toString(), QString("42"));
+        QCOMPARE(sys(*r).value("msgid").toString(), QString("M1"));
+        QCOMPARE(sys(*r).value("procid").toString(), QString("42"));
         r = one("no pri at all", "syslog");
         QVERIFY(r);
-        QVERIFY(r->sys().contains("parse_error"));
+        QVERIFY(sys(*r).contains("parse_error"));
         r = one("<11>1 2024-99-01T00:00:00Z h app - - - bad 5424", "syslog");
         QVERIFY(r);
         QCOMPARE(r->event.level, Level::Error);
         QVERIFY(one("good two \xEF\xBF\xBD", "shop"));
         QVERIFY(one("good three", "billing"));
-        for (const auto &rec : m_records)
+        for (const auto &rec : m_topicReader->records)
             QVERIFY(rec.event.message.find("zzzz") == std::string::npos);
         const auto after = m_collector->syslogStats();
         QCOMPARE(after.tooLarge - before.tooLarge, std::uint64_t(1));
@@ -391,7 +451,7 @@ private Q_SLOTS:
         if (m_collector)
             QTRY_COMPARE(m_collector->syslogStats().unackedEvents, std::uint64_t(0));
         m_collector.reset();
-        m_consumer.reset();
+        m_topicReader.reset();
     }
 };
 

@@ -43,14 +43,19 @@ std::string peerAddress(const std::string &peer)
     return std::string(p);
 }
 
-grpc::Status toStatus(ErrorCode code, const std::string &message,
+// An error status; with a retry delay, that delay goes where OTLP exporters read it: a
+// google.rpc.Status with a RetryInfo detail (grpc-status-details-bin; the Go and Java
+// exporters and the Collector retry RESOURCE_EXHAUSTED only when it is there) and the same
+// RetryInfo in the google.rpc.retryinfo-bin trailer (the Python exporter reads only that one;
+// without it, it backs off 1, 2, 4 ... s whatever the server asked).
+grpc::Status toStatus(grpc::CallbackServerContext *ctx, ErrorCode code, const std::string &message,
                       std::chrono::milliseconds retryAfter)
 {
-    // The details carry a google.rpc.Status with RetryInfo (grpc-status-details-bin): OTLP
-    // exporters retry RESOURCE_EXHAUSTED only when it is there, after its delay.
+    if (retryAfter.count() <= 0)
+        return grpc::Status(static_cast<grpc::StatusCode>(otlp::grpcCode(code)), message);
+    ctx->AddTrailingMetadata("google.rpc.retryinfo-bin", otlp::retryInfoProtobuf(retryAfter));
     return grpc::Status(static_cast<grpc::StatusCode>(otlp::grpcCode(code)), message,
-                        retryAfter.count() > 0 ? otlp::statusProtobuf(code, message, retryAfter)
-                                               : std::string());
+                        otlp::statusProtobuf(code, message, retryAfter));
 }
 
 } // namespace
@@ -78,6 +83,7 @@ struct OtlpGrpcServer::Impl final : LogsService::CallbackService
     struct Call
     {
         Impl *impl;
+        grpc::CallbackServerContext *ctx;
         grpc::ServerUnaryReactor *reactor;
         otlp::ExportResponse *response;
         void finish(const grpc::Status &status) const
@@ -96,14 +102,14 @@ struct OtlpGrpcServer::Impl final : LogsService::CallbackService
         auto *reactor = ctx->DefaultReactor();
         if (inFlight.fetch_add(1) >= opt.maxConcurrent) {
             inFlight.fetch_sub(1);
-            const grpc::Status busy =
-                toStatus(ErrorCode::Overloaded, "too many OTLP/gRPC calls in progress; retry later",
-                         std::chrono::milliseconds(1000));
+            const grpc::Status busy = toStatus(ctx, ErrorCode::Overloaded,
+                                               "too many OTLP/gRPC calls in progress; retry later",
+                                               std::chrono::milliseconds(1000));
             count(busy.error_code());
             reactor->Finish(busy);
             return reactor;
         }
-        const Call call{this, reactor, response};
+        const Call call{this, ctx, reactor, response};
 
         // The credentials in the form the authenticator reads from HTTP: the authorization
         // (or x-api-key) metadata, the peer address and a verified client certificate.
@@ -126,7 +132,7 @@ struct OtlpGrpcServer::Impl final : LogsService::CallbackService
         }
         auth.authenticate(*head, [this, call, head, request, receivedNs](Result<Identity> id) {
             if (!id)
-                return call.finish(toStatus(id.error().code, id.error().message,
+                return call.finish(toStatus(call.ctx, id.error().code, id.error().message,
                                             id.error().code == ErrorCode::Unauthenticated
                                                 ? std::chrono::milliseconds(0)
                                                 : std::chrono::milliseconds(1000)));
@@ -140,10 +146,11 @@ struct OtlpGrpcServer::Impl final : LogsService::CallbackService
     {
         IngestRequest in = ingest.begin(protocol::OtlpGrpc, who, [call](IngestOutcome o) {
             if (o.error)
-                return call.finish(toStatus(o.error->code, o.error->message, o.retryAfter));
+                return call.finish(
+                    toStatus(call.ctx, o.error->code, o.error->message, o.retryAfter));
             if (o.accepted == 0 && o.total > 0)
                 return call.finish(
-                    toStatus(o.common.value_or(ErrorCode::BadRequest),
+                    toStatus(call.ctx, o.common.value_or(ErrorCode::BadRequest),
                              "no valid log record in the request: " + otlp::outcomeMessage(o), {}));
             *call.response = otlp::exportResponse(o);
             call.finish(grpc::Status::OK);

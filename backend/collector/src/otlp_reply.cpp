@@ -61,12 +61,18 @@ std::string statusProtobuf(ErrorCode code, const std::string &message,
     s.set_message(message);
     if (retryAfter.count() > 0) {
         google::rpc::RetryInfo info;
-        info.mutable_retry_delay()->set_seconds(retryAfter.count() / 1000);
-        info.mutable_retry_delay()->set_nanos(static_cast<int>(retryAfter.count() % 1000) *
-                                              1'000'000);
+        info.ParseFromString(retryInfoProtobuf(retryAfter));
         s.add_details()->PackFrom(info);
     }
     return s.SerializeAsString();
+}
+
+std::string retryInfoProtobuf(std::chrono::milliseconds retryAfter)
+{
+    google::rpc::RetryInfo info;
+    info.mutable_retry_delay()->set_seconds(retryAfter.count() / 1000);
+    info.mutable_retry_delay()->set_nanos(static_cast<int>(retryAfter.count() % 1000) * 1'000'000);
+    return info.SerializeAsString();
 }
 
 } // namespace idl::collector::otlp

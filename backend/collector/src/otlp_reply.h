@@ -22,6 +22,9 @@ std::string outcomeMessage(const IngestOutcome &outcome);
 // The gRPC status code (google.rpc.Code) for an error code.
 int grpcCode(ErrorCode code);
 
+// A serialized google.rpc.RetryInfo with `retryAfter` as its delay.
+std::string retryInfoProtobuf(std::chrono::milliseconds retryAfter);
+
 // A serialized google.rpc.Status (code = grpcCode, message); with a RetryInfo detail when
 // retryAfter > 0.
 std::string statusProtobuf(ErrorCode code, const std::string &message,
