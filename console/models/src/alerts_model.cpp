@@ -4,6 +4,7 @@
 #include "idl/console/log_row.h"
 #include "idl/core/config.h"
 
+#include <QColor>
 #include <QJsonArray>
 
 #include <algorithm>
@@ -213,12 +214,14 @@ QVariant AlertRulesModel::data(const QModelIndex &index, int role) const
             return {};
         }
     }
-    if (role == Qt::CheckStateRole && index.column() == EnabledCol)
-        return r.enabled ? Qt::Checked : Qt::Unchecked;
+    if (role == Qt::ForegroundRole && !r.enabled)
+        return QColor(Qt::gray);
     if (role != Qt::DisplayRole)
         return {};
     switch (index.column()) {
     case NameCol:
+        if (!r.enabled)
+            return tr("%1 (disabled)").arg(q(r.name));
         return r.shared ? tr("%1 (shared)").arg(q(r.name)) : q(r.name);
     case ConditionCol:
         return conditionText(r);

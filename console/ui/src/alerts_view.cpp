@@ -51,8 +51,18 @@ QTableView *makeTable(QAbstractItemModel *model, int stretchColumn, QWidget *par
     h->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
     h->setHighlightSections(false);
     h->setStretchLastSection(false);
-    h->setSectionResizeMode(QHeaderView::ResizeToContents);
+    h->setSectionResizeMode(QHeaderView::Interactive);
     h->setSectionResizeMode(stretchColumn, QHeaderView::Stretch);
+    // The other columns fit their contents whenever the rows change (times, counts, names).
+    const auto fit = [t, stretchColumn] {
+        for (int c = 0; c < t->model()->columnCount(); ++c)
+            if (c != stretchColumn)
+                t->resizeColumnToContents(c);
+    };
+    QObject::connect(model, &QAbstractItemModel::modelReset, t, fit);
+    QObject::connect(model, &QAbstractItemModel::rowsInserted, t, fit);
+    QObject::connect(model, &QAbstractItemModel::dataChanged, t, fit);
+    fit();
     return t;
 }
 
@@ -61,7 +71,7 @@ QLineEdit *durationEdit(const QString &placeholder, const QString &tip, QWidget 
     auto *e = new QLineEdit(parent);
     e->setPlaceholderText(placeholder);
     e->setToolTip(tip);
-    e->setMaximumWidth(110);
+    e->setMaximumWidth(72);
     return e;
 }
 
@@ -113,6 +123,9 @@ AlertsView::AlertsView(ConsoleContext *context, AlertWatch *watch, QWidget *pare
     m_rulesTable->setObjectName(QStringLiteral("rulesTable"));
     m_rulesTable->setColumnHidden(AlertRulesModel::OwnerCol, true);
     m_rulesTable->setColumnHidden(AlertRulesModel::LastErrorCol, true);
+    // Severity and the enabled flag are in the editor; a disabled rule is greyed out here.
+    m_rulesTable->setColumnHidden(AlertRulesModel::SeverityCol, true);
+    m_rulesTable->setColumnHidden(AlertRulesModel::EnabledCol, true);
 
     // Editor.
     auto *editor = new QWidget;
@@ -226,6 +239,8 @@ AlertsView::AlertsView(ConsoleContext *context, AlertWatch *watch, QWidget *pare
     scroll->setWidget(editor);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setMinimumWidth(editor->minimumSizeHint().width() + 16);
 
     // Preview.
     auto *previewBox = new QWidget(hsplit);
@@ -247,7 +262,7 @@ AlertsView::AlertsView(ConsoleContext *context, AlertWatch *watch, QWidget *pare
     hsplit->setStretchFactor(0, 2);
     hsplit->setStretchFactor(1, 3);
     hsplit->setStretchFactor(2, 3);
-    hsplit->setSizes({330, 520, 540});
+    hsplit->setSizes({300, 460, 420});
 
     // Firing and history.
     m_lists = new QTabWidget(vsplit);
@@ -358,7 +373,7 @@ void AlertsView::updateEnabledFields()
 
 void AlertsView::newRule(const QString &q)
 {
-    m_rulesTable->clearSelection();
+    m_rulesTable->selectionModel()->clear(); // selecting a rule again loads it again
     AlertRule r;
     r.rule.q = q.toStdString();
     r.rule.name = q.left(60).toStdString();

@@ -273,6 +273,8 @@ void MainWindow::buildActions()
                                   tail->start();
                               else if (m_analytics && m_tabs->currentWidget() == m_analytics)
                                   m_analytics->refresh();
+                              else if (m_alerts && m_tabs->currentWidget() == m_alerts)
+                                  m_alerts->preview();
                           }));
     query->addAction(make(QStringLiteral("focusQuery"), tr("Edit query"), QString(),
                           {QKeySequence(Qt::CTRL | Qt::Key_L)}, [this] {
@@ -292,6 +294,8 @@ void MainWindow::buildActions()
                                   saveQuery(t->queryText(), t->range());
                               else if (TailTab *tail = currentTailTab())
                                   saveQuery(tail->filter(), TimeRange{});
+                              else if (m_alerts && m_tabs->currentWidget() == m_alerts)
+                                  m_alerts->save();
                           }));
     query->addAction(make(QStringLiteral("copyJson"), tr("Copy selected as JSON"),
                           QStringLiteral("copy"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C)},
