@@ -176,7 +176,11 @@ private Q_SLOTS:
         // The server's own checks beyond the decoder: a target url that does not parse.
         QJsonObject badUrl = ruleJson("bad url", "", false);
         badUrl.insert("targets", QJsonArray{QJsonObject{{"url", "http://"}}});
-        QCOMPARE(code(put(*victor, "v6", badUrl)), QString("bad_field"));
+        QCOMPARE(code(put(*alice, "a0", badUrl)), QString("bad_field"));
+        // Webhook targets (idl-alerter POSTs where they say): editors and admins only.
+        QJsonObject hook = ruleJson("hooked", "", false);
+        hook.insert("targets", QJsonArray{QJsonObject{{"url", "http://127.0.0.1:9/x"}}});
+        QCOMPARE(code(put(*victor, "v6", hook)), QString("forbidden"));
         // Nothing of that was stored.
         QCOMPARE(list(*victor, "l6"), (QStringList{"checkout errors", "victor's"}));
         // The editor updates and deletes; the owner stays.

@@ -127,6 +127,11 @@ void alertsRulesPut(Session &session, const std::string &id,
     // Checked before any database work: the evaluator's own checks of every field.
     if (auto rule = checkedRule(session.identity(), request.rule); !rule)
         return session.sendError(id, rule.error());
+    // Webhook targets make idl-alerter POST wherever a rule says (docs/security.md, "Alerts"):
+    // editors and admins only.
+    if (!request.rule.targets.empty() &&
+        !requireRole(session, id, Role::Editor, "notification targets need"))
+        return;
     session.runJob(id, "alerts.rules.put",
                    [me = session.identity(), id,
                     draft = request.rule](pg::Connection &db, const Session::Emit &emit,
