@@ -54,6 +54,23 @@ void writePositions(JsonWriter &w, const Positions &positions)
     w.endObject();
 }
 
+// {"type":..,"id":..,"items":[each item written by append]}.
+template <class T, class Append>
+std::string itemsMessage(std::string_view type, std::string_view id, const std::vector<T> &items,
+                         Append append)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, type, id);
+    w.key("items");
+    w.beginArray();
+    for (const auto &item : items)
+        append(w, item);
+    w.endArray();
+    w.endObject();
+    return out;
+}
+
 std::string simple(std::string_view type, std::string_view id)
 {
     std::string out;
@@ -446,16 +463,7 @@ void endTailEvents(std::string &out, std::uint64_t dropped, std::uint64_t droppe
 
 std::string savedListMessage(std::string_view id, const std::vector<SavedQuery> &items)
 {
-    std::string out;
-    JsonWriter w(out);
-    begin(w, "saved.list.result", id);
-    w.key("items");
-    w.beginArray();
-    for (const auto &s : items)
-        appendSaved(w, s);
-    w.endArray();
-    w.endObject();
-    return out;
+    return itemsMessage("saved.list.result", id, items, appendSaved);
 }
 
 std::string savedResultMessage(std::string_view id, const SavedQuery &saved)
@@ -668,16 +676,7 @@ void appendChangeKeys(JsonWriter &w, const AlertChange &c)
 
 std::string alertRulesListMessage(std::string_view id, const std::vector<AlertRule> &items)
 {
-    std::string out;
-    JsonWriter w(out);
-    begin(w, "alerts.rules.list.result", id);
-    w.key("items");
-    w.beginArray();
-    for (const auto &r : items)
-        appendAlertRule(w, r);
-    w.endArray();
-    w.endObject();
-    return out;
+    return itemsMessage("alerts.rules.list.result", id, items, appendAlertRule);
 }
 
 std::string alertRuleResultMessage(std::string_view id, const AlertRule &rule)
@@ -744,12 +743,7 @@ std::string alertTestResultMessage(std::string_view id, const AlertTestResult &r
 
 std::string alertsFiringMessage(std::string_view id, const std::vector<AlertSeries> &items)
 {
-    std::string out;
-    JsonWriter w(out);
-    begin(w, "alerts.firing.result", id);
-    w.key("items");
-    w.beginArray();
-    for (const auto &s : items) {
+    return itemsMessage("alerts.firing.result", id, items, [](JsonWriter &w, const AlertSeries &s) {
         w.beginObject();
         w.key("rule");
         w.value(s.rule);
@@ -768,10 +762,7 @@ std::string alertsFiringMessage(std::string_view id, const std::vector<AlertSeri
         w.key("evaluated");
         w.value(formatRfc3339Millis(s.evaluatedNs));
         w.endObject();
-    }
-    w.endArray();
-    w.endObject();
-    return out;
+    });
 }
 
 std::string alertsHistoryMessage(std::string_view id, const std::vector<AlertChange> &items,

@@ -34,6 +34,23 @@ bool parseInt64(std::string_view text, std::int64_t &out)
     return ec == std::errc() && p == text.data() + text.size();
 }
 
+// Cursors are opaque base64url text (no padding).
+std::string base64Url(const std::string &plain)
+{
+    return QByteArray(plain.data(), static_cast<qsizetype>(plain.size()))
+        .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals)
+        .toStdString();
+}
+std::optional<std::string> fromBase64Url(std::string_view text)
+{
+    auto r = QByteArray::fromBase64Encoding(
+        QByteArray(text.data(), static_cast<qsizetype>(text.size())),
+        QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
+    if (!r)
+        return std::nullopt;
+    return r.decoded.toStdString();
+}
+
 QString qs(std::string_view s)
 {
     return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size()));
@@ -444,22 +461,14 @@ QJsonObject alertRuleJson(const AlertRuleDraft &r)
 
 std::string encodeHistoryCursor(std::int64_t historyId)
 {
-    const std::string plain = "h" + std::to_string(historyId);
-    return QByteArray(plain.data(), static_cast<qsizetype>(plain.size()))
-        .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals)
-        .toStdString();
+    return base64Url("h" + std::to_string(historyId));
 }
 
 Result<std::int64_t> decodeHistoryCursor(std::string_view cursor)
 {
-    auto r = QByteArray::fromBase64Encoding(
-        QByteArray(cursor.data(), static_cast<qsizetype>(cursor.size())),
-        QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
+    const std::optional<std::string> plain = fromBase64Url(cursor);
     std::int64_t id = 0;
-    if (!r || !r.decoded.startsWith('h') ||
-        !parseInt64(std::string_view(r.decoded.constData() + 1,
-                                     static_cast<std::size_t>(r.decoded.size() - 1)),
-                    id) ||
+    if (!plain || !plain->starts_with('h') || !parseInt64(std::string_view(*plain).substr(1), id) ||
         id < 1)
         return makeError(ErrorCode::BadField, "malformed cursor");
     return id;
@@ -913,20 +922,15 @@ unsigned columnSet(const Export &request)
 
 std::string encodeCursor(std::int64_t tsNs, std::string_view id)
 {
-    const std::string plain = std::to_string(tsNs) + "|" + std::string(id);
-    return QByteArray(plain.data(), static_cast<qsizetype>(plain.size()))
-        .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals)
-        .toStdString();
+    return base64Url(std::to_string(tsNs) + "|" + std::string(id));
 }
 
 Result<std::pair<std::int64_t, std::string>> decodeCursor(std::string_view cursor)
 {
-    auto r = QByteArray::fromBase64Encoding(
-        QByteArray(cursor.data(), static_cast<qsizetype>(cursor.size())),
-        QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
-    if (!r)
+    const std::optional<std::string> decoded = fromBase64Url(cursor);
+    if (!decoded)
         return makeError(ErrorCode::BadField, "malformed cursor");
-    const std::string plain = r.decoded.toStdString();
+    const std::string &plain = *decoded;
     const auto bar = plain.find('|');
     std::int64_t ts = 0;
     if (bar == std::string::npos || !parseInt64(std::string_view(plain).substr(0, bar), ts) ||
