@@ -199,8 +199,10 @@ AlertsView::AlertsView(ConsoleContext *context, AlertWatch *watch, QWidget *pare
     m_targets->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
     m_targets->setMinimumHeight(72);
     m_targets->setMaximumHeight(110);
-    auto *addTarget = new QPushButton(icon(QStringLiteral("add")), tr("Add target"), editor);
-    auto *removeTarget = new QPushButton(icon(QStringLiteral("delete")), tr("Remove"), editor);
+    auto *addTarget = m_addTarget =
+        new QPushButton(icon(QStringLiteral("add")), tr("Add target"), editor);
+    auto *removeTarget = m_removeTarget =
+        new QPushButton(icon(QStringLiteral("delete")), tr("Remove"), editor);
     auto *targetButtons = new QHBoxLayout;
     targetButtons->addWidget(addTarget);
     targetButtons->addWidget(removeTarget);
@@ -330,6 +332,7 @@ AlertsView::AlertsView(ConsoleContext *context, AlertWatch *watch, QWidget *pare
         m_query->highlighter()->setDark(dark);
         drawPreview();
     });
+    connect(context->client(), &GatewayClient::connected, this, &AlertsView::updateEnabledFields);
     m_query->highlighter()->setDark(context->isDark());
     updateTabTitles();
     editRule(AlertRule{});
@@ -369,6 +372,13 @@ void AlertsView::addTargetRow(const AlertTarget &target)
 void AlertsView::updateEnabledFields()
 {
     m_threshold->setEnabled(m_condition->currentData().toString() != u"absent");
+    // Webhooks make idl-alerter POST to any URL: only editors and admins may set them
+    // (docs/security.md); a viewer's rules notify through the console only.
+    const bool mayNotify = m_context->client()->serverInfo().role != u"viewer";
+    m_targets->setEnabled(mayNotify);
+    for (auto *b : {m_addTarget, m_removeTarget})
+        b->setEnabled(mayNotify);
+    m_targets->setToolTip(mayNotify ? QString() : tr("Notification targets need the editor role."));
 }
 
 void AlertsView::newRule(const QString &q)

@@ -96,6 +96,8 @@ private:
     QLineEdit *m_resolve;
     QComboBox *m_severity;
     QTableWidget *m_targets;
+    QPushButton *m_addTarget;
+    QPushButton *m_removeTarget;
     QCheckBox *m_shared;
     QCheckBox *m_enabled;
     QPushButton *m_save;
