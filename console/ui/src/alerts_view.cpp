@@ -682,7 +682,13 @@ void TrayAlertNotifier::alertFired(const AlertChange &change)
         const auto kind = change.severity == "critical" ? QSystemTrayIcon::Critical
                           : change.severity == "info"   ? QSystemTrayIcon::Information
                                                         : QSystemTrayIcon::Warning;
-        m_tray->showMessage(title(change), body(change), kind, 10'000);
+        QString text = body(change);
+#if defined(Q_OS_UNIX) && !defined(Q_OS_MACOS)
+        // Linux desktops show the body through org.freedesktop.Notifications, whose servers
+        // may read it as markup (<a>, <img>): series are app and host names from the logs.
+        text = text.toHtmlEscaped();
+#endif
+        m_tray->showMessage(title(change), text, kind, 10'000);
     } else if (m_fallback) {
         m_fallback(title(change), body(change));
     }
