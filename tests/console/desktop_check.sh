@@ -14,6 +14,9 @@
 #   5 export      back to the query tab, Ctrl+E, Alt+F, types a path in a folder that does not
 #                 exist yet, Enter (the file appears with a header and rows, no .part left)
 #   6 profiles    Ctrl+, then Alt+T tests the connection (gateway: one more hello)
+#   7 alerts      Ctrl+Shift+N on the query tab: the Alerts view with its query, previewed
+#                 (gateway: alerts.rules.list, alerts.rules.test); a name typed, Ctrl+S
+#                 saves the rule (gateway: alerts.rules.put)
 #
 # After every step: a screenshot (import -window root) that must not be blank and must differ
 # from the previous one, and the console process must still be alive. Any failure stops the
@@ -27,7 +30,8 @@
 #                         (default: $IDL_DESKTOP_OUT, else BIN_DIR/../desktop-check)
 #   --keep                keep the temporary folder (stack data, console HOME)
 #   IDL_SCREENSHOT_DIR    also write the docs' screenshots there (console-query.png,
-#                         console-tail.png, console-analytics.png, console-profiles.png):
+#                         console-tail.png, console-analytics.png, console-profiles.png,
+#                         console-alerts.png):
 #                         IDL_SCREENSHOT_DIR=docs/screenshots tests/console/desktop_check.sh
 #   IDL_DESKTOP_DEMO_RATE demo events per second (default 100)
 set -uo pipefail
@@ -41,7 +45,7 @@ while [ $# -gt 0 ]; do
     --bin-dir) bin=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
     *) echo "desktop_check: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -392,13 +396,33 @@ focus "$dialog"
 xdotool key --clearmodifiers Escape
 pass "profile dialog tested the connection"
 
+# ---- 7: alerts: "Create alert from this query" on the query tab (Ctrl+Shift+N) opens the
+# Alerts view with the tab's query, previews it (alerts.rules.test), a name is typed into the
+# focused name field and Ctrl+S saves the rule (alerts.rules.put).
+step=alerts
+t0=$(requests alerts.rules.test)
+p0=$(requests alerts.rules.put)
+l0=$(requests alerts.rules.list)
+keys ctrl+shift+n
+wait_requests 20 alerts.rules.list $((l0 + 1)) || fail "Ctrl+Shift+N did not open the Alerts view (no alerts.rules.list)"
+wait_requests 20 alerts.rules.test $((t0 + 1)) || fail "the new rule was not previewed (no alerts.rules.test)"
+sleep 1
+focus "$win"
+xdotool type --delay 30 "Warnings burst"
+keys ctrl+s
+wait_requests 20 alerts.rules.put $((p0 + 1)) || fail "Ctrl+S in the Alerts view saved no rule"
+sleep 3
+alive
+shot 07-alerts
+pass "Alerts view from the query tab: previewed (alerts.rules.test) and saved (alerts.rules.put)"
+
 step=end
 alive
 if [ -n "$docs_dir" ]; then
   mkdir -p "$docs_dir"
   # The docs' names; palette-reduced PNGs stay small and look the same.
   for pair in 02-query:console-query 03-tail:console-tail 04-analytics:console-analytics \
-    06-profiles-dialog:console-profiles; do
+    06-profiles-dialog:console-profiles 07-alerts:console-alerts; do
     convert "$out/${pair%%:*}.png" -strip -define png:compression-level=9 "$docs_dir/${pair#*:}.png" ||
       fail "could not write $docs_dir/${pair#*:}.png"
   done

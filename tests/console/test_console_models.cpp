@@ -4,6 +4,7 @@
 #include "fake_gateway.h"
 #include "idl/query/parser.h"
 
+#include "idl/console/alerts_model.h"
 #include "idl/console/csv_writer.h"
 #include "idl/console/export_worker.h"
 #include "idl/console/gateway_client.h"
@@ -30,6 +31,29 @@ using idl::console::testing::FakeEvent;
 using idl::console::testing::FakeGateway;
 
 namespace {
+
+// Records the alerts it is told about (the console's tray notifier in the window).
+struct RecordingNotifier : AlertNotifier
+{
+    std::vector<AlertChange> fired;
+    void alertFired(const AlertChange &change) override { fired.push_back(change); }
+};
+
+AlertChange alertChange(const std::string &rule, const std::string &series, const char *from,
+                        const char *to, std::int64_t value, std::int64_t history)
+{
+    AlertChange c;
+    c.history = history;
+    c.rule = rule;
+    c.name = "checkout errors";
+    c.severity = "critical";
+    c.series = series;
+    c.fromState = from;
+    c.toState = to;
+    c.value = value;
+    c.atNs = nowNs();
+    return c;
+}
 
 LogRow makeRow(int i)
 {
@@ -586,6 +610,209 @@ private Q_SLOTS:
         m.remove(uuid, [&](const SavedQuery *, const GatewayError *) { done = true; });
         QVERIFY(QTest::qWaitFor([&] { return done; }, 5000));
         QCOMPARE(m.rowCount(), 0);
+    }
+
+    // Issue 20: alert rules through the protocol: created with every field, read back,
+    // changed, listed by a second model, refused when invalid (the gateway's decoder), deleted.
+    void alertRulesCrud()
+    {
+        m_gw->alertRules.clear();
+        AlertRulesModel m(m_client);
+        AlertRuleDraft d;
+        d.name = "checkout errors";
+        d.q = "app:checkout level:>=error";
+        d.windowMs = 300'000;
+        d.threshold = 50;
+        d.groupBy = "host";
+        d.intervalMs = 30'000;
+        d.forMs = 60'000;
+        d.resolveMs = 120'000;
+        d.severity = "critical";
+        d.targets = {{"slack", "https://hooks.example.com/services/T0"},
+                     {"webhook", "http://127.0.0.1:9/hook"}};
+        d.shared = true;
+        std::optional<AlertRule> stored;
+        GatewayError error;
+        bool done = false;
+        const auto onSaved = [&](const AlertRule *r, const GatewayError *e) {
+            if (r)
+                stored = *r;
+            if (e)
+                error = *e;
+            done = true;
+        };
+        m.save(d, onSaved);
+        QVERIFY(QTest::qWaitFor([&] { return done; }, 5000));
+        QVERIFY2(stored, qPrintable(error.text()));
+        QVERIFY(!stored->rule.uuid.empty());
+        AlertRuleDraft expected = d;
+        expected.uuid = stored->rule.uuid;
+        QVERIFY(stored->rule == expected);
+        QCOMPARE(m.rowCount(), 1);
+        QCOMPARE(m.data(m.index(0, AlertRulesModel::ConditionCol)).toString(),
+                 QStringLiteral("count > 50 in 5m, per host"));
+        QCOMPARE(m_gw->alertRules.size(), size_t(1));
+        QVERIFY(m_gw->alertRules[0].rule == expected); // what the gateway decoded
+
+        done = false;
+        stored.reset();
+        m.fetch(QString::fromStdString(expected.uuid), onSaved);
+        QVERIFY(QTest::qWaitFor([&] { return done; }, 5000));
+        QVERIFY(stored && stored->rule == expected);
+        QCOMPARE(stored->owner, std::string("tester"));
+
+        expected.threshold = 5;
+        expected.enabled = false;
+        expected.condition = "below";
+        done = false;
+        m.save(expected, onSaved);
+        QVERIFY(QTest::qWaitFor([&] { return done; }, 5000));
+        QCOMPARE(m.rowCount(), 1);
+        QCOMPARE(m.data(m.index(0, AlertRulesModel::EnabledCol)).toString(), QStringLiteral("off"));
+        QCOMPARE(m.data(m.index(0, AlertRulesModel::ConditionCol)).toString(),
+                 QStringLiteral("count < 5 in 5m, per host"));
+
+        AlertRulesModel other(m_client);
+        QSignalSpy refreshed(&other, &AlertRulesModel::refreshed);
+        other.refresh();
+        QVERIFY(refreshed.wait(5000));
+        QCOMPARE(other.rowCount(), 1);
+        QVERIFY(other.at(0).rule == expected);
+
+        // `below` needs a threshold of at least 1: the gateway's decoder says so, nothing stored.
+        AlertRuleDraft bad = expected;
+        bad.uuid.clear();
+        bad.threshold = 0;
+        done = false;
+        stored.reset();
+        error = {};
+        m.save(bad, onSaved);
+        QVERIFY(QTest::qWaitFor([&] { return done; }, 5000));
+        QVERIFY(!stored);
+        QCOMPARE(error.code, QStringLiteral("bad_field"));
+        QCOMPARE(m.rowCount(), 1);
+        QCOMPARE(m_gw->alertRules.size(), size_t(1));
+
+        bool removed = false;
+        m.remove(QString::fromStdString(expected.uuid), [&](const GatewayError *e) {
+            removed = !e;
+            done = true;
+        });
+        done = false;
+        QVERIFY(QTest::qWaitFor([&] { return done; }, 5000));
+        QVERIFY(removed);
+        QCOMPARE(m.rowCount(), 0);
+        QVERIFY(m_gw->alertRules.empty());
+    }
+
+    // Issue 20: the preview counts the rule's series per window as the gateway does.
+    void alertTestCountsEachSeries()
+    {
+        AlertRulesModel m(m_client);
+        AlertRuleDraft d;
+        d.q = "level:error";
+        d.windowMs = 3'600'000;
+        d.groupBy = "app";
+        d.threshold = 100;
+        std::optional<AlertTestResult> result;
+        m.test(d, 3, [&](const AlertTestResult *r, const GatewayError *e) {
+            QVERIFY2(r, e ? qPrintable(e->text()) : "");
+            result = *r;
+        });
+        QVERIFY(QTest::qWaitFor([&] { return result.has_value(); }, 5000));
+        QCOMPARE(result->windowMs, qint64(3'600'000));
+        QCOMPARE(result->buckets.size(), size_t(3));
+        std::map<std::string, std::int64_t> expected;
+        for (const auto &e : m_gw->events)
+            if (e.level == u"error")
+                ++expected[e.app.toStdString()];
+        std::map<std::string, std::int64_t> counted;
+        for (const auto &b : result->buckets)
+            for (const auto &[k, c] : b.counts)
+                counted[k] += c;
+        QVERIFY(!expected.empty());
+        QVERIFY(counted == expected);
+        QCOMPARE(result->keys.size(), expected.size());
+    }
+
+    // Issue 20: the firing list is listed, then kept current by alert.state pushes; only a
+    // series starting to fire reaches the notifier; history gets every change.
+    void firingListFollowsPushes()
+    {
+        m_gw->alertSeries.clear();
+        m_gw->alertChanges.clear();
+        AlertSeries s;
+        s.rule = "00000000-0000-4000-8000-000000000001";
+        s.name = "billing silent";
+        s.severity = "warning";
+        s.state = "firing";
+        s.sinceNs = nowNs() - 60'000'000'000LL;
+        s.evaluatedNs = nowNs();
+        m_gw->alertSeries.push_back(s);
+        AlertWatch watch(m_client);
+        RecordingNotifier notifier;
+        watch.setNotifier(&notifier);
+        QSignalSpy counts(&watch, &AlertWatch::firingCountChanged);
+        watch.firing()->refresh();
+        QVERIFY(QTest::qWaitFor([&] { return watch.firing()->rowCount() == 1; }, 5000));
+        QCOMPARE(counts.last().at(0).toInt(), 1);
+
+        const std::string rule = "00000000-0000-4000-8000-000000000002";
+        m_gw->pushAlertState(alertChange(rule, "<b>checkout</b>", "ok", "pending", 51, 10));
+        QVERIFY(QTest::qWaitFor([&] { return watch.firing()->rowCount() == 2; }, 5000));
+        QCOMPARE(watch.firing()->firingCount(), 1);
+        QVERIFY(notifier.fired.empty()); // pending is not firing yet
+        m_gw->pushAlertState(alertChange(rule, "<b>checkout</b>", "pending", "firing", 57, 11));
+        QVERIFY(QTest::qWaitFor([&] { return notifier.fired.size() == 1; }, 5000));
+        QCOMPARE(notifier.fired[0].value, std::int64_t(57));
+        QCOMPARE(notifier.fired[0].series, std::string("<b>checkout</b>"));
+        QCOMPARE(watch.firing()->rowCount(), 2);
+        QCOMPARE(watch.firing()->firingCount(), 2);
+        QCOMPARE(counts.last().at(0).toInt(), 2);
+        // Newest first; series text is shown as it is, and its tooltip is never rich text.
+        const QModelIndex series = watch.firing()->index(0, FiringAlertsModel::SeriesCol);
+        QCOMPARE(series.data().toString(), QStringLiteral("<b>checkout</b>"));
+        QTextDocument tip; // the tooltip shows the name itself, not a bold word
+        tip.setHtml(series.data(Qt::ToolTipRole).toString());
+        QCOMPARE(tip.toPlainText().trimmed(), QStringLiteral("<b>checkout</b>"));
+
+        m_gw->pushAlertState(alertChange(rule, "<b>checkout</b>", "firing", "ok", 3, 12));
+        QVERIFY(QTest::qWaitFor([&] { return watch.firing()->rowCount() == 1; }, 5000));
+        QCOMPARE(watch.firing()->at(0).name, std::string("billing silent"));
+        QCOMPARE(counts.last().at(0).toInt(), 1);
+        QCOMPARE(notifier.fired.size(), size_t(1)); // a resolution is not a new alert
+        QCOMPARE(watch.history()->rowCount(), 3);
+        QCOMPARE(watch.history()
+                     ->data(watch.history()->index(0, AlertHistoryModel::ChangeCol))
+                     .toString(),
+                 QStringLiteral("resolved"));
+
+        // The history as the gateway lists it (newest first), one rule.
+        AlertRule stored;
+        stored.rule.uuid = rule;
+        stored.rule.name = "checkout errors";
+        m_gw->alertRules = {stored};
+        QSignalSpy listed(watch.history(), &AlertHistoryModel::refreshed);
+        QSignalSpy failed(watch.history(), &AlertHistoryModel::failed);
+        watch.history()->refresh(QString::fromStdString(rule));
+        QVERIFY(QTest::qWaitFor([&] { return listed.size() + failed.size() > 0; }, 5000));
+        if (!failed.isEmpty())
+            QFAIL(qPrintable(failed.first().at(0).value<GatewayError>().text()));
+        QCOMPARE(watch.history()->rowCount(), 3);
+        QCOMPARE(watch.history()->at(0).history, std::int64_t(12));
+        m_gw->alertRules.clear();
+    }
+
+    void durationsRoundTrip()
+    {
+        QCOMPARE(formatDurationMs(300'000), QStringLiteral("5m"));
+        QCOMPARE(formatDurationMs(90'000), QStringLiteral("90s"));
+        QCOMPARE(formatDurationMs(86'400'000), QStringLiteral("1d"));
+        QCOMPARE(formatDurationMs(1500), QStringLiteral("1500ms"));
+        QCOMPARE(formatDurationMs(0), QStringLiteral("0s"));
+        for (qint64 ms : {qint64(1000), qint64(90'000), qint64(3'600'000), qint64(1500)})
+            QCOMPARE(parseDurationMs(formatDurationMs(ms)), std::optional<qint64>(ms));
+        QVERIFY(!parseDurationMs(QStringLiteral("five minutes")));
     }
 
     void histogramParses()

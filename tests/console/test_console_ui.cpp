@@ -7,6 +7,7 @@
 
 #include "idl/console/profile_store.h"
 #include "idl/console/secret_store.h"
+#include "idl/console/ui/alerts_view.h"
 #include "idl/console/ui/analytics_view.h"
 #include "idl/console/ui/console_context.h"
 #include "idl/console/ui/dead_letters_view.h"
@@ -21,12 +22,18 @@
 
 #include <QAbstractItemView>
 #include <QApplication>
+#include <QChart>
+#include <QChartView>
+#include <QComboBox>
 #include <QCompleter>
 #include <QDir>
+#include <QLineEdit>
+#include <QLineSeries>
 #include <QPlainTextEdit>
 #include <QScreen>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QStyleFactory>
 #include <QTabWidget>
 #include <QTableView>
@@ -40,6 +47,12 @@ using idl::console::testing::FakeEvent;
 using idl::console::testing::FakeGateway;
 
 namespace {
+
+struct RecordingNotifier : AlertNotifier
+{
+    std::vector<AlertChange> fired;
+    void alertFired(const AlertChange &change) override { fired.push_back(change); }
+};
 
 std::vector<FakeEvent> demoEvents(qint64 nowNs)
 {
@@ -263,6 +276,118 @@ private Q_SLOTS:
         QTest::qWait(500);
         QCOMPARE(m_gw->replayed.size(), 1);
         Q_EMIT m_window->tabs()->tabCloseRequested(m_window->tabs()->indexOf(view));
+    }
+
+    // Issue 20: "Create alert from this query" opens the Alerts view with the tab's query;
+    // the preview's counts (alerts.rules.test) reach the chart; the rule is saved through the
+    // protocol; an alert.state push updates the firing list and the badge and raises the
+    // desktop notification (recorded here instead of the tray).
+    void alertFromQueryPreviewsSavesAndNotifies()
+    {
+        if (!qEnvironmentVariable("IDL_SCREENSHOT_STACK").isEmpty())
+            return;
+        RecordingNotifier notifier;
+        m_window->setAlertNotifier(&notifier);
+        const QString query = QStringLiteral("app:checkout level:>=error");
+        QueryTab *tab = m_window->newQueryTab(
+            query, TimeRange{QStringLiteral("-1h"), QStringLiteral("now")}, true);
+        QAction *create = m_window->findChild<QAction *>(QStringLiteral("createAlert"));
+        QVERIFY(create);
+        create->trigger();
+        auto *view = qobject_cast<AlertsView *>(m_window->tabs()->currentWidget());
+        QVERIFY(view);
+        QCOMPARE(view->queryEdit()->text(), query);
+        QCOMPARE(view->nameEdit()->text(), query);
+
+        // The preview ran by itself; its series and the threshold are on the chart.
+        QVERIFY(QTest::qWaitFor([view] { return !view->lastPreview().buckets.empty(); }, 10000));
+        const AlertTestResult &p = view->lastPreview();
+        std::int64_t expected = 0;
+        for (const auto &e : m_gw->events) {
+            if (e.app == u"checkout" && (e.level == u"error" || e.level == u"fatal") &&
+                e.ts >= p.fromNs && e.ts < p.toNs)
+                ++expected;
+        }
+        QVERIFY(expected > 0);
+        QLineSeries *series = nullptr;
+        QLineSeries *threshold = nullptr;
+        for (QAbstractSeries *s : view->chart()->chart()->series()) {
+            auto *line = qobject_cast<QLineSeries *>(s);
+            QVERIFY(line);
+            (line->objectName() == u"threshold" ? threshold : series) = line;
+        }
+        QVERIFY(series && threshold);
+        QCOMPARE(series->name(), QStringLiteral("(all)"));
+        // Two points per window (a step): the counts drawn add up to the gateway's.
+        QCOMPARE(series->count(), static_cast<int>(p.buckets.size() * 2));
+        double drawn = 0;
+        for (int i = 0; i < series->count(); i += 2)
+            drawn += series->at(i).y();
+        QCOMPARE(static_cast<std::int64_t>(drawn), expected);
+        QCOMPARE(threshold->at(0).y(), double(view->thresholdEdit()->value()));
+
+        // Saved with the editor's fields.
+        view->nameEdit()->setText(QStringLiteral("Checkout errors"));
+        view->thresholdEdit()->setValue(5);
+        view->windowEdit()->setText(QStringLiteral("10m"));
+        view->groupByBox()->setCurrentIndex(view->groupByBox()->findData(QStringLiteral("host")));
+        QSignalSpy saved(view, &AlertsView::saved);
+        view->save();
+        QVERIFY(saved.wait(5000));
+        QCOMPARE(m_gw->alertRules.size(), size_t(1));
+        const idl::protocol::AlertRuleDraft &stored = m_gw->alertRules[0].rule;
+        QCOMPARE(stored.name, std::string("Checkout errors"));
+        QCOMPARE(stored.q, query.toStdString());
+        QCOMPARE(stored.threshold, std::int64_t(5));
+        QCOMPARE(stored.windowMs, std::int64_t(600'000));
+        QCOMPARE(stored.groupBy, std::string("host"));
+        QCOMPARE(view->rules()->rowCount(), 1);
+
+        // It fires while the console is connected.
+        auto *badge = m_window->findChild<QToolButton *>(QStringLiteral("alertBadge"));
+        QVERIFY(badge && badge->isHidden());
+        idl::protocol::AlertChange c;
+        c.history = 1;
+        c.rule = stored.uuid;
+        c.name = stored.name;
+        c.severity = "critical";
+        c.series = "web-2";
+        c.fromState = "ok";
+        c.toState = "firing";
+        c.value = 7;
+        c.atNs = nowNs();
+        m_gw->pushAlertState(c);
+        QVERIFY(QTest::qWaitFor([&] { return notifier.fired.size() == 1; }, 5000));
+        QCOMPARE(notifier.fired[0].name, std::string("Checkout errors"));
+        QCOMPARE(view->firingTable()->model()->rowCount(), 1);
+        QVERIFY(QTest::qWaitFor([badge] { return !badge->isHidden(); }, 5000));
+        QVERIFY2(badge->text().contains(u'1'), qPrintable(badge->text()));
+        QCOMPARE(TrayAlertNotifier::title(c), QStringLiteral("Alert firing: Checkout errors"));
+        QCOMPARE(TrayAlertNotifier::body(c), QStringLiteral("web-2: 7 events (critical)"));
+        // A new rule empties the editor; selecting the rule in the list loads it again.
+        view->newRule();
+        QVERIFY(view->nameEdit()->text().isEmpty());
+        view->rulesTable()->selectRow(0);
+        QCOMPARE(view->nameEdit()->text(), QStringLiteral("Checkout errors"));
+        QCOMPARE(view->windowEdit()->text(), QStringLiteral("10m"));
+        QVERIFY(view->lastPreview().buckets.empty());
+        view->preview();
+        QVERIFY(QTest::qWaitFor([view] { return !view->lastPreview().buckets.empty(); }, 10000));
+        shot(m_window, QStringLiteral("console-alerts.png"));
+
+        // Resolved: off the list, the badge goes, no second notification.
+        c.history = 2;
+        c.fromState = "firing";
+        c.toState = "ok";
+        c.value = 0;
+        m_gw->pushAlertState(c);
+        QVERIFY(QTest::qWaitFor([view] { return view->firingTable()->model()->rowCount() == 0; },
+                                5000));
+        QVERIFY(QTest::qWaitFor([badge] { return badge->isHidden(); }, 5000));
+        QCOMPARE(notifier.fired.size(), size_t(1));
+        m_window->setAlertNotifier(nullptr);
+        Q_EMIT m_window->tabs()->tabCloseRequested(m_window->tabs()->indexOf(view));
+        Q_EMIT m_window->tabs()->tabCloseRequested(m_window->tabs()->indexOf(tab));
     }
 
     void newLiveTailIsLive()

@@ -6,6 +6,10 @@
 // the data (rows, items, buckets, totals). Values that differ by nature (server name, time
 // taken, rollup vs raw source, Kafka positions) are compared by shape only.
 //
+// Alerts: rules CRUD and every decoder error, alerts.rules.test over the events (the fake
+// counts with the query evaluator what the gateway counts with idl-alerter's statements),
+// firing and history (empty: no idl-alerter runs here; test_gateway_alerts covers them).
+//
 // Not in the script: tokens.*, tail history and dead letters beyond an empty topic (the
 // fake has no Kafka) and limits (rate, in-flight), which the real gateway's own integration
 // tests cover (test_gateway_integration, test_gateway_dlq).
@@ -257,6 +261,21 @@ private Q_SLOTS:
         const auto captureUuid = [](const QJsonObject &m, ScriptState &s) {
             if (m.value("type").toString() == u"saved.result")
                 s.uuid = m.value("saved").toObject().value("uuid").toString();
+            if (m.value("type").toString() == u"alerts.rules.result")
+                s.uuid = m.value("rule").toObject().value("uuid").toString();
+        };
+        const QJsonObject rule{
+            {"name", "checkout errors"},
+            {"q", "app:checkout level:>=error"},
+            {"window_ms", 300000},
+            {"condition", "above"},
+            {"threshold", 5},
+            {"group_by", "host"},
+            {"targets", QJsonArray{QJsonObject{{"kind", "slack"},
+                                               {"url", "https://hooks.example.com/T0/B0"}}}}};
+        const auto withRule = [](QJsonObject o, QJsonObject r) {
+            o.insert("rule", r);
+            return o;
         };
         std::vector<Step> steps = {
             req("ping before auth", {{"type", "ping"}, {"id", "p0"}}),
@@ -354,6 +373,92 @@ private Q_SLOTS:
                      return json({{"type", "saved.delete"}, {"id", "s8"}, {"uuid", s.uuid}});
                  }},
             req("saved.list empty", {{"type", "saved.list"}, {"id", "s9"}}),
+            Step{"alerts.rules.put new",
+                 [&](const ScriptState &) {
+                     return json(withRule({{"type", "alerts.rules.put"}, {"id", "ar1"}}, rule));
+                 },
+                 1, captureUuid},
+            req("alerts.rules.list", {{"type", "alerts.rules.list"}, {"id", "ar2"}}),
+            Step{"alerts.rules.get",
+                 [](const ScriptState &s) {
+                     return json({{"type", "alerts.rules.get"}, {"id", "ar3"}, {"uuid", s.uuid}});
+                 }},
+            Step{"alerts.rules.put update",
+                 [&](const ScriptState &s) {
+                     QJsonObject r = rule;
+                     r.insert("uuid", s.uuid);
+                     r.insert("name", "checkout errors, shared");
+                     r.insert("shared", true);
+                     r.insert("enabled", false);
+                     return json(withRule({{"type", "alerts.rules.put"}, {"id", "ar4"}}, r));
+                 }},
+            req("alerts.rules.put bad query",
+                withRule({{"type", "alerts.rules.put"}, {"id", "ar5"}},
+                         {{"name", "x"}, {"q", "app:("}})),
+            req("alerts.rules.put window too short",
+                withRule({{"type", "alerts.rules.put"}, {"id", "ar6"}},
+                         {{"name", "x"}, {"window_ms", 999}})),
+            req("alerts.rules.put no name",
+                withRule({{"type", "alerts.rules.put"}, {"id", "ar7"}}, {{"q", "level:error"}})),
+            req("alerts.rules.put below 0",
+                withRule({{"type", "alerts.rules.put"}, {"id", "ar8"}},
+                         {{"name", "x"}, {"condition", "below"}, {"threshold", 0}})),
+            req("alerts.rules.put bad target",
+                withRule({{"type", "alerts.rules.put"}, {"id", "ar9"}},
+                         {{"name", "x"},
+                          {"targets", QJsonArray{QJsonObject{{"kind", "email"},
+                                                             {"url", "https://x.example"}}}}})),
+            req("alerts.rules.put without rule", {{"type", "alerts.rules.put"}, {"id", "ar10"}}),
+            req("alerts.rules.get unknown", {{"type", "alerts.rules.get"},
+                                             {"id", "ar11"},
+                                             {"uuid", "00000000-0000-4000-8000-000000000000"}}),
+            req("alerts.rules.test by app",
+                {{"type", "alerts.rules.test"},
+                 {"id", "at1"},
+                 {"rule", QJsonObject{{"q", "level:>=info"}, {"window_ms", 60000},
+                                      {"group_by", "app"}}},
+                 {"windows", 30}}),
+            req("alerts.rules.test absent",
+                {{"type", "alerts.rules.test"},
+                 {"id", "at2"},
+                 {"rule", QJsonObject{{"q", "app:billing"}, {"window_ms", 120000},
+                                      {"condition", "absent"}}},
+                 {"windows", 25}}),
+            req("alerts.rules.test top series",
+                {{"type", "alerts.rules.test"},
+                 {"id", "at3"},
+                 {"rule", QJsonObject{{"window_ms", 600000}, {"group_by", "host"}}},
+                 {"windows", 6},
+                 {"max_series", 2}}),
+            req("alerts.rules.test bad query",
+                {{"type", "alerts.rules.test"}, {"id", "at4"}, {"rule", QJsonObject{{"q", "("}}}}),
+            req("alerts.rules.test too many windows",
+                {{"type", "alerts.rules.test"}, {"id", "at5"}, {"rule", QJsonObject{}},
+                 {"windows", 121}}),
+            req("alerts.firing", {{"type", "alerts.firing"}, {"id", "af1"}}),
+            req("alerts.firing unknown rule", {{"type", "alerts.firing"},
+                                               {"id", "af2"},
+                                               {"rule", "00000000-0000-4000-8000-000000000000"}}),
+            Step{"alerts.history of a rule",
+                 [](const ScriptState &s) {
+                     return json({{"type", "alerts.history"}, {"id", "ah1"}, {"rule", s.uuid},
+                                  {"from", "-1h"}});
+                 }},
+            req("alerts.history bad cursor",
+                {{"type", "alerts.history"}, {"id", "ah2"}, {"cursor", "nope"}}),
+            req("alerts.history bad limit",
+                {{"type", "alerts.history"}, {"id", "ah3"}, {"limit", 0}}),
+            Step{"alerts.rules.delete",
+                 [](const ScriptState &s) {
+                     return json(
+                         {{"type", "alerts.rules.delete"}, {"id", "ar12"}, {"uuid", s.uuid}});
+                 }},
+            Step{"alerts.rules.delete again",
+                 [](const ScriptState &s) {
+                     return json(
+                         {{"type", "alerts.rules.delete"}, {"id", "ar13"}, {"uuid", s.uuid}});
+                 }},
+            req("alerts.rules.list empty", {{"type", "alerts.rules.list"}, {"id", "ar14"}}),
             req("tail.start", {{"type", "tail.start"}, {"id", "tl"}, {"q", "level:error"}}),
             req("tail.stop", {{"type", "tail.stop"}, {"id", "ts1"}, {"target", "tl"}}),
             req("tail bad query", {{"type", "tail.start"}, {"id", "tl2"}, {"q", "("}}),
@@ -394,6 +499,20 @@ private Q_SLOTS:
         QVERIFY(real.filter(QRegularExpression(
                                 QStringLiteral("^saved.list: saved.list.result .*items#1")))
                     .size() == 1);
+        // The alerts part too: the rule stored, listed, counted over 30 windows of 3 apps.
+        QVERIFY(real.filter(QRegularExpression(QStringLiteral(
+                                "^alerts.rules.list: alerts.rules.list.result .*items#1")))
+                    .size() == 1);
+        QVERIFY(real.filter(QRegularExpression(
+                                QStringLiteral("^alerts.rules.test by app: .*buckets#30 keys#3 ")))
+                    .size() == 1);
+        QVERIFY(
+            real.filter(QRegularExpression(QStringLiteral(
+                            "^alerts.rules.test top series: .*buckets#6 keys#2 .*truncated:bool")))
+                .size() == 1);
+        QVERIFY(
+            real.filter(QStringLiteral("alerts.rules.delete again: error id=ar13 code=not_found"))
+                .size() == 1);
     }
 
     void cleanupTestCase()

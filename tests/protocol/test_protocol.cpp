@@ -90,6 +90,32 @@ std::vector<Request> samples()
     DlqReplay drAll;
     drAll.all = true;
     drAll.filter.code = "bad_json";
+    AlertsRulesPut ap;
+    ap.rule.uuid = "6d0f3a52-0000-4000-8000-000000000003";
+    ap.rule.name = "checkout errors";
+    ap.rule.q = "app:checkout level:>=error";
+    ap.rule.windowMs = 120000;
+    ap.rule.condition = "below";
+    ap.rule.threshold = 5;
+    ap.rule.groupBy = "host";
+    ap.rule.intervalMs = 15000;
+    ap.rule.forMs = 30000;
+    ap.rule.resolveMs = 60000;
+    ap.rule.severity = "critical";
+    ap.rule.targets = {{"slack", "https://hooks.example/T0/B0"}, {"webhook", "http://h:1/x"}};
+    ap.rule.enabled = false;
+    ap.rule.shared = true;
+    AlertsRulesTest at;
+    at.rule.q = "level:error";
+    at.rule.condition = "absent";
+    at.windows = 7;
+    at.maxSeries = 3;
+    AlertsHistory ah;
+    ah.rule = "6d0f3a52-0000-4000-8000-000000000004";
+    ah.from = "-1d";
+    ah.to = "now";
+    ah.limit = 20;
+    ah.cursor = encodeHistoryCursor(4711);
     Hello h;
     h.token = "idt_x";
     h.client = "test/1";
@@ -113,7 +139,15 @@ std::vector<Request> samples()
             dl,
             DlqGet{3, 1234},
             dr,
-            drAll};
+            drAll,
+            AlertsRulesList{},
+            AlertsRulesGet{"6d0f3a52-0000-4000-8000-000000000005"},
+            ap,
+            AlertsRulesDelete{"6d0f3a52-0000-4000-8000-000000000006"},
+            at,
+            AlertsFiring{"6d0f3a52-0000-4000-8000-000000000007"},
+            AlertsFiring{},
+            ah};
 }
 
 } // namespace
@@ -277,6 +311,156 @@ private Q_SLOTS:
         auto rr = parse(dlqReplayResultMessage("r", 2, 1, {"0:1", "0:2"}, false));
         QCOMPARE(rr.value("replayed").toInt(), 2);
         QCOMPARE(rr.value("skipped").toInt(), 1);
+    }
+
+    void alertRules()
+    {
+        auto put = [](const char *rule) {
+            return codeOf(
+                ("{\"type\":\"alerts.rules.put\",\"id\":\"a\",\"rule\":" + std::string(rule) + "}")
+                    .c_str());
+        };
+        QCOMPARE(put(R"j({"name":"n"})j"), QStringLiteral("ok"));
+        QCOMPARE(codeOf(R"j({"type":"alerts.rules.put","id":"a"})j"),
+                 QStringLiteral("missing_field"));
+        QCOMPARE(codeOf(R"j({"type":"alerts.rules.put","id":"a","rule":[]})j"),
+                 QStringLiteral("bad_field"));
+        QCOMPARE(put(R"j({})j"), QStringLiteral("bad_field")); // name required
+        QCOMPARE(put(("{\"name\":\"" + std::string(201, 'n') + "\"}").c_str()),
+                 QStringLiteral("bad_field"));
+        QCOMPARE(put(("{\"name\":\"n\",\"q\":\"" + std::string(4097, 'q') + "\"}").c_str()),
+                 QStringLiteral("bad_field"));
+        // Every CHECK of migration 300, at and beyond its bounds.
+        QCOMPARE(put(R"j({"name":"n","window_ms":999})j"), QStringLiteral("bad_field"));
+        QCOMPARE(put(R"j({"name":"n","window_ms":1000})j"), QStringLiteral("ok"));
+        QCOMPARE(put(R"j({"name":"n","window_ms":604800000})j"), QStringLiteral("ok"));
+        QCOMPARE(put(R"j({"name":"n","window_ms":604800001})j"), QStringLiteral("bad_field"));
+        QCOMPARE(put(R"j({"name":"n","interval_ms":999})j"), QStringLiteral("bad_field"));
+        QCOMPARE(put(R"j({"name":"n","interval_ms":86400001})j"), QStringLiteral("bad_field"));
+        QCOMPARE(put(R"j({"name":"n","for_ms":-1})j"), QStringLiteral("bad_field"));
+        QCOMPARE(put(R"j({"name":"n","resolve_ms":604800001})j"), QStringLiteral("bad_field"));
+        QCOMPARE(put(R"j({"name":"n","threshold":-1})j"), QStringLiteral("bad_field"));
+        QCOMPARE(put(R"j({"name":"n","threshold":1.5})j"), QStringLiteral("bad_field"));
+        QCOMPARE(put(R"j({"name":"n","condition":"equal"})j"), QStringLiteral("bad_field"));
+        QCOMPARE(put(R"j({"name":"n","condition":"below"})j"), QStringLiteral("bad_field"));
+        QCOMPARE(put(R"j({"name":"n","condition":"below","threshold":1})j"), QStringLiteral("ok"));
+        QCOMPARE(put(R"j({"name":"n","group_by":"level"})j"), QStringLiteral("bad_field"));
+        QCOMPARE(put(R"j({"name":"n","severity":"page"})j"), QStringLiteral("bad_field"));
+        QCOMPARE(put(R"j({"name":"n","enabled":1})j"), QStringLiteral("bad_field"));
+        QCOMPARE(put(R"j({"name":"n","targets":{}})j"), QStringLiteral("bad_field"));
+        QCOMPARE(put("{\"name\":\"n\",\"targets\":[{\"kind\":\"email\",\"url\":\"http://x\"}]}"),
+                 QStringLiteral("bad_field"));
+        QCOMPARE(put(R"j({"name":"n","targets":[{"kind":"slack"}]})j"),
+                 QStringLiteral("missing_field"));
+        QCOMPARE(put("{\"name\":\"n\",\"targets\":[{\"url\":\"ftp://x\"}]}"),
+                 QStringLiteral("bad_field"));
+        std::string eleven = "[";
+        for (int i = 0; i < 11; ++i)
+            eleven +=
+                std::string(i ? "," : "") + "{\"url\":\"http://h/" + std::to_string(i) + "\"}";
+        eleven += "]";
+        QCOMPARE(put(("{\"name\":\"n\",\"targets\":" + eleven + "}").c_str()),
+                 QStringLiteral("bad_field"));
+        // Bytes, not only counts: 10 targets of 2000-byte urls are over 16384 bytes of JSON.
+        std::string big = "[";
+        for (int i = 0; i < 10; ++i)
+            big +=
+                std::string(i ? "," : "") + "{\"url\":\"http://h/" + std::string(2000, 'u') + "\"}";
+        big += "]";
+        QCOMPARE(put(("{\"name\":\"n\",\"targets\":" + big + "}").c_str()),
+                 QStringLiteral("bad_field"));
+        QCOMPARE(put(("{\"name\":\"n\",\"targets\":[{\"url\":\"http://h/" + std::string(2100, 'u') +
+                      "\"}]}")
+                         .c_str()),
+                 QStringLiteral("bad_field"));
+        // test: no name needed; windows and max_series bounded.
+        QCOMPARE(codeOf(R"j({"type":"alerts.rules.test","id":"a","rule":{}})j"),
+                 QStringLiteral("ok"));
+        QCOMPARE(codeOf(R"j({"type":"alerts.rules.test","id":"a","rule":{},"windows":121})j"),
+                 QStringLiteral("bad_field"));
+        QCOMPARE(codeOf(R"j({"type":"alerts.rules.test","id":"a","rule":{},"max_series":0})j"),
+                 QStringLiteral("bad_field"));
+        QCOMPARE(codeOf(R"j({"type":"alerts.rules.get","id":"a"})j"),
+                 QStringLiteral("missing_field"));
+        QCOMPARE(codeOf(R"j({"type":"alerts.history","id":"a","limit":1001})j"),
+                 QStringLiteral("bad_field"));
+        QCOMPARE(codeOf(R"j({"type":"alerts.history","id":"a","cursor":"xyz"})j"),
+                 QStringLiteral("bad_field"));
+        QCOMPARE(codeOf(R"j({"type":"alerts.history","id":"a","from":"yesterday"})j"),
+                 QStringLiteral("bad_timestamp"));
+        QCOMPARE(*decodeHistoryCursor(encodeHistoryCursor(42)), 42);
+        QVERIFY(!decodeHistoryCursor(encodeCursor(1, "0193694b-2f1e-7c3a-9d41-5b2e8f3c1a77")));
+    }
+
+    void alertReplies()
+    {
+        AlertRule a;
+        a.rule.uuid = "6d0f3a52-0000-4000-8000-000000000003";
+        a.rule.name = "checkout errors";
+        a.rule.q = "app:checkout";
+        a.rule.groupBy = "app";
+        a.rule.targets = {{"slack", "https://hooks.example/x"}};
+        a.owner = "ops";
+        a.apps = {"checkout"};
+        a.created = "2026-12-04T10:00:00.000Z";
+        a.updated = "2026-12-04T10:00:00.000Z";
+        const auto listed = parse(alertRulesListMessage("l", {a}));
+        QCOMPARE(listed.value("type").toString(), QStringLiteral("alerts.rules.list.result"));
+        const auto item = listed.value("items").toArray()[0].toObject();
+        QVERIFY(item.value("last_eval").isNull());
+        const AlertRule back = alertRuleFromJson(item);
+        QVERIFY(back.rule == a.rule);
+        QCOMPARE(back.owner, a.owner);
+        QCOMPARE(back.apps, a.apps);
+        QCOMPARE(parse(alertRuleResultMessage("g", a)).value("rule").toObject(), item);
+
+        AlertTestResult t;
+        t.windowMs = 60000;
+        t.fromNs = 1700000000000000000LL;
+        t.toNs = t.fromNs + 120'000'000'000LL;
+        t.condition = "above";
+        t.threshold = 2;
+        t.keys = {"a", "b"};
+        t.buckets = {{t.fromNs, {{"a", 3}}, {"a"}}, {t.fromNs + 60'000'000'000LL, {}, {}}};
+        const auto tj = parse(alertTestResultMessage("t", t));
+        QCOMPARE(tj.value("buckets")
+                     .toArray()[0]
+                     .toObject()
+                     .value("counts")
+                     .toObject()
+                     .value("a")
+                     .toInt(),
+                 3);
+        const auto tb = alertTestResultFromJson(tj);
+        QCOMPARE(tb.keys, t.keys);
+        QCOMPARE(tb.buckets.size(), std::size_t(2));
+        QCOMPARE(tb.buckets[0].holds, std::vector<std::string>{"a"});
+        QCOMPARE(tb.buckets[1].tNs, t.fromNs + 60'000'000'000LL);
+        QCOMPARE(tb.fromNs, t.fromNs);
+
+        AlertSeries s{"u",        "n",
+                      "critical", "web-1",
+                      "firing",   1700000000123000000LL,
+                      9,          1700000001000000000LL};
+        const auto fj = parse(alertsFiringMessage("f", {s}));
+        const auto sb = alertSeriesFromJson(fj.value("items").toArray()[0].toObject());
+        QCOMPARE(sb.sinceNs, s.sinceNs);
+        QCOMPARE(sb.state, s.state);
+
+        AlertChange c{
+            4711, "u", "n", "warning", "", "pending", "firing", 57, 1700000000123000000LL};
+        const auto hj = parse(alertsHistoryMessage("h", {c}, encodeHistoryCursor(4711)));
+        QCOMPARE(*decodeHistoryCursor(hj.value("cursor").toString().toStdString()), 4711);
+        QVERIFY(parse(alertsHistoryMessage("h", {}, "")).value("cursor").isNull());
+        const auto pj = parse(alertStateMessage(c));
+        QCOMPARE(pj.value("type").toString(), QStringLiteral("alert.state"));
+        QVERIFY(pj.value("id").isNull());
+        const auto cb = alertChangeFromJson(pj);
+        QCOMPARE(cb.history, 4711);
+        QCOMPARE(cb.toState, std::string("firing"));
+        QCOMPARE(cb.atNs, c.atNs);
+        QCOMPARE(alertChangeFromJson(hj.value("items").toArray()[0].toObject()).fromState,
+                 std::string("pending"));
     }
 
     void timeArguments()

@@ -125,6 +125,30 @@ std::optional<State> parseState(std::string_view t) noexcept
     return std::nullopt;
 }
 
+Rule ruleFromDraft(const protocol::AlertRuleDraft &d, std::string owner,
+                   std::vector<std::string> apps)
+{
+    Rule r;
+    r.uuid = d.uuid;
+    r.owner = std::move(owner);
+    r.name = d.name;
+    r.query = d.q;
+    r.windowMs = d.windowMs;
+    r.condition = parseCondition(d.condition).value_or(Condition::Above);
+    r.threshold = d.threshold;
+    r.groupBy = parseGroupBy(d.groupBy).value_or(GroupBy::None);
+    r.intervalMs = d.intervalMs;
+    r.forMs = d.forMs;
+    r.resolveMs = d.resolveMs;
+    r.severity = d.severity;
+    for (const auto &t : d.targets)
+        r.targets.push_back({t.kind, t.url});
+    r.enabled = d.enabled;
+    r.shared = d.shared;
+    r.apps = std::move(apps);
+    return r;
+}
+
 Result<void> validate(const Rule &r)
 {
     if (r.name.empty() || r.name.size() > 200)

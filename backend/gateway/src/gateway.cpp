@@ -1,5 +1,6 @@
 #include "idl/gateway/gateway.h"
 
+#include "alert_listener.h"
 #include "gateway_impl.h"
 #include "handlers.h"
 #include "idl/core/config.h"
@@ -105,6 +106,9 @@ void declareSettings(Config &c)
              10000000);
     c.addString(QStringLiteral("writer.group"), QStringLiteral("idl-writer"),
                 QStringLiteral("Consumer group whose offsets the writer stores in kafka_offsets"));
+    c.addString(QStringLiteral("alerts.channel"), QStringLiteral("idl_alerts"),
+                QStringLiteral("PostgreSQL channel of idl-alerter's state changes (its "
+                               "notify.channel), pushed to sessions as alert.state"));
     c.addSecret(QStringLiteral("metrics.token"), QString(),
                 QStringLiteral("Bearer token required by /metrics (empty: open)"));
     c.addString(QStringLiteral("tls.cert"), QString(),
@@ -168,6 +172,7 @@ GatewayOptions optionsFromConfig(const Config &c)
     o.kafkaBootstrap = c.string(QStringLiteral("kafka.bootstrap")).toStdString();
     o.kafkaTopic = c.string(QStringLiteral("kafka.topic")).toStdString();
     o.writerGroup = c.string(QStringLiteral("writer.group")).toStdString();
+    o.alertsChannel = c.string(QStringLiteral("alerts.channel")).toStdString();
     o.kafkaRawTopic = c.string(QStringLiteral("kafka.raw-topic")).toStdString();
     o.kafkaDlqTopic = c.string(QStringLiteral("kafka.dlq-topic")).toStdString();
     o.dlqScanWindow = c.integer(QStringLiteral("dlq.scan"));
@@ -321,6 +326,24 @@ Result<void> Gateway::start()
     // itself; tails started meanwhile wait for it).
     d->hub = std::make_shared<TailHub>(d->opt.kafkaBootstrap, d->opt.kafkaTopic);
     d->hub->start();
+    // alert.state: every change idl-alerter publishes goes, on the main thread, to each
+    // authenticated session allowed to see its rule (with the session's current identity).
+    Impl *gw = d.get();
+    d->alertListener =
+        std::make_unique<AlertListener>(d->opt.pgDsn, d->opt.alertsChannel, [gw](alerts::Change c) {
+            QMetaObject::invokeMethod(
+                gw->home,
+                [gw, c = std::move(c)] {
+                    const std::string message = protocol::alertStateMessage(c.change);
+                    for (const auto &[serial, session] : gw->live) {
+                        if (session->authenticated() &&
+                            alerts::visibleTo(session->identity(), c.owner, c.shared, c.apps))
+                            session->sendJson(message);
+                    }
+                },
+                Qt::QueuedConnection);
+        });
+    d->alertListener->start();
     const bool tls = !d->opt.tlsCertFile.empty();
     // The gateway accepts the TCP (or TLS) connections itself and hands them to the WebSocket
     // server, so that every socket gets TCP_NODELAY before its first byte: QWebSocket has no
@@ -403,6 +426,8 @@ Result<void> Gateway::start()
 
 void Gateway::stop()
 {
+    if (d->alertListener)
+        d->alertListener->stop();
     if (d->ws) {
         d->listener->close();
         d->ws->close();
@@ -427,6 +452,11 @@ std::uint16_t Gateway::wsPort() const
 std::uint16_t Gateway::httpPort() const
 {
     return d->http ? d->http->port() : 0;
+}
+
+bool Gateway::alertsListening() const
+{
+    return d->alertListener && d->alertListener->listening();
 }
 
 int Gateway::sessionCount() const

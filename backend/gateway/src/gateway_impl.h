@@ -25,6 +25,7 @@ class Server;
 
 namespace idl::gateway {
 
+class AlertListener;
 class Session;
 class TailHub;
 
@@ -39,6 +40,7 @@ struct Gateway::Impl
     std::unique_ptr<DbPool> pool;     // requests (queries, aggregates, exports, saved queries)
     std::unique_ptr<DbPool> authPool; // token checks only
     std::shared_ptr<TailHub> hub;     // the one Kafka consumer of every live tail
+    std::unique_ptr<AlertListener> alertListener; // idl-alerter's changes -> alert.state
     QThreadPool workers;
     QThreadPool authWorkers;        // token checks, off the request workers
     QTcpServer *listener = nullptr; // accepts (and, with TLS, encrypts) the TCP connections

@@ -55,6 +55,19 @@ void tokensList(Session &session, const std::string &id);
 void tokensCreate(Session &session, const std::string &id, const protocol::TokensCreate &request);
 void tokensRevoke(Session &session, const std::string &id, const protocol::TokensRevoke &request);
 
+// alerts_handler.cpp
+void alertsRulesList(Session &session, const std::string &id);
+void alertsRulesGet(Session &session, const std::string &id,
+                    const protocol::AlertsRulesGet &request);
+void alertsRulesPut(Session &session, const std::string &id,
+                    const protocol::AlertsRulesPut &request);
+void alertsRulesDelete(Session &session, const std::string &id,
+                       const protocol::AlertsRulesDelete &request);
+void alertsRulesTest(Session &session, const std::string &id,
+                     const protocol::AlertsRulesTest &request);
+void alertsFiring(Session &session, const std::string &id, const protocol::AlertsFiring &request);
+void alertsHistory(Session &session, const std::string &id, const protocol::AlertsHistory &request);
+
 // dlq_handler.cpp (admin)
 void dlqList(Session &session, const std::string &id, const protocol::DlqList &request);
 void dlqGet(Session &session, const std::string &id, const protocol::DlqGet &request);

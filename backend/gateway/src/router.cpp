@@ -55,6 +55,20 @@ void dispatch(Session &session, const std::string &id, const protocol::Request &
                 dlqGet(session, id, r);
             else if constexpr (std::is_same_v<T, protocol::DlqReplay>)
                 dlqReplay(session, id, r);
+            else if constexpr (std::is_same_v<T, protocol::AlertsRulesList>)
+                alertsRulesList(session, id);
+            else if constexpr (std::is_same_v<T, protocol::AlertsRulesGet>)
+                alertsRulesGet(session, id, r);
+            else if constexpr (std::is_same_v<T, protocol::AlertsRulesPut>)
+                alertsRulesPut(session, id, r);
+            else if constexpr (std::is_same_v<T, protocol::AlertsRulesDelete>)
+                alertsRulesDelete(session, id, r);
+            else if constexpr (std::is_same_v<T, protocol::AlertsRulesTest>)
+                alertsRulesTest(session, id, r);
+            else if constexpr (std::is_same_v<T, protocol::AlertsFiring>)
+                alertsFiring(session, id, r);
+            else if constexpr (std::is_same_v<T, protocol::AlertsHistory>)
+                alertsHistory(session, id, r);
             else // hello, auth, ping: answered by the session before routing
                 session.sendError(id, makeError(ErrorCode::BadRequest, "unexpected request"));
         },

@@ -66,6 +66,7 @@ public:
     Gateway::Impl *gateway() const { return m_gw; }
     // The authenticated identity (handlers run only once there is one).
     const Identity &identity() const { return *m_identity; }
+    bool authenticated() const { return m_identity.has_value(); }
     void sendJson(const std::string &json);
     void sendError(const std::string &id, const Error &e);
 

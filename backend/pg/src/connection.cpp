@@ -2,6 +2,10 @@
 
 #include <libpq-fe.h>
 
+#include <poll.h>
+
+#include <cerrno>
+
 #include <string>
 
 namespace idl::pg {
@@ -154,6 +158,51 @@ void Connection::setNoticeHandler(std::function<void(std::string_view)> handler)
 {
     if (m_notice)
         *m_notice = std::move(handler);
+}
+
+Result<void> Connection::listen(std::string_view channel)
+{
+    if (isBroken())
+        return makeError(ErrorCode::Unavailable, "postgres: listen: connection is broken");
+    char *quoted = PQescapeIdentifier(m_conn, channel.data(), channel.size());
+    if (!quoted)
+        return makeError(ErrorCode::BadRequest, "postgres: listen: bad channel name");
+    const std::string sql = "LISTEN " + std::string(quoted);
+    PQfreemem(quoted);
+    return exec(sql);
+}
+
+Result<std::vector<Connection::Notification>>
+Connection::waitNotifications(std::chrono::milliseconds timeout)
+{
+    auto lost = [] {
+        return makeError(ErrorCode::Unavailable, "postgres: connection lost while listening");
+    };
+    std::vector<Notification> out;
+    auto drain = [&] {
+        while (PGnotify *n = PQnotifies(m_conn)) {
+            out.push_back({n->relname ? n->relname : "", n->extra ? n->extra : ""});
+            PQfreemem(n);
+        }
+    };
+    if (isBroken())
+        return lost();
+    drain();
+    if (!out.empty())
+        return out;
+    const int fd = PQsocket(m_conn);
+    if (fd < 0)
+        return lost();
+    pollfd pfd{fd, POLLIN, 0};
+    const int ready = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+    if (ready < 0 && errno != EINTR)
+        return lost();
+    if (ready > 0) {
+        if (!PQconsumeInput(m_conn) || isBroken())
+            return lost();
+        drain();
+    }
+    return out;
 }
 
 bool Connection::isBroken() const

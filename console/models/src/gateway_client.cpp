@@ -313,8 +313,12 @@ void GatewayClient::onTextMessage(const QString &text)
         handleHello(msg);
         return;
     }
+    if (id.isEmpty() && type != u"error") {
+        Q_EMIT pushed(msg); // a server push (alert.state): no request of ours
+        return;
+    }
     if (!reply || !reply->m_sent)
-        return; // unsolicited, cancelled or unknown
+        return; // cancelled or unknown
     if (type == u"error") {
         const GatewayError err = GatewayError::fromJson(msg);
         finishReply(reply);

@@ -1,5 +1,6 @@
 #include "idl/console/ui/main_window.h"
 
+#include "idl/console/ui/alerts_view.h"
 #include "idl/console/ui/analytics_view.h"
 #include "idl/console/ui/console_context.h"
 #include "idl/console/ui/dead_letters_view.h"
@@ -124,6 +125,31 @@ MainWindow::MainWindow(QSettings *settings, SecretStore *secrets, QWidget *paren
         if (!m_profileName.isEmpty())
             m_settings->setValue(QStringLiteral("deadLetters/seenUntil/") + m_profileName, t);
     });
+    m_alertWatch = new AlertWatch(m_context->client(), this);
+    m_tray = new TrayAlertNotifier(this);
+    m_tray->setFallback([this](const QString &title, const QString &body) {
+        statusBar()->showMessage(QStringLiteral("%1 · %2").arg(title, body), 15'000);
+    });
+    connect(m_tray, &TrayAlertNotifier::activated, this, [this] {
+        showNormal();
+        raise();
+        activateWindow();
+        showAlerts();
+    });
+    m_alertWatch->setNotifier(m_tray);
+    m_alertBadge = new QToolButton(this);
+    m_alertBadge->setObjectName(QStringLiteral("alertBadge"));
+    m_alertBadge->setIcon(icon(QStringLiteral("error")));
+    m_alertBadge->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_alertBadge->setAutoRaise(true);
+    m_alertBadge->setToolTip(tr("Alerts firing now (View → Alerts)"));
+    m_alertBadge->hide();
+    connect(m_alertBadge, &QToolButton::clicked, this, [this] { showAlerts(); });
+    connect(m_alertWatch, &AlertWatch::firingCountChanged, this, [this](int count) {
+        m_alertBadge->setText(tr("%n alert(s) firing", nullptr, count));
+        m_alertBadge->setVisible(count > 0);
+    });
+    statusBar()->addPermanentWidget(m_alertBadge);
     statusBar()->addPermanentWidget(m_dlqBadge);
     statusBar()->addPermanentWidget(m_server);
     m_countdown = new QTimer(this);
@@ -156,6 +182,8 @@ MainWindow::MainWindow(QSettings *settings, SecretStore *secrets, QWidget *paren
             m_analytics = nullptr;
         if (w == m_deadLetters)
             m_deadLetters = nullptr;
+        if (w == m_alerts)
+            m_alerts = nullptr;
         m_tabs->removeTab(i);
         w->deleteLater();
     });
@@ -245,6 +273,8 @@ void MainWindow::buildActions()
                                   tail->start();
                               else if (m_analytics && m_tabs->currentWidget() == m_analytics)
                                   m_analytics->refresh();
+                              else if (m_alerts && m_tabs->currentWidget() == m_alerts)
+                                  m_alerts->preview();
                           }));
     query->addAction(make(QStringLiteral("focusQuery"), tr("Edit query"), QString(),
                           {QKeySequence(Qt::CTRL | Qt::Key_L)}, [this] {
@@ -264,12 +294,24 @@ void MainWindow::buildActions()
                                   saveQuery(t->queryText(), t->range());
                               else if (TailTab *tail = currentTailTab())
                                   saveQuery(tail->filter(), TimeRange{});
+                              else if (m_alerts && m_tabs->currentWidget() == m_alerts)
+                                  m_alerts->save();
                           }));
     query->addAction(make(QStringLiteral("copyJson"), tr("Copy selected as JSON"),
                           QStringLiteral("copy"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C)},
                           [this] {
                               if (QueryTab *t = currentQueryTab())
                                   t->copySelectedJson();
+                          }));
+    query->addAction(make(QStringLiteral("createAlert"), tr("Create alert from this query…"),
+                          QStringLiteral("error"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N)},
+                          [this] {
+                              if (QueryTab *t = currentQueryTab())
+                                  createAlert(t->queryText());
+                              else if (TailTab *tail = currentTailTab())
+                                  createAlert(tail->filter());
+                              else
+                                  m_banner->showInfo(tr("Alerts are created from a query tab."));
                           }));
     query->addSeparator();
     query->addAction(make(QStringLiteral("pauseTail"), tr("Pause / resume tail"),
@@ -287,6 +329,9 @@ void MainWindow::buildActions()
     view->addAction(make(QStringLiteral("analytics"), tr("Analytics"), QStringLiteral("chart"),
                          {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A)},
                          [this] { showAnalytics(); }));
+    view->addAction(make(QStringLiteral("alerts"), tr("Alerts"), QStringLiteral("error"),
+                         {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L)},
+                         [this] { showAlerts(); }));
     view->addAction(
         make(QStringLiteral("deadLetters"), tr("Dead letters"), QStringLiteral("warning"),
              {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D)}, [this] { showDeadLetters(); }));
@@ -515,6 +560,7 @@ QueryTab *MainWindow::newQueryTab(const QString &q, const TimeRange &range, bool
     connect(tab, &QueryTab::titleChanged, this,
             [this, tab](const QString &t) { m_tabs->setTabText(m_tabs->indexOf(tab), t); });
     connect(tab, &QueryTab::saveRequested, this, &MainWindow::saveQuery);
+    connect(tab, &QueryTab::alertRequested, this, &MainWindow::createAlert);
     if (run)
         tab->run();
     return tab;
@@ -555,6 +601,29 @@ DeadLettersView *MainWindow::showDeadLetters()
     m_tabs->setCurrentWidget(m_deadLetters);
     m_deadLetters->refresh();
     return m_deadLetters;
+}
+
+AlertsView *MainWindow::showAlerts()
+{
+    if (!m_alerts) {
+        m_alerts = new AlertsView(m_context, m_alertWatch, m_tabs);
+        m_tabs->addTab(m_alerts, icon(QStringLiteral("error")), tr("Alerts"));
+    }
+    m_tabs->setCurrentWidget(m_alerts);
+    m_alerts->refresh();
+    return m_alerts;
+}
+
+AlertsView *MainWindow::createAlert(const QString &q)
+{
+    AlertsView *view = showAlerts();
+    view->newRule(q);
+    return view;
+}
+
+void MainWindow::setAlertNotifier(AlertNotifier *notifier)
+{
+    m_alertWatch->setNotifier(notifier);
 }
 
 void MainWindow::openProfiles()
@@ -629,6 +698,8 @@ void MainWindow::restoreTabs()
             newTailTab(q, true);
         else if (kind == u"analytics")
             showAnalytics();
+        else if (kind == u"alerts")
+            showAlerts();
     }
     if (m_tabs->count() == 0)
         newQueryTab(QString(), TimeRange{}, true);
@@ -653,6 +724,8 @@ void MainWindow::saveWindowState()
                                     {QStringLiteral("q"), t->filter()}});
         else if (w == m_analytics)
             tabs.append(QJsonObject{{QStringLiteral("kind"), QStringLiteral("analytics")}});
+        else if (w == m_alerts)
+            tabs.append(QJsonObject{{QStringLiteral("kind"), QStringLiteral("alerts")}});
     }
     m_settings->setValue(QStringLiteral("window/tabs"),
                          QJsonDocument(tabs).toJson(QJsonDocument::Compact));

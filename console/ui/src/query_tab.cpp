@@ -64,6 +64,8 @@ QueryTab::QueryTab(ConsoleContext *context, QWidget *parent)
     auto *moreMenu = new QMenu(m_more);
     connect(moreMenu->addAction(icon(QStringLiteral("star")), tr("Save query…")),
             &QAction::triggered, this, [this] { Q_EMIT saveRequested(queryText(), range()); });
+    connect(moreMenu->addAction(icon(QStringLiteral("error")), tr("Create alert from this query…")),
+            &QAction::triggered, this, [this] { Q_EMIT alertRequested(queryText()); });
     connect(moreMenu->addAction(icon(QStringLiteral("export")), tr("Export to CSV…")),
             &QAction::triggered, this, &QueryTab::openExportDialog);
     connect(moreMenu->addAction(tr("Add attribute column…")), &QAction::triggered, this, [this] {

@@ -54,6 +54,23 @@ void writePositions(JsonWriter &w, const Positions &positions)
     w.endObject();
 }
 
+// {"type":..,"id":..,"items":[each item written by append]}.
+template <class T, class Append>
+std::string itemsMessage(std::string_view type, std::string_view id, const std::vector<T> &items,
+                         Append append)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, type, id);
+    w.key("items");
+    w.beginArray();
+    for (const auto &item : items)
+        append(w, item);
+    w.endArray();
+    w.endObject();
+    return out;
+}
+
 std::string simple(std::string_view type, std::string_view id)
 {
     std::string out;
@@ -446,16 +463,7 @@ void endTailEvents(std::string &out, std::uint64_t dropped, std::uint64_t droppe
 
 std::string savedListMessage(std::string_view id, const std::vector<SavedQuery> &items)
 {
-    std::string out;
-    JsonWriter w(out);
-    begin(w, "saved.list.result", id);
-    w.key("items");
-    w.beginArray();
-    for (const auto &s : items)
-        appendSaved(w, s);
-    w.endArray();
-    w.endObject();
-    return out;
+    return itemsMessage("saved.list.result", id, items, appendSaved);
 }
 
 std::string savedResultMessage(std::string_view id, const SavedQuery &saved)
@@ -578,6 +586,220 @@ std::string dlqReplayResultMessage(std::string_view id, std::int64_t replayed, s
 
 namespace {
 
+void nullOr(JsonWriter &w, const std::string &v)
+{
+    if (v.empty())
+        w.null();
+    else
+        w.value(v);
+}
+
+void appendAlertRule(JsonWriter &w, const AlertRule &a)
+{
+    const AlertRuleDraft &r = a.rule;
+    w.beginObject();
+    w.key("uuid");
+    w.value(r.uuid);
+    w.key("name");
+    w.value(r.name);
+    w.key("q");
+    w.value(r.q);
+    w.key("window_ms");
+    w.value(r.windowMs);
+    w.key("condition");
+    w.value(r.condition);
+    w.key("threshold");
+    w.value(r.threshold);
+    w.key("group_by");
+    w.value(r.groupBy);
+    w.key("interval_ms");
+    w.value(r.intervalMs);
+    w.key("for_ms");
+    w.value(r.forMs);
+    w.key("resolve_ms");
+    w.value(r.resolveMs);
+    w.key("severity");
+    w.value(r.severity);
+    w.key("targets");
+    w.beginArray();
+    for (const auto &t : r.targets) {
+        w.beginObject();
+        w.key("kind");
+        w.value(t.kind);
+        w.key("url");
+        w.value(t.url);
+        w.endObject();
+    }
+    w.endArray();
+    w.key("enabled");
+    w.value(r.enabled);
+    w.key("shared");
+    w.value(r.shared);
+    w.key("owner");
+    w.value(a.owner);
+    w.key("apps");
+    appendApps(w, a.apps);
+    w.key("created");
+    w.value(a.created);
+    w.key("updated");
+    w.value(a.updated);
+    w.key("last_eval");
+    nullOr(w, a.lastEval);
+    w.key("last_error");
+    nullOr(w, a.lastError);
+    w.endObject();
+}
+
+void appendChangeKeys(JsonWriter &w, const AlertChange &c)
+{
+    w.key("history");
+    w.value(c.history);
+    w.key("rule");
+    w.value(c.rule);
+    w.key("name");
+    w.value(c.name);
+    w.key("severity");
+    w.value(c.severity);
+    w.key("series");
+    w.value(c.series);
+    w.key("from_state");
+    w.value(c.fromState);
+    w.key("to_state");
+    w.value(c.toState);
+    w.key("value");
+    w.value(c.value);
+    w.key("at");
+    w.value(formatRfc3339Millis(c.atNs));
+}
+
+} // namespace
+
+std::string alertRulesListMessage(std::string_view id, const std::vector<AlertRule> &items)
+{
+    return itemsMessage("alerts.rules.list.result", id, items, appendAlertRule);
+}
+
+std::string alertRuleResultMessage(std::string_view id, const AlertRule &rule)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, "alerts.rules.result", id);
+    w.key("rule");
+    appendAlertRule(w, rule);
+    w.endObject();
+    return out;
+}
+
+std::string alertTestResultMessage(std::string_view id, const AlertTestResult &r)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, "alerts.rules.test.result", id);
+    w.key("window_ms");
+    w.value(r.windowMs);
+    w.key("from");
+    w.value(std::to_string(r.fromNs));
+    w.key("to");
+    w.value(std::to_string(r.toNs));
+    w.key("condition");
+    w.value(r.condition);
+    w.key("threshold");
+    w.value(r.threshold);
+    w.key("keys");
+    w.beginArray();
+    for (const auto &k : r.keys)
+        w.value(k);
+    w.endArray();
+    w.key("buckets");
+    w.beginArray();
+    for (const auto &b : r.buckets) {
+        w.beginObject();
+        w.key("t");
+        w.value(std::to_string(b.tNs));
+        w.key("time");
+        w.value(formatRfc3339Nanos(b.tNs));
+        w.key("counts");
+        w.beginObject();
+        for (const auto &[k, c] : b.counts) {
+            w.key(k);
+            w.value(c);
+        }
+        w.endObject();
+        w.key("holds");
+        w.beginArray();
+        for (const auto &k : b.holds)
+            w.value(k);
+        w.endArray();
+        w.endObject();
+    }
+    w.endArray();
+    w.key("truncated");
+    w.value(r.truncated);
+    w.key("elapsed_ms");
+    w.value(r.elapsedMs);
+    w.endObject();
+    return out;
+}
+
+std::string alertsFiringMessage(std::string_view id, const std::vector<AlertSeries> &items)
+{
+    return itemsMessage("alerts.firing.result", id, items, [](JsonWriter &w, const AlertSeries &s) {
+        w.beginObject();
+        w.key("rule");
+        w.value(s.rule);
+        w.key("name");
+        w.value(s.name);
+        w.key("severity");
+        w.value(s.severity);
+        w.key("series");
+        w.value(s.series);
+        w.key("state");
+        w.value(s.state);
+        w.key("since");
+        w.value(formatRfc3339Millis(s.sinceNs));
+        w.key("value");
+        w.value(s.value);
+        w.key("evaluated");
+        w.value(formatRfc3339Millis(s.evaluatedNs));
+        w.endObject();
+    });
+}
+
+std::string alertsHistoryMessage(std::string_view id, const std::vector<AlertChange> &items,
+                                 std::string_view cursor)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, "alerts.history.result", id);
+    w.key("items");
+    w.beginArray();
+    for (const auto &c : items) {
+        w.beginObject();
+        appendChangeKeys(w, c);
+        w.endObject();
+    }
+    w.endArray();
+    w.key("cursor");
+    if (cursor.empty())
+        w.null();
+    else
+        w.value(cursor);
+    w.endObject();
+    return out;
+}
+
+std::string alertStateMessage(const AlertChange &change)
+{
+    std::string out;
+    JsonWriter w(out);
+    begin(w, "alert.state", {});
+    appendChangeKeys(w, change);
+    w.endObject();
+    return out;
+}
+
+namespace {
+
 std::string text(const QJsonObject &o, const char *key)
 {
     return o.value(QLatin1String(key)).toString().toStdString();
@@ -636,6 +858,81 @@ ReplayResult replayResultFromJson(const QJsonObject &o)
         r.ids.push_back(v.toString().toStdString());
     r.more = o.value(QLatin1String("more")).toBool();
     return r;
+}
+
+AlertRule alertRuleFromJson(const QJsonObject &o)
+{
+    AlertRule a;
+    // The stored rule passed the decoder's rules; read it leniently all the same.
+    auto draft = decodeAlertRule(o, false);
+    if (draft)
+        a.rule = std::move(draft).value();
+    else
+        a.rule.uuid = text(o, "uuid");
+    a.rule.name = text(o, "name");
+    a.owner = text(o, "owner");
+    for (const auto &v : o.value(QLatin1String("apps")).toArray())
+        a.apps.push_back(v.toString().toStdString());
+    a.created = text(o, "created");
+    a.updated = text(o, "updated");
+    a.lastEval = text(o, "last_eval");
+    a.lastError = text(o, "last_error");
+    return a;
+}
+
+AlertTestResult alertTestResultFromJson(const QJsonObject &o)
+{
+    AlertTestResult r;
+    r.windowMs = o.value(QLatin1String("window_ms")).toInteger();
+    r.fromNs = QByteArray::fromStdString(text(o, "from")).toLongLong();
+    r.toNs = QByteArray::fromStdString(text(o, "to")).toLongLong();
+    r.condition = text(o, "condition");
+    r.threshold = o.value(QLatin1String("threshold")).toInteger();
+    for (const auto &k : o.value(QLatin1String("keys")).toArray())
+        r.keys.push_back(k.toString().toStdString());
+    for (const auto &bv : o.value(QLatin1String("buckets")).toArray()) {
+        const QJsonObject b = bv.toObject();
+        AlertTestResult::Bucket bucket;
+        bucket.tNs = QByteArray::fromStdString(text(b, "t")).toLongLong();
+        const QJsonObject counts = b.value(QLatin1String("counts")).toObject();
+        for (auto it = counts.begin(); it != counts.end(); ++it)
+            bucket.counts[it.key().toStdString()] = it.value().toInteger();
+        for (const auto &k : b.value(QLatin1String("holds")).toArray())
+            bucket.holds.push_back(k.toString().toStdString());
+        r.buckets.push_back(std::move(bucket));
+    }
+    r.truncated = o.value(QLatin1String("truncated")).toBool();
+    r.elapsedMs = o.value(QLatin1String("elapsed_ms")).toInteger();
+    return r;
+}
+
+AlertSeries alertSeriesFromJson(const QJsonObject &o)
+{
+    AlertSeries s;
+    s.rule = text(o, "rule");
+    s.name = text(o, "name");
+    s.severity = text(o, "severity");
+    s.series = text(o, "series");
+    s.state = text(o, "state");
+    s.sinceNs = timeNs(o, "since");
+    s.value = o.value(QLatin1String("value")).toInteger();
+    s.evaluatedNs = timeNs(o, "evaluated");
+    return s;
+}
+
+AlertChange alertChangeFromJson(const QJsonObject &o)
+{
+    AlertChange c;
+    c.history = o.value(QLatin1String("history")).toInteger();
+    c.rule = text(o, "rule");
+    c.name = text(o, "name");
+    c.severity = text(o, "severity");
+    c.series = text(o, "series");
+    c.fromState = text(o, "from_state");
+    c.toState = text(o, "to_state");
+    c.value = o.value(QLatin1String("value")).toInteger();
+    c.atNs = timeNs(o, "at");
+    return c;
 }
 
 } // namespace idl::protocol

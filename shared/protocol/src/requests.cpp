@@ -34,6 +34,23 @@ bool parseInt64(std::string_view text, std::int64_t &out)
     return ec == std::errc() && p == text.data() + text.size();
 }
 
+// Cursors are opaque base64url text (no padding).
+std::string base64Url(const std::string &plain)
+{
+    return QByteArray(plain.data(), static_cast<qsizetype>(plain.size()))
+        .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals)
+        .toStdString();
+}
+std::optional<std::string> fromBase64Url(std::string_view text)
+{
+    auto r = QByteArray::fromBase64Encoding(
+        QByteArray(text.data(), static_cast<qsizetype>(text.size())),
+        QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
+    if (!r)
+        return std::nullopt;
+    return r.decoded.toStdString();
+}
+
 QString qs(std::string_view s)
 {
     return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size()));
@@ -319,9 +336,143 @@ Result<Request> decodeDlqReplay(const Fields &f)
     return Request(std::move(r));
 }
 
+Result<Request> decodeAlertsHistory(const Fields &f)
+{
+    AlertsHistory r;
+    IDL_READ(r.rule, f.string("rule"));
+    IDL_READ(r.from, f.string("from"));
+    IDL_READ(r.to, f.string("to"));
+    for (const std::string *t : {&r.from, &r.to}) {
+        if (!t->empty()) {
+            if (auto v = parseTimeArg(*t, nowNs()); !v)
+                return v.error();
+        }
+    }
+    IDL_READ(r.limit, f.integer("limit", r.limit, 1, kAlertMaxHistory));
+    IDL_READ(r.cursor, f.string("cursor"));
+    if (!r.cursor.empty()) {
+        if (auto c = decodeHistoryCursor(r.cursor); !c)
+            return c.error();
+    }
+    return Request(std::move(r));
+}
+
+// The `rule` object of a request: absent -> MissingField, not an object -> BadField.
+Result<QJsonObject> ruleObject(const QJsonObject &o)
+{
+    const QJsonValue v = o.value(QLatin1String("rule"));
+    if (v.isUndefined() || v.isNull())
+        return makeError(ErrorCode::MissingField, "rule is required");
+    if (!v.isObject())
+        return makeError(ErrorCode::BadField, "rule must be an object");
+    return v.toObject();
+}
+
 #undef IDL_READ
 
 } // namespace
+
+#define IDL_READ(target, expr)                                                                     \
+    do {                                                                                           \
+        auto r_ = (expr);                                                                          \
+        if (!r_)                                                                                   \
+            return r_.error();                                                                     \
+        target = std::move(r_).value();                                                            \
+    } while (false)
+
+Result<AlertRuleDraft> decodeAlertRule(const QJsonObject &o, bool requireName)
+{
+    const Fields f(o);
+    AlertRuleDraft r;
+    IDL_READ(r.uuid, f.string("uuid"));
+    IDL_READ(r.name, f.string("name"));
+    if ((requireName || !r.name.empty()) && (r.name.empty() || r.name.size() > kMaxNameBytes))
+        return makeError(ErrorCode::BadField, "name must be 1..200 bytes");
+    IDL_READ(r.q, f.string("q"));
+    if (r.q.size() > kAlertMaxQueryBytes)
+        return makeError(ErrorCode::BadField, "q must be at most 4096 bytes");
+    IDL_READ(r.windowMs, f.integer("window_ms", r.windowMs, kAlertMinWindowMs, kAlertMaxWindowMs));
+    IDL_READ(r.condition, f.oneOf("condition", r.condition, {"above", "below", "absent"}));
+    IDL_READ(r.threshold, f.integer("threshold", r.threshold, 0, kAlertMaxThreshold));
+    if (r.condition == "below" && r.threshold < 1)
+        return makeError(ErrorCode::BadField, "condition below needs a threshold of at least 1");
+    IDL_READ(r.groupBy, f.oneOf("group_by", r.groupBy, {"", "app", "host"}));
+    IDL_READ(r.intervalMs,
+             f.integer("interval_ms", r.intervalMs, kAlertMinIntervalMs, kAlertMaxIntervalMs));
+    IDL_READ(r.forMs, f.integer("for_ms", r.forMs, 0, kAlertMaxForMs));
+    IDL_READ(r.resolveMs, f.integer("resolve_ms", r.resolveMs, 0, kAlertMaxForMs));
+    IDL_READ(r.severity, f.oneOf("severity", r.severity, {"info", "warning", "critical"}));
+    const QJsonValue tv = o.value(QLatin1String("targets"));
+    if (!tv.isUndefined() && !tv.isNull()) {
+        if (!tv.isArray())
+            return makeError(ErrorCode::BadField, "targets must be an array");
+        const QJsonArray ta = tv.toArray();
+        if (static_cast<std::size_t>(ta.size()) > kAlertMaxTargets)
+            return makeError(ErrorCode::BadField, "at most 10 targets");
+        for (const auto &e : ta) {
+            if (!e.isObject())
+                return makeError(ErrorCode::BadField, "a target must be an object");
+            const QJsonObject to = e.toObject();
+            const Fields tf(to);
+            AlertTarget t;
+            IDL_READ(t.kind, tf.oneOf("kind", "webhook", {"webhook", "slack"}));
+            IDL_READ(t.url, tf.required("url"));
+            if (t.url.size() > kAlertMaxUrlBytes)
+                return makeError(ErrorCode::BadField, "a target url must be at most 2048 bytes");
+            if (!t.url.starts_with("http://") && !t.url.starts_with("https://"))
+                return makeError(ErrorCode::BadField,
+                                 "a target url must start with http:// or https://");
+            r.targets.push_back(std::move(t));
+        }
+        if (QJsonDocument(ta).toJson(QJsonDocument::Compact).size() >
+            static_cast<qsizetype>(kAlertMaxTargetsBytes))
+            return makeError(ErrorCode::BadField, "targets must be at most 16384 bytes of JSON");
+    }
+    IDL_READ(r.enabled, f.boolean("enabled", true));
+    IDL_READ(r.shared, f.boolean("shared", false));
+    return r;
+}
+
+#undef IDL_READ
+
+QJsonObject alertRuleJson(const AlertRuleDraft &r)
+{
+    QJsonArray targets;
+    for (const auto &t : r.targets)
+        targets.append(
+            QJsonObject{{QStringLiteral("kind"), qs(t.kind)}, {QStringLiteral("url"), qs(t.url)}});
+    QJsonObject o{{QStringLiteral("name"), qs(r.name)},
+                  {QStringLiteral("q"), qs(r.q)},
+                  {QStringLiteral("window_ms"), static_cast<qint64>(r.windowMs)},
+                  {QStringLiteral("condition"), qs(r.condition)},
+                  {QStringLiteral("threshold"), static_cast<qint64>(r.threshold)},
+                  {QStringLiteral("group_by"), qs(r.groupBy)},
+                  {QStringLiteral("interval_ms"), static_cast<qint64>(r.intervalMs)},
+                  {QStringLiteral("for_ms"), static_cast<qint64>(r.forMs)},
+                  {QStringLiteral("resolve_ms"), static_cast<qint64>(r.resolveMs)},
+                  {QStringLiteral("severity"), qs(r.severity)},
+                  {QStringLiteral("targets"), targets},
+                  {QStringLiteral("enabled"), r.enabled},
+                  {QStringLiteral("shared"), r.shared}};
+    if (!r.uuid.empty())
+        o.insert(QStringLiteral("uuid"), qs(r.uuid));
+    return o;
+}
+
+std::string encodeHistoryCursor(std::int64_t historyId)
+{
+    return base64Url("h" + std::to_string(historyId));
+}
+
+Result<std::int64_t> decodeHistoryCursor(std::string_view cursor)
+{
+    const std::optional<std::string> plain = fromBase64Url(cursor);
+    std::int64_t id = 0;
+    if (!plain || !plain->starts_with('h') || !parseInt64(std::string_view(*plain).substr(1), id) ||
+        id < 1)
+        return makeError(ErrorCode::BadField, "malformed cursor");
+    return id;
+}
 
 std::string_view typeName(const Request &request)
 {
@@ -368,6 +519,20 @@ std::string_view typeName(const Request &request)
                 return "dlq.get";
             else if constexpr (std::is_same_v<T, DlqReplay>)
                 return "dlq.replay";
+            else if constexpr (std::is_same_v<T, AlertsRulesList>)
+                return "alerts.rules.list";
+            else if constexpr (std::is_same_v<T, AlertsRulesGet>)
+                return "alerts.rules.get";
+            else if constexpr (std::is_same_v<T, AlertsRulesPut>)
+                return "alerts.rules.put";
+            else if constexpr (std::is_same_v<T, AlertsRulesDelete>)
+                return "alerts.rules.delete";
+            else if constexpr (std::is_same_v<T, AlertsRulesTest>)
+                return "alerts.rules.test";
+            else if constexpr (std::is_same_v<T, AlertsFiring>)
+                return "alerts.firing";
+            else if constexpr (std::is_same_v<T, AlertsHistory>)
+                return "alerts.history";
             else
                 static_assert(kAlwaysFalse<T>, "every request has a type name");
         },
@@ -486,6 +651,23 @@ QJsonObject toJson(const Request &request)
             } else if constexpr (std::is_same_v<T, DlqGet>) {
                 put("partition", static_cast<qint64>(r.partition));
                 put("offset", static_cast<qint64>(r.offset));
+            } else if constexpr (std::is_same_v<T, AlertsRulesGet> ||
+                                 std::is_same_v<T, AlertsRulesDelete>) {
+                put("uuid", qs(r.uuid));
+            } else if constexpr (std::is_same_v<T, AlertsRulesPut>) {
+                put("rule", alertRuleJson(r.rule));
+            } else if constexpr (std::is_same_v<T, AlertsRulesTest>) {
+                put("rule", alertRuleJson(r.rule));
+                put("windows", static_cast<qint64>(r.windows));
+                put("max_series", static_cast<qint64>(r.maxSeries));
+            } else if constexpr (std::is_same_v<T, AlertsFiring>) {
+                putString("rule", r.rule);
+            } else if constexpr (std::is_same_v<T, AlertsHistory>) {
+                putString("rule", r.rule);
+                putString("from", r.from);
+                putString("to", r.to);
+                put("limit", static_cast<qint64>(r.limit));
+                putString("cursor", r.cursor);
             }
         },
         request);
@@ -596,6 +778,44 @@ Result<Request> decodeRequest(const Envelope &envelope)
     }
     if (t == "dlq.replay")
         return decodeDlqReplay(f);
+    if (t == "alerts.rules.list")
+        return Request(AlertsRulesList{});
+    if (t == "alerts.rules.get" || t == "alerts.rules.delete") {
+        auto uuid = f.required("uuid");
+        if (!uuid)
+            return uuid.error();
+        if (t == "alerts.rules.get")
+            return Request(AlertsRulesGet{std::move(uuid).value()});
+        return Request(AlertsRulesDelete{std::move(uuid).value()});
+    }
+    if (t == "alerts.rules.put" || t == "alerts.rules.test") {
+        auto ro = ruleObject(o);
+        if (!ro)
+            return ro.error();
+        auto rule = decodeAlertRule(*ro, t == "alerts.rules.put");
+        if (!rule)
+            return rule.error();
+        if (t == "alerts.rules.put")
+            return Request(AlertsRulesPut{std::move(rule).value()});
+        AlertsRulesTest r{std::move(rule).value()};
+        auto windows = f.integer("windows", r.windows, 1, kAlertMaxTestWindows);
+        if (!windows)
+            return windows.error();
+        r.windows = *windows;
+        auto series = f.integer("max_series", r.maxSeries, 1, kAlertMaxTestSeries);
+        if (!series)
+            return series.error();
+        r.maxSeries = *series;
+        return Request(std::move(r));
+    }
+    if (t == "alerts.firing") {
+        auto rule = f.string("rule");
+        if (!rule)
+            return rule.error();
+        return Request(AlertsFiring{std::move(rule).value()});
+    }
+    if (t == "alerts.history")
+        return decodeAlertsHistory(f);
     return makeError(ErrorCode::BadRequest, "unknown type " + t);
 }
 
@@ -702,20 +922,15 @@ unsigned columnSet(const Export &request)
 
 std::string encodeCursor(std::int64_t tsNs, std::string_view id)
 {
-    const std::string plain = std::to_string(tsNs) + "|" + std::string(id);
-    return QByteArray(plain.data(), static_cast<qsizetype>(plain.size()))
-        .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals)
-        .toStdString();
+    return base64Url(std::to_string(tsNs) + "|" + std::string(id));
 }
 
 Result<std::pair<std::int64_t, std::string>> decodeCursor(std::string_view cursor)
 {
-    auto r = QByteArray::fromBase64Encoding(
-        QByteArray(cursor.data(), static_cast<qsizetype>(cursor.size())),
-        QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
-    if (!r)
+    const std::optional<std::string> decoded = fromBase64Url(cursor);
+    if (!decoded)
         return makeError(ErrorCode::BadField, "malformed cursor");
-    const std::string plain = r.decoded.toStdString();
+    const std::string &plain = *decoded;
     const auto bar = plain.find('|');
     std::int64_t ts = 0;
     if (bar == std::string::npos || !parseInt64(std::string_view(plain).substr(0, bar), ts) ||

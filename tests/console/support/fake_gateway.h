@@ -10,6 +10,11 @@
 //
 // Not modelled: rate limits, in-flight limits, tokens.*, tail history (`since`): a tail only
 // gets the frames the test pushes. Dead letters are a list the test fills (`deadLetters`).
+// Alerts: rules are stored here (`alertRules`, every one visible: the fake has one admin
+// identity), alerts.rules.test counts the in-memory events with the query evaluator,
+// alerts.firing and alerts.history answer what the test fills in (`alertSeries`,
+// `alertChanges`, newest last), and pushAlertState() pushes an alert.state to every
+// authenticated connection (idl-alerter is not modelled).
 
 #include "idl/core/log_event.h"
 #include "idl/core/timestamp.h"
@@ -89,7 +94,10 @@ public:
         std::string payload;
     };
     std::vector<FakeDeadLetter> deadLetters;
-    QStringList replayed;     // ids sent back, in order
+    QStringList replayed; // ids sent back, in order
+    std::vector<protocol::AlertRule> alertRules;
+    std::vector<protocol::AlertSeries> alertSeries;  // what alerts.firing lists
+    std::vector<protocol::AlertChange> alertChanges; // what alerts.history pages, newest last
     QStringList exportChunks; // when set, `export` replays these (id placeholder "@ID@")
     qint64 exportRowCount = 0;
 
@@ -140,6 +148,15 @@ public:
         }
     }
     int activeTails() const { return static_cast<int>(m_tails.size()); }
+
+    // Pushes {"type":"alert.state",...} to every authenticated connection (and records the
+    // change in alertChanges, as the real history would have it).
+    void pushAlertState(const protocol::AlertChange &change)
+    {
+        alertChanges.push_back(change);
+        for (QWebSocket *c : std::as_const(m_authed))
+            sendText(c, protocol::alertStateMessage(change));
+    }
 
     // Closes every connection (as a restarting gateway would).
     void dropAll()
@@ -562,6 +579,160 @@ private:
         }
         sendText(ws, protocol::dlqReplayResultMessage(id, static_cast<std::int64_t>(ids.size()),
                                                       skipped, ids, false));
+    }
+    protocol::AlertRule *findRule(const std::string &uuid)
+    {
+        auto it = std::find_if(alertRules.begin(), alertRules.end(),
+                               [&](const auto &r) { return r.rule.uuid == uuid; });
+        return it == alertRules.end() ? nullptr : &*it;
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::AlertsRulesList &)
+    {
+        auto items = alertRules;
+        std::sort(items.begin(), items.end(), [](const auto &a, const auto &b) {
+            return std::tie(a.rule.name, a.rule.uuid) < std::tie(b.rule.name, b.rule.uuid);
+        });
+        sendText(ws, protocol::alertRulesListMessage(id, items));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::AlertsRulesGet &r)
+    {
+        if (auto *rule = findRule(r.uuid))
+            return sendText(ws, protocol::alertRuleResultMessage(id, *rule));
+        error(ws, id, makeError(ErrorCode::NotFound, "no such alert rule"));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::AlertsRulesPut &r)
+    {
+        if (auto p = query::parse(r.rule.q); !p)
+            return error(ws, id, p.error());
+        const std::string now = formatRfc3339Millis(nowNs());
+        protocol::AlertRule *rule = nullptr;
+        if (r.rule.uuid.empty()) {
+            alertRules.push_back({});
+            rule = &alertRules.back();
+            rule->owner = "tester";
+            rule->created = now;
+        } else if (!(rule = findRule(r.rule.uuid))) {
+            return error(ws, id, makeError(ErrorCode::NotFound, "no such alert rule"));
+        }
+        const std::string uuid =
+            r.rule.uuid.empty() ? QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString()
+                                : r.rule.uuid;
+        rule->rule = r.rule;
+        rule->rule.uuid = uuid;
+        rule->updated = now;
+        rule->lastError.clear();
+        sendText(ws, protocol::alertRuleResultMessage(id, *rule));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::AlertsRulesDelete &r)
+    {
+        if (!findRule(r.uuid))
+            return error(ws, id, makeError(ErrorCode::NotFound, "no such alert rule"));
+        std::erase_if(alertRules, [&](const auto &x) { return x.rule.uuid == r.uuid; });
+        std::erase_if(alertSeries, [&](const auto &x) { return x.rule == r.uuid; });
+        std::erase_if(alertChanges, [&](const auto &x) { return x.rule == r.uuid; });
+        sendText(ws, protocol::okMessage(id));
+    }
+    // What the evaluator counts, over the in-memory events: per series key, in [from, to).
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::AlertsRulesTest &r)
+    {
+        auto ast = query::parse(r.rule.q);
+        if (!ast)
+            return error(ws, id, ast.error());
+        const std::int64_t now = nowNs(), windowNs = r.rule.windowMs * 1'000'000;
+        protocol::AlertTestResult t;
+        t.windowMs = r.rule.windowMs;
+        t.toNs = now;
+        t.fromNs = now - r.windows * windowNs;
+        t.condition = r.rule.condition;
+        t.threshold = r.rule.threshold;
+        std::map<std::string, std::int64_t> totals;
+        if (r.rule.groupBy.empty())
+            totals[""] = 0;
+        t.buckets.resize(static_cast<std::size_t>(r.windows));
+        for (std::size_t i = 0; i < t.buckets.size(); ++i)
+            t.buckets[i].tNs = t.fromNs + static_cast<std::int64_t>(i) * windowNs;
+        for (const auto &e : matching(*ast, {t.fromNs, t.toNs}, true)) {
+            const std::string key = r.rule.groupBy == "app"    ? e.app
+                                    : r.rule.groupBy == "host" ? e.host
+                                                               : std::string();
+            ++totals[key];
+            ++t.buckets[static_cast<std::size_t>((e.tsNs - t.fromNs) / windowNs)].counts[key];
+        }
+        std::vector<std::pair<std::int64_t, std::string>> byCount;
+        for (const auto &[k, c] : totals)
+            byCount.push_back({-c, k});
+        std::sort(byCount.begin(), byCount.end());
+        for (const auto &[c, k] : byCount) {
+            if (static_cast<std::int64_t>(t.keys.size()) == r.maxSeries) {
+                t.truncated = true;
+                break;
+            }
+            t.keys.push_back(k);
+        }
+        for (auto &b : t.buckets) {
+            std::erase_if(b.counts, [&](const auto &kv) {
+                return std::find(t.keys.begin(), t.keys.end(), kv.first) == t.keys.end();
+            });
+            for (const auto &k : t.keys) {
+                const auto it = b.counts.find(k);
+                const std::int64_t c = it == b.counts.end() ? 0 : it->second;
+                const bool holds = r.rule.condition == "above"   ? c > r.rule.threshold
+                                   : r.rule.condition == "below" ? c < r.rule.threshold
+                                                                 : c == 0;
+                if (holds)
+                    b.holds.push_back(k);
+            }
+        }
+        sendText(ws, protocol::alertTestResultMessage(id, t));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::AlertsFiring &r)
+    {
+        if (!r.rule.empty() && !findRule(r.rule))
+            return error(ws, id, makeError(ErrorCode::NotFound, "no such alert rule"));
+        std::vector<protocol::AlertSeries> items;
+        for (const auto &s : alertSeries) {
+            if ((r.rule.empty() || s.rule == r.rule) && s.state != "ok")
+                items.push_back(s);
+        }
+        std::stable_sort(items.begin(), items.end(), [](const auto &a, const auto &b) {
+            return (a.state == "firing") > (b.state == "firing");
+        });
+        sendText(ws, protocol::alertsFiringMessage(id, items));
+    }
+    void handle(QWebSocket *ws, const std::string &id, const QJsonObject &,
+                const protocol::AlertsHistory &r)
+    {
+        if (!r.rule.empty() && !findRule(r.rule))
+            return error(ws, id, makeError(ErrorCode::NotFound, "no such alert rule"));
+        std::int64_t from = std::numeric_limits<std::int64_t>::min();
+        std::int64_t to = std::numeric_limits<std::int64_t>::max();
+        for (auto [text, bound] : {std::pair{&r.from, &from}, std::pair{&r.to, &to}}) {
+            if (!text->empty())
+                *bound = *protocol::parseTimeArg(*text, nowNs()); // checked by the decoder
+        }
+        const std::int64_t before = r.cursor.empty() ? std::numeric_limits<std::int64_t>::max()
+                                                     : *protocol::decodeHistoryCursor(r.cursor);
+        std::vector<protocol::AlertChange> items;
+        bool more = false;
+        for (auto it = alertChanges.rbegin(); it != alertChanges.rend(); ++it) {
+            if ((!r.rule.empty() && it->rule != r.rule) || it->atNs < from || it->atNs >= to ||
+                it->history >= before)
+                continue;
+            if (static_cast<std::int64_t>(items.size()) == r.limit) {
+                more = true;
+                break;
+            }
+            items.push_back(*it);
+        }
+        sendText(ws,
+                 protocol::alertsHistoryMessage(
+                     id, items, more ? protocol::encodeHistoryCursor(items.back().history) : ""));
     }
     template <class Other>
     void handle(QWebSocket *ws, const std::string &id, const QJsonObject &, const Other &)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "idl/core/result.h"
+#include "idl/protocol/requests.h"
 #include "idl/query/ast.h"
 #include "idl/query/sql.h"
 
@@ -38,10 +39,14 @@ struct Target
     std::string url;  // http:// or https://
 };
 
-// Limits of a rule's fields (also CHECKed by migration 300).
-inline constexpr std::int64_t kMinWindowMs = 1000, kMaxWindowMs = 7 * 86400 * 1000LL;
-inline constexpr std::int64_t kMinIntervalMs = 1000, kMaxIntervalMs = 86400 * 1000LL;
-inline constexpr std::size_t kMaxTargets = 10, kMaxUrlBytes = 2048, kMaxQueryBytes = 4096;
+// Limits of a rule's fields (also CHECKed by migration 300): the protocol's, defined once.
+inline constexpr std::int64_t kMinWindowMs = protocol::kAlertMinWindowMs;
+inline constexpr std::int64_t kMaxWindowMs = protocol::kAlertMaxWindowMs;
+inline constexpr std::int64_t kMinIntervalMs = protocol::kAlertMinIntervalMs;
+inline constexpr std::int64_t kMaxIntervalMs = protocol::kAlertMaxIntervalMs;
+inline constexpr std::size_t kMaxTargets = protocol::kAlertMaxTargets;
+inline constexpr std::size_t kMaxUrlBytes = protocol::kAlertMaxUrlBytes;
+inline constexpr std::size_t kMaxQueryBytes = protocol::kAlertMaxQueryBytes;
 
 struct Rule
 {
@@ -62,6 +67,11 @@ struct Rule
     bool shared = false;
     std::vector<std::string> apps; // the app scope it was saved under; empty = every app
 };
+
+// A rule from the protocol's draft (alerts.rules.put / .test); owner and apps are the
+// server's (the saving token's user and app scope).
+Rule ruleFromDraft(const protocol::AlertRuleDraft &draft, std::string owner,
+                   std::vector<std::string> apps);
 
 // Checks every field (ranges, names, query syntax, target kinds and URLs); BadField or
 // BadRequest with a message naming the field.

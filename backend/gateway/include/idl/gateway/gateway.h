@@ -29,6 +29,7 @@ struct GatewayOptions
     std::string kafkaDlqTopic = "idl.logs.dlq";
     std::int64_t dlqScanWindow = 10000; // dlq.list reads the newest this many per partition
     std::string writerGroup = "idl-writer";
+    std::string alertsChannel = "idl_alerts"; // idl-alerter's notify.channel (alert.state)
     std::string metricsToken;
     std::string tlsCertFile;
     std::string tlsKeyFile;
@@ -86,6 +87,8 @@ public:
     std::uint16_t httpPort() const;
     // Open WebSocket sessions.
     int sessionCount() const;
+    // True while the gateway listens for idl-alerter's state changes (alert.state pushes).
+    bool alertsListening() const;
 
     struct Impl;
 

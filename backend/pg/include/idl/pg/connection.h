@@ -89,6 +89,18 @@ public:
     Result<void> commit();
     Result<void> rollback();
 
+    // LISTEN on a channel (the name is quoted as an identifier, so any text is safe).
+    Result<void> listen(std::string_view channel);
+    // A NOTIFY received on a channel this connection listens on.
+    struct Notification
+    {
+        std::string channel;
+        std::string payload;
+    };
+    // Waits up to `timeout` for notifications (none waiting: an empty vector after the
+    // timeout). Unavailable when the connection is lost.
+    Result<std::vector<Notification>> waitNotifications(std::chrono::milliseconds timeout);
+
     // True when there is no usable connection (never connected, closed, or lost).
     bool isBroken() const;
     // Receives server notices (e.g. "relation already exists, skipping"); default: dropped.

@@ -155,6 +155,8 @@ Q_SIGNALS:
     // The connection dropped or could not be made; a reconnect is scheduled in delayMs
     // (-1: no reconnect, e.g. after a rejected token).
     void connectionLost(const idl::console::GatewayError &error, int delayMs);
+    // A message the server sent on its own, not as a reply (no id): `alert.state`.
+    void pushed(const QJsonObject &msg);
 
 private:
     void connectNow();

@@ -2,6 +2,7 @@
 
 #include "idl/core/error.h"
 #include "idl/core/log_event.h"
+#include "idl/protocol/requests.h"
 
 #include <QJsonObject>
 
@@ -176,6 +177,80 @@ std::string dlqResultMessage(std::string_view id, const DeadLetter &letter,
 std::string dlqReplayResultMessage(std::string_view id, std::int64_t replayed, std::int64_t skipped,
                                    const std::vector<std::string> &ids, bool more);
 
+// --- alerts (docs/protocol.md 3.10)
+
+// A stored rule as the server lists it: the draft's keys (with uuid) plus who owns it and
+// what the evaluator last did. Times RFC 3339 (ms); empty lastEval/lastError: null.
+struct AlertRule
+{
+    AlertRuleDraft rule;
+    std::string owner;
+    std::vector<std::string> apps; // the app scope it counts; empty: every app (null)
+    std::string created;
+    std::string updated;
+    std::string lastEval;
+    std::string lastError;
+};
+std::string alertRulesListMessage(std::string_view id, const std::vector<AlertRule> &items);
+std::string alertRuleResultMessage(std::string_view id, const AlertRule &rule);
+
+// alerts.rules.test.result: the draft's counts over consecutive windows, like
+// aggregate.result: bucket i covers [fromNs + i*window, fromNs + (i+1)*window); counts per
+// series key ("" for a rule without group_by; absent keys are 0); `holds` the keys whose
+// count meets the condition in that window.
+struct AlertTestResult
+{
+    std::int64_t windowMs = 0;
+    std::int64_t fromNs = 0;
+    std::int64_t toNs = 0;
+    std::string condition;
+    std::int64_t threshold = 0;
+    std::vector<std::string> keys;
+    struct Bucket
+    {
+        std::int64_t tNs = 0;
+        std::map<std::string, std::int64_t> counts;
+        std::vector<std::string> holds;
+    };
+    std::vector<Bucket> buckets;
+    bool truncated = false; // a grouped rule had more series than max_series
+    std::int64_t elapsedMs = 0;
+};
+std::string alertTestResultMessage(std::string_view id, const AlertTestResult &result);
+
+// A series pending or firing (alerts.firing.result).
+struct AlertSeries
+{
+    std::string rule; // uuid
+    std::string name;
+    std::string severity;
+    std::string series;
+    std::string state; // pending | firing
+    std::int64_t sinceNs = 0;
+    std::int64_t value = 0;
+    std::int64_t evaluatedNs = 0;
+};
+std::string alertsFiringMessage(std::string_view id, const std::vector<AlertSeries> &items);
+
+// A state change (an item of alerts.history.result, and the pushed alert.state).
+struct AlertChange
+{
+    std::int64_t history = 0; // its id, increasing
+    std::string rule;         // uuid
+    std::string name;
+    std::string severity;
+    std::string series;
+    std::string fromState; // ok | pending | firing
+    std::string toState;
+    std::int64_t value = 0;
+    std::int64_t atNs = 0;
+};
+// `cursor` empty: no more (written as null).
+std::string alertsHistoryMessage(std::string_view id, const std::vector<AlertChange> &items,
+                                 std::string_view cursor);
+// The pushed {"type":"alert.state","id":null, ...the change's keys}.
+std::string alertStateMessage(const AlertChange &change);
+
 // --- client side: the dead-letter replies read back (the console)
 
 // A listed dead letter (an item of dlq.list.result or dlq.result). Missing keys keep their
@@ -198,5 +273,16 @@ struct ReplayResult
     bool more = false;
 };
 ReplayResult replayResultFromJson(const QJsonObject &message);
+
+// --- client side: the alerts replies read back (the console)
+
+// A rule object of alerts.rules.list.result / alerts.rules.result.
+AlertRule alertRuleFromJson(const QJsonObject &rule);
+// alerts.rules.test.result.
+AlertTestResult alertTestResultFromJson(const QJsonObject &message);
+// An item of alerts.firing.result.
+AlertSeries alertSeriesFromJson(const QJsonObject &item);
+// An item of alerts.history.result, or an alert.state message.
+AlertChange alertChangeFromJson(const QJsonObject &item);
 
 } // namespace idl::protocol

@@ -175,14 +175,101 @@ struct DlqReplay
     DlqFilter filter;
     bool operator==(const DlqReplay &) const = default;
 };
+// Alert rules (docs/protocol.md 3.10, docs/alerts.md). The limits are migration 300's CHECKs
+// (idl::alerter uses the same constants).
+inline constexpr std::int64_t kAlertMinWindowMs = 1000, kAlertMaxWindowMs = 604'800'000;
+inline constexpr std::int64_t kAlertMinIntervalMs = 1000, kAlertMaxIntervalMs = 86'400'000;
+inline constexpr std::int64_t kAlertMaxForMs = 604'800'000; // for_ms and resolve_ms
+inline constexpr std::int64_t kAlertMaxThreshold = std::int64_t(1) << 53;
+inline constexpr std::size_t kAlertMaxQueryBytes = 4096;
+inline constexpr std::size_t kAlertMaxTargets = 10;
+inline constexpr std::size_t kAlertMaxUrlBytes = 2048;
+inline constexpr std::size_t kAlertMaxTargetsBytes = 16384; // the targets as stored JSON
+inline constexpr std::int64_t kAlertMaxTestWindows = 120;
+inline constexpr std::int64_t kAlertMaxTestSeries = 50;
+inline constexpr std::int64_t kAlertMaxHistory = 1000;
+struct AlertTarget
+{
+    std::string kind; // webhook | slack
+    std::string url;  // http:// or https://
+    bool operator==(const AlertTarget &) const = default;
+};
+// A rule as the client writes it (alerts.rules.put, alerts.rules.test).
+struct AlertRuleDraft
+{
+    std::string uuid; // empty: create
+    std::string name; // required by alerts.rules.put
+    std::string q;
+    std::int64_t windowMs = 300'000;
+    std::string condition = "above"; // above | below | absent
+    std::int64_t threshold = 0;
+    std::string groupBy; // "" (one series) | app | host
+    std::int64_t intervalMs = 60'000;
+    std::int64_t forMs = 0;
+    std::int64_t resolveMs = 0;
+    std::string severity = "warning"; // info | warning | critical
+    std::vector<AlertTarget> targets;
+    bool enabled = true;
+    bool shared = false;
+    bool operator==(const AlertRuleDraft &) const = default;
+};
+struct AlertsRulesList
+{
+    bool operator==(const AlertsRulesList &) const = default;
+};
+struct AlertsRulesGet
+{
+    std::string uuid;
+    bool operator==(const AlertsRulesGet &) const = default;
+};
+struct AlertsRulesPut
+{
+    AlertRuleDraft rule;
+    bool operator==(const AlertsRulesPut &) const = default;
+};
+struct AlertsRulesDelete
+{
+    std::string uuid;
+    bool operator==(const AlertsRulesDelete &) const = default;
+};
+// Counts a draft (not stored) over its last `windows` windows, as the evaluator would.
+struct AlertsRulesTest
+{
+    AlertRuleDraft rule;
+    std::int64_t windows = 30;
+    std::int64_t maxSeries = 10; // grouped rules: the series with most events
+    bool operator==(const AlertsRulesTest &) const = default;
+};
+// Series now pending or firing; `rule` empty: of every visible rule.
+struct AlertsFiring
+{
+    std::string rule;
+    bool operator==(const AlertsFiring &) const = default;
+};
+// State changes, newest first. Empty strings: any rule, unbounded time.
+struct AlertsHistory
+{
+    std::string rule;
+    std::string from;
+    std::string to;
+    std::int64_t limit = 100;
+    std::string cursor; // the `cursor` of the previous page
+    bool operator==(const AlertsHistory &) const = default;
+};
+// The alerts.history cursor: opaque base64url text of the last history id of a page.
+std::string encodeHistoryCursor(std::int64_t historyId);
+Result<std::int64_t> decodeHistoryCursor(std::string_view cursor); // BadField when malformed
+
 // A dead letter's id: "partition:offset".
 std::string formatDlqId(std::int32_t partition, std::int64_t offset);
 // "partition:offset" -> (partition, offset); nullopt when malformed.
 std::optional<std::pair<std::int32_t, std::int64_t>> parseDlqId(std::string_view id);
 
-using Request = std::variant<Hello, Auth, Ping, Query, Export, Aggregate, Top, TailStart, TailStop,
-                             Cancel, SavedList, SavedGet, SavedPut, SavedDelete, TokensList,
-                             TokensCreate, TokensRevoke, DlqList, DlqGet, DlqReplay>;
+using Request =
+    std::variant<Hello, Auth, Ping, Query, Export, Aggregate, Top, TailStart, TailStop, Cancel,
+                 SavedList, SavedGet, SavedPut, SavedDelete, TokensList, TokensCreate, TokensRevoke,
+                 DlqList, DlqGet, DlqReplay, AlertsRulesList, AlertsRulesGet, AlertsRulesPut,
+                 AlertsRulesDelete, AlertsRulesTest, AlertsFiring, AlertsHistory>;
 
 // The `type` of a request ("query", "saved.put", ...).
 std::string_view typeName(const Request &request);
@@ -208,6 +295,12 @@ Result<Envelope> decodeEnvelope(QByteArrayView text, std::string *id = nullptr);
 // column; BadField for a field of the wrong JSON type, out of range or not among the allowed
 // values; MissingField for a required field that is absent.
 Result<Request> decodeRequest(const Envelope &envelope);
+
+// Reads a rule object (the `rule` of alerts.rules.put / .test, and of the server's
+// alerts.rules.result) with the decoder's rules; `requireName` for alerts.rules.put.
+Result<AlertRuleDraft> decodeAlertRule(const QJsonObject &rule, bool requireName);
+// The rule object of a draft (the keys of docs/protocol.md 3.10).
+QJsonObject alertRuleJson(const AlertRuleDraft &rule);
 
 // Time arguments: RFC 3339, ns since the epoch as decimal text, "now", or relative "-15m"
 // (units ms s m h d w). BadTimestamp on failure.

@@ -15,11 +15,14 @@ class QTimer;
 class QToolButton;
 
 namespace idl::console {
+class AlertNotifier;
+class AlertWatch;
 class DeadLetterWatch;
-}
+} // namespace idl::console
 
 namespace idl::console::ui {
 
+class AlertsView;
 class AnalyticsView;
 class DeadLettersView;
 class ConsoleContext;
@@ -27,6 +30,7 @@ class InlineMessage;
 class QueryTab;
 class SavedQueriesPanel;
 class TailTab;
+class TrayAlertNotifier;
 
 // The console's main window: the cluster profile selector and connection state in the
 // toolbar (with the profile's colour as a strip), tabs for queries, live tails and
@@ -51,6 +55,13 @@ public:
     // The dead-letters view (admin), listed afresh.
     DeadLettersView *showDeadLetters();
     DeadLetterWatch *deadLetterWatch() const { return m_dlqWatch; }
+    // The Alerts view (rules, editor with preview, firing, history), listed afresh.
+    AlertsView *showAlerts();
+    // Opens the Alerts view with a new rule for this query ("Create alert from this query").
+    AlertsView *createAlert(const QString &q);
+    AlertWatch *alertWatch() const { return m_alertWatch; }
+    // Who is told when an alert fires (default: the system tray); not owned, null: nobody.
+    void setAlertNotifier(AlertNotifier *notifier);
     void openProfiles();
     // Restores the tabs of the last session (or opens a default query tab).
     void restoreTabs();
@@ -93,8 +104,12 @@ private:
     QDockWidget *m_savedDock;
     AnalyticsView *m_analytics = nullptr;
     DeadLettersView *m_deadLetters = nullptr;
+    AlertsView *m_alerts = nullptr;
     DeadLetterWatch *m_dlqWatch;
     QToolButton *m_dlqBadge;
+    AlertWatch *m_alertWatch;
+    TrayAlertNotifier *m_tray;
+    QToolButton *m_alertBadge;
     QTimer *m_countdown;
     QString m_profileName;
     QString m_lostMessage;

@@ -53,6 +53,8 @@ Q_SIGNALS:
     void titleChanged(const QString &title);
     // The user asked to save the current query.
     void saveRequested(const QString &q, const idl::console::TimeRange &range);
+    // The user asked to create an alert rule from the current query.
+    void alertRequested(const QString &q);
 
 private:
     void onFailed(const GatewayError &e);
