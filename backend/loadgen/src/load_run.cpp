@@ -59,7 +59,7 @@ struct Tally
 {
     std::vector<Outcome> outcomes;
     std::uint64_t requests = 0, sent = 0, accepted = 0, rejected = 0, uncertain = 0, errors = 0,
-                  bytes = 0, batches = 0, batchesOk = 0, retries = 0;
+                  bytes = 0, batches = 0, batchesOk = 0, retries = 0, resent = 0;
     std::map<int, std::uint64_t> statuses;
     std::vector<float> latencies; // ms
     RangeSet acked, maybe;
@@ -168,6 +168,10 @@ struct LoadRun::Impl
                     ++t.errors;
                     ++t.statuses[reply ? reply->status : 0];
                     ++t.retries;
+                    // Kafka may hold some of the events of an attempt that got no answer or a
+                    // 5xx (not of a 429): the resent copy can store them twice.
+                    if (!reply || reply->status != 429)
+                        t.resent += n;
                     lock.unlock();
                     auto delay = std::chrono::milliseconds(
                         std::min<long long>(5000, 250LL << std::min(attempt, 5)));
@@ -278,6 +282,7 @@ struct LoadRun::Impl
             r.batches += t.batches;
             r.batchesOk += t.batchesOk;
             r.retries += t.retries;
+            r.resent += t.resent;
             for (const auto &[status, count] : t.statuses)
                 r.statuses[status] += count;
             lat.insert(lat.end(), t.latencies.begin(), t.latencies.end());
@@ -371,6 +376,7 @@ std::string LoadReport::json() const
     o.insert(QStringLiteral("batches"), static_cast<qint64>(batches));
     o.insert(QStringLiteral("batches_ok"), static_cast<qint64>(batchesOk));
     o.insert(QStringLiteral("retries"), static_cast<qint64>(retries));
+    o.insert(QStringLiteral("resent_uncertain"), static_cast<qint64>(resent));
     o.insert(QStringLiteral("accepted_per_s"), acceptedPerSecond());
     o.insert(QStringLiteral("ack_p50_ms"), p50Ms);
     o.insert(QStringLiteral("ack_p90_ms"), p90Ms);

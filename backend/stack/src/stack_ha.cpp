@@ -201,7 +201,12 @@ void Stack::addHaServices()
         collectors.push_back({http, grpc});
         addService(QStringLiteral("idl-collector"),
                    withOps(http, {QStringLiteral("--http.address"), QStringLiteral("127.0.0.1"),
-                                  QStringLiteral("--otlp.grpc-port"), QString::number(grpc)}),
+                                  QStringLiteral("--otlp.grpc-port"), QString::number(grpc),
+                                  // A broker's death moves its partitions' leaders after
+                                  // broker.session.timeout.ms (6 s) plus an election: wait
+                                  // that out rather than answer 503 (the client's retry of
+                                  // a 503 may store the events twice).
+                                  QStringLiteral("--kafka.ack-timeout"), QStringLiteral("20s")}),
                    http, QStringLiteral("http://127.0.0.1:%1").arg(http));
     }
     m_opt.collectorPort = portOr(m_opt.collectorPort);
@@ -357,6 +362,9 @@ void Stack::checkPostgres()
     ++m_failovers;
     std::swap(m_pg, m_pgStandby);
     jlog::info("standby promoted", {{"primary_port", m_pg->port()}, {"failovers", m_failovers}});
+    if (auto r = writeStackJson(); !r)
+        jlog::error("cannot rewrite stack.json",
+                    {{"error", QString::fromStdString(r.error().message)}});
     // The old primary's copy may hold writes the standby never got: it is made again from the
     // new primary (pg_basebackup) and follows it as the new standby.
     localcluster::PostgresOptions o;

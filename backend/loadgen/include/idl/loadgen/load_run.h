@@ -54,6 +54,9 @@ struct LoadReport
     std::uint64_t batches = 0;       // batches sent (each one or more requests)
     std::uint64_t batchesOk = 0;     // batches finally answered 2xx (retries included)
     std::uint64_t retries = 0;       // requests that were attempts after the first
+    // Events resent after an attempt with no answer or a 5xx: at-least-once, so each may be
+    // stored twice (idl-check's duplicates can be at most this many).
+    std::uint64_t resent = 0;
     std::map<int, std::uint64_t> statuses; // HTTP status -> requests; 0 = transport error
     double p50Ms = 0, p90Ms = 0, p99Ms = 0, p999Ms = 0, maxMs = 0;
     double cpuSeconds = 0;
