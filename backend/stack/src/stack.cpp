@@ -153,11 +153,18 @@ void Stack::addService(const QString &name, std::function<QStringList()> args, q
 {
     if (!url.isEmpty())
         m_memberUrls[opsPort] = url;
+    addServicePart(name, [this, name, args = std::move(args), opsPort] {
+        return startService(name, args(), opsPort);
+    });
+}
+
+void Stack::addServicePart(const QString &name, std::function<Result<ServiceProcess *>()> start)
+{
     auto started = std::make_shared<ServiceProcess *>(nullptr);
     m_life->add(
         name.toStdString(),
-        [this, name, args = std::move(args), opsPort, started]() -> Result<void> {
-            auto svc = startService(name, args(), opsPort);
+        [start = std::move(start), started]() -> Result<void> {
+            auto svc = start();
             if (!svc)
                 return svc.error();
             *started = *svc;

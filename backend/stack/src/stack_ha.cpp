@@ -146,177 +146,168 @@ void Stack::addHaDatabaseAndKafka(const QString &dataDir)
 
 void Stack::addHaServices()
 {
+    // Ports are picked when each part starts, not here: a port picked a minute early (before
+    // PostgreSQL and three brokers started) can meanwhile be the local port of one of the many
+    // outgoing connections the cluster opens (seen: a gateway's WebSocket port taken).
     const auto freePort = [] { return localcluster::freeTcpPort(); };
-    const auto common = [this] {
-        return QStringList{QStringLiteral("--kafka.bootstrap"), kafkaBootstrap()};
-    };
-    const auto withOps = [common](quint16 ops, QStringList more = {}) {
-        return [common, ops, more] {
-            return common() + QStringList{QStringLiteral("--http.port"), QString::number(ops)} +
-                   more;
-        };
-    };
-    // Consumers before producers, as in the plain stack. Two of each in their groups.
-    for (int i = 0; i < 2; ++i) {
-        const quint16 ops = freePort();
-        addService(QStringLiteral("idl-writer"), withOps(ops), ops);
-    }
-    for (int i = 0; i < 2; ++i) {
-        const quint16 ops = freePort();
-        addService(QStringLiteral("idl-processor"),
-                   withOps(ops, {QStringLiteral("--instance.id"), QStringLiteral("p%1").arg(i)}),
-                   ops);
-    }
-    if (!bin(QStringLiteral("idl-alerter")).isEmpty()) {
-        // One alerter (two would notify twice); supervised like the rest.
-        const quint16 ops = freePort();
-        addService(
-            QStringLiteral("idl-alerter"),
-            [ops] {
-                return QStringList{QStringLiteral("--http.port"), QString::number(ops)};
-            },
-            ops);
-    }
     const auto portOr = [](quint16 wanted) {
         return wanted && localcluster::isTcpPortFree(wanted) ? wanted : localcluster::freeTcpPort();
     };
-    struct Pair
+    struct Ports
     {
-        quint16 a = 0, b = 0;
+        std::vector<std::pair<quint16, quint16>> collectors, gateways; // (http, grpc) / (ws, http)
     };
-    std::vector<Pair> gateways, collectors;
-    if (!bin(QStringLiteral("idl-gateway")).isEmpty()) {
-        for (int i = 0; i < 2; ++i) {
-            const quint16 ws = freePort(), http = freePort();
-            gateways.push_back({ws, http});
-            addService(QStringLiteral("idl-gateway"),
-                       withOps(http, {QStringLiteral("--ws.port"), QString::number(ws)}), http,
-                       QStringLiteral("ws://127.0.0.1:%1/ws").arg(ws));
-        }
-        m_gatewayPortUsed = portOr(m_opt.gatewayPort);
-        m_gatewayHttpPort = freePort();
-    }
-    for (int i = 0; i < 2; ++i) {
-        const quint16 http = freePort(), grpc = freePort();
-        collectors.push_back({http, grpc});
-        addService(QStringLiteral("idl-collector"),
-                   withOps(http, {QStringLiteral("--http.address"), QStringLiteral("127.0.0.1"),
-                                  QStringLiteral("--otlp.grpc-port"), QString::number(grpc),
-                                  // A broker's death moves its partitions' leaders after
-                                  // broker.session.timeout.ms (6 s) plus an election: wait
-                                  // that out rather than answer 503 (the client's retry of
-                                  // a 503 may store the events twice).
-                                  QStringLiteral("--kafka.ack-timeout"), QStringLiteral("20s")}),
-                   http, QStringLiteral("http://127.0.0.1:%1").arg(http));
-    }
-    m_opt.collectorPort = portOr(m_opt.collectorPort);
-    m_opt.otlpGrpcPort = portOr(m_opt.otlpGrpcPort);
-    m_lbOpsPort = freePort();
+    auto ports = std::make_shared<Ports>();
+    // One service copy: `args(opsPort)` gives its arguments and may pick and record more ports.
+    const auto add = [this](const QString &name, std::function<QStringList(quint16)> args) {
+        addServicePart(name, [this, name, args = std::move(args)] {
+            const quint16 ops = localcluster::freeTcpPort();
+            return startService(name, args(ops), ops);
+        });
+    };
+    const auto kafkaArgs = [this](quint16 ops) {
+        return QStringList{QStringLiteral("--kafka.bootstrap"), kafkaBootstrap(),
+                           QStringLiteral("--http.port"), QString::number(ops)};
+    };
+    // Consumers before producers, as in the plain stack. Two of each in their groups.
+    for (int i = 0; i < 2; ++i)
+        add(QStringLiteral("idl-writer"), kafkaArgs);
+    for (int i = 0; i < 2; ++i)
+        add(QStringLiteral("idl-processor"), [kafkaArgs, i](quint16 ops) {
+            return kafkaArgs(ops) +
+                   QStringList{QStringLiteral("--instance.id"), QStringLiteral("p%1").arg(i)};
+        });
+    if (!bin(QStringLiteral("idl-alerter")).isEmpty())
+        // One alerter (two would share the rules without double notifications, docs/alerts.md;
+        // one saves CPU here); supervised like the rest.
+        add(QStringLiteral("idl-alerter"), [](quint16 ops) {
+            return QStringList{QStringLiteral("--http.port"), QString::number(ops)};
+        });
+    const bool gateway = !bin(QStringLiteral("idl-gateway")).isEmpty();
+    if (gateway)
+        for (int i = 0; i < 2; ++i)
+            add(QStringLiteral("idl-gateway"), [this, kafkaArgs, ports, freePort](quint16 ops) {
+                const quint16 ws = freePort();
+                ports->gateways.push_back({ws, ops});
+                m_memberUrls[ops] = QStringLiteral("ws://127.0.0.1:%1/ws").arg(ws);
+                return kafkaArgs(ops) +
+                       QStringList{QStringLiteral("--ws.port"), QString::number(ws)};
+            });
+    for (int i = 0; i < 2; ++i)
+        add(QStringLiteral("idl-collector"), [this, kafkaArgs, ports, freePort](quint16 ops) {
+            const quint16 grpc = freePort();
+            ports->collectors.push_back({ops, grpc});
+            m_memberUrls[ops] = QStringLiteral("http://127.0.0.1:%1").arg(ops);
+            return kafkaArgs(ops) +
+                   QStringList{QStringLiteral("--http.address"), QStringLiteral("127.0.0.1"),
+                               QStringLiteral("--otlp.grpc-port"), QString::number(grpc),
+                               // A broker's death moves its partitions' leaders after
+                               // broker.session.timeout.ms (6 s) plus an election: wait that
+                               // out rather than answer 503 (the client's retry of a 503 may
+                               // store the events twice).
+                               QStringLiteral("--kafka.ack-timeout"), QStringLiteral("20s")};
+        });
     m_syslog = false;
 
-    // HAProxy: health checks on every copy's /readyz each second (down after 2 failures, up
-    // after 2 successes); a request whose connection fails goes to the other copy.
-    QString cfg = QStringLiteral("# Written by idl-stack --ha on each start.\n"
-                                 "global\n"
-                                 "    maxconn 4096\n"
-                                 "defaults\n"
-                                 "    mode http\n"
-                                 "    timeout connect 2s\n"
-                                 "    timeout client 120s\n"
-                                 "    timeout server 120s\n"
-                                 "    timeout tunnel 1h\n"
-                                 "    timeout http-request 30s\n"
-                                 "    retries 3\n"
-                                 "    option redispatch\n"
-                                 "    default-server inter 1s fall 2 rise 2\n"
-                                 "frontend ops\n"
-                                 "    bind 127.0.0.1:%1\n"
-                                 "    monitor-uri /readyz\n"
-                                 "frontend collector_http\n"
-                                 "    bind 127.0.0.1:%2\n"
-                                 "    default_backend collectors_http\n"
-                                 "backend collectors_http\n"
-                                 "    option httpchk GET /readyz\n"
-                                 "    http-check expect status 200\n")
-                      .arg(m_lbOpsPort)
-                      .arg(m_opt.collectorPort);
-    for (std::size_t i = 0; i < collectors.size(); ++i)
-        cfg +=
-            QStringLiteral("    server c%1 127.0.0.1:%2 check\n").arg(i + 1).arg(collectors[i].a);
-    cfg += QStringLiteral("frontend otlp_grpc\n"
-                          "    mode tcp\n"
-                          "    bind 127.0.0.1:%1\n"
-                          "    default_backend collectors_grpc\n"
-                          "backend collectors_grpc\n"
-                          "    mode tcp\n"
-                          "    option httpchk GET /readyz\n"
-                          "    http-check expect status 200\n")
-               .arg(m_opt.otlpGrpcPort);
-    for (std::size_t i = 0; i < collectors.size(); ++i)
-        cfg += QStringLiteral("    server c%1 127.0.0.1:%2 check port %3\n")
-                   .arg(i + 1)
-                   .arg(collectors[i].b)
-                   .arg(collectors[i].a);
-    if (!gateways.empty()) {
-        cfg += QStringLiteral("frontend gateway_ws\n"
-                              "    bind 127.0.0.1:%1\n"
-                              "    default_backend gateways_ws\n"
-                              "backend gateways_ws\n"
-                              "    balance leastconn\n"
-                              "    option httpchk GET /readyz\n"
-                              "    http-check expect status 200\n")
-                   .arg(m_gatewayPortUsed);
-        for (std::size_t i = 0; i < gateways.size(); ++i)
-            cfg += QStringLiteral("    server g%1 127.0.0.1:%2 check port %3\n")
-                       .arg(i + 1)
-                       .arg(gateways[i].a)
-                       .arg(gateways[i].b);
-        cfg += QStringLiteral("frontend gateway_http\n"
-                              "    bind 127.0.0.1:%1\n"
-                              "    default_backend gateways_http\n"
-                              "backend gateways_http\n"
-                              "    option httpchk GET /readyz\n"
-                              "    http-check expect status 200\n")
-                   .arg(m_gatewayHttpPort);
-        for (std::size_t i = 0; i < gateways.size(); ++i)
-            cfg +=
-                QStringLiteral("    server g%1 127.0.0.1:%2 check\n").arg(i + 1).arg(gateways[i].b);
-    }
     const QString cfgPath = QDir(m_opt.dataDir).filePath(QStringLiteral("haproxy.cfg"));
     const QString program =
         m_opt.haproxy.contains(u'/')
             ? m_opt.haproxy
             : QStandardPaths::findExecutable(
                   m_opt.haproxy, {QStringLiteral("/usr/sbin"), QStringLiteral("/usr/local/sbin")});
-    const QString fallback = QStandardPaths::findExecutable(m_opt.haproxy);
-    const QString haproxy = program.isEmpty() ? fallback : program;
-    const quint16 lbOps = m_lbOpsPort;
-    auto started = std::make_shared<ServiceProcess *>(nullptr);
-    m_life->add(
-        "haproxy",
-        [this, cfg, cfgPath, haproxy, lbOps, started]() -> Result<void> {
+    const QString haproxy =
+        program.isEmpty() ? QStandardPaths::findExecutable(m_opt.haproxy) : program;
+    addServicePart(
+        QStringLiteral("haproxy"),
+        [this, cfgPath, haproxy, ports, portOr, freePort, gateway]() -> Result<ServiceProcess *> {
             if (haproxy.isEmpty())
                 return makeError(ErrorCode::NotFound,
                                  "--ha needs HAProxy: install the haproxy package "
                                  "(scripts/bootstrap) or pass --haproxy PATH");
+            m_opt.collectorPort = portOr(m_opt.collectorPort);
+            m_opt.otlpGrpcPort = portOr(m_opt.otlpGrpcPort);
+            if (gateway) {
+                m_gatewayPortUsed = portOr(m_opt.gatewayPort);
+                m_gatewayHttpPort = freePort();
+            }
+            m_lbOpsPort = freePort();
+            // Health checks on every copy's /readyz each second (down after 2 failures, up
+            // after 2 successes); a request whose connection fails goes to the other copy.
+            QString cfg = QStringLiteral("# Written by idl-stack --ha on each start.\n"
+                                         "global\n"
+                                         "    maxconn 4096\n"
+                                         "defaults\n"
+                                         "    mode http\n"
+                                         "    timeout connect 2s\n"
+                                         "    timeout client 120s\n"
+                                         "    timeout server 120s\n"
+                                         "    timeout tunnel 1h\n"
+                                         "    timeout http-request 30s\n"
+                                         "    retries 3\n"
+                                         "    option redispatch\n"
+                                         "    default-server inter 1s fall 2 rise 2\n"
+                                         "frontend ops\n"
+                                         "    bind 127.0.0.1:%1\n"
+                                         "    monitor-uri /readyz\n"
+                                         "frontend collector_http\n"
+                                         "    bind 127.0.0.1:%2\n"
+                                         "    default_backend collectors_http\n"
+                                         "backend collectors_http\n"
+                                         "    option httpchk GET /readyz\n"
+                                         "    http-check expect status 200\n")
+                              .arg(m_lbOpsPort)
+                              .arg(m_opt.collectorPort);
+            for (std::size_t i = 0; i < ports->collectors.size(); ++i)
+                cfg += QStringLiteral("    server c%1 127.0.0.1:%2 check\n")
+                           .arg(i + 1)
+                           .arg(ports->collectors[i].first);
+            cfg += QStringLiteral("frontend otlp_grpc\n"
+                                  "    mode tcp\n"
+                                  "    bind 127.0.0.1:%1\n"
+                                  "    default_backend collectors_grpc\n"
+                                  "backend collectors_grpc\n"
+                                  "    mode tcp\n"
+                                  "    option httpchk GET /readyz\n"
+                                  "    http-check expect status 200\n")
+                       .arg(m_opt.otlpGrpcPort);
+            for (std::size_t i = 0; i < ports->collectors.size(); ++i)
+                cfg += QStringLiteral("    server c%1 127.0.0.1:%2 check port %3\n")
+                           .arg(i + 1)
+                           .arg(ports->collectors[i].second)
+                           .arg(ports->collectors[i].first);
+            if (!ports->gateways.empty()) {
+                cfg += QStringLiteral("frontend gateway_ws\n"
+                                      "    bind 127.0.0.1:%1\n"
+                                      "    default_backend gateways_ws\n"
+                                      "backend gateways_ws\n"
+                                      "    balance leastconn\n"
+                                      "    option httpchk GET /readyz\n"
+                                      "    http-check expect status 200\n")
+                           .arg(m_gatewayPortUsed);
+                for (std::size_t i = 0; i < ports->gateways.size(); ++i)
+                    cfg += QStringLiteral("    server g%1 127.0.0.1:%2 check port %3\n")
+                               .arg(i + 1)
+                               .arg(ports->gateways[i].first)
+                               .arg(ports->gateways[i].second);
+                cfg += QStringLiteral("frontend gateway_http\n"
+                                      "    bind 127.0.0.1:%1\n"
+                                      "    default_backend gateways_http\n"
+                                      "backend gateways_http\n"
+                                      "    option httpchk GET /readyz\n"
+                                      "    http-check expect status 200\n")
+                           .arg(m_gatewayHttpPort);
+                for (std::size_t i = 0; i < ports->gateways.size(); ++i)
+                    cfg += QStringLiteral("    server g%1 127.0.0.1:%2 check\n")
+                               .arg(i + 1)
+                               .arg(ports->gateways[i].second);
+            }
             QSaveFile f(cfgPath);
             if (!f.open(QIODevice::WriteOnly) || f.write(cfg.toUtf8()) < 0 || !f.commit())
                 return makeError(ErrorCode::Internal, "cannot write " + cfgPath.toStdString());
             // -db: foreground, so the supervisor sees it exit and restarts it.
-            auto svc = startService(QStringLiteral("haproxy"),
-                                    {QStringLiteral("-db"), QStringLiteral("-f"), cfgPath}, lbOps,
-                                    haproxy, false);
-            if (!svc)
-                return svc.error();
-            *started = *svc;
-            return {};
-        },
-        [this, started] {
-            if (!*started)
-                return;
-            (*started)->stop();
-            m_crashStreak.erase(*started);
-            std::erase_if(m_services, [&](const auto &p) { return p.get() == *started; });
+            return startService(QStringLiteral("haproxy"),
+                                {QStringLiteral("-db"), QStringLiteral("-f"), cfgPath}, m_lbOpsPort,
+                                haproxy, false);
         });
 }
 

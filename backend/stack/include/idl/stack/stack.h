@@ -93,6 +93,9 @@ private:
     // where clients reach this copy (stack.json's members).
     void addService(const QString &name, std::function<QStringList()> args, quint16 opsPort,
                     const QString &url = {});
+    // Adds a lifecycle part that starts one service (`start`: the process, or null when it is
+    // not built) and stops it in reverse.
+    void addServicePart(const QString &name, std::function<Result<ServiceProcess *>()> start);
     // Starts one service; null when it is not built. program: the executable (default: name
     // in binDir); secrets: whether it gets the dsn and metrics token.
     Result<ServiceProcess *> startService(const QString &name, QStringList args, quint16 opsPort,
