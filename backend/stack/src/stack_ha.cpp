@@ -8,6 +8,7 @@
 #include "idl/service/lifecycle.h"
 #include "idl/stack/service_process.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -313,7 +314,8 @@ void Stack::addHaServices()
 
 void Stack::checkPostgres()
 {
-    if (!m_supervising || !m_pg || !m_pgStandby)
+    if (!m_supervising || !m_pg || !m_pgStandby ||
+        QDateTime::currentMSecsSinceEpoch() < m_pgRetryAt)
         return;
     const auto restartInPlace = [this](std::unique_ptr<localcluster::PostgresServer> &server,
                                        const QString &role) {
@@ -326,9 +328,21 @@ void Stack::checkPostgres()
         server.reset();
         server = std::make_unique<localcluster::PostgresServer>(o);
         jlog::warn("PostgreSQL died, restarting it", {{"role", role}, {"port", o.port}});
-        if (auto r = server->start(); !r)
+        if (auto r = server->start(); !r) {
+            // Back-off for a server that cannot start (the watch runs every second).
+            ++m_pgFailures;
+            const int delayMs = std::min(30'000, 1000 << std::min(m_pgFailures, 5));
+            m_pgRetryAt = QDateTime::currentMSecsSinceEpoch() + delayMs;
             jlog::error("cannot restart PostgreSQL",
-                        {{"role", role}, {"error", QString::fromStdString(r.error().message)}});
+                        {{"role", role},
+                         {"error", QString::fromStdString(r.error().message)},
+                         {"retry_in_ms", delayMs}});
+            return;
+        }
+        m_pgFailures = 0;
+        if (auto r = writeStackJson(); !r)
+            jlog::error("cannot rewrite stack.json",
+                        {{"error", QString::fromStdString(r.error().message)}});
     };
     if (m_pg->postmasterAlive()) {
         if (!m_pgStandby->postmasterAlive())

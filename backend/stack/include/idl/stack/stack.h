@@ -131,7 +131,9 @@ private:
     std::vector<localcluster::KafkaOptions> m_brokerOptions;           // --ha: how to restart each
     std::unique_ptr<localcluster::PostgresServer> m_pgStandby;         // --ha: the hot standby
     QList<quint16> m_pgPorts;                                          // --ha: both servers' ports
-    int m_failovers = 0;                                               // --ha: standby promotions
+    int m_pgFailures = 0;   // --ha: failed PostgreSQL restarts in a row
+    qint64 m_pgRetryAt = 0; // --ha: ms since epoch: no PostgreSQL restart before
+    int m_failovers = 0;    // --ha: standby promotions
     QTimer *m_pgWatch = nullptr;
     quint16 m_lbOpsPort = 0;                 // --ha: HAProxy's /readyz (monitor-uri)
     quint16 m_lbGatewayHttp = 0;             // --ha: the gateways' HTTP API behind HAProxy
