@@ -6,6 +6,7 @@
 #include "idl/pg/connection.h"
 #include "idl/service/http_client.h"
 #include "idl/service/http_server.h"
+#include "idl_test_process.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -55,6 +56,7 @@ private Q_SLOTS:
         m_stack.setArguments(
             {"up", "--data-dir", dir, "--collector-port", "0", "--gateway-port", "0"});
         m_stack.setProcessChannelMode(QProcess::MergedChannels);
+        idl::testsupport::endWithTest(m_stack);
         m_stack.start();
         QVERIFY(m_stack.waitForStarted());
         const QString json = QDir(dir).filePath("stack.json");

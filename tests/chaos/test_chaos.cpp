@@ -18,6 +18,7 @@
 // IDL_CHAOS_LONG=1 (3000 events/s, 30 s of steady load; the `bench_chaos` test, label bench).
 #undef QT_NO_CAST_FROM_ASCII
 
+#include "idl_test_process.h"
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -41,7 +42,6 @@
 #include <functional>
 #include <grp.h>
 #include <map>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -566,7 +566,7 @@ private Q_SLOTS:
         m_stack.setProcessChannelMode(QProcess::MergedChannels);
         m_stack.setStandardOutputFile(m_tmp.filePath(QStringLiteral("stack.out")));
         // The stack goes down with the test, also when the test is killed (timeout, crash).
-        m_stack.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+        idl::testsupport::endWithTest(m_stack);
         m_stack.start();
         QVERIFY(m_stack.waitForStarted());
         waitFor(

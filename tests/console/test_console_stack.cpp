@@ -10,6 +10,7 @@
 #include "idl/console/profile_store.h"
 #include "idl/console/query_results_model.h"
 #include "idl/console/tail_subscription.h"
+#include "idl_test_process.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -118,6 +119,7 @@ private Q_SLOTS:
                               QStringLiteral("--collector-port"), QStringLiteral("0"),
                               QStringLiteral("--gateway-port"), QStringLiteral("0")});
         m_stack.setProcessChannelMode(QProcess::MergedChannels);
+        idl::testsupport::endWithTest(m_stack);
         m_stack.start();
         QVERIFY(m_stack.waitForStarted());
         m_up = true;

@@ -2,6 +2,7 @@
 // processors, writer), two load generators for ~15 s (native NDJSON with bursts, OTLP JSON),
 // then idl-check must find every acknowledged event in PostgreSQL exactly once. The checker
 // itself is shown to catch a deleted row and a duplicated row.
+#include "idl_test_process.h"
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -88,6 +89,7 @@ private Q_SLOTS:
         m_stack.setStandardOutputFile(m_tmp.filePath(QStringLiteral("stack.out")));
         QElapsedTimer t;
         t.start();
+        idl::testsupport::endWithTest(m_stack);
         m_stack.start();
         QVERIFY(m_stack.waitForStarted());
         while (t.elapsed() < 120'000 && m_stack.state() == QProcess::Running &&
@@ -149,10 +151,21 @@ private Q_SLOTS:
         QVERIFY(b->waitForFinished(60'000));
         const QByteArray aErr = a->readAllStandardError();
         const QByteArray bErr = b->readAllStandardError();
-        QVERIFY2(a->exitCode() == 0, aErr.constData());
-        QVERIFY2(b->exitCode() == 0, bErr.constData());
-        const QJsonObject ra = lastJsonLine(a->readAllStandardOutput());
-        const QJsonObject rb = lastJsonLine(b->readAllStandardOutput());
+        const QByteArray aOut = a->readAllStandardOutput();
+        const QByteArray bOut = b->readAllStandardOutput();
+        // On failure: how it ended (a crash has no stderr) and its last report.
+        const auto ended = [](QProcess *p, const QByteArray &err,
+                              const QByteArray &out) -> QByteArray {
+            return QByteArray(p->exitStatus() == QProcess::CrashExit ? "crashed" : "exit code ") +
+                   QByteArray::number(p->exitCode()) + "\nstderr: " + err +
+                   "\nstdout (end): " + out.right(2000);
+        };
+        QVERIFY2(a->exitStatus() == QProcess::NormalExit && a->exitCode() == 0,
+                 ended(a, aErr, aOut).constData());
+        QVERIFY2(b->exitStatus() == QProcess::NormalExit && b->exitCode() == 0,
+                 ended(b, bErr, bOut).constData());
+        const QJsonObject ra = lastJsonLine(aOut);
+        const QJsonObject rb = lastJsonLine(bOut);
         qInfo().noquote() << "native:" << QJsonDocument(ra).toJson(QJsonDocument::Compact);
         qInfo().noquote() << "otlp:  " << QJsonDocument(rb).toJson(QJsonDocument::Compact);
         const qint64 accepted = ra.value(QStringLiteral("accepted")).toInteger() +

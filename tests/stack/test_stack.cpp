@@ -2,6 +2,7 @@
 // writes a correct stack.json, and starts a service that dies again; `down` from another process
 // stops it and leaves no process; a second `up` on the same folder keeps the data and the
 // credentials.
+#include "idl_test_process.h"
 #include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
@@ -92,6 +93,7 @@ class TestStack : public QObject
         m_stack.setProcessChannelMode(QProcess::MergedChannels);
         QElapsedTimer t;
         t.start();
+        idl::testsupport::endWithTest(m_stack);
         m_stack.start();
         if (!m_stack.waitForStarted())
             return {};

@@ -13,6 +13,7 @@
 #include "idl/observability/json_log.h"
 #include "idl/pg/connection.h"
 #include "idl/schema/migrations.h"
+#include "idl_test_process.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -489,6 +490,7 @@ int main(int argc, char **argv)
     stack.setProcessEnvironment(env);
     stack.setProcessChannelMode(QProcess::MergedChannels);
     stack.setStandardOutputFile(tmp.filePath(QStringLiteral("stack.out")));
+    idl::testsupport::endWithTest(stack);
     stack.start(binPath("idl-stack"), {QStringLiteral("up"), QStringLiteral("--data-dir"), dir,
                                        QStringLiteral("--collector-port"), QStringLiteral("0"),
                                        QStringLiteral("--gateway-port"), QStringLiteral("0")});

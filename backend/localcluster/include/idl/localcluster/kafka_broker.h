@@ -21,7 +21,8 @@ struct KafkaOptions
     int numPartitions = 4;         // default for topics created without a count
     bool autoCreateTopics = false; // topics are created explicitly (createTopics)
     QString heap = QStringLiteral("512m");
-    int startTimeoutSeconds = 60;
+    // A restart on existing data recovers its logs first: over 60 s seen on a loaded box.
+    int startTimeoutSeconds = 120;
     bool removeDataWhenOwnerDies = false; // tests: the watchdog also deletes dataDir
     // One node of a multi-node cluster (static quorum): its id, every controller
     // ("1@127.0.0.1:PORT,2@..."), and the cluster id its storage is formatted with (the same
