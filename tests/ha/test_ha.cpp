@@ -33,11 +33,11 @@
 #include <QUrlQuery>
 #include <QWebSocket>
 
+#include "idl_test_process.h"
 #include "tail_client.h"
 
 #include <csignal>
 #include <functional>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 using idl::testsupport::TailClient;
@@ -498,7 +498,7 @@ private Q_SLOTS:
                               QStringLiteral("--otlp-grpc-port"), QStringLiteral("0")});
         m_stack.setProcessChannelMode(QProcess::MergedChannels);
         m_stack.setStandardOutputFile(m_tmp.filePath(QStringLiteral("stack.out")));
-        m_stack.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+        idl::testsupport::endWithTest(m_stack);
         QElapsedTimer up;
         up.start();
         m_stack.start();
