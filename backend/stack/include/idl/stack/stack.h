@@ -67,8 +67,9 @@ struct StackOptions
 // backend service present in binDir, credentials, and DATA_DIR/stack.json describing it.
 // Parts start in order and stop in reverse. Once up, a service or the Kafka broker that dies
 // is started again (same command line, environment and ports) and stack.json gets its new
-// pid; PostgreSQL is left to pg_ctl. Main thread; needs a running QCoreApplication
-// loop between up() and down().
+// pid; PostgreSQL is left to pg_ctl. With options.ha (stack_ha.cpp): three brokers, a
+// PostgreSQL standby promoted when the primary's postmaster is gone, two of each service
+// behind HAProxy. Main thread; needs a running QCoreApplication loop between up() and down().
 class Stack : public QObject
 {
     Q_OBJECT
