@@ -164,7 +164,7 @@ check(any(v.endswith(":/etc/prometheus/metrics_token:ro") for v in pvols), "comp
 if shutil.which("docker-compose"):
     env = dict(os.environ, IDL_PG_PASSWORD="x" * 16, IDL_METRICS_TOKEN="y" * 16,
                IDL_GRAFANA_PASSWORD="z" * 16)
-    for variant in ([], ["compose.tls.yml"], ["compose.timescale.yml"]):
+    for variant in ([], ["compose.tls.yml"], ["compose.timescale.yml"], ["compose.ha.yml"]):
         files = ["compose.yml", *variant]
         args = ["docker-compose", "--project-directory", DOCKER]
         for f in files:
@@ -178,6 +178,27 @@ if shutil.which("docker-compose"):
                 check(merged["services"]["gateway"]["environment"].get("IDL_TLS_CERT"), "TLS variant: gateway serves wss")
             if variant == ["compose.timescale.yml"]:
                 check("timescale" in merged["services"]["postgres"]["image"], "TimescaleDB variant image")
+            if variant == ["compose.ha.yml"]:
+                ms = merged["services"]
+                for name in ("kafka-2", "kafka-3", "postgres-standby", "collector-2", "gateway-2",
+                             "writer-2", "haproxy"):
+                    check(name in ms, f"HA variant: service {name}")
+                check(ms["kafka"]["environment"].get("KAFKA_MIN_INSYNC_REPLICAS") in (2, "2"),
+                      "HA variant: min.insync.replicas 2")
+                for name in ("collector", "collector-2", "gateway", "gateway-2", "writer",
+                             "writer-2", "processor-1", "processor-2", "alerter"):
+                    e = ms.get(name, {}).get("environment", {})
+                    check("target_session_attrs=read-write" in str(e.get("IDL_PG_DSN")),
+                          f"HA variant: {name} has the multi-host read-write dsn")
+                    check(str(e.get("IDL_KAFKA_BOOTSTRAP")).count("kafka") == 3,
+                          f"HA variant: {name} names the three brokers")
+                    check("IDL_METRICS_TOKEN" in e, f"HA variant: {name} protects /metrics")
+                check("--replication-factor 3" in " ".join(ms["kafka-init"]["command"]),
+                      "HA variant: topics have three copies")
+    # The HA variant's load balancer configuration, checked by HAProxy itself.
+    if shutil.which("haproxy"):
+        r = run(["haproxy", "-c", "-f", os.path.join(DOCKER, "haproxy", "haproxy.cfg")])
+        check(r.returncode == 0, f"haproxy -c haproxy/haproxy.cfg: {r.stderr.strip()[:500]}")
     # Missing secrets are refused, not defaulted.
     bare = {k: v for k, v in os.environ.items() if not k.startswith("IDL_")}
     with tempfile.TemporaryDirectory() as empty:

@@ -146,7 +146,9 @@ Result<std::unique_ptr<Consumer>> Consumer::create(ConsumerOptions options)
 {
     const Config defaults{{"enable.auto.commit", "false"},
                           {"auto.offset.reset", "earliest"},
-                          {"enable.partition.eof", "false"}};
+                          {"enable.partition.eof", "false"},
+                          // back within 1 s of a restarted broker (librdkafka: up to 10 s)
+                          {"reconnect.backoff.max.ms", "1000"}};
     auto conf = detail::makeConf(defaults, options.config);
     if (!conf)
         return conf.error();

@@ -122,7 +122,10 @@ struct Producer::Callbacks
 
 Result<std::unique_ptr<Producer>> Producer::create(ProducerOptions options)
 {
-    const Config defaults{{"acks", "all"}, {"enable.idempotence", "true"}};
+    // A broker that restarts (or a cluster member that failed over) is reconnected to within
+    // 1 s instead of librdkafka's 10 s back-off ceiling; callers may set their own.
+    const Config defaults{
+        {"acks", "all"}, {"enable.idempotence", "true"}, {"reconnect.backoff.max.ms", "1000"}};
     auto conf = detail::makeConf(defaults, options.config);
     if (!conf)
         return conf.error();

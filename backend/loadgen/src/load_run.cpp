@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <sys/resource.h>
 #include <thread>
@@ -58,7 +59,7 @@ struct Tally
 {
     std::vector<Outcome> outcomes;
     std::uint64_t requests = 0, sent = 0, accepted = 0, rejected = 0, uncertain = 0, errors = 0,
-                  bytes = 0;
+                  bytes = 0, batches = 0, batchesOk = 0, retries = 0, resent = 0;
     std::map<int, std::uint64_t> statuses;
     std::vector<float> latencies; // ms
     RangeSet acked, maybe;
@@ -143,77 +144,112 @@ struct LoadRun::Impl
             body.clear();
             factory.appendBody(body, opt.format, first, static_cast<int>(n), wallNs());
             const std::size_t bodyBytes = body.size();
-            const auto t0 = Clock::now();
-            auto reply = conn.post(path, type, auth, std::move(body));
-            body = std::string();
-            const auto t1 = Clock::now();
-            std::lock_guard lock(mutex);
-            Tally &t = tallies[static_cast<std::size_t>(index)];
-            t.outcomes.push_back({std::chrono::duration<double>(t0 - start).count(),
-                                  reply && reply->status / 100 == 2});
-            ++t.requests;
-            t.sent += n;
-            t.bytes += bodyBytes;
-            if (!reply) {
-                ++t.errors;
-                ++t.statuses[0];
-                t.uncertain += n;
-                t.maybe.add(first, n);
-                mutex.unlock();
-                std::this_thread::sleep_for(std::chrono::milliseconds(100));
-                mutex.lock();
-                continue;
-            }
-            ++t.statuses[reply->status];
-            if (reply->status == 200 || reply->status == 202) {
-                t.latencies.push_back(std::chrono::duration<float, std::milli>(t1 - t0).count());
-                const QJsonObject o =
-                    QJsonDocument::fromJson(QByteArray::fromStdString(reply->body)).object();
-                const auto accepted =
-                    static_cast<std::uint64_t>(o.value(QStringLiteral("accepted")).toInteger(-1));
-                const auto rejected =
-                    static_cast<std::uint64_t>(o.value(QStringLiteral("rejected")).toInteger(0));
-                const QJsonArray errors = o.value(QStringLiteral("errors")).toArray();
-                if (accepted == n && rejected == 0) {
-                    t.accepted += n;
-                    t.acked.add(first, n);
-                } else if (opt.format == Format::Native && accepted + rejected == n &&
-                           static_cast<std::uint64_t>(errors.size()) == rejected) {
-                    // Exactly which events were refused is known: the rest are acknowledged.
-                    std::vector<bool> refused(n, false);
-                    for (const auto &e : errors) {
-                        const auto i = e.toObject().value(QStringLiteral("index")).toInteger(-1);
-                        if (i >= 0 && static_cast<std::uint64_t>(i) < n)
-                            refused[static_cast<std::size_t>(i)] = true;
+            // With retries the body is kept for the next attempt.
+            const std::string payload = opt.retries > 0 ? body : std::string();
+            for (int attempt = 0;; ++attempt) {
+                const auto t0 = Clock::now();
+                auto reply = conn.post(path, type, auth, attempt == 0 ? std::move(body) : payload);
+                const auto t1 = Clock::now();
+                std::unique_lock lock(mutex);
+                Tally &t = tallies[static_cast<std::size_t>(index)];
+                t.outcomes.push_back({std::chrono::duration<double>(t0 - start).count(),
+                                      reply && reply->status / 100 == 2});
+                ++t.requests;
+                t.bytes += bodyBytes;
+                if (attempt == 0) {
+                    t.sent += n;
+                    ++t.batches;
+                }
+                // Retried as OTLP/HTTP exporters do: transport failures, 429, 502, 503 and 504,
+                // after the reply's Retry-After (capped) or an exponential back-off.
+                const bool retryable = !reply || reply->status == 429 || reply->status == 502 ||
+                                       reply->status == 503 || reply->status == 504;
+                if (retryable && attempt < opt.retries && !stop.load()) {
+                    ++t.errors;
+                    ++t.statuses[reply ? reply->status : 0];
+                    ++t.retries;
+                    // Kafka may hold some of the events of an attempt that got no answer or a
+                    // 5xx (not of a 429): the resent copy can store them twice.
+                    if (!reply || reply->status != 429)
+                        t.resent += n;
+                    lock.unlock();
+                    auto delay = std::chrono::milliseconds(
+                        std::min<long long>(5000, 250LL << std::min(attempt, 5)));
+                    if (reply && !reply->retryAfter.empty()) {
+                        const long long secs = std::atoll(reply->retryAfter.c_str());
+                        if (secs > 0)
+                            delay = std::chrono::milliseconds(
+                                std::min<long long>(secs, opt.retryMaxWaitS) * 1000);
                     }
-                    for (std::uint64_t i = 0; i < n; ++i)
-                        if (!refused[i])
-                            t.acked.add(first + i, 1);
-                    t.accepted += accepted;
-                    t.rejected += rejected;
-                } else {
-                    // Counts that do not add up: don't guess which events are stored.
+                    const auto until = Clock::now() + delay;
+                    while (!stop.load() && Clock::now() < until)
+                        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                    continue;
+                }
+                if (!reply) {
+                    ++t.errors;
+                    ++t.statuses[0];
                     t.uncertain += n;
                     t.maybe.add(first, n);
-                    ++t.errors;
+                    lock.unlock();
+                    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                    break;
                 }
-                continue;
+                ++t.statuses[reply->status];
+                if (reply->status == 200 || reply->status == 202) {
+                    ++t.batchesOk;
+                    t.latencies.push_back(
+                        std::chrono::duration<float, std::milli>(t1 - t0).count());
+                    const QJsonObject o =
+                        QJsonDocument::fromJson(QByteArray::fromStdString(reply->body)).object();
+                    const auto accepted = static_cast<std::uint64_t>(
+                        o.value(QStringLiteral("accepted")).toInteger(-1));
+                    const auto rejected = static_cast<std::uint64_t>(
+                        o.value(QStringLiteral("rejected")).toInteger(0));
+                    const QJsonArray errors = o.value(QStringLiteral("errors")).toArray();
+                    if (accepted == n && rejected == 0) {
+                        t.accepted += n;
+                        t.acked.add(first, n);
+                    } else if (opt.format == Format::Native && accepted + rejected == n &&
+                               static_cast<std::uint64_t>(errors.size()) == rejected) {
+                        // Exactly which events were refused is known: the rest are acknowledged.
+                        std::vector<bool> refused(n, false);
+                        for (const auto &e : errors) {
+                            const auto i =
+                                e.toObject().value(QStringLiteral("index")).toInteger(-1);
+                            if (i >= 0 && static_cast<std::uint64_t>(i) < n)
+                                refused[static_cast<std::size_t>(i)] = true;
+                        }
+                        for (std::uint64_t i = 0; i < n; ++i)
+                            if (!refused[i])
+                                t.acked.add(first + i, 1);
+                        t.accepted += accepted;
+                        t.rejected += rejected;
+                    } else {
+                        // Counts that do not add up: don't guess which events are stored.
+                        t.uncertain += n;
+                        t.maybe.add(first, n);
+                        ++t.errors;
+                    }
+                    break;
+                }
+                ++t.errors;
+                if (reply->status == 429 || reply->status >= 500) {
+                    // Back-pressure or Kafka trouble: some events may still be written (see
+                    // docs/collector.md); without retries (left), each is stored at most once.
+                    t.uncertain += n;
+                    t.maybe.add(first, n);
+                    lock.unlock();
+                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                } else {
+                    t.rejected += n;
+                    if (t.statuses[reply->status] == 1)
+                        std::fprintf(stderr, "idl-loadgen: HTTP %d: %s\n", reply->status,
+                                     reply->body.substr(0, 300).c_str());
+                }
+                break;
             }
-            ++t.errors;
-            if (reply->status == 429 || reply->status >= 500) {
-                // Back-pressure or Kafka trouble: some events may still be written (see
-                // docs/collector.md); not retried, so each is stored at most once.
-                t.uncertain += n;
-                t.maybe.add(first, n);
-                mutex.unlock();
-                std::this_thread::sleep_for(std::chrono::milliseconds(50));
-                mutex.lock();
-            } else {
-                t.rejected += n;
-                if (t.statuses[reply->status] == 1)
-                    std::fprintf(stderr, "idl-loadgen: HTTP %d: %s\n", reply->status,
-                                 reply->body.substr(0, 300).c_str());
-            }
+            body = std::string();
         }
         connects += conn.connects();
     }
@@ -243,6 +279,10 @@ struct LoadRun::Impl
             r.uncertain += t.uncertain;
             r.errorRequests += t.errors;
             r.bytes += t.bytes;
+            r.batches += t.batches;
+            r.batchesOk += t.batchesOk;
+            r.retries += t.retries;
+            r.resent += t.resent;
             for (const auto &[status, count] : t.statuses)
                 r.statuses[status] += count;
             lat.insert(lat.end(), t.latencies.begin(), t.latencies.end());
@@ -333,6 +373,10 @@ std::string LoadReport::json() const
     o.insert(QStringLiteral("rejected"), static_cast<qint64>(rejected));
     o.insert(QStringLiteral("uncertain"), static_cast<qint64>(uncertain));
     o.insert(QStringLiteral("error_requests"), static_cast<qint64>(errorRequests));
+    o.insert(QStringLiteral("batches"), static_cast<qint64>(batches));
+    o.insert(QStringLiteral("batches_ok"), static_cast<qint64>(batchesOk));
+    o.insert(QStringLiteral("retries"), static_cast<qint64>(retries));
+    o.insert(QStringLiteral("resent_uncertain"), static_cast<qint64>(resent));
     o.insert(QStringLiteral("accepted_per_s"), acceptedPerSecond());
     o.insert(QStringLiteral("ack_p50_ms"), p50Ms);
     o.insert(QStringLiteral("ack_p90_ms"), p90Ms);

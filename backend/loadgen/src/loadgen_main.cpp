@@ -58,6 +58,11 @@ int main(int argc, char **argv)
     c.addString(s("generator"), QString(),
                 s("Generator id stored in every event (loadgen.id); default: random"));
     c.addInt(s("seed"), 1, s("Seed of the synthetic data"), 0, 1'000'000'000);
+    c.addInt(s("retries"), 0,
+             s("Attempts after the first for a batch answered 429/502/503/504 or not at all "
+               "(Retry-After honoured, as OTLP/HTTP exporters do); 0 = never retried"),
+             0, 1000);
+    c.addInt(s("retry-max-wait"), 30, s("Longest Retry-After waited, in seconds"), 1, 3600);
     c.addString(s("acked-file"), QString(),
                 s("Write the acknowledged (generator, sequence) ranges here for idl-check"));
     c.addBool(s("json"), false, s("Print the report as one JSON line on stdout"));
@@ -114,6 +119,8 @@ int main(int argc, char **argv)
     opt.batch = static_cast<int>(c.integer(s("batch")));
     opt.payloadBytes = static_cast<int>(c.integer(s("payload-bytes")));
     opt.seed = static_cast<std::uint64_t>(c.integer(s("seed")));
+    opt.retries = static_cast<int>(c.integer(s("retries")));
+    opt.retryMaxWaitS = c.integer(s("retry-max-wait"));
     opt.generatorId = c.string(s("generator")).toStdString();
     if (opt.generatorId.empty())
         opt.generatorId =

@@ -9,6 +9,8 @@
 #include <QStandardPaths>
 #include <QUuid>
 
+#include <algorithm>
+
 #ifndef _WIN32
 #include <unistd.h>
 #endif
@@ -41,9 +43,11 @@ Result<QString> findJava()
     return java;
 }
 
+} // namespace
+
 // A Kafka cluster id: 16 random bytes in URL-safe base64 without padding, never starting with
 // '-' (what StorageTool random-uuid prints), without spending a JVM start on it.
-QString newClusterId()
+QString KafkaBroker::newClusterId()
 {
     for (;;) {
         const QString id = QString::fromLatin1(QUuid::createUuid().toRfc4122().toBase64(
@@ -53,10 +57,18 @@ QString newClusterId()
     }
 }
 
+namespace {
+KafkaOptions optionsFor(QString dataDir, quint16 brokerPort)
+{
+    KafkaOptions o;
+    o.dataDir = std::move(dataDir);
+    o.brokerPort = brokerPort;
+    return o;
+}
 } // namespace
 
 KafkaBroker::KafkaBroker(QString dataDir, quint16 brokerPort)
-    : KafkaBroker(KafkaOptions{std::move(dataDir), brokerPort})
+    : KafkaBroker(optionsFor(std::move(dataDir), brokerPort))
 {}
 
 KafkaBroker::KafkaBroker(KafkaOptions options) : m_opt(std::move(options))
@@ -93,6 +105,8 @@ QString KafkaBroker::logTail() const
 
 Result<void> KafkaBroker::choosePorts()
 {
+    if (m_brokerPort && m_controllerPort)
+        return {}; // reserved already (reservePorts)
     quint16 previousBroker = 0;
     quint16 previousController = 0;
     if (QFile f(m_opt.dataDir + QStringLiteral("/server.properties"));
@@ -130,11 +144,14 @@ Result<void> KafkaBroker::choosePorts()
 Result<void> KafkaBroker::writeConfig() const
 {
     const QString dir = m_opt.dataDir;
-    const QString props =
-        QStringLiteral("# Written by Instant Dev Logs on each start: single-node KRaft.\n"
+    const bool cluster = !m_opt.quorumVoters.isEmpty();
+    const int rf = std::max(1, m_opt.replicationFactor);
+    const int minIsr = std::max(1, m_opt.minInsyncReplicas);
+    QString props =
+        QStringLiteral("# Written by Instant Dev Logs on each start: %6.\n"
                        "process.roles=broker,controller\n"
-                       "node.id=1\n"
-                       "controller.quorum.bootstrap.servers=127.0.0.1:%2\n"
+                       "node.id=%7\n"
+                       "%8\n"
                        "listeners=PLAINTEXT://127.0.0.1:%1,CONTROLLER://127.0.0.1:%2\n"
                        "advertised.listeners=PLAINTEXT://127.0.0.1:%1\n"
                        "controller.listener.names=CONTROLLER\n"
@@ -142,21 +159,35 @@ Result<void> KafkaBroker::writeConfig() const
                        "inter.broker.listener.name=PLAINTEXT\n"
                        "log.dirs=%3/data\n"
                        "num.partitions=%4\n"
-                       "auto.create.topics.enable=%5\n"
-                       "offsets.topic.replication.factor=1\n"
-                       "offsets.topic.num.partitions=8\n"
-                       "transaction.state.log.replication.factor=1\n"
-                       "transaction.state.log.min.isr=1\n"
-                       "transaction.state.log.num.partitions=8\n"
-                       "share.coordinator.state.topic.replication.factor=1\n"
-                       "share.coordinator.state.topic.min.isr=1\n"
-                       "min.insync.replicas=1\n"
-                       "group.initial.rebalance.delay.ms=0\n")
+                       "auto.create.topics.enable=%5\n")
             .arg(m_brokerPort)
             .arg(m_controllerPort)
             .arg(dir)
             .arg(m_opt.numPartitions)
-            .arg(m_opt.autoCreateTopics ? QStringLiteral("true") : QStringLiteral("false"));
+            .arg(m_opt.autoCreateTopics ? QStringLiteral("true") : QStringLiteral("false"))
+            .arg(cluster ? QStringLiteral("one node of a KRaft cluster")
+                         : QStringLiteral("single-node KRaft"))
+            .arg(m_opt.nodeId)
+            .arg(cluster ? QStringLiteral("controller.quorum.voters=") + m_opt.quorumVoters
+                         : QStringLiteral("controller.quorum.bootstrap.servers=127.0.0.1:%1")
+                               .arg(m_controllerPort));
+    props += QStringLiteral("offsets.topic.replication.factor=%1\n"
+                            "offsets.topic.num.partitions=8\n"
+                            "transaction.state.log.replication.factor=%1\n"
+                            "transaction.state.log.min.isr=%2\n"
+                            "transaction.state.log.num.partitions=8\n"
+                            "share.coordinator.state.topic.replication.factor=%1\n"
+                            "share.coordinator.state.topic.min.isr=%2\n"
+                            "default.replication.factor=%1\n"
+                            "min.insync.replicas=%2\n"
+                            "group.initial.rebalance.delay.ms=0\n")
+                 .arg(rf)
+                 .arg(minIsr);
+    if (cluster)
+        // A node that died is fenced (its partitions get new leaders) after 6 s instead of 9.
+        props += QStringLiteral("broker.session.timeout.ms=6000\n"
+                                "broker.heartbeat.interval.ms=1500\n"
+                                "unclean.leader.election.enable=false\n");
     const QString log4j = QStringLiteral("status = warn\n"
                                          "appender.file.type = File\n"
                                          "appender.file.name = FILE\n"
@@ -184,13 +215,17 @@ Result<void> KafkaBroker::formatIfNeeded(const QString &java, const QString &lib
     QProcess format;
     format.setProcessChannelMode(QProcess::MergedChannels);
     format.setStandardInputFile(QProcess::nullDevice());
-    format.start(java, {QStringLiteral("-Xmx256m"),
-                        QStringLiteral("-Dlog4j2.configurationFile=") + dir +
-                            QStringLiteral("/log4j2.properties"),
-                        QStringLiteral("-cp"), libs + QStringLiteral("/*"),
-                        QStringLiteral("kafka.tools.StorageTool"), QStringLiteral("format"),
-                        QStringLiteral("--standalone"), QStringLiteral("-t"), newClusterId(),
-                        QStringLiteral("-c"), dir + QStringLiteral("/server.properties")});
+    format.start(java,
+                 QStringList{QStringLiteral("-Xmx256m"),
+                             QStringLiteral("-Dlog4j2.configurationFile=") + dir +
+                                 QStringLiteral("/log4j2.properties"),
+                             QStringLiteral("-cp"), libs + QStringLiteral("/*"),
+                             QStringLiteral("kafka.tools.StorageTool"), QStringLiteral("format")} +
+                     (m_opt.quorumVoters.isEmpty() ? QStringList{QStringLiteral("--standalone")}
+                                                   : QStringList{}) +
+                     QStringList{QStringLiteral("-t"),
+                                 m_opt.clusterId.isEmpty() ? newClusterId() : m_opt.clusterId,
+                                 QStringLiteral("-c"), dir + QStringLiteral("/server.properties")});
     const bool finished = format.waitForFinished(180'000);
     const QString output = QString::fromUtf8(format.readAll()).trimmed();
     if (!finished || format.exitStatus() != QProcess::NormalExit || format.exitCode() != 0) {
@@ -203,6 +238,15 @@ Result<void> KafkaBroker::formatIfNeeded(const QString &java, const QString &lib
 }
 
 Result<void> KafkaBroker::start()
+{
+    if (isRunning())
+        return {};
+    if (auto r = launch(); !r)
+        return r;
+    return waitReady(m_opt.startTimeoutSeconds);
+}
+
+Result<void> KafkaBroker::launch()
 {
     if (isRunning())
         return {};
@@ -227,12 +271,15 @@ Result<void> KafkaBroker::start()
     const QString properties = dir + QStringLiteral("/server.properties");
     m_process = std::make_unique<QProcess>();
     m_process->setProgram(*java);
-    m_process->setArguments(
-        {QStringLiteral("-Xmx") + heap, QStringLiteral("-Xms") + minHeap,
-         QStringLiteral("-XX:+ExitOnOutOfMemoryError"), QStringLiteral("-Djava.awt.headless=true"),
-         QStringLiteral("-Dlog4j2.configurationFile=") + dir + QStringLiteral("/log4j2.properties"),
-         QStringLiteral("-cp"), *libs + QStringLiteral("/*"), QStringLiteral("kafka.Kafka"),
-         properties});
+    m_process->setArguments(QStringList{QStringLiteral("-Xmx") + heap,
+                                        QStringLiteral("-Xms") + minHeap,
+                                        QStringLiteral("-XX:+ExitOnOutOfMemoryError"),
+                                        QStringLiteral("-Djava.awt.headless=true")} +
+                            m_opt.jvmOptions +
+                            QStringList{QStringLiteral("-Dlog4j2.configurationFile=") + dir +
+                                            QStringLiteral("/log4j2.properties"),
+                                        QStringLiteral("-cp"), *libs + QStringLiteral("/*"),
+                                        QStringLiteral("kafka.Kafka"), properties});
     m_process->setStandardInputFile(QProcess::nullDevice());
     m_process->setStandardOutputFile(dir + QStringLiteral("/stdout.log"), QIODevice::Append);
     m_process->setStandardErrorFile(dir + QStringLiteral("/stdout.log"), QIODevice::Append);
@@ -258,7 +305,13 @@ Result<void> KafkaBroker::start()
         kill();
         return r;
     }
+    return {};
+}
 
+Result<void> KafkaBroker::waitReady(int timeoutSeconds)
+{
+    if (!m_process)
+        return makeError(ErrorCode::Unavailable, "Kafka broker not launched");
     auto admin = kafka::Admin::create({{"bootstrap.servers", bootstrap().toStdString()},
                                        {"log_level", "0"},
                                        {"reconnect.backoff.max.ms", "500"}});
@@ -266,8 +319,7 @@ Result<void> KafkaBroker::start()
         stop();
         return admin.error();
     }
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(m_opt.startTimeoutSeconds);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
     while (std::chrono::steady_clock::now() < deadline) {
         if (!isRunning()) {
             const int code = m_process ? m_process->exitCode() : -1;
@@ -283,8 +335,7 @@ Result<void> KafkaBroker::start()
     const std::string tail = logTail().toStdString();
     stop();
     return makeError(ErrorCode::Timeout, "Kafka broker did not answer within " +
-                                             std::to_string(m_opt.startTimeoutSeconds) + " s:\n" +
-                                             tail);
+                                             std::to_string(timeoutSeconds) + " s:\n" + tail);
 }
 
 void KafkaBroker::stop(std::chrono::milliseconds grace)

@@ -115,6 +115,20 @@ PostgresServer::~PostgresServer()
     stop();
 }
 
+QString PostgresServer::multiHostDsn(const QList<quint16> &ports) const
+{
+    QStringList hosts, portList;
+    for (const quint16 p : ports) {
+        hosts << QStringLiteral("127.0.0.1");
+        portList << QString::number(p);
+    }
+    QString dsn = this->dsn();
+    dsn.replace(QStringLiteral("host=127.0.0.1 port=%1 ").arg(m_port),
+                QStringLiteral("host=%1 port=%2 ").arg(hosts.join(u','), portList.join(u',')));
+    // A dead host costs at most connect_timeout before the next one is tried.
+    return dsn + QStringLiteral(" target_session_attrs=read-write connect_timeout=3");
+}
+
 QString PostgresServer::dsn(const QString &database) const
 {
     QString dsn = QStringLiteral("host=127.0.0.1 port=%1 dbname=%2 user=%3")
@@ -140,9 +154,12 @@ qint64 PostgresServer::pid() const
 }
 
 Result<QString> PostgresServer::run(const QString &tool, const QStringList &args, int timeoutMs,
-                                    const QString &outputFile) const
+                                    const QString &outputFile,
+                                    const QProcessEnvironment &environment) const
 {
     QProcess p;
+    if (!environment.isEmpty())
+        p.setProcessEnvironment(environment);
     p.setProgram(m_binDir + QLatin1Char('/') + tool);
     p.setArguments(args);
     p.setStandardInputFile(QProcess::nullDevice());
@@ -212,6 +229,29 @@ Result<void> PostgresServer::initdbIfNeeded()
         }
     }
 #endif
+    if (m_opt.standbyOf) {
+        // A copy of the primary (its settings, pg_hba.conf and password included) that starts
+        // as its standby (-R: standby.signal and primary_conninfo). The password goes through
+        // the environment, never the command line.
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        if (!m_opt.password.isEmpty())
+            env.insert(QStringLiteral("PGPASSWORD"), m_opt.password);
+        if (auto r = run(QStringLiteral("pg_basebackup"),
+                         {QStringLiteral("-D"), dir, QStringLiteral("-h"),
+                          QStringLiteral("127.0.0.1"), QStringLiteral("-p"),
+                          QString::number(m_opt.standbyOf), QStringLiteral("-U"), m_opt.user,
+                          QStringLiteral("-X"), QStringLiteral("stream"), QStringLiteral("-R"),
+                          QStringLiteral("-c"), QStringLiteral("fast"), QStringLiteral("-w")},
+                         600'000, {}, env);
+            !r)
+            return r.error();
+        // The copy has the primary's logs and lock file; PostgreSQL wants its folder 0700.
+        for (const char *f : {"postmaster.pid", "server.log", "pg_ctl.log"})
+            QFile::remove(dir + QLatin1Char('/') + QLatin1String(f));
+        QFile::setPermissions(dir, QFileDevice::ReadOwner | QFileDevice::WriteOwner |
+                                       QFileDevice::ExeOwner);
+        return {};
+    }
     if (auto r = run(QStringLiteral("initdb"),
                      {QStringLiteral("-D"), dir, QStringLiteral("-U"), m_opt.user,
                       QStringLiteral("--auth=trust"), QStringLiteral("-E"), QStringLiteral("UTF8"),
@@ -257,6 +297,11 @@ Result<void> PostgresServer::writeLocalConf()
                    .arg(m_port)
                    .arg(quoted)
                    .toUtf8());
+    if (m_opt.replicated || m_opt.standbyOf)
+        conf.write("# Streaming replication (primary and hot standby)\n"
+                   "wal_keep_size = '512MB'\n"
+                   "wal_log_hints = on\n"
+                   "hot_standby = on\n");
     return {};
 }
 
@@ -407,6 +452,26 @@ Result<void> PostgresServer::restartImmediate()
         return r.error();
     }
     return {};
+}
+
+Result<void> PostgresServer::promote()
+{
+    if (!m_running)
+        return makeError(ErrorCode::Unavailable, "PostgreSQL is not running");
+    auto r = run(QStringLiteral("pg_ctl"),
+                 {QStringLiteral("promote"), QStringLiteral("-w"), QStringLiteral("-t"),
+                  QString::number(m_opt.startTimeoutSeconds), QStringLiteral("-D"),
+                  QFileInfo(m_opt.dataDir).canonicalFilePath()},
+                 (m_opt.startTimeoutSeconds + 10) * 1000);
+    if (!r)
+        return r.error();
+    m_opt.standbyOf = 0;
+    return {};
+}
+
+bool PostgresServer::postmasterAlive() const
+{
+    return processAlive(pid());
 }
 
 Result<QString> PostgresServer::createDatabase(const QString &name)

@@ -67,6 +67,12 @@ int main(int argc, char *argv[])
     cfg.addBool(QStringLiteral("restart"), true,
                 QStringLiteral("Restart a service or the Kafka broker that dies (same command "
                                "line and ports; back-off when it keeps dying)"));
+    cfg.addBool(QStringLiteral("ha"), false,
+                QStringLiteral("High availability: three Kafka brokers (replication factor 3), a "
+                               "PostgreSQL hot standby promoted when the primary dies, two of "
+                               "each service behind HAProxy on the collector and gateway ports"));
+    cfg.addString(QStringLiteral("haproxy"), QStringLiteral("haproxy"),
+                  QStringLiteral("The HAProxy program --ha runs (name on PATH or a path)"));
     cfg.addString(QStringLiteral("bin-dir"), QCoreApplication::applicationDirPath(),
                   QStringLiteral("Where the service executables are"));
 
@@ -105,6 +111,8 @@ int main(int argc, char *argv[])
     opt.syslogUdpPort = static_cast<quint16>(cfg.integer(QStringLiteral("syslog-udp-port")));
     opt.syslogApp = cfg.string(QStringLiteral("syslog-app"));
     opt.restart = cfg.boolean(QStringLiteral("restart"));
+    opt.ha = cfg.boolean(QStringLiteral("ha"));
+    opt.haproxy = cfg.string(QStringLiteral("haproxy"));
 
     idl::service::quitOnSignals();
     idl::stack::Stack stack(opt);

@@ -56,26 +56,7 @@ Result<void> writeFilePrivate(const QString &path, const QByteArray &data)
     return {};
 }
 
-// Whether the process exists and has not exited. A zombie (exited, not yet reaped by its
-// parent) counts as gone.
-bool processAlive(qint64 pid)
-{
-#ifndef _WIN32
-    if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0)
-        return false;
-    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
-    if (stat.open(QIODevice::ReadOnly)) {
-        const QByteArray line = stat.readAll();
-        const auto close = line.lastIndexOf(')');
-        if (close >= 0 && close + 2 < line.size() && line.at(close + 2) == 'Z')
-            return false;
-    }
-    return true;
-#else
-    Q_UNUSED(pid);
-    return false;
-#endif
-}
+using localcluster::processAlive;
 
 } // namespace
 
@@ -109,7 +90,7 @@ QString Stack::postgresPassword()
 QProcessEnvironment Stack::secretEnvironment() const
 {
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("IDL_PG_DSN"), m_pg->dsn());
+    env.insert(QStringLiteral("IDL_PG_DSN"), serviceDsn());
     if (!m_metricsToken.isEmpty())
         env.insert(QStringLiteral("IDL_METRICS_TOKEN"), m_metricsToken);
     return env;
@@ -167,13 +148,23 @@ Result<void> Stack::ensureCredentials()
     return writeFilePrivate(path, QJsonDocument(secrets).toJson());
 }
 
-void Stack::addService(const QString &name, std::function<QStringList()> args, quint16 opsPort)
+void Stack::addService(const QString &name, std::function<QStringList()> args, quint16 opsPort,
+                       const QString &url)
+{
+    if (!url.isEmpty())
+        m_memberUrls[opsPort] = url;
+    addServicePart(name, [this, name, args = std::move(args), opsPort] {
+        return startService(name, args(), opsPort);
+    });
+}
+
+void Stack::addServicePart(const QString &name, std::function<Result<ServiceProcess *>()> start)
 {
     auto started = std::make_shared<ServiceProcess *>(nullptr);
     m_life->add(
         name.toStdString(),
-        [this, name, args = std::move(args), opsPort, started]() -> Result<void> {
-            auto svc = startService(name, args(), opsPort);
+        [start = std::move(start), started]() -> Result<void> {
+            auto svc = start();
             if (!svc)
                 return svc.error();
             *started = *svc;
@@ -188,9 +179,10 @@ void Stack::addService(const QString &name, std::function<QStringList()> args, q
         });
 }
 
-Result<ServiceProcess *> Stack::startService(const QString &name, QStringList args, quint16 opsPort)
+Result<ServiceProcess *> Stack::startService(const QString &name, QStringList args, quint16 opsPort,
+                                             const QString &programPath, bool secrets)
 {
-    const QString program = bin(name);
+    const QString program = programPath.isEmpty() ? bin(name) : programPath;
     if (program.isEmpty()) {
         jlog::info("service not built, skipped", {{"service", name}});
         return static_cast<ServiceProcess *>(nullptr);
@@ -198,7 +190,8 @@ Result<ServiceProcess *> Stack::startService(const QString &name, QStringList ar
     auto svc = std::make_unique<ServiceProcess>(
         name, program, args, opsPort,
         QDir(m_opt.dataDir).filePath(QStringLiteral("logs/") + name + QStringLiteral(".log")));
-    svc->setSecretEnvironment(secretEnvironment());
+    if (secrets)
+        svc->setSecretEnvironment(secretEnvironment());
     connect(svc.get(), &ServiceProcess::exitedUnexpectedly, this,
             [this, s = svc.get()](const QString &n, int) {
                 Q_EMIT serviceFailed(n);
@@ -237,51 +230,62 @@ Result<void> Stack::up()
     // Every part is started in order and stopped in reverse order by the one Lifecycle; a part
     // that fails to start stops the ones already started.
     m_life = std::make_unique<service::Lifecycle>();
+    if (m_opt.ha) {
+        addHaDatabaseAndKafka(dir.absolutePath());
+    } else {
+        m_life->add(
+            "postgres",
+            [this, dir]() -> Result<void> {
+                localcluster::PostgresOptions po;
+                po.dataDir = dir.filePath(QStringLiteral("postgres"));
+                po.port = m_opt.postgresPort;
+                po.password = postgresPassword();
+                m_pg = std::make_unique<localcluster::PostgresServer>(po);
+                jlog::info("starting PostgreSQL");
+                return m_pg->start();
+            },
+            [this] { m_pg->stop(); });
+        m_life->add(
+            "kafka",
+            [this, dir]() -> Result<void> {
+                m_brokers.push_back(std::make_unique<localcluster::KafkaBroker>(
+                    dir.filePath(QStringLiteral("kafka")), m_opt.kafkaPort));
+                jlog::info("starting Kafka");
+                return m_brokers.front()->start();
+            },
+            [this] {
+                for (auto &b : m_brokers)
+                    b->stop();
+            });
+    }
     m_life->add(
-        "postgres",
-        [this, dir]() -> Result<void> {
-            localcluster::PostgresOptions po;
-            po.dataDir = dir.filePath(QStringLiteral("postgres"));
-            po.port = m_opt.postgresPort;
-            po.password = postgresPassword();
-            m_pg = std::make_unique<localcluster::PostgresServer>(po);
-            jlog::info("starting PostgreSQL");
-            return m_pg->start();
+        "topics, schema and credentials",
+        [this]() -> Result<void> {
+            const std::vector<std::string> topics{"idl.logs.raw", "idl.logs.events",
+                                                  "idl.logs.retry", "idl.logs.dlq"};
+            auto admin =
+                kafka::Admin::create({{"bootstrap.servers", kafkaBootstrap().toStdString()}});
+            if (!admin)
+                return admin.error();
+            // --ha: three copies of every partition; with the brokers'
+            // min.insync.replicas=2 an acks=all write survives one broker's loss.
+            if (auto r = (*admin)->createTopics(topics, m_opt.partitions, m_opt.ha ? 3 : 1); !r)
+                return r;
+            if (auto r = (*admin)->waitForTopics(topics, std::chrono::seconds(30)); !r)
+                return r;
+            if (!bin(QStringLiteral("idl-admin")).isEmpty())
+                if (auto r = runAdmin({QStringLiteral("migrate")}); !r)
+                    return r.error();
+            return ensureCredentials();
         },
-        [this] { m_pg->stop(); });
-    m_life->add(
-        "kafka",
-        [this, dir]() -> Result<void> {
-            m_kafka = std::make_unique<localcluster::KafkaBroker>(
-                dir.filePath(QStringLiteral("kafka")), m_opt.kafkaPort);
-            jlog::info("starting Kafka");
-            return m_kafka->start();
-        },
-        [this] { m_kafka->stop(); });
-    m_life->add("topics, schema and credentials",
-                [this]() -> Result<void> {
-                    const std::vector<std::string> topics{"idl.logs.raw", "idl.logs.events",
-                                                          "idl.logs.retry", "idl.logs.dlq"};
-                    auto admin = kafka::Admin::create(
-                        {{"bootstrap.servers", m_kafka->bootstrap().toStdString()}});
-                    if (!admin)
-                        return admin.error();
-                    if (auto r = (*admin)->createTopics(topics, m_opt.partitions, 1); !r)
-                        return r;
-                    if (auto r = (*admin)->waitForTopics(topics, std::chrono::seconds(30)); !r)
-                        return r;
-                    if (!bin(QStringLiteral("idl-admin")).isEmpty())
-                        if (auto r = runAdmin({QStringLiteral("migrate")}); !r)
-                            return r.error();
-                    return ensureCredentials();
-                },
-                {});
+        {});
 
     const auto freePort = [] { return localcluster::freeTcpPort(); };
-    const quint16 collectorPort = m_opt.collectorPort ? m_opt.collectorPort : freePort();
+    const quint16 collectorPort =
+        m_opt.collectorPort ? m_opt.collectorPort : (m_opt.ha ? 0 : freePort());
     // Known once PostgreSQL and Kafka run.
     const auto common = [this] {
-        return QStringList{QStringLiteral("--kafka.bootstrap"), m_kafka->bootstrap()};
+        return QStringList{QStringLiteral("--kafka.bootstrap"), kafkaBootstrap()};
     };
     const auto withOps = [common](quint16 ops, QStringList more = {}) {
         return [common, ops, more] {
@@ -290,79 +294,85 @@ Result<void> Stack::up()
         };
     };
 
-    // Order matters: consumers before producers, so demo traffic flows end to end at once.
-    const quint16 writerOps = freePort();
-    addService(QStringLiteral("idl-writer"), withOps(writerOps), writerOps);
-    for (int i = 0; i < 2; ++i) {
-        const quint16 ops = freePort();
-        addService(QStringLiteral("idl-processor"),
-                   withOps(ops, {QStringLiteral("--instance.id"), QStringLiteral("p%1").arg(i)}),
-                   ops);
+    if (m_opt.ha) {
+        addHaServices();
+    } else {
+        // Order matters: consumers before producers, so demo traffic flows end to end at once.
+        const quint16 writerOps = freePort();
+        addService(QStringLiteral("idl-writer"), withOps(writerOps), writerOps);
+        for (int i = 0; i < 2; ++i) {
+            const quint16 ops = freePort();
+            addService(
+                QStringLiteral("idl-processor"),
+                withOps(ops, {QStringLiteral("--instance.id"), QStringLiteral("p%1").arg(i)}), ops);
+        }
+        if (!bin(QStringLiteral("idl-alerter")).isEmpty()) {
+            // Alert rules on the logs (docs/alerts.md); PostgreSQL only, no Kafka.
+            const quint16 alerterOps = freePort();
+            addService(
+                QStringLiteral("idl-alerter"),
+                [alerterOps] {
+                    return QStringList{QStringLiteral("--http.port"), QString::number(alerterOps)};
+                },
+                alerterOps);
+        }
+        if (!bin(QStringLiteral("idl-gateway")).isEmpty()) {
+            m_gatewayPortUsed = m_opt.gatewayPort ? m_opt.gatewayPort : freePort();
+            m_gatewayHttpPort = freePort();
+            addService(QStringLiteral("idl-gateway"),
+                       withOps(m_gatewayHttpPort,
+                               {QStringLiteral("--ws.port"), QString::number(m_gatewayPortUsed)}),
+                       m_gatewayHttpPort);
+        }
+        // Syslog listeners (docs/ingest.md): TCP, TLS with the stack's self-signed certificate,
+        // UDP; ports that are taken (e.g. by a second stack) fall back to free ones (so does
+        // OTLP/gRPC's).
+        const auto portOr = [](quint16 wanted, bool udp) {
+            if (wanted && (udp ? QUdpSocket().bind(QHostAddress::LocalHost, wanted)
+                               : localcluster::isTcpPortFree(wanted)))
+                return wanted;
+            return localcluster::freeTcpPort();
+        };
+        m_opt.syslogTcpPort = portOr(m_opt.syslogTcpPort, false);
+        m_opt.syslogTlsPort = portOr(m_opt.syslogTlsPort, false);
+        m_opt.syslogUdpPort = portOr(m_opt.syslogUdpPort, true);
+        const QString tlsDir = dir.filePath(QStringLiteral("tls"));
+        m_syslog = dir.mkpath(QStringLiteral("tls")) &&
+                   ensureSelfSignedCertificate(tlsDir + QStringLiteral("/syslog.crt"),
+                                               tlsDir + QStringLiteral("/syslog.key"))
+                       .ok();
+        if (!m_syslog)
+            jlog::warn("no syslog certificate: the collector runs without syslog listeners");
+        // OTLP/gRPC: the usual 4317 unless something else (an OpenTelemetry Collector) has it.
+        const quint16 grpcPort = portOr(m_opt.otlpGrpcPort, false);
+        QStringList collectorArgs{QStringLiteral("--http.address"), QStringLiteral("127.0.0.1"),
+                                  QStringLiteral("--otlp.grpc-port"), QString::number(grpcPort)};
+        if (m_syslog)
+            collectorArgs << QStringLiteral("--syslog.listeners")
+                          << QStringLiteral("tcp:%1=%4,tls:%2=%4,udp:%3=%4")
+                                 .arg(m_opt.syslogTcpPort)
+                                 .arg(m_opt.syslogTlsPort)
+                                 .arg(m_opt.syslogUdpPort)
+                                 .arg(m_opt.syslogApp)
+                          << QStringLiteral("--syslog.tls-cert")
+                          << tlsDir + QStringLiteral("/syslog.crt")
+                          << QStringLiteral("--syslog.tls-key")
+                          << tlsDir + QStringLiteral("/syslog.key");
+        addService(QStringLiteral("idl-collector"), withOps(collectorPort, collectorArgs),
+                   collectorPort);
+        m_opt.collectorPort = collectorPort;
+        m_opt.otlpGrpcPort = grpcPort;
     }
-    if (!bin(QStringLiteral("idl-alerter")).isEmpty()) {
-        // Alert rules on the logs (docs/alerts.md); PostgreSQL only, no Kafka.
-        const quint16 alerterOps = freePort();
-        addService(
-            QStringLiteral("idl-alerter"),
-            [alerterOps] {
-                return QStringList{QStringLiteral("--http.port"), QString::number(alerterOps)};
-            },
-            alerterOps);
-    }
-    if (!bin(QStringLiteral("idl-gateway")).isEmpty()) {
-        m_gatewayPortUsed = m_opt.gatewayPort ? m_opt.gatewayPort : freePort();
-        m_gatewayHttpPort = freePort();
-        addService(QStringLiteral("idl-gateway"),
-                   withOps(m_gatewayHttpPort,
-                           {QStringLiteral("--ws.port"), QString::number(m_gatewayPortUsed)}),
-                   m_gatewayHttpPort);
-    }
-    // Syslog listeners (docs/ingest.md): TCP, TLS with the stack's self-signed certificate,
-    // UDP; ports that are taken (e.g. by a second stack) fall back to free ones (so does
-    // OTLP/gRPC's).
-    const auto portOr = [](quint16 wanted, bool udp) {
-        if (wanted && (udp ? QUdpSocket().bind(QHostAddress::LocalHost, wanted)
-                           : localcluster::isTcpPortFree(wanted)))
-            return wanted;
-        return localcluster::freeTcpPort();
-    };
-    m_opt.syslogTcpPort = portOr(m_opt.syslogTcpPort, false);
-    m_opt.syslogTlsPort = portOr(m_opt.syslogTlsPort, false);
-    m_opt.syslogUdpPort = portOr(m_opt.syslogUdpPort, true);
-    const QString tlsDir = dir.filePath(QStringLiteral("tls"));
-    m_syslog = dir.mkpath(QStringLiteral("tls")) &&
-               ensureSelfSignedCertificate(tlsDir + QStringLiteral("/syslog.crt"),
-                                           tlsDir + QStringLiteral("/syslog.key"))
-                   .ok();
-    if (!m_syslog)
-        jlog::warn("no syslog certificate: the collector runs without syslog listeners");
-    // OTLP/gRPC: the usual 4317 unless something else (an OpenTelemetry Collector) has it.
-    const quint16 grpcPort = portOr(m_opt.otlpGrpcPort, false);
-    QStringList collectorArgs{QStringLiteral("--http.address"), QStringLiteral("127.0.0.1"),
-                              QStringLiteral("--otlp.grpc-port"), QString::number(grpcPort)};
-    if (m_syslog)
-        collectorArgs << QStringLiteral("--syslog.listeners")
-                      << QStringLiteral("tcp:%1=%4,tls:%2=%4,udp:%3=%4")
-                             .arg(m_opt.syslogTcpPort)
-                             .arg(m_opt.syslogTlsPort)
-                             .arg(m_opt.syslogUdpPort)
-                             .arg(m_opt.syslogApp)
-                      << QStringLiteral("--syslog.tls-cert")
-                      << tlsDir + QStringLiteral("/syslog.crt")
-                      << QStringLiteral("--syslog.tls-key")
-                      << tlsDir + QStringLiteral("/syslog.key");
-    addService(QStringLiteral("idl-collector"), withOps(collectorPort, collectorArgs),
-               collectorPort);
-    m_opt.collectorPort = collectorPort;
-    m_opt.otlpGrpcPort = grpcPort;
 
     if (m_opt.demo && !bin(QStringLiteral("idl-collector")).isEmpty())
         m_life->add(
             "demo traffic",
-            [this, collectorPort]() -> Result<void> {
-                if (!startDemoLoadgen(collectorPort)) {
+            [this]() -> Result<void> {
+                // the collector, or (--ha) HAProxy in front of both
+                const quint16 port = m_opt.collectorPort;
+                if (!startDemoLoadgen(port)) {
                     m_demo = std::make_unique<DemoTraffic>(
-                        QUrl(QStringLiteral("http://127.0.0.1:%1/api/v1/logs").arg(collectorPort)),
+                        QUrl(QStringLiteral("http://127.0.0.1:%1/api/v1/logs").arg(port)),
                         m_ingestKey.toUtf8(), m_opt.demoRate);
                     m_demo->start();
                 }
@@ -391,6 +401,11 @@ Result<void> Stack::up()
         m_kafkaWatch = new QTimer(this);
         connect(m_kafkaWatch, &QTimer::timeout, this, &Stack::checkKafka);
         m_kafkaWatch->start(1000);
+        if (m_opt.ha) {
+            m_pgWatch = new QTimer(this);
+            connect(m_pgWatch, &QTimer::timeout, this, &Stack::checkPostgres);
+            m_pgWatch->start(1000);
+        }
     }
     return {};
 }
@@ -429,34 +444,53 @@ void Stack::scheduleRestart(ServiceProcess *service)
 
 void Stack::checkKafka()
 {
-    if (!m_supervising || !m_kafka || m_kafka->isRunning() ||
-        QDateTime::currentMSecsSinceEpoch() < m_kafkaRetryAt)
+    if (!m_supervising || QDateTime::currentMSecsSinceEpoch() < m_kafkaRetryAt)
         return;
-    // The same ports: every service's bootstrap.servers names them.
-    localcluster::KafkaOptions ko;
-    ko.dataDir = m_kafka->dataDir();
-    ko.brokerPort = m_kafka->port();
-    ko.controllerPort = m_kafka->controllerPort();
-    // After a crash the broker first recovers its logs, which takes minutes on a busy machine;
-    // stopping it at a short timeout only makes the next start recover again (a loop seen
-    // with 60 s under load: five starts, 5.5 minutes). The stack waits (blocked) meanwhile.
-    ko.startTimeoutSeconds = 300;
-    jlog::warn("Kafka broker died, restarting it", {{"port", ko.brokerPort}});
-    m_kafka = std::make_unique<localcluster::KafkaBroker>(ko);
-    if (auto r = m_kafka->start(); !r) {
-        ++m_kafkaFailures;
-        const int delayMs = std::min(30'000, 1000 << std::min(m_kafkaFailures, 5));
-        m_kafkaRetryAt = QDateTime::currentMSecsSinceEpoch() + delayMs;
-        jlog::error(
-            "cannot restart the Kafka broker",
-            {{"error", QString::fromStdString(r.error().message)}, {"retry_in_ms", delayMs}});
-        return;
+    for (std::size_t i = 0; i < m_brokers.size(); ++i) {
+        auto &broker = m_brokers[i];
+        if (broker->isRunning())
+            continue;
+        // The same ports (every service's bootstrap.servers names them), node id and quorum.
+        localcluster::KafkaOptions ko =
+            i < m_brokerOptions.size() ? m_brokerOptions[i] : localcluster::KafkaOptions{};
+        ko.dataDir = broker->dataDir();
+        ko.brokerPort = broker->port();
+        ko.controllerPort = broker->controllerPort();
+        // After a crash the broker first recovers its logs, which takes minutes on a busy
+        // machine; stopping it at a short timeout only makes the next start recover again (a
+        // loop seen with 60 s under load: five starts, 5.5 minutes). A single broker is
+        // waited for (blocked); a cluster member is launched and watched (the others serve).
+        ko.startTimeoutSeconds = 300;
+        jlog::warn("Kafka broker died, restarting it", {{"port", ko.brokerPort}});
+        broker = std::make_unique<localcluster::KafkaBroker>(ko);
+        if (auto r = m_opt.ha ? broker->launch() : broker->start(); !r) {
+            ++m_kafkaFailures;
+            const int delayMs = std::min(30'000, 1000 << std::min(m_kafkaFailures, 5));
+            m_kafkaRetryAt = QDateTime::currentMSecsSinceEpoch() + delayMs;
+            jlog::error(
+                "cannot restart the Kafka broker",
+                {{"error", QString::fromStdString(r.error().message)}, {"retry_in_ms", delayMs}});
+            return;
+        }
+        m_kafkaFailures = 0;
+        jlog::info("Kafka broker restarted", {{"port", ko.brokerPort}, {"pid", broker->pid()}});
+        if (auto r = writeStackJson(); !r)
+            jlog::error("cannot rewrite stack.json",
+                        {{"error", QString::fromStdString(r.error().message)}});
     }
-    m_kafkaFailures = 0;
-    jlog::info("Kafka broker restarted", {{"pid", m_kafka->pid()}});
-    if (auto r = writeStackJson(); !r)
-        jlog::error("cannot rewrite stack.json",
-                    {{"error", QString::fromStdString(r.error().message)}});
+}
+
+QString Stack::kafkaBootstrap() const
+{
+    QStringList list;
+    for (const auto &b : m_brokers)
+        list << b->bootstrap();
+    return list.join(u',');
+}
+
+QString Stack::serviceDsn() const
+{
+    return m_opt.ha && m_pgPorts.size() > 1 ? m_pg->multiHostDsn(m_pgPorts) : m_pg->dsn();
 }
 
 bool Stack::startDemoLoadgen(quint16 collectorPort)
@@ -528,15 +562,17 @@ Result<void> Stack::writeStackJson() const
     o.insert(QStringLiteral("ingest_api_key"), m_ingestKey);
     o.insert(QStringLiteral("admin_token"), m_adminToken);
     o.insert(QStringLiteral("metrics_token"), m_metricsToken);
-    o.insert(QStringLiteral("postgres_dsn"), m_pg->dsn());
-    o.insert(QStringLiteral("kafka_bootstrap"), m_kafka->bootstrap());
-    o.insert(QStringLiteral("kafka_pid"), m_kafka->pid());
+    o.insert(QStringLiteral("postgres_dsn"), serviceDsn());
+    o.insert(QStringLiteral("kafka_bootstrap"), kafkaBootstrap());
+    o.insert(QStringLiteral("kafka_pid"), m_brokers.empty() ? 0 : m_brokers.front()->pid());
     o.insert(QStringLiteral("data_dir"), QDir(m_opt.dataDir).absolutePath());
     o.insert(QStringLiteral("pid"), QCoreApplication::applicationPid());
     QJsonObject services;
     for (const auto &s : m_services)
         services.insert(s->name() + QStringLiteral("#%1").arg(s->pid()), s->pid());
     o.insert(QStringLiteral("services"), services);
+    if (m_opt.ha)
+        insertHaJson(o);
     o.insert(QStringLiteral("demo"), m_opt.demo);
     return writeFilePrivate(QDir(m_opt.dataDir).filePath(QStringLiteral("stack.json")),
                             QJsonDocument(o).toJson());
@@ -547,7 +583,10 @@ QString Stack::summary() const
     QString s;
     s += QStringLiteral("Instant Dev Logs local stack is up (data: %1)\n").arg(m_opt.dataDir);
     s += QStringLiteral("  PostgreSQL   %1\n").arg(m_pg ? m_pg->dsn() : QString());
-    s += QStringLiteral("  Kafka        %1\n").arg(m_kafka ? m_kafka->bootstrap() : QString());
+    s += QStringLiteral("  Kafka        %1\n").arg(kafkaBootstrap());
+    if (m_pgStandby)
+        s += QStringLiteral("  standby      PostgreSQL on port %1 (promoted if the primary dies)\n")
+                 .arg(m_pgStandby->port());
     for (const auto &svc : m_services)
         s += QStringLiteral("  %1 pid %2\n").arg(svc->name(), -14).arg(svc->pid());
     s +=
@@ -581,6 +620,8 @@ void Stack::down()
     m_supervising = false;
     if (m_kafkaWatch)
         m_kafkaWatch->stop();
+    if (m_pgWatch)
+        m_pgWatch->stop();
     if (m_life)
         m_life->stopAll(); // every part that started, in reverse order
     QDir dir(m_opt.dataDir);

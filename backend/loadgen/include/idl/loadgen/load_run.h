@@ -30,6 +30,13 @@ struct LoadOptions
     int payloadBytes = 64;          // mean size of the payload attribute; 0 = none
     std::string generatorId;        // written into every event (kGeneratorAttr)
     std::uint64_t seed = 1;
+    // Attempts after the first for a batch that got no answer, 429, 502, 503 or 504 (as
+    // OTLP/HTTP exporters retry), after the reply's Retry-After (at most retryMaxWaitS) or an
+    // exponential back-off (0.25 s doubling to 5 s). 0: never retried (each event is then
+    // stored at most once; with retries, an attempt that failed after Kafka took some events
+    // can store them twice).
+    int retries = 0;
+    long long retryMaxWaitS = 30;
 };
 
 // What a run did. Latencies are from sending a request to its 2xx reply (which the
@@ -44,6 +51,12 @@ struct LoadReport
     std::uint64_t rejected = 0;      // events refused (4xx other than 429, or per-event errors)
     std::uint64_t uncertain = 0;     // events of 429/503/broken requests: stored at most once
     std::uint64_t errorRequests = 0; // requests without a 2xx reply
+    std::uint64_t batches = 0;       // batches sent (each one or more requests)
+    std::uint64_t batchesOk = 0;     // batches finally answered 2xx (retries included)
+    std::uint64_t retries = 0;       // requests that were attempts after the first
+    // Events resent after an attempt with no answer or a 5xx: at-least-once, so each may be
+    // stored twice (idl-check's duplicates can be at most this many).
+    std::uint64_t resent = 0;
     std::map<int, std::uint64_t> statuses; // HTTP status -> requests; 0 = transport error
     double p50Ms = 0, p90Ms = 0, p99Ms = 0, p999Ms = 0, maxMs = 0;
     double cpuSeconds = 0;

@@ -12,7 +12,7 @@
 
 namespace idl::localcluster {
 
-// Settings of a local single-node KRaft broker.
+// Settings of a local KRaft broker+controller: a single node, or one node of a cluster.
 struct KafkaOptions
 {
     QString dataDir;               // server.properties, logs and data/ live here
@@ -24,6 +24,18 @@ struct KafkaOptions
     // A restart on existing data recovers its logs first: over 60 s seen on a loaded box.
     int startTimeoutSeconds = 120;
     bool removeDataWhenOwnerDies = false; // tests: the watchdog also deletes dataDir
+    // One node of a multi-node cluster (static quorum): its id, every controller
+    // ("1@127.0.0.1:PORT,2@..."), and the cluster id its storage is formatted with (the same
+    // on every node; newClusterId()). Empty quorumVoters: a standalone single node.
+    int nodeId = 1;
+    QString quorumVoters;
+    QString clusterId;
+    // Replication of the internal topics (offsets, transactions) and topics' defaults:
+    // default.replication.factor and min.insync.replicas (with acks=all, a write needs that
+    // many in-sync copies).
+    int replicationFactor = 1;
+    int minInsyncReplicas = 1;
+    QStringList jvmOptions; // extra JVM flags (e.g. a cheaper GC for small clusters)
 };
 
 // A local Apache Kafka 4.x broker+controller (KRaft) run with the machine's Java from the
@@ -42,6 +54,15 @@ public:
     // Writes the config, formats storage if needed, starts the JVM and waits until a
     // librdkafka client gets metadata (Unavailable with the log's tail on failure).
     Result<void> start();
+    // The two halves of start(), for a multi-node cluster whose nodes answer only once a
+    // quorum of controllers runs: launch() every node, then waitReady() each.
+    Result<void> launch();
+    Result<void> waitReady(int timeoutSeconds);
+    // Picks the broker and controller ports (start() does it too): a cluster needs every
+    // node's controller port before any node's config is written.
+    Result<void> reservePorts() { return choosePorts(); }
+    // A fresh cluster id (what kafka-storage random-uuid prints).
+    static QString newClusterId();
     // SIGTERM (controlled shutdown), SIGKILL after the grace period; idempotent.
     void stop(std::chrono::milliseconds grace = std::chrono::seconds(20));
     // SIGKILL now (crash tests); the data stays.

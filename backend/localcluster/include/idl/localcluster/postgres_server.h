@@ -3,6 +3,8 @@
 #include "idl/core/result.h"
 #include "idl/localcluster/process_util.h"
 
+#include <QList>
+#include <QProcessEnvironment>
 #include <QString>
 
 namespace idl::localcluster {
@@ -20,6 +22,13 @@ struct PostgresOptions
     QString password;
     int startTimeoutSeconds = 60;
     bool removeDataWhenOwnerDies = false; // tests: the watchdog also deletes dataDir
+    // Streaming replication (docs/operations.md, "High availability"). A primary keeps WAL for
+    // a standby that falls behind (wal_keep_size) and logs hint bits (wal_log_hints, so a
+    // stopped primary could be pg_rewind'ed). standbyOf != 0: an empty dataDir is filled by
+    // pg_basebackup -R from the primary on 127.0.0.1:standbyOf (same user and password), and
+    // the server runs as its hot standby until promote().
+    bool replicated = false;
+    quint16 standbyOf = 0;
 };
 
 // A private PostgreSQL 15 cluster: initdb into dataDir (once), pg_ctl start on 127.0.0.1 with
@@ -42,6 +51,12 @@ public:
     void stop();
     // pg_ctl restart -m immediate (crash-like: recovery replays WAL); same port.
     Result<void> restartImmediate();
+    // A hot standby becomes a primary (pg_ctl promote -w): it stops following its primary and
+    // accepts writes.
+    Result<void> promote();
+    // True while the postmaster recorded in dataDir/postmaster.pid is alive (false after it was
+    // killed, even though this object still thinks it runs).
+    bool postmasterAlive() const;
     // True while this object has a running server.
     bool isRunning() const { return m_running; }
 
@@ -49,6 +64,10 @@ public:
     QString dsn() const { return dsn(m_opt.database); }
     // The same for another database of this cluster.
     QString dsn(const QString &database) const;
+    // One connection string for several servers of one replicated cluster (this one's database,
+    // user and password): libpq tries them in order and keeps the one that accepts writes
+    // (target_session_attrs=read-write), so clients follow a failover by reconnecting.
+    QString multiHostDsn(const QList<quint16> &ports) const;
     // Creates a database (if absent) and returns its dsn; names are [A-Za-z0-9_].
     Result<QString> createDatabase(const QString &name);
     quint16 port() const { return m_port; }
@@ -60,7 +79,8 @@ private:
     // With a password: sets it and switches pg_hba.conf from trust to scram-sha-256.
     Result<void> requirePassword();
     Result<QString> run(const QString &tool, const QStringList &args, int timeoutMs,
-                        const QString &outputFile = {}) const;
+                        const QString &outputFile = {},
+                        const QProcessEnvironment &environment = {}) const;
     Result<void> initdbIfNeeded();
     Result<void> writeLocalConf();
     Result<void> ensureDatabase(const QString &name);

@@ -41,6 +41,10 @@ private:
     qint64 m_pid = 0;
 };
 
+// Whether the process exists and has not exited. A zombie (exited, not yet reaped by its
+// parent) counts as gone.
+bool processAlive(qint64 pid);
+
 // Quotes text for a POSIX shell ('...').
 QString shellQuote(const QString &text);
 

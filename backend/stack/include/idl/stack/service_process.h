@@ -38,6 +38,7 @@ public:
     void stop(int graceMs = 10'000);
     bool running() const;
     const QString &name() const { return m_name; }
+    quint16 opsPort() const { return m_opsPort; }
     qint64 pid() const;
 
 Q_SIGNALS:

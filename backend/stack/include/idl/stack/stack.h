@@ -2,6 +2,8 @@
 
 #include "idl/core/result.h"
 
+#include <QJsonObject>
+#include <QList>
 #include <QObject>
 #include <QProcessEnvironment>
 #include <QString>
@@ -17,6 +19,7 @@ class QTimer;
 namespace idl::localcluster {
 class PostgresServer;
 class KafkaBroker;
+struct KafkaOptions;
 } // namespace idl::localcluster
 
 namespace idl::service {
@@ -52,14 +55,21 @@ struct StackOptions
     // Supervise: restart a service or the Kafka broker that dies (like `restart:
     // unless-stopped` in compose), with a back-off for one that keeps dying.
     bool restart = true;
+    // High availability (docs/operations.md, "High availability"): three Kafka brokers (KRaft,
+    // replication factor 3, min.insync.replicas 2), a PostgreSQL primary with a streaming
+    // hot standby that idl-stack promotes when the primary dies, two of each service and
+    // HAProxy in front of the collectors and gateways (on the ports above). No syslog.
+    bool ha = false;
+    QString haproxy = QStringLiteral("haproxy"); // the HAProxy program (PATH or a path)
 };
 
 // A whole local cluster: private PostgreSQL, single-node Kafka, topics, schema, every
 // backend service present in binDir, credentials, and DATA_DIR/stack.json describing it.
 // Parts start in order and stop in reverse. Once up, a service or the Kafka broker that dies
 // is started again (same command line, environment and ports) and stack.json gets its new
-// pid; PostgreSQL is left to pg_ctl. Main thread; needs a running QCoreApplication
-// loop between up() and down().
+// pid; PostgreSQL is left to pg_ctl. With options.ha (stack_ha.cpp): three brokers, a
+// PostgreSQL standby promoted when the primary's postmaster is gone, two of each service
+// behind HAProxy. Main thread; needs a running QCoreApplication loop between up() and down().
 class Stack : public QObject
 {
     Q_OBJECT
@@ -80,10 +90,29 @@ Q_SIGNALS:
     void serviceFailed(const QString &name);
 
 private:
-    // Adds a service to the lifecycle; `args` is called when it starts.
-    void addService(const QString &name, std::function<QStringList()> args, quint16 opsPort);
-    // Starts one service; null when it is not built.
-    Result<ServiceProcess *> startService(const QString &name, QStringList args, quint16 opsPort);
+    // Adds a service to the lifecycle; `args` is called when it starts. `url` (optional) is
+    // where clients reach this copy (stack.json's members).
+    void addService(const QString &name, std::function<QStringList()> args, quint16 opsPort,
+                    const QString &url = {});
+    // Adds a lifecycle part that starts one service (`start`: the process, or null when it is
+    // not built) and stops it in reverse.
+    void addServicePart(const QString &name, std::function<Result<ServiceProcess *>()> start);
+    // Starts one service; null when it is not built. program: the executable (default: name
+    // in binDir); secrets: whether it gets the dsn and metrics token.
+    Result<ServiceProcess *> startService(const QString &name, QStringList args, quint16 opsPort,
+                                          const QString &program = {}, bool secrets = true);
+    // --ha parts (stack_ha.cpp): PostgreSQL primary + standby, the Kafka cluster, two of each
+    // service, HAProxy; the failover watch; stack.json's HA members.
+    void addHaDatabaseAndKafka(const QString &dataDir);
+    void addHaServices();
+    Result<void> writeHaproxyConfig() const;
+    void checkPostgres();
+    void insertHaJson(QJsonObject &o) const;
+    // bootstrap.servers of every broker.
+    QString kafkaBootstrap() const;
+    // The dsn services get: the server's, or (--ha) both servers' with
+    // target_session_attrs=read-write.
+    QString serviceDsn() const;
     Result<void> ensureCredentials();
     Result<void> writeStackJson() const;
     Result<QString> runAdmin(const QStringList &args) const;
@@ -99,7 +128,17 @@ private:
 
     StackOptions m_opt;
     std::unique_ptr<localcluster::PostgresServer> m_pg;
-    std::unique_ptr<localcluster::KafkaBroker> m_kafka;
+    std::vector<std::unique_ptr<localcluster::KafkaBroker>> m_brokers; // 1, or 3 with --ha
+    std::vector<localcluster::KafkaOptions> m_brokerOptions;           // --ha: how to restart each
+    std::unique_ptr<localcluster::PostgresServer> m_pgStandby;         // --ha: the hot standby
+    QList<quint16> m_pgPorts;                                          // --ha: both servers' ports
+    int m_pgFailures = 0;   // --ha: failed PostgreSQL restarts in a row
+    qint64 m_pgRetryAt = 0; // --ha: ms since epoch: no PostgreSQL restart before
+    int m_failovers = 0;    // --ha: standby promotions
+    QTimer *m_pgWatch = nullptr;
+    quint16 m_lbOpsPort = 0;                 // --ha: HAProxy's /readyz (monitor-uri)
+    quint16 m_lbGatewayHttp = 0;             // --ha: the gateways' HTTP API behind HAProxy
+    std::map<quint16, QString> m_memberUrls; // ops port -> where clients reach that copy
     std::vector<std::unique_ptr<ServiceProcess>> m_services;
     std::unique_ptr<DemoTraffic> m_demo;
     std::unique_ptr<QProcess> m_demoLoadgen; // idl-loadgen as the demo source, when built
@@ -114,7 +153,7 @@ private:
     bool m_supervising = false; // set once up() finished, cleared by down()
     std::map<const ServiceProcess *, int> m_crashStreak; // restarts since it last ran 30 s
     QTimer *m_kafkaWatch = nullptr;
-    int m_kafkaFailures = 0;                    // failed restarts of the broker in a row
+    int m_kafkaFailures = 0;                    // failed restarts of a broker in a row
     qint64 m_kafkaRetryAt = 0;                  // ms since epoch: no restart attempt before
     std::unique_ptr<service::Lifecycle> m_life; // the parts of a running stack
 };
