@@ -72,7 +72,11 @@ Result<DbPool::Lease> DbPool::acquire()
                     "; SET lock_timeout = " + std::to_string(m_limits.lockTimeout.count()) +
                     "; SET idle_in_transaction_session_timeout = " +
                     std::to_string(m_limits.idleInTransactionTimeout.count()) +
-                    "; SET application_name = 'idl-gateway'");
+                    "; SET application_name = 'idl-gateway'"
+                    // JIT compiles a plan once its estimated cost passes jit_above_cost: a
+                    // scan of a few million rows then spends 100+ ms compiling before the
+                    // first row, longer than the page takes (docs/benchmarks.md, Peer).
+                    "; SET jit = off");
         if (set)
             return Lease(this, std::make_unique<pg::Connection>(std::move(c).value()));
     }
