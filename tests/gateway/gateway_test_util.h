@@ -263,6 +263,7 @@ inline idl::Result<void> writeLikeWriter(idl::pg::Connection &db,
         return r;
     std::string copy;
     std::map<std::tuple<std::int64_t, std::string, std::string, int>, std::int64_t> roll;
+    std::map<std::tuple<std::int64_t, std::string, int>, std::int64_t> roll10;
     for (const auto &e : events) {
         if (auto r =
                 db.query("SELECT idl_ensure_log_partition($1::bigint)", {std::to_string(e.tsNs)});
@@ -274,6 +275,8 @@ inline idl::Result<void> writeLikeWriter(idl::pg::Connection &db,
                 "\t\\N\t\\N\n";
         const std::int64_t minute = 60'000'000'000;
         ++roll[{e.tsNs - e.tsNs % minute, e.app, e.host, static_cast<int>(e.level)}];
+        const std::int64_t tenSeconds = 10'000'000'000;
+        ++roll10[{e.tsNs - e.tsNs % tenSeconds, e.app, static_cast<int>(e.level)}];
     }
     if (!events.empty()) {
         std::vector<std::string> chunks{copy};
@@ -290,6 +293,15 @@ inline idl::Result<void> writeLikeWriter(idl::pg::Connection &db,
                           "log_rollup_minute.count + excluded.count",
                           {std::to_string(std::get<0>(k)), std::get<1>(k), std::get<2>(k),
                            std::to_string(std::get<3>(k)), std::to_string(n)});
+        if (!r)
+            return r.error();
+    }
+    for (const auto &[k, n] : roll10) {
+        auto r = db.query("INSERT INTO log_rollup_10s (bucket, app, level, count) VALUES "
+                          "($1::bigint, $2, $3::smallint, $4::bigint) ON CONFLICT (bucket, app, "
+                          "level) DO UPDATE SET count = log_rollup_10s.count + excluded.count",
+                          {std::to_string(std::get<0>(k)), std::get<1>(k),
+                           std::to_string(std::get<2>(k)), std::to_string(n)});
         if (!r)
             return r.error();
     }

@@ -15,15 +15,58 @@ namespace idl::query::testing {
 
 inline bool sqlUsesOnlyTemplates(std::string_view sql, std::size_t paramCount, std::string *why)
 {
-    static const std::set<std::string, std::less<>> words{
-        "select",  "id",      "ts",           "received", "level", "app",      "host",
-        "message", "attrs",   "trace_id",     "span_id",  "from",  "logs",     "where",
-        "and",     "or",      "is",           "not",      "true",  "false",    "null",
-        "like",    "ilike",   "escape",       "in",       "case",  "when",     "then",
-        "else",    "end",     "jsonb_typeof", "numeric",  "text",  "smallint", "bigint",
-        "uuid",    "any",     "order",        "by",       "desc",  "asc",      "limit",
-        "group",   "as",      "key",          "count",    "sum",   "bucket",   "log_rollup_minute",
-        "collate", "idl_fold"};
+    static const std::set<std::string, std::less<>> words{"select",
+                                                          "id",
+                                                          "ts",
+                                                          "received",
+                                                          "level",
+                                                          "app",
+                                                          "host",
+                                                          "message",
+                                                          "attrs",
+                                                          "trace_id",
+                                                          "span_id",
+                                                          "from",
+                                                          "logs",
+                                                          "where",
+                                                          "and",
+                                                          "or",
+                                                          "is",
+                                                          "not",
+                                                          "true",
+                                                          "false",
+                                                          "null",
+                                                          "like",
+                                                          "ilike",
+                                                          "escape",
+                                                          "in",
+                                                          "case",
+                                                          "when",
+                                                          "then",
+                                                          "else",
+                                                          "end",
+                                                          "jsonb_typeof",
+                                                          "numeric",
+                                                          "text",
+                                                          "smallint",
+                                                          "bigint",
+                                                          "uuid",
+                                                          "any",
+                                                          "order",
+                                                          "by",
+                                                          "desc",
+                                                          "asc",
+                                                          "limit",
+                                                          "group",
+                                                          "as",
+                                                          "key",
+                                                          "count",
+                                                          "sum",
+                                                          "bucket",
+                                                          "log_rollup_minute",
+                                                          "collate",
+                                                          "idl_fold",
+                                                          "log_rollup_10s"};
     static const std::set<std::string, std::less<>> quotedIdentifiers{"C"};
     static const std::set<std::string, std::less<>> literals{
         "!", "string", "boolean", "number", "", "trace", "debug", "info", "warn", "error", "fatal"};
@@ -51,8 +94,10 @@ inline bool sqlUsesOnlyTemplates(std::string_view sql, std::size_t paramCount, s
         } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_') {
             std::size_t j = i;
             std::string word;
-            while (j < sql.size() && ((sql[j] >= 'a' && sql[j] <= 'z') ||
-                                      (sql[j] >= 'A' && sql[j] <= 'Z') || sql[j] == '_')) {
+            // Digits continue a word, as in SQL identifiers (log_rollup_10s).
+            while (j < sql.size() &&
+                   ((sql[j] >= 'a' && sql[j] <= 'z') || (sql[j] >= 'A' && sql[j] <= 'Z') ||
+                    sql[j] == '_' || (sql[j] >= '0' && sql[j] <= '9'))) {
                 char w = sql[j++];
                 word += (w >= 'A' && w <= 'Z') ? static_cast<char>(w - 'A' + 'a') : w;
             }

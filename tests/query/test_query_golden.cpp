@@ -219,6 +219,38 @@ private Q_SLOTS:
         QVERIFY2(testing::sqlUsesOnlyTemplates(q->sql, q->params.size(), &why), why.c_str());
     }
 
+    void aggregateFromTenSecondRollups()
+    {
+        // The console's 30 s buckets (a 50-minute range): log_rollup_10s, app and level only.
+        const auto ast = parse("app:checkout level:>=warn");
+        QVERIFY(ast.ok());
+        AggregateOptions o;
+        o.fromNs = 10'000'000'000LL * 1003;
+        o.toNs = 10'000'000'000LL * 1303;
+        o.bucketNs = 30'000'000'000LL;
+        const auto q = buildAggregate(*ast, o);
+        QVERIFY(q.ok());
+        QVERIFY(q->fromRollups);
+        QCOMPARE(
+            QString::fromStdString(q->sql),
+            QStringLiteral("SELECT $1::bigint + ((bucket - $1::bigint) / $5::bigint) * "
+                           "$5::bigint AS bucket, CASE level WHEN 0 THEN 'trace' WHEN 1 THEN "
+                           "'debug' WHEN 2 THEN 'info' WHEN 3 THEN 'warn' WHEN 4 THEN 'error' "
+                           "WHEN 5 THEN 'fatal' ELSE level::text END AS key, sum(count)::bigint "
+                           "AS count FROM log_rollup_10s WHERE bucket >= $1::bigint AND "
+                           "bucket < $2::bigint AND (app = $3 AND level >= $4::smallint) GROUP "
+                           "BY 1, 2 ORDER BY 1, 2"));
+        std::string why;
+        QVERIFY2(testing::sqlUsesOnlyTemplates(q->sql, q->params.size(), &why), why.c_str());
+        // Whole minutes still read the (smaller) minute rollups.
+        o.fromNs = 60'000'000'000LL * 100;
+        o.toNs = 60'000'000'000LL * 150;
+        o.bucketNs = 60'000'000'000LL;
+        const auto m = buildAggregate(*ast, o);
+        QVERIFY(m.ok());
+        QVERIFY(m->sql.find("log_rollup_minute") != std::string::npos);
+    }
+
     void aggregateFromRawRows()
     {
         AggregateOptions o;
@@ -242,11 +274,18 @@ private Q_SLOTS:
         QCOMPARE(q->params,
                  (std::vector<std::string>{"6000000000000", "9600000000000", "{\"a\",\"b\"}",
                                            "%timeout%", "60000000000"}));
-        // Rollup-friendly filter, but a bucket that is not whole minutes.
+        // Rollup-friendly filter, but a bucket that is not whole 10 s.
         const auto app = parse("app:a");
         QVERIFY(app.ok());
-        o.bucketNs = 30'000'000'000LL;
+        o.bucketNs = 5'000'000'000LL;
         q = buildAggregate(*app, o);
+        QVERIFY(q.ok());
+        QVERIFY(!q->fromRollups);
+        // A host term with a bucket that is not whole minutes: log_rollup_10s has no host.
+        const auto host = parse("host:web-1");
+        QVERIFY(host.ok());
+        o.bucketNs = 30'000'000'000LL;
+        q = buildAggregate(*host, o);
         QVERIFY(q.ok());
         QVERIFY(!q->fromRollups);
         // ... or a range that does not start on a minute.

@@ -76,6 +76,16 @@ long long rollupMismatches(pg::Connection &c)
                      "     + (SELECT count(*) FROM (SELECT * FROM r EXCEPT SELECT * FROM raw) b)");
 }
 
+// Rows of log_rollup_10s (migration 008) that differ from counts computed from the raw rows.
+long long tenSecondRollupMismatches(pg::Connection &c)
+{
+    return scalar(c, "WITH raw AS (SELECT ts - ts % 10000000000 AS bucket, app, level, "
+                     "count(*) AS count FROM logs GROUP BY 1, 2, 3), "
+                     "r AS (SELECT bucket, app, level, count FROM log_rollup_10s) "
+                     "SELECT (SELECT count(*) FROM (SELECT * FROM raw EXCEPT SELECT * FROM r) a) "
+                     "     + (SELECT count(*) FROM (SELECT * FROM r EXCEPT SELECT * FROM raw) b)");
+}
+
 WriterOptions writerOptions(const std::string &bootstrap, const std::string &topic,
                             const std::string &dsn, const std::string &dlq)
 {
@@ -220,6 +230,7 @@ private Q_SLOTS:
         QCOMPARE(scalar(c, "SELECT count(*) FROM logs"), 98LL);
         QCOMPARE(scalar(c, "SELECT next_offset FROM kafka_offsets WHERE partition = 3"), 100LL);
         QCOMPARE(rollupMismatches(c), 0LL);
+        QCOMPARE(tenSecondRollupMismatches(c), 0LL);
 
         // A writer that read from a stale offset is fenced: nothing is stored.
         std::vector<LogEvent> more{randomEvent(rng)};
@@ -340,7 +351,10 @@ private Q_SLOTS:
         writer.stop();
         QCOMPARE(scalar(c, "SELECT sum(count) FROM log_rollup_minute"), (long long)n);
         QCOMPARE(rollupMismatches(c), 0LL);
+        QCOMPARE(tenSecondRollupMismatches(c), 0LL);
         QVERIFY(scalar(c, "SELECT count(*) FROM log_rollup_minute") > 100);
+        QCOMPARE(scalar(c, "SELECT sum(count) FROM log_rollup_10s"), (long long)n);
+        QCOMPARE(tenSecondRollupMismatches(c), 0LL);
     }
 
     void retentionDropsPartitionsAndDeletesPerApp()
@@ -382,6 +396,7 @@ private Q_SLOTS:
         QCOMPARE(count("short"), 50LL);
         QCOMPARE(count("long"), 150LL);
         QCOMPARE(rollupMismatches(c), 0LL);
+        QCOMPARE(tenSecondRollupMismatches(c), 0LL);
 
         // Without the long policy, the 40-day-old partition(s) are dropped whole.
         IDL_VERIFY_OK(c.exec("DELETE FROM retention_policies WHERE app = 'long'"));
@@ -397,6 +412,7 @@ private Q_SLOTS:
         QCOMPARE(scalar(c, "SELECT count(*) FROM idl_log_partitions()"),
                  partitionsBefore - r2->partitionsDropped);
         QCOMPARE(rollupMismatches(c), 0LL);
+        QCOMPARE(tenSecondRollupMismatches(c), 0LL);
         // Idempotent.
         auto r3 = runRetention(c, o, now);
         IDL_VERIFY_OK(r3);
@@ -471,6 +487,82 @@ private Q_SLOTS:
                         {std::to_string(now - 30 * kDayNs)}),
                  0LL);
         QCOMPARE(scalar(w, "SELECT count(*) FROM logs"), 30LL);
+    }
+
+    // Maintenance (retention step 4): a partition whose day is over gets a b-tree on ts and a
+    // trigram GIN the gateway's substring filter can use; the open one gets neither; a second
+    // run builds nothing; an index left INVALID (an interrupted concurrent build) is rebuilt.
+    void closedPartitionsGetSearchIndexes()
+    {
+        const std::string dsn = migratedDatabase("closed_indexes");
+        const std::int64_t now = nowNs();
+        std::mt19937_64 rng(11);
+        std::vector<LogEvent> events;
+        for (const std::int64_t age : {2 * kDayNs, std::int64_t(0)}) {
+            for (int i = 0; i < 40; ++i) {
+                LogEvent e = randomEvent(rng, kMinuteNs);
+                e.tsNs = now - age - i * 1'000'000LL;
+                if (i % 4 == 0)
+                    e.message = "upstream Connection Reset by peer " + std::to_string(i);
+                events.push_back(e);
+            }
+        }
+        BatchStore store({dsn, "g", pg::CopyFormat::Binary});
+        IDL_VERIFY_OK(store.store(events, {}, {}));
+        auto c = connectOrDie(dsn);
+        const std::string closedPart = std::string(
+            c.query("SELECT name FROM idl_log_partitions() WHERE from_ns <= $1::bigint AND "
+                    "to_ns > $1::bigint",
+                    {std::to_string(now - 2 * kDayNs)})
+                ->value(0, 0));
+        const std::string openPart = std::string(
+            c.query("SELECT name FROM idl_log_partitions() WHERE from_ns <= $1::bigint AND "
+                    "to_ns > $1::bigint",
+                    {std::to_string(now)})
+                ->value(0, 0));
+        const std::string search = "SELECT count(*) FROM logs WHERE message COLLATE \"C\" ILIKE "
+                                   "'%connection reset%' ESCAPE '!'";
+        const long long before = scalar(c, search);
+        QCOMPARE(before, 20LL);
+        auto validIndexes = [&](const std::string &part) {
+            return scalar(c,
+                          "SELECT count(*) FROM pg_index i JOIN pg_class k ON k.oid = i.indexrelid "
+                          "WHERE i.indrelid = $1::regclass AND i.indisvalid AND k.relname LIKE "
+                          "'%!_closed!_%' ESCAPE '!'",
+                          {part});
+        };
+        QCOMPARE(validIndexes(closedPart), 0LL);
+
+        RetentionOptions o;
+        auto r = runRetention(c, o, now);
+        IDL_VERIFY_OK(r);
+        QCOMPARE(r->partitionsIndexed, 1);
+        QCOMPARE(validIndexes(closedPart), 2LL);
+        QCOMPARE(validIndexes(openPart), 0LL);
+        QCOMPARE(scalar(c, search), before);
+        // The gateway's substring filter can be answered from the trigram index.
+        IDL_VERIFY_OK(c.exec("SET enable_seqscan = off; SET enable_indexscan = off"));
+        auto plan = c.query("EXPLAIN SELECT count(*) FROM " + closedPart +
+                            " WHERE message COLLATE \"C\" ILIKE '%connection reset%' ESCAPE '!'");
+        IDL_VERIFY_OK(plan);
+        std::string text;
+        for (int i = 0; i < plan->rowCount(); ++i)
+            text += std::string(plan->value(i, 0)) + "\n";
+        QVERIFY2(text.find(closedPart + "_closed_msg_trgm") != std::string::npos, text.c_str());
+        IDL_VERIFY_OK(c.exec("RESET enable_seqscan; RESET enable_indexscan"));
+
+        auto again = runRetention(c, o, now);
+        IDL_VERIFY_OK(again);
+        QCOMPARE(again->partitionsIndexed, 0);
+
+        IDL_VERIFY_OK(c.exec("UPDATE pg_index SET indisvalid = false WHERE indexrelid = '" +
+                             closedPart + "_closed_ts'::regclass"));
+        QCOMPARE(validIndexes(closedPart), 1LL);
+        auto rebuilt = runRetention(c, o, now);
+        IDL_VERIFY_OK(rebuilt);
+        QCOMPARE(rebuilt->partitionsIndexed, 1);
+        QCOMPARE(validIndexes(closedPart), 2LL);
+        QCOMPARE(scalar(c, search), before);
     }
 
     // A detach interrupted between its two phases (here: its wait for a long reader hit the
@@ -589,6 +681,7 @@ private Q_SLOTS:
         QCOMPARE(scalar(c, "SELECT count(DISTINCT id) FROM logs"), (long long)total);
         QCOMPARE(scalar(c, "SELECT sum(next_offset) FROM kafka_offsets"), (long long)total);
         QCOMPARE(rollupMismatches(c), 0LL);
+        QCOMPARE(tenSecondRollupMismatches(c), 0LL);
     }
 
     void postgresRestartUnderLoadRecoversAlone()
@@ -645,6 +738,7 @@ private Q_SLOTS:
         QCOMPARE(n, (long long)total);
         QCOMPARE(scalar(c, "SELECT count(DISTINCT id) FROM logs"), (long long)total);
         QCOMPARE(rollupMismatches(c), 0LL);
+        QCOMPARE(tenSecondRollupMismatches(c), 0LL);
         QVERIFY2(stats.dbErrors > 0, "the restarts went unnoticed");
         QVERIFY(sawNotReady.load());
         QVERIFY2(reason.empty(), reason.c_str());

@@ -75,12 +75,79 @@ Result<std::int64_t> deleteOld(pg::Connection &c, const std::string &appFilter,
                 break;
         }
     }
-    auto roll = c.query("DELETE FROM log_rollup_minute WHERE " + appFilter + " AND bucket < $2",
-                        {apps, std::to_string(cutoff)});
-    if (!roll)
-        return roll.error();
-    report.rollupRowsDeleted += roll->affectedRows();
+    for (const char *table : {"log_rollup_minute", "log_rollup_10s"}) {
+        auto roll = c.query(std::string("DELETE FROM ") + table + " WHERE " + appFilter +
+                                " AND bucket < $2",
+                            {apps, std::to_string(cutoff)});
+        if (!roll)
+            return roll.error();
+        report.rollupRowsDeleted += roll->affectedRows();
+    }
     return deleted;
+}
+
+// Index name suffix and definition of each index a closed partition gets. The trigram index
+// carries COLLATE "C" because the gateway's ASCII substring filter is
+// `message COLLATE "C" ILIKE ...` (an index serves only expressions of its own collation).
+struct ClosedIndex
+{
+    const char *suffix;
+    const char *definition;
+    bool needsTrgm;
+};
+constexpr ClosedIndex kClosedIndexes[] = {
+    {"_closed_ts", "(ts)", false},
+    {"_closed_msg_trgm", "USING gin (message COLLATE \"C\" gin_trgm_ops)", true},
+};
+
+// Step 4 of runRetention(): search indexes on closed partitions, newest first.
+Result<void> indexClosedPartitions(pg::Connection &c, const RetentionOptions &o, std::int64_t nowNs,
+                                   RetentionReport &report)
+{
+    if (o.closedIndexPerRun <= 0)
+        return {};
+    auto trgm = c.query("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')");
+    if (!trgm)
+        return trgm.error();
+    const bool haveTrgm = trgm->value(0, 0) == "t";
+    auto parts = c.query("SELECT name FROM idl_log_partitions() WHERE to_ns <= $1::bigint "
+                         "ORDER BY from_ns DESC",
+                         {std::to_string(nowNs - toNs(o.closedAfter))});
+    if (!parts)
+        return parts.error();
+    for (int p = 0; p < parts->rowCount() && report.partitionsIndexed < o.closedIndexPerRun; ++p) {
+        const std::string part(parts->value(p, 0));
+        bool built = false;
+        for (const ClosedIndex &ix : kClosedIndexes) {
+            if (ix.needsTrgm && !haveTrgm)
+                continue;
+            const std::string name = part + ix.suffix;
+            auto state = c.query("SELECT i.indisvalid FROM pg_class k JOIN pg_index i ON "
+                                 "i.indexrelid = k.oid WHERE k.relname = $1",
+                                 {name});
+            if (!state)
+                return state.error();
+            if (state->rowCount() == 1 && state->value(0, 0) == "t")
+                continue;
+            if (state->rowCount() == 1) // left INVALID by an interrupted build
+                if (auto x = c.exec("DROP INDEX CONCURRENTLY IF EXISTS \"" + name + "\""); !x)
+                    return x.error();
+            if (auto x = c.exec("CREATE INDEX CONCURRENTLY IF NOT EXISTS \"" + name + "\" ON \"" +
+                                part + "\" " + ix.definition);
+                !x)
+                return x.error();
+            built = true;
+        }
+        if (!built)
+            continue;
+        // Summarizes every BRIN range and gives the planner the partition's statistics.
+        if (auto x = c.exec("VACUUM (ANALYZE) \"" + part + "\""); !x)
+            return x.error();
+        ++report.partitionsIndexed;
+        jlog::info("maintenance: closed partition indexed",
+                   {{"partition", QString::fromStdString(part)}});
+    }
+    return {};
 }
 
 } // namespace
@@ -167,8 +234,8 @@ Result<RetentionReport> runRetention(pg::Connection &c, const RetentionOptions &
                        {{"partition", QString::fromStdString(name)}});
         }
     }
-    {
-        auto r = c.query("DELETE FROM log_rollup_minute WHERE bucket < $1",
+    for (const char *table : {"log_rollup_minute", "log_rollup_10s"}) {
+        auto r = c.query(std::string("DELETE FROM ") + table + " WHERE bucket < $1",
                          {std::to_string(minuteBucket(dropBefore - dropBefore % kDayNs))});
         if (!r)
             return r.error();
@@ -196,6 +263,9 @@ Result<RetentionReport> runRetention(pg::Connection &c, const RetentionOptions &
             return n.error();
         report.rowsDeleted += *n;
     }
+    if (!hypertable)
+        if (auto r = indexClosedPartitions(c, o, nowNs, report); !r)
+            return r.error();
     return report;
 }
 

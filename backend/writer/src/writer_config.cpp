@@ -62,6 +62,11 @@ void declareSettings(Config &c)
     c.addDuration(QStringLiteral("retention.idle-in-transaction-timeout"), QStringLiteral("1m"),
                   QStringLiteral("PostgreSQL ends retention's session if it sits idle inside a "
                                  "transaction this long (a safety net)"));
+    c.addDuration(QStringLiteral("maintenance.closed-after"), QStringLiteral("10m"),
+                  QStringLiteral("A daily partition counts as closed this long after its day "
+                                 "ended; retention then builds its search indexes"));
+    c.addInt(QStringLiteral("maintenance.index-partitions"), 2,
+             QStringLiteral("Closed partitions indexed per retention run (0: none)"), 0, 1000);
     c.addInt(QStringLiteral("retention.delete-batch"), 10000,
              QStringLiteral("Rows per DELETE for per-app TTLs"), 100, 10'000'000);
     c.addInt(QStringLiteral("retention.max-deletes"), 5'000'000,
@@ -123,6 +128,10 @@ Result<WriterSettings> optionsFromConfig(const Config &c)
     s.retention.partitionsAheadDays =
         static_cast<int>(c.integer(QStringLiteral("partitions.ahead-days")));
     s.retentionInterval = c.duration(QStringLiteral("retention.interval"));
+    s.retention.closedAfter = std::chrono::duration_cast<std::chrono::seconds>(
+        c.duration(QStringLiteral("maintenance.closed-after")));
+    s.retention.closedIndexPerRun =
+        static_cast<int>(c.integer(QStringLiteral("maintenance.index-partitions")));
     s.httpAddress = c.string(QStringLiteral("http.address")).toStdString();
     s.httpPort = static_cast<int>(c.integer(QStringLiteral("http.port")));
     s.metricsToken = c.string(QStringLiteral("metrics.token")).toStdString();

@@ -17,6 +17,7 @@ template <class... F> struct Overloaded : F...
 template <class... F> Overloaded(F...) -> Overloaded<F...>;
 
 constexpr std::int64_t kMinuteNs = 60'000'000'000;
+constexpr std::int64_t kTenSecondsNs = 10'000'000'000;
 
 std::string_view sqlOp(CompareOp op)
 {
@@ -200,35 +201,38 @@ private:
     std::vector<std::string> m_params;
 };
 
-bool rollupTerm(const Node &node)
+// True when the filter names only app, level and (withHost) host.
+bool rollupTerm(const Node &node, bool withHost = true)
 {
-    return std::visit(
-        Overloaded{
-            [](const MatchAll &) { return true; },
-            [](const And &n) {
-                for (const Node &c : n.children) {
-                    if (!rollupTerm(c))
-                        return false;
-                }
-                return true;
-            },
-            [](const Or &n) {
-                for (const Node &c : n.children) {
-                    if (!rollupTerm(c))
-                        return false;
-                }
-                return true;
-            },
-            [](const Not &n) { return !n.operand.empty() && rollupTerm(n.operand.front()); },
-            [](const LevelTerm &) { return true; },
-            [](const FieldTerm &t) {
-                return t.field == TextField::App || t.field == TextField::Host;
-            },
-            [](const MessageTerm &) { return false; },
-            [](const RegexTerm &) { return false; },
-            [](const AttrTerm &) { return false; },
-        },
-        node.value);
+    return std::visit(Overloaded{
+                          [](const MatchAll &) { return true; },
+                          [withHost](const And &n) {
+                              for (const Node &c : n.children) {
+                                  if (!rollupTerm(c, withHost))
+                                      return false;
+                              }
+                              return true;
+                          },
+                          [withHost](const Or &n) {
+                              for (const Node &c : n.children) {
+                                  if (!rollupTerm(c, withHost))
+                                      return false;
+                              }
+                              return true;
+                          },
+                          [withHost](const Not &n) {
+                              return !n.operand.empty() && rollupTerm(n.operand.front(), withHost);
+                          },
+                          [](const LevelTerm &) { return true; },
+                          [withHost](const FieldTerm &t) {
+                              return t.field == TextField::App ||
+                                     (withHost && t.field == TextField::Host);
+                          },
+                          [](const MessageTerm &) { return false; },
+                          [](const RegexTerm &) { return false; },
+                          [](const AttrTerm &) { return false; },
+                      },
+                      node.value);
 }
 
 bool isHex(char c)
@@ -286,6 +290,11 @@ std::string scope(SqlBuilder &b, std::string_view timeColumn, std::int64_t fromN
 bool minuteAligned(std::int64_t ns)
 {
     return ns % kMinuteNs == 0;
+}
+
+bool tenSecondAligned(std::int64_t ns)
+{
+    return ns % kTenSecondsNs == 0;
 }
 
 } // namespace
@@ -347,9 +356,16 @@ Result<CompiledQuery> buildAggregate(const Node &ast, const AggregateOptions &op
         return makeError(ErrorCode::TooMany, "more than " + std::to_string(options.maxBuckets) +
                                                  " buckets: widen the bucket or narrow the "
                                                  "range");
-    const bool rollups = options.allowRollups && canUseRollups(ast) &&
-                         minuteAligned(options.fromNs) && minuteAligned(options.toNs) &&
-                         minuteAligned(options.bucketNs);
+    const bool minuteRollups = options.allowRollups && canUseRollups(ast) &&
+                               minuteAligned(options.fromNs) && minuteAligned(options.toNs) &&
+                               minuteAligned(options.bucketNs);
+    // Buckets of whole 10 s (the console's 10 s and 30 s buckets) from log_rollup_10s, which
+    // has no host column: filters on app and level only.
+    const bool tenSecondRollups = !minuteRollups && options.allowRollups &&
+                                  rollupTerm(ast, false) && tenSecondAligned(options.fromNs) &&
+                                  tenSecondAligned(options.toNs) &&
+                                  tenSecondAligned(options.bucketNs);
+    const bool rollups = minuteRollups || tenSecondRollups;
     const std::string_view time = rollups ? "bucket" : "ts";
     SqlBuilder b(1);
     std::string where = scope(b, time, options.fromNs, options.toNs, options.allowedApps);
@@ -366,8 +382,11 @@ Result<CompiledQuery> buildAggregate(const Node &ast, const AggregateOptions &op
                           "level::text END");
     const std::string count = rollups ? "sum(count)::bigint" : "count(*)::bigint";
     std::string sql = "SELECT " + bucket + " AS bucket, " + key + " AS key, " + count +
-                      " AS count FROM " + (rollups ? "log_rollup_minute" : "logs") + " WHERE " +
-                      where + " GROUP BY 1, 2 ORDER BY 1, 2";
+                      " AS count FROM " +
+                      (minuteRollups      ? "log_rollup_minute"
+                       : tenSecondRollups ? "log_rollup_10s"
+                                          : "logs") +
+                      " WHERE " + where + " GROUP BY 1, 2 ORDER BY 1, 2";
     return CompiledQuery{std::move(sql), b.takeParams(), rollups};
 }
 

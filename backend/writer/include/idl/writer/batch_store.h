@@ -86,6 +86,8 @@ private:
                          std::vector<RejectedRow> &rejected, std::vector<bool> &refused,
                          long long &rows);
     Result<void> writeRollups(std::span<const LogEvent> events, const std::vector<bool> &refused);
+    Result<void> writeTenSecondRollups(std::span<const LogEvent> events,
+                                       const std::vector<bool> &refused);
     Result<void> writeOffsets(std::span<const OffsetAdvance> offsets);
 
     Options m_options;

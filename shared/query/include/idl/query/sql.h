@@ -79,7 +79,9 @@ struct AggregateOptions
 
 // Counts per time bucket: rows (bucket bigint, key text, count bigint) ordered by bucket,
 // key; key is the level name (trace..fatal) or the app. Reads log_rollup_minute when
-// canUseRollups(ast) and fromNs, toNs and bucketNs are whole minutes; raw rows otherwise.
+// canUseRollups(ast) and fromNs, toNs and bucketNs are whole minutes; else log_rollup_10s when
+// the filter names only app and level and all three are whole multiples of 10 s; raw rows
+// otherwise. fromRollups is true for either rollup table.
 Result<CompiledQuery> buildAggregate(const Node &ast, const AggregateOptions &options);
 
 // Column a top-N query groups by.
