@@ -571,34 +571,11 @@ struct Pipeline::Impl
             attrs = &attrsElement;
         }
 
-        // The canonical v1 encoding (idl/core/event_encoding.h; appendEncodedEvent writes the
-        // same from a LogEvent), attributes written in place.
+        // The canonical v1 encoding (idl/core/event_encoding.h), attributes written in place.
         out.reserve(out.size() + 200 + value.size());
-        out.append("{\"v\":1,\"id\":");
-        appendJsonString(out, e.id);
-        out.append(",\"ts\":");
-        appendJsonInt(out, e.tsNs);
-        out.append(",\"rt\":");
-        appendJsonInt(out, e.receivedNs);
-        out.append(",\"level\":\"");
-        out.append(levelName(e.level));
-        out.append("\",\"app\":");
-        appendJsonString(out, e.app);
-        out.append(",\"host\":");
-        appendJsonString(out, e.host);
-        out.append(",\"msg\":");
-        appendJsonString(out, e.message);
-        out.append(",\"attrs\":");
+        appendEncodedEventHead(out, e.id, e.tsNs, e.receivedNs, e.level, e.app, e.host, e.message);
         writeAttrs(out, attrs, e, info, origTs);
-        if (!e.traceId.empty()) {
-            out.append(",\"trace_id\":");
-            appendJsonString(out, e.traceId);
-        }
-        if (!e.spanId.empty()) {
-            out.append(",\"span_id\":");
-            appendJsonString(out, e.spanId);
-        }
-        out.push_back('}');
+        appendEncodedEventTail(out, e.traceId, e.spanId);
 
         PipelineResult r;
         r.outcome = Outcome::Produce;

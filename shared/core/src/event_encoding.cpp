@@ -153,36 +153,49 @@ Result<LogEvent> EventDecoder::decodeEvent(std::string_view json)
     return d->decodeEvent(json);
 }
 
+void appendEncodedEventHead(std::string &out, std::string_view id, std::int64_t tsNs,
+                            std::int64_t receivedNs, Level level, std::string_view app,
+                            std::string_view host, std::string_view message)
+{
+    out.append("{\"v\":1,\"id\":");
+    appendJsonString(out, id);
+    out.append(",\"ts\":");
+    appendJsonInt(out, tsNs);
+    out.append(",\"rt\":");
+    appendJsonInt(out, receivedNs);
+    out.append(",\"level\":\"");
+    out.append(levelName(level));
+    out.append("\",\"app\":");
+    appendJsonString(out, app);
+    out.append(",\"host\":");
+    appendJsonString(out, host);
+    out.append(",\"msg\":");
+    appendJsonString(out, message);
+    out.append(",\"attrs\":");
+}
+
+void appendEncodedEventTail(std::string &out, std::string_view traceId, std::string_view spanId)
+{
+    if (!traceId.empty()) {
+        out.append(",\"trace_id\":");
+        appendJsonString(out, traceId);
+    }
+    if (!spanId.empty()) {
+        out.append(",\"span_id\":");
+        appendJsonString(out, spanId);
+    }
+    out.push_back('}');
+}
+
 void appendEncodedEvent(std::string &out, const LogEvent &event)
 {
     out.reserve(out.size() + 160 + event.id.size() + event.app.size() + event.host.size() +
                 event.message.size() + event.attrsJson.size());
-    out.append("{\"v\":1,\"id\":");
-    appendJsonString(out, event.id);
-    out.append(",\"ts\":");
-    appendJsonInt(out, event.tsNs);
-    out.append(",\"rt\":");
-    appendJsonInt(out, event.receivedNs);
-    out.append(",\"level\":\"");
-    out.append(levelName(event.level));
-    out.append("\",\"app\":");
-    appendJsonString(out, event.app);
-    out.append(",\"host\":");
-    appendJsonString(out, event.host);
-    out.append(",\"msg\":");
-    appendJsonString(out, event.message);
-    out.append(",\"attrs\":");
+    appendEncodedEventHead(out, event.id, event.tsNs, event.receivedNs, event.level, event.app,
+                           event.host, event.message);
     out.append(event.attrsJson.empty() ? std::string_view("{}")
                                        : std::string_view(event.attrsJson));
-    if (!event.traceId.empty()) {
-        out.append(",\"trace_id\":");
-        appendJsonString(out, event.traceId);
-    }
-    if (!event.spanId.empty()) {
-        out.append(",\"span_id\":");
-        appendJsonString(out, event.spanId);
-    }
-    out.push_back('}');
+    appendEncodedEventTail(out, event.traceId, event.spanId);
 }
 
 std::string encodeEvent(const LogEvent &event)
