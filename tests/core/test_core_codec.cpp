@@ -3,6 +3,7 @@
 #include "golden_cases.h"
 
 #include "idl/core/json_codec.h"
+#include "idl/core/json_dom.h"
 #include "idl/core/json_writer.h"
 #include "idl/core/timestamp.h"
 #include "idl/core/uuid.h"
@@ -44,6 +45,7 @@ private Q_SLOTS:
     void golden_data();
     void golden();
     void depth10000();
+    void canonicalDepthLimitAndView();
     void tenMegabyteString();
     void sizeLimits();
     void largestEventRoundTrips();
@@ -122,6 +124,47 @@ void TestCoreCodec::golden()
     const Result<LogEvent> back = decodeEvent(encodeEvent(e));
     QVERIFY2(back.ok(), qPrintable(why(back)));
     QVERIFY(*back == e);
+}
+
+// The canonical reader's depth limit on attrs (maxDepth + 1, the event object being level 1)
+// holds for decodeEvent and decodeEventView alike, also when the attrs are walked only for
+// texts with many brackets; the view points at the same values decodeEvent copies.
+void TestCoreCodec::canonicalDepthLimitAndView()
+{
+    IngestLimits limits;
+    limits.maxDepth = 3;
+    EventDecoder decoder(limits);
+    LogEvent e;
+    e.id = "0190a0b2-0000-7000-8000-000000000001";
+    e.tsNs = 1;
+    e.receivedNs = 2;
+    e.app = "a";
+    e.host = "h";
+    e.message = "m [{";
+    e.traceId = "0123456789abcdef0123456789abcdef";
+    e.attrsJson = R"({"a":[[1]]})"; // attrs level 2, arrays 3 and 4 = maxDepth + 1: accepted
+    const std::string ok = encodeEvent(e);
+    Result<LogEvent> r = decoder.decodeEvent(ok);
+    QVERIFY2(r.ok(), qPrintable(why(r)));
+    QVERIFY(*r == e);
+    CanonicalEventView view;
+    QVERIFY(decoder.decodeEventView(ok, view).ok());
+    QCOMPARE(view.id, std::string_view(e.id));
+    QCOMPARE(view.message, std::string_view(e.message));
+    QCOMPARE(view.traceId, std::string_view(e.traceId));
+    QVERIFY(view.spanId.empty());
+    QCOMPARE(view.tsNs, e.tsNs);
+    QCOMPARE(view.receivedNs, e.receivedNs);
+    QVERIFY(view.attrs.is<simdjson::dom::object>());
+
+    e.attrsJson = R"({"a":[[[1]]]})"; // one level more
+    const std::string deep = encodeEvent(e);
+    r = decoder.decodeEvent(deep);
+    QVERIFY(!r.ok());
+    QCOMPARE(r.error().code, ErrorCode::TooDeep);
+    const Result<void> v = decoder.decodeEventView(deep, view);
+    QVERIFY(!v.ok());
+    QCOMPARE(v.error().code, ErrorCode::TooDeep);
 }
 
 void TestCoreCodec::depth10000()

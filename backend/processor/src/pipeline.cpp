@@ -1,11 +1,13 @@
 #include "idl/processor/pipeline.h"
 
 #include "idl/core/json_codec.h"
+#include "idl/core/json_dom.h"
 #include "idl/core/json_writer.h"
 #include "idl/core/uuid.h"
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace idl::processor {
@@ -28,15 +30,21 @@ bool isReserved(std::string_view key)
            key == kAttrBadSpanId;
 }
 
-// Cuts `s` to at most `limit` bytes without splitting a UTF-8 sequence.
-void truncateUtf8(std::string &s, std::size_t limit)
+// The longest prefix of `s` of at most `limit` bytes that does not split a UTF-8 sequence.
+std::string_view utf8Prefix(std::string_view s, std::size_t limit)
 {
     if (s.size() <= limit)
-        return;
+        return s;
     std::size_t cut = limit;
     while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80)
         --cut;
-    s.resize(cut);
+    return s.substr(0, cut);
+}
+
+// Cuts `s` to at most `limit` bytes without splitting a UTF-8 sequence.
+void truncateUtf8(std::string &s, std::size_t limit)
+{
+    s.resize(utf8Prefix(s, limit).size());
 }
 
 bool isLowerHex(std::string_view s, std::size_t length)
@@ -49,11 +57,16 @@ bool isLowerHex(std::string_view s, std::size_t length)
     return true;
 }
 
-void normalizeHexId(std::string &id)
+// `id` lower-cased into `buffer` when it has upper-case hex digits (the view otherwise).
+std::string_view normalizeHexId(std::string_view id, std::string &buffer)
 {
-    for (char &c : id)
+    if (std::none_of(id.begin(), id.end(), [](char c) { return c >= 'A' && c <= 'F'; }))
+        return id;
+    buffer.assign(id);
+    for (char &c : buffer)
         if (c >= 'A' && c <= 'F')
             c = static_cast<char>(c - 'A' + 'a');
+    return buffer;
 }
 
 } // namespace
@@ -68,7 +81,15 @@ struct Pipeline::Impl
     PipelineStats stats;
     std::vector<std::uint64_t> redactCounts;
     std::string scratch;
-    std::string attrsOut;
+    // The event being processed (views into the decoder's parser, `native`, the buffers
+    // below or the options) and what its fields are copied into when a rule rewrites them.
+    using EventFields = CanonicalEventView;
+    EventFields fields;
+    LogEvent native; // the native ingestion format's decode (reused)
+    std::string messageBuffer;
+    std::string traceIdBuffer;
+    std::string spanIdBuffer;
+    std::string generatedId;
     std::size_t keysSeen = 0;
     std::uint64_t keysDropped = 0;
     std::uint64_t truncatedHere = 0;
@@ -103,6 +124,16 @@ struct Pipeline::Impl
     void writeString(std::string &out, std::string_view text, bool redactIt = true,
                      bool truncate = true)
     {
+        if (!redactIt || !redactor || !redactor->anyTextMatch(text)) {
+            // Nothing to redact (anyTextMatch is true when the matcher fails, so a failure
+            // still takes the redacting path below and fails closed): no copy.
+            if (truncate && text.size() > opt.maxValueBytes) {
+                text = utf8Prefix(text, opt.maxValueBytes);
+                ++truncatedHere;
+            }
+            appendJsonString(out, text);
+            return;
+        }
         scratch.assign(text);
         if (redactIt)
             redactionsHere += redact(scratch);
@@ -209,7 +240,7 @@ struct Pipeline::Impl
     {
         if (!topLevel)
             out.push_back('{');
-        bool first = !topLevel || out.size() == 1;
+        bool first = true; // top level: written right after the opening brace
         for (const simdjson::dom::key_value_pair field : object) {
             if (topLevel && isReserved(field.key)) {
                 ++keysDropped; // the processor's own attribute wins; counted
@@ -239,22 +270,28 @@ struct Pipeline::Impl
 
     // A structured body (the message is a JSON object or array: a native object/array body,
     // an OTLP kvlist/array body) is redacted like attributes, at any depth; it is rewritten
-    // (minified) only when something was redacted. Any other message: the text rules.
-    void redactMessage(std::string &message)
+    // (minified) only when something was redacted. Any other message: the text rules. Returns
+    // the message to write: `message` itself when nothing changed, else messageBuffer.
+    std::string_view redactMessage(std::string_view message)
     {
+        if (!redactor)
+            return message;
         const std::size_t start = message.find_first_not_of(" \t\r\n");
-        if (start != std::string::npos && (message[start] == '{' || message[start] == '[')) {
+        if (start != std::string_view::npos && (message[start] == '{' || message[start] == '[')) {
             simdjson::dom::element root;
-            if (!attrParser.parse(message).get(root)) {
-                std::string body;
+            if (!attrParser.parse(message.data(), message.size()).get(root)) {
                 const std::uint64_t before = redactionsHere;
-                writeRedacted(body, root);
-                if (redactionsHere != before)
-                    message.swap(body);
-                return;
+                messageBuffer.clear();
+                writeRedacted(messageBuffer, root);
+                return redactionsHere != before ? std::string_view(messageBuffer) : message;
             }
         }
-        redactionsHere += redact(message);
+        // anyTextMatch is true when the matcher fails: the text is then redacted (fail closed).
+        if (!redactor->anyTextMatch(message))
+            return message;
+        messageBuffer.assign(message);
+        redactionsHere += redact(messageBuffer);
+        return messageBuffer;
     }
 
     // Key rules over text that is not valid JSON (a dead letter's bad_json value): the value
@@ -357,71 +394,63 @@ struct Pipeline::Impl
         return form;
     }
 
-    // Rebuilds the attributes with limits, redaction and enrichment. BadField when the
-    // attributes are not an object (the decoder guarantees it; defensive).
-    Result<void> rebuildAttrs(LogEvent &e, const RecordInfo &info, std::int64_t origTs)
+    // Writes the attributes with limits, redaction and enrichment to `out`. `attrs` is the
+    // event's attribute object (nullptr: none). Clears e.traceId / e.spanId when they
+    // are not valid hex (they are kept as attributes instead).
+    void writeAttrs(std::string &out, const simdjson::dom::element *attrs, EventFields &e,
+                    const RecordInfo &info, std::int64_t origTs)
     {
         keysSeen = 0;
         keysDropped = 0;
         truncatedHere = messageTruncated ? 1 : 0; // the message counts as a truncated value
-        attrsOut.clear();
-        attrsOut.push_back('{');
-        if (!e.attrsJson.empty() && e.attrsJson != "{}") {
-            simdjson::dom::element root;
-            if (auto err = attrParser.parse(e.attrsJson).get(root); err)
-                return makeError(ErrorCode::BadJson,
-                                 std::string("attrs: ") + simdjson::error_message(err));
-            simdjson::dom::object object;
-            if (root.get_object().get(object))
-                return makeError(ErrorCode::BadField, "attrs must be an object");
-            writeObject(attrsOut, object, 1, true);
-        }
+        const std::size_t open = out.size();
+        out.push_back('{');
+        if (simdjson::dom::object object; attrs && !attrs->get_object().get(object))
+            writeObject(out, object, 1, true);
         auto addExtra = [&](std::string_view key, auto &&writeVal) {
-            if (attrsOut.size() > 1)
-                attrsOut.push_back(',');
-            appendJsonString(attrsOut, key);
-            attrsOut.push_back(':');
+            if (out.size() > open + 1)
+                out.push_back(',');
+            appendJsonString(out, key);
+            out.push_back(':');
             writeVal();
         };
         if (info.collector)
-            addExtra(kAttrCollector, [&] { appendJsonString(attrsOut, *info.collector); });
+            addExtra(kAttrCollector, [&] { appendJsonString(out, *info.collector); });
         if (info.keyId)
-            addExtra(kAttrKeyId, [&] { appendJsonString(attrsOut, *info.keyId); });
+            addExtra(kAttrKeyId, [&] { appendJsonString(out, *info.keyId); });
         if (origTs != 0)
-            addExtra(kAttrOrigTs, [&] { appendJsonInt(attrsOut, origTs); });
+            addExtra(kAttrOrigTs, [&] { appendJsonInt(out, origTs); });
         if (keysDropped > 0) {
             stats.attrsDropped += keysDropped;
-            addExtra(kAttrDroppedAttrs, [&] { appendJsonUInt(attrsOut, keysDropped); });
+            addExtra(kAttrDroppedAttrs, [&] { appendJsonUInt(out, keysDropped); });
         }
         if (!e.traceId.empty() && !isLowerHex(e.traceId, 32)) {
             ++stats.badTraceIds;
-            addExtra(kAttrBadTraceId, [&] { appendJsonString(attrsOut, e.traceId); });
-            e.traceId.clear();
+            addExtra(kAttrBadTraceId, [&] { appendJsonString(out, e.traceId); });
+            e.traceId = {};
         }
         if (!e.spanId.empty() && !isLowerHex(e.spanId, 16)) {
             ++stats.badTraceIds;
-            addExtra(kAttrBadSpanId, [&] { appendJsonString(attrsOut, e.spanId); });
-            e.spanId.clear();
+            addExtra(kAttrBadSpanId, [&] { appendJsonString(out, e.spanId); });
+            e.spanId = {};
         }
         if (truncatedHere > 0) {
             stats.valuesTruncated += truncatedHere - (messageTruncated ? 1 : 0);
-            addExtra(kAttrTruncated, [&] { appendJsonUInt(attrsOut, truncatedHere); });
+            addExtra(kAttrTruncated, [&] { appendJsonUInt(out, truncatedHere); });
         }
-        attrsOut.push_back('}');
-        e.attrsJson.swap(attrsOut);
-        return {};
+        out.push_back('}');
     }
 
     // Test-only transient failure rule: "<marker><N>" in the message fails N attempts.
-    bool injectedTransient(const LogEvent &e, int attempt) const
+    bool injectedTransient(std::string_view message, int attempt) const
     {
         if (opt.transientMarker.empty())
             return false;
-        const std::size_t at = e.message.find(opt.transientMarker);
-        if (at == std::string::npos)
+        const std::size_t at = message.find(opt.transientMarker);
+        if (at == std::string_view::npos)
             return false;
-        const char *p = e.message.data() + at + opt.transientMarker.size();
-        const char *end = e.message.data() + e.message.size();
+        const char *p = message.data() + at + opt.transientMarker.size();
+        const char *end = message.data() + message.size();
         int n = 0;
         const auto [q, ec] = std::from_chars(p, end, n);
         if (ec != std::errc() || q == p)
@@ -429,34 +458,57 @@ struct Pipeline::Impl
         return attempt < n;
     }
 
-    PipelineResult run(std::string_view value, const RecordInfo &info, LogEvent &e)
+    static PipelineResult poison(Error error)
     {
         PipelineResult r;
+        r.outcome = Outcome::Poison;
+        r.error = std::move(error);
+        return r;
+    }
+
+    // One pass: the record is parsed once, its fields stay views into the parser's buffers
+    // (copied only where a rule rewrites them: a redacted message, upper-case hex ids), and
+    // the normalized event is written straight into `out` in the canonical v1 encoding. On
+    // any outcome but Produce, `out` is left as it was.
+    PipelineResult run(std::string_view value, const RecordInfo &info, std::string &out)
+    {
         redactionsHere = 0;
         messageTruncated = false;
-        if (value.size() > opt.maxEventBytes) {
-            r.outcome = Outcome::Poison;
-            r.error = makeError(ErrorCode::TooLarge, "event of " + std::to_string(value.size()) +
-                                                         " bytes is over the limit of " +
-                                                         std::to_string(opt.maxEventBytes));
-            return r;
-        }
+        if (value.size() > opt.maxEventBytes)
+            return poison(makeError(ErrorCode::TooLarge, "event of " +
+                                                             std::to_string(value.size()) +
+                                                             " bytes is over the limit of " +
+                                                             std::to_string(opt.maxEventBytes)));
         std::int64_t fallbackRt = info.nowNs;
         if (info.recordTimestampMs > 0)
             fallbackRt = info.recordTimestampMs * 1'000'000;
+        EventFields &e = fields;
+        simdjson::dom::element attrsElement;
+        const simdjson::dom::element *attrs = nullptr; // none
         const bool canonical = value.starts_with("{\"v\":");
-        Result<LogEvent> decoded =
-            canonical ? decoder.decodeEvent(value) : decoder.decodeIncoming(value, fallbackRt);
-        if (!decoded) {
-            r.outcome = Outcome::Poison;
-            r.error = std::move(decoded).error();
-            return r;
-        }
-        if (!canonical)
+        if (canonical) {
+            if (Result<void> d = decoder.decodeEventView(value, e); !d)
+                return poison(d.error());
+        } else {
+            if (Result<void> d = decoder.decodeIncoming(value, fallbackRt, native); !d)
+                return poison(d.error());
             ++stats.nativeFormat;
-        e = std::move(decoded).value();
+            e = EventFields{};
+            e.id = native.id;
+            e.tsNs = native.tsNs;
+            e.receivedNs = native.receivedNs;
+            e.level = native.level;
+            e.app = native.app;
+            e.host = native.host;
+            e.message = native.message;
+            e.traceId = native.traceId;
+            e.spanId = native.spanId;
+        }
+        if (canonical)
+            attrs = &e.attrs;
 
-        if (injectedTransient(e, info.attempt)) {
+        if (injectedTransient(e.message, info.attempt)) {
+            PipelineResult r;
             r.outcome = Outcome::Transient;
             r.error = makeError(ErrorCode::Unavailable,
                                 "injected transient failure (test rule), attempt " +
@@ -478,40 +530,56 @@ struct Pipeline::Impl
         }
         if (e.app.empty()) {
             ++stats.defaultedApp;
-            e.app = info.key && !info.key->empty() ? std::string(*info.key) : opt.defaultApp;
+            e.app = info.key && !info.key->empty() ? *info.key : std::string_view(opt.defaultApp);
         }
         if (e.host.empty()) {
             ++stats.defaultedHost;
             e.host = opt.defaultHost;
         }
-        if (e.id.empty())
-            e.id = newEventId();
-        normalizeHexId(e.traceId);
-        normalizeHexId(e.spanId);
-        redactMessage(e.message); // before the cut: a cut body is no longer JSON
+        if (e.id.empty()) {
+            generatedId = newEventId();
+            e.id = generatedId;
+        }
+        e.traceId = normalizeHexId(e.traceId, traceIdBuffer);
+        e.spanId = normalizeHexId(e.spanId, spanIdBuffer);
+        e.message = redactMessage(e.message); // before the cut: a cut body is no longer JSON
         if (e.message.size() > opt.maxMessageBytes) {
             ++stats.messagesTruncated;
-            truncateUtf8(e.message, opt.maxMessageBytes);
+            e.message = utf8Prefix(e.message, opt.maxMessageBytes);
             messageTruncated = true;
         }
 
-        // Sampling happens before the attribute rebuild: dropped events cost little.
+        // Sampling happens before the attributes are written: dropped events cost little.
         if (sampler) {
             if (auto rule = sampler->dropRule(e.app, e.level, e.id)) {
+                PipelineResult r;
                 r.outcome = Outcome::Drop;
                 r.dropRule = *rule;
                 r.level = e.level;
-                r.app = e.app;
+                r.app.assign(e.app);
                 return r;
             }
         }
-        if (Result<void> a = rebuildAttrs(e, info, origTs); !a) {
-            r.outcome = Outcome::Poison;
-            r.error = a.error();
-            return r;
+        if (!canonical && !native.attrsJson.empty() && native.attrsJson != "{}") {
+            // The native decoder hands its attributes over as JSON text (parsed after the
+            // message: redactMessage uses the same parser).
+            if (auto err = attrParser.parse(native.attrsJson).get(attrsElement); err)
+                return poison(makeError(ErrorCode::BadJson,
+                                        std::string("attrs: ") + simdjson::error_message(err)));
+            if (attrsElement.type() != simdjson::dom::element_type::OBJECT)
+                return poison(makeError(ErrorCode::BadField, "attrs must be an object"));
+            attrs = &attrsElement;
         }
+
+        // The canonical v1 encoding (idl/core/event_encoding.h), attributes written in place.
+        out.reserve(out.size() + 200 + value.size());
+        appendEncodedEventHead(out, e.id, e.tsNs, e.receivedNs, e.level, e.app, e.host, e.message);
+        writeAttrs(out, attrs, e, info, origTs);
+        appendEncodedEventTail(out, e.traceId, e.spanId);
+
+        PipelineResult r;
         r.outcome = Outcome::Produce;
-        r.app = e.app;
+        r.app.assign(e.app);
         r.level = e.level;
         r.redactions = redactionsHere;
         return r;
@@ -527,17 +595,24 @@ Pipeline::~Pipeline() = default;
 
 PipelineResult Pipeline::process(std::string_view value, const RecordInfo &info, std::string &out)
 {
-    LogEvent e;
-    PipelineResult r = d->run(value, info, e);
-    if (r.outcome == Outcome::Produce)
-        appendEncodedEvent(out, e);
-    return r;
+    return d->run(value, info, out);
 }
 
 PipelineResult Pipeline::processEvent(std::string_view value, const RecordInfo &info,
                                       LogEvent &event)
 {
-    return d->run(value, info, event);
+    std::string encoded;
+    PipelineResult r = d->run(value, info, encoded);
+    if (r.outcome == Outcome::Produce) {
+        Result<LogEvent> decoded = decodeEvent(encoded);
+        if (!decoded) { // the pipeline wrote something its own reader refuses: a bug
+            r.outcome = Outcome::Poison;
+            r.error = std::move(decoded).error();
+        } else {
+            event = std::move(decoded).value();
+        }
+    }
+    return r;
 }
 
 PayloadForm Pipeline::redactPayload(std::string_view value, std::string &out)

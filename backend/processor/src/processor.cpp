@@ -7,6 +7,7 @@
 #include "idl/observability/metrics.h"
 #include "idl/processor/envelope.h"
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <map>
@@ -77,6 +78,7 @@ struct Processor::Impl
     int batchCount = 0;
     std::size_t batchBytes = 0;
     Clock::time_point lastCommitStart{};
+    Clock::duration commitInterval{}; // the current, load-adaptive interval (commitAllowedAt)
     std::map<TopicPart, std::int64_t> nextOffsets;  // offsets to commit with this batch
     std::map<TopicPart, std::int64_t> startOffsets; // where to rewind on abort
     std::map<TopicPart, std::int64_t> paused;       // retry partitions waiting: due (ms)
@@ -219,7 +221,11 @@ struct Processor::Impl
                 abortBatch(r.error(), true);
             return false;
         }
-        mBatchSeconds.observe(std::chrono::duration<double>(Clock::now() - txnStarted).count());
+        const auto committed = Clock::now();
+        commitInterval =
+            std::clamp<Clock::duration>((committed - lastCommitStart) * opt.batchIntervalFactor,
+                                        opt.batchMinInterval, opt.batchMaxInterval);
+        mBatchSeconds.observe(std::chrono::duration<double>(committed - txnStarted).count());
         publish();
         resetBatch();
         return true;
@@ -506,8 +512,12 @@ struct Processor::Impl
             (void)consumer->resume(resume);
     }
 
-    // When the next commit may start (at most one per batchMinInterval).
-    Clock::time_point commitAllowedAt() const { return lastCommitStart + opt.batchMinInterval; }
+    // When the next commit may start: at most one per commitInterval (batchMinInterval, or
+    // batchIntervalFactor x the last commit's duration, up to batchMaxInterval).
+    Clock::time_point commitAllowedAt() const
+    {
+        return lastCommitStart + std::max<Clock::duration>(commitInterval, opt.batchMinInterval);
+    }
 
     std::chrono::milliseconds pollTimeout() const
     {

@@ -3,6 +3,8 @@
 #include <QFile>
 #include <QSysInfo>
 
+#include <algorithm>
+
 namespace idl::processor {
 
 namespace {
@@ -54,6 +56,14 @@ void declareSettings(Config &c)
     c.addDuration(s("batch.min-interval"), s("10ms"),
                   s("At most one commit per this interval (an event reaching an idle processor "
                     "is committed at once; under load this bounds the transaction rate)"));
+    c.addInt(s("batch.interval-factor"), 2,
+             s("Load-adaptive commit interval: the next commit starts at the earliest this many "
+               "times the last commit's duration after it (slow commits under load mean fewer, "
+               "larger transactions), within batch.min-interval .. batch.max-interval; 0 = "
+               "always batch.min-interval"),
+             0, 100);
+    c.addDuration(s("batch.max-interval"), s("50ms"),
+                  s("Upper bound of the load-adaptive commit interval"));
     c.addDuration(s("batch.max-wait"), s("100ms"),
                   s("A transaction stays open at most this (an upper bound under load; an idle "
                     "processor commits at once)"));
@@ -112,6 +122,8 @@ Result<ProcessorOptions> optionsFromConfig(const Config &c)
     o.batchMaxBytes = static_cast<std::size_t>(c.bytes(s("batch.max-bytes")));
     o.batchMaxWait = c.duration(s("batch.max-wait"));
     o.batchMinInterval = c.duration(s("batch.min-interval"));
+    o.batchMaxInterval = std::max(o.batchMinInterval, c.duration(s("batch.max-interval")));
+    o.batchIntervalFactor = static_cast<int>(c.integer(s("batch.interval-factor")));
     o.transactionTimeout = c.duration(s("kafka.transaction-timeout"));
     o.sessionTimeout = c.duration(s("kafka.session-timeout"));
     o.staticMembership = c.boolean(s("kafka.static-membership"));

@@ -545,6 +545,7 @@ struct Writer::Impl
     // Hands `batch` to a task that stores it (one attempt) on another thread; this thread
     // goes on reading. Only when nothing is in flight: the fences are the stored offsets.
     Clock::time_point lastSubmit{};
+    Clock::duration storeInterval{}; // the current, load-adaptive interval (see run())
     void submit()
     {
         lastSubmit = Clock::now();
@@ -569,6 +570,9 @@ struct Writer::Impl
         if (inflightTask.valid()) {
             auto r = inflightTask.get();
             if (r) {
+                storeInterval = std::clamp<Clock::duration>(
+                    (Clock::now() - lastSubmit) * opt.batchIntervalFactor, opt.batchMinInterval,
+                    opt.batchMaxInterval);
                 inflight.clear();
                 advance(inflightOffsets);
                 return;
@@ -603,7 +607,8 @@ struct Writer::Impl
             // more is ready; while one is in flight the next one grows by itself, and is
             // handed over the moment the one before it committed. The count, byte and time
             // bounds only cap a batch under sustained load.
-            const auto allowedAt = lastSubmit + opt.batchMinInterval;
+            const auto allowedAt =
+                lastSubmit + std::max<Clock::duration>(storeInterval, opt.batchMinInterval);
             std::chrono::milliseconds wait(100);
             if (inflightTask.valid())
                 wait = std::chrono::milliseconds(1); // notice the commit at once

@@ -1,5 +1,7 @@
 #include "idl/writer/writer_config.h"
 
+#include <algorithm>
+
 namespace idl::writer {
 
 void declareSettings(Config &c)
@@ -36,6 +38,15 @@ void declareSettings(Config &c)
                   QStringLiteral("At most one batch stored per this interval (an event reaching "
                                  "an idle writer is stored at once; under load this bounds the "
                                  "rate of PostgreSQL transactions)"));
+    c.addInt(QStringLiteral("batch.interval-factor"), 2,
+             QStringLiteral("Load-adaptive store interval: the next batch is stored at the "
+                            "earliest this many times the last store's duration after the "
+                            "last one started (slow stores under load mean fewer, larger "
+                            "transactions), within batch.min-interval .. batch.max-interval; "
+                            "0 = always batch.min-interval"),
+             0, 100);
+    c.addDuration(QStringLiteral("batch.max-interval"), QStringLiteral("50ms"),
+                  QStringLiteral("Upper bound of the load-adaptive store interval"));
     c.addDuration(QStringLiteral("batch.max-time"), QStringLiteral("200ms"),
                   QStringLiteral("Store a batch at the latest this long after its first event "
                                  "(an upper bound: an idle writer stores at once)"));
@@ -99,6 +110,9 @@ Result<WriterSettings> optionsFromConfig(const Config &c)
     s.consumers = static_cast<int>(c.integer(QStringLiteral("writer.consumers")));
     w.batchMaxEvents = static_cast<int>(c.integer(QStringLiteral("batch.max-events")));
     w.batchMinInterval = c.duration(QStringLiteral("batch.min-interval"));
+    w.batchMaxInterval =
+        std::max(w.batchMinInterval, c.duration(QStringLiteral("batch.max-interval")));
+    w.batchIntervalFactor = static_cast<int>(c.integer(QStringLiteral("batch.interval-factor")));
     w.batchMaxTime = c.duration(QStringLiteral("batch.max-time"));
     w.batchMaxBytes = c.bytes(QStringLiteral("batch.max-bytes"));
     const QString format = c.string(QStringLiteral("copy.format"));

@@ -73,6 +73,7 @@ struct EventDecoder::Impl
     bool insertKey(std::string_view key);
 
     Result<void> decodeIncoming(std::string_view json, std::int64_t receivedNs, LogEvent &event);
+    Result<void> decodeEventView(std::string_view json, CanonicalEventView &event);
     Result<LogEvent> decodeEvent(std::string_view json);
 
     IngestLimits limits;

@@ -34,7 +34,13 @@ struct ProcessorOptions
     // under load), but at most once per batchMinInterval (each commit costs the broker a few
     // requests and markers, so under load this bounds their rate), or earlier when one of the
     // upper bounds is hit.
-    std::chrono::milliseconds batchMinInterval{10};  // between the starts of two commits
+    std::chrono::milliseconds batchMinInterval{10}; // between the starts of two commits
+    // Load-adaptive interval: after a commit that took T, the next one starts at the earliest
+    // batchIntervalFactor x T after it, within [batchMinInterval, batchMaxInterval]. An idle
+    // processor's commits are quick (the interval stays near its minimum); under load they
+    // take longer, so transactions get fewer and larger. 0 = always batchMinInterval.
+    int batchIntervalFactor = 2;
+    std::chrono::milliseconds batchMaxInterval{50};
     int batchMaxEvents = 10'000;                     // records per transaction at most
     std::size_t batchMaxBytes = 16u * 1024u * 1024u; // input bytes per transaction at most
     std::chrono::milliseconds batchMaxWait{100};     // a transaction stays open at most this

@@ -28,6 +28,12 @@ struct WriterOptions
     // once per batchMinInterval (each store is a PostgreSQL transaction with rollups, offsets
     // and a WAL flush); the count, byte and time bounds cap a batch under load.
     std::chrono::milliseconds batchMinInterval{10};
+    // Load-adaptive interval: after a store that took T, the next one starts at the earliest
+    // batchIntervalFactor x T after the last start, within [batchMinInterval,
+    // batchMaxInterval] (quick stores at idle keep it near its minimum; slow ones under load
+    // make batches fewer and larger). 0 = always batchMinInterval.
+    int batchIntervalFactor = 2;
+    std::chrono::milliseconds batchMaxInterval{50};
     std::chrono::milliseconds batchMaxTime{200};
     std::int64_t batchMaxBytes = 16 * 1024 * 1024; // payload bytes per batch
     pg::CopyFormat copyFormat = pg::CopyFormat::Binary;

@@ -3,6 +3,7 @@
 #include "idl/core/log_event.h"
 #include "idl/core/result.h"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,14 @@ std::string encodeEvent(const LogEvent &event);
 
 // Appends the canonical JSON text of an event to `out` (no trailing newline).
 void appendEncodedEvent(std::string &out, const LogEvent &event);
+
+// The same encoding in two halves around the attributes, for a writer that produces the
+// attributes in place (the processor's one pass): appendEncodedEvent = head, the attrs
+// object, tail. The head ends with `"attrs":`; the tail closes the event.
+void appendEncodedEventHead(std::string &out, std::string_view id, std::int64_t tsNs,
+                            std::int64_t receivedNs, Level level, std::string_view app,
+                            std::string_view host, std::string_view message);
+void appendEncodedEventTail(std::string &out, std::string_view traceId, std::string_view spanId);
 
 // Decodes the canonical encoding with a per-thread EventDecoder.
 Result<LogEvent> decodeEvent(std::string_view json);

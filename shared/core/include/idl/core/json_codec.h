@@ -52,6 +52,8 @@
 // described in idl/core/event_encoding.h, which this header includes.
 namespace idl {
 
+struct CanonicalEventView; // idl/core/json_dom.h
+
 // Limits applied to one incoming event, checked before memory is spent on it.
 struct IngestLimits
 {
@@ -87,6 +89,11 @@ public:
 
     // Decodes one event in the canonical encoding (idl/core/event_encoding.h).
     Result<LogEvent> decodeEvent(std::string_view json);
+
+    // The same checks and errors, without copying: `view` points into this decoder's parser
+    // until the next decode (see CanonicalEventView in idl/core/json_dom.h). For readers that
+    // re-encode the event at once (the processor) and need no LogEvent.
+    Result<void> decodeEventView(std::string_view json, CanonicalEventView &view);
 
     // The limits this decoder applies.
     const IngestLimits &limits() const noexcept;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "idl/core/log_event.h"
 #include "idl/core/result.h"
 
 #include <simdjson.h>
@@ -24,5 +25,22 @@ Result<void> appendMinifiedJson(std::string &out, simdjson::dom::element value, 
 // A simdjson parse failure of `json` as a stable error: InvalidUtf8 (with the position of the
 // first bad byte), TooDeep, BadNumber, TooLarge, BadJson with the reason.
 Error jsonParseError(simdjson::error_code code, std::string_view json, std::size_t maxDepth);
+
+// A canonical v1 event (idl/core/event_encoding.h) read without copying anything
+// (EventDecoder::decodeEventView): the strings and `attrs` point into the decoder's parser
+// and stay valid until its next decode. decodeEvent copies this into a LogEvent.
+struct CanonicalEventView
+{
+    std::string_view id;
+    std::int64_t tsNs = 0;
+    std::int64_t receivedNs = 0;
+    Level level = Level::Info;
+    std::string_view app;
+    std::string_view host;
+    std::string_view message;
+    simdjson::dom::element attrs; // an object, nested no deeper than limits().maxDepth + 1
+    std::string_view traceId;     // "" when absent
+    std::string_view spanId;      // "" when absent
+};
 
 } // namespace idl
