@@ -181,4 +181,50 @@ Result<std::pair<int64_t, int64_t>> Admin::watermarks(const std::string &topic, 
     return std::pair<int64_t, int64_t>(low, high);
 }
 
+Result<std::vector<TopicPartition>> Admin::committedOffsets(const std::string &group,
+                                                            const std::string &topic,
+                                                            int partitions,
+                                                            std::chrono::milliseconds timeout)
+{
+    std::vector<TopicPartition> wanted;
+    for (int p = 0; p < partitions; ++p)
+        wanted.push_back({topic, p, -1001});
+    rd_kafka_topic_partition_list_t *list = detail::toList(wanted);
+    rd_kafka_ListConsumerGroupOffsets_t *request =
+        rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), list);
+    rd_kafka_topic_partition_list_destroy(list);
+    char errstr[512];
+    rd_kafka_AdminOptions_t *opts =
+        rd_kafka_AdminOptions_new(m_rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
+    const int ms = static_cast<int>(timeout.count());
+    rd_kafka_AdminOptions_set_request_timeout(opts, ms, errstr, sizeof errstr);
+    rd_kafka_queue_t *queue = rd_kafka_queue_new(m_rk);
+    rd_kafka_ListConsumerGroupOffsets(m_rk, &request, 1, opts, queue);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, ms + 5000);
+    Result<std::vector<TopicPartition>> result = makeError(
+        ErrorCode::Timeout, "kafka: committed offsets of " + group + ": no answer in time");
+    if (ev && rd_kafka_event_error(ev)) {
+        result = detail::toError(rd_kafka_event_error(ev), "committed offsets",
+                                 rd_kafka_event_error_string(ev));
+    } else if (ev) {
+        size_t count = 0;
+        const rd_kafka_group_result_t **groups = rd_kafka_ListConsumerGroupOffsets_result_groups(
+            rd_kafka_event_ListConsumerGroupOffsets_result(ev), &count);
+        if (count != 1) {
+            result = makeError(ErrorCode::Internal, "kafka: committed offsets: no group result");
+        } else if (const rd_kafka_error_t *err = rd_kafka_group_result_error(groups[0])) {
+            result = detail::toError(rd_kafka_error_code(err), "committed offsets",
+                                     rd_kafka_error_string(err));
+        } else {
+            result = detail::toVector(rd_kafka_group_result_partitions(groups[0]));
+        }
+    }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(queue);
+    rd_kafka_AdminOptions_destroy(opts);
+    rd_kafka_ListConsumerGroupOffsets_destroy(request);
+    return result;
+}
+
 } // namespace idl::kafka

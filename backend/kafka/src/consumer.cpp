@@ -292,6 +292,11 @@ Result<void> Consumer::resume(const std::vector<TopicPartition> &partitions)
     return {};
 }
 
+std::optional<Error> Consumer::fatalError() const
+{
+    return detail::fatalError(m_rk, "consumer");
+}
+
 std::pair<int64_t, int64_t> Consumer::cachedWatermarks(const std::string &topic,
                                                        int32_t partition) const
 {

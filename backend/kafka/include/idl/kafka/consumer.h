@@ -86,6 +86,10 @@ public:
     // Low and high watermark of a partition as last seen by the fetcher (no network call);
     // {-1, -1} when not known yet.
     std::pair<int64_t, int64_t> cachedWatermarks(const std::string &topic, int32_t partition) const;
+    // A fatal client error, if one happened (e.g. this static member was fenced by another
+    // consumer with the same group.instance.id): the consumer then never consumes again and
+    // must be replaced by a new one.
+    std::optional<Error> fatalError() const;
     // Leaves the group and stops librdkafka's threads; idempotent.
     void close();
 
