@@ -625,9 +625,10 @@ struct Processor::Impl
                       "Raw partitions whose committed offset stood still behind the end for "
                       "kafka.stall-timeout (no member consumes them)");
         std::unique_lock lock(mutex);
-        // Not before this member joined (or stallTimeout passed): on a fresh broker the
-        // group's first join and the watcher's first offset fetch raced for the creation of
-        // __consumer_offsets, and the member then never joined (test_processor_group).
+        // Not before this member joined (or stallTimeout passed): on a fresh broker (the
+        // offsets topic not created yet), a watcher's offset fetch for the group before the
+        // group's first join left the member unjoined for minutes (test_processor_group, 2 runs
+        // of 2; the cause inside the broker or librdkafka is not known).
         stopped.wait_for(lock, opt.stallTimeout,
                          [this] { return stopFlag.load() || !unassignedSince; });
         while (!stopFlag) {
