@@ -604,12 +604,20 @@ struct Processor::Impl
     // partitions whose committed offset stood still behind the end for stallTimeout.
     void watch()
     {
-        auto admin =
-            kafka::Admin::create({{"bootstrap.servers", opt.bootstrap},
-                                  {"reconnect.backoff.max.ms", "1000"},
-                                  {"client.id", "idl-processor-" + opt.instanceId + "-watch"}});
-        if (!admin) {
-            jlog::warn("group watcher disabled", {{"error", qv(admin.error().message)}});
+        const std::string clientId = "idl-processor-" + opt.instanceId + "-watch";
+        auto admin = kafka::Admin::create({{"bootstrap.servers", opt.bootstrap},
+                                           {"reconnect.backoff.max.ms", "1000"},
+                                           {"client.id", clientId}});
+        // Reads the group's committed offsets; never subscribes, so it never joins the group.
+        kafka::ConsumerOptions wo;
+        wo.config = {{"bootstrap.servers", opt.bootstrap},
+                     {"group.id", opt.groupId},
+                     {"reconnect.backoff.max.ms", "1000"},
+                     {"client.id", clientId}};
+        auto reader = admin ? kafka::Consumer::create(std::move(wo))
+                            : Result<std::unique_ptr<kafka::Consumer>>(admin.error());
+        if (!reader) {
+            jlog::warn("group watcher disabled", {{"error", qv(reader.error().message)}});
             return;
         }
         const auto interval = std::clamp<std::chrono::milliseconds>(
@@ -625,10 +633,8 @@ struct Processor::Impl
                       "Raw partitions whose committed offset stood still behind the end for "
                       "kafka.stall-timeout (no member consumes them)");
         std::unique_lock lock(mutex);
-        // Not before this member joined (or stallTimeout passed): on a fresh broker (the
-        // offsets topic not created yet), a watcher's offset fetch for the group before the
-        // group's first join left the member unjoined for minutes (test_processor_group, 2 runs
-        // of 2; the cause inside the broker or librdkafka is not known).
+        // Not before this member joined (or stallTimeout passed): a fresh group has nothing
+        // committed yet.
         stopped.wait_for(lock, opt.stallTimeout,
                          [this] { return stopFlag.load() || !unassignedSince; });
         while (!stopFlag) {
@@ -636,8 +642,10 @@ struct Processor::Impl
             std::string report;
             int stalledCount = 0;
             auto count = (*admin)->partitionCount(opt.rawTopic, std::chrono::seconds(5));
-            auto committed = count ? (*admin)->committedOffsets(opt.groupId, opt.rawTopic, *count,
-                                                                std::chrono::seconds(5))
+            std::vector<kafka::TopicPartition> parts;
+            for (int p = 0; count && p < *count; ++p)
+                parts.push_back({opt.rawTopic, p, -1001});
+            auto committed = count ? (*reader)->committed(parts, std::chrono::seconds(5))
                                    : Result<std::vector<kafka::TopicPartition>>(count.error());
             if (!committed) {
                 jlog::warn("group watcher", {{"error", qv(committed.error().message)}});

@@ -36,11 +36,6 @@ public:
     Result<std::pair<int64_t, int64_t>>
     watermarks(const std::string &topic, int32_t partition,
                std::chrono::milliseconds timeout = std::chrono::seconds(10));
-    // The offsets consumer group `group` committed for partitions 0..partitions-1 of `topic`
-    // (offset -1001 where it committed none), asked from the group coordinator.
-    Result<std::vector<TopicPartition>>
-    committedOffsets(const std::string &group, const std::string &topic, int partitions,
-                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 private:
     Admin() = default;
