@@ -224,6 +224,8 @@ public:
                   QStringLiteral("10s"),
                   QStringLiteral("--batch.max-wait"),
                   QStringLiteral("50ms")};
+        if (extra.contains(QStringLiteral("--http.port"))) // a fixed ops port instead of any
+            m_args.remove(2, 2);
         m_args += extra;
         m_log = QDir::tempPath() + QStringLiteral("/idl-processor-test-") +
                 QString::fromStdString(t.group) + QStringLiteral("-") + instance +

@@ -236,6 +236,52 @@ private Q_SLOTS:
         QCOMPARE(r.body, QByteArray(R"({"late":true})"));
     }
 
+    // A request still waiting for its Responder when the server stops (the collector stops
+    // its server, then answers what Kafka acknowledges): the late answer cannot be written,
+    // and the session must still be freed once the Responder is gone. Before, the answer was
+    // posted to the stopped io_context and held the session there, the session held the
+    // io_context (a reference cycle LeakSanitizer reported at the collector's exit); and an
+    // idle keep-alive connection's pending read must not keep anything either.
+    void sessionsAreFreedWhenAnsweredAfterStop()
+    {
+        http::ServerOptions o;
+        auto server = std::make_unique<http::Server>(o);
+        std::mutex mutex;
+        std::vector<http::Responder> waiting;
+        server->route("GET", "/wait", [&](http::Request &&, http::Responder respond) {
+            std::lock_guard lock(mutex);
+            waiting.push_back(std::move(respond));
+        });
+        server->route("GET", "/now", [](http::Request &&, http::Responder respond) {
+            respond({200, "text/plain", "ok", {}});
+        });
+        QVERIFY(server->start().ok());
+        QTcpSocket idle;
+        idle.connectToHost(QStringLiteral("127.0.0.1"), server->port());
+        QVERIFY(idle.waitForConnected(3000));
+        idle.write("GET /now HTTP/1.1\r\nHost: x\r\n\r\n");
+        QCOMPARE(readReply(idle).status, 200); // kept alive: its next header read is pending
+        QTcpSocket s;
+        s.connectToHost(QStringLiteral("127.0.0.1"), server->port());
+        QVERIFY(s.waitForConnected(3000));
+        s.write("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n");
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                std::lock_guard lock(mutex);
+                return !waiting.empty();
+            }(),
+            5000);
+        QCOMPARE(server->stats().connectionsOpen, 2u);
+        server->stop();
+        QCOMPARE(server->stats().connectionsOpen, 1u); // the idle one is gone
+        {
+            std::lock_guard lock(mutex);
+            waiting.front()({200, "text/plain", "late", {}}); // answered after the stop
+            waiting.clear();                                  // and the Responder released
+        }
+        QCOMPARE(server->stats().connectionsOpen, 0u);
+    }
+
     void opsEndpoints()
     {
         QTcpSocket s;

@@ -603,6 +603,57 @@ private Q_SLOTS:
                  0LL); // nothing left detached but undropped
     }
 
+    // Issue 15, chaos finding: another consumer takes the writer's group.instance.id (after
+    // a broker crash the coordinator can see an instance twice) and goes away without leaving.
+    // librdkafka's fatal "static consumer fenced" error left the writer polling a dead
+    // consumer for ever; it now joins the group again and stores what came since.
+    void fencedStaticMemberJoinsAgain()
+    {
+        auto topic = testsupport::freshTopic("events", 2);
+        IDL_VERIFY_OK(topic);
+        const std::string dsn = migratedDatabase("fence");
+        WriterOptions o = writerOptions(m_bootstrap, *topic, dsn, "idl.logs.dlq");
+        o.kafkaConsumerExtra["group.instance.id"] = testsupport::uniqueName("writer-static");
+        Writer writer(o);
+        IDL_VERIFY_OK(writer.start());
+        auto producer = makeProducer(m_bootstrap);
+        QVERIFY(producer);
+        std::mt19937_64 rng(7);
+        const auto send = [&](int n) {
+            for (int i = 0; i < n; ++i) {
+                LogEvent e = randomEvent(rng);
+                if (!produceOne(*producer, *topic, e.id, encodeEvent(e)))
+                    return false;
+            }
+            return producer->flush(20s).ok();
+        };
+        QVERIFY(send(200));
+        auto c = connectOrDie(dsn);
+        QCOMPARE(waitForCount(c, "SELECT count(*) FROM logs", 200, 60s), 200LL);
+        {
+            kafka::ConsumerOptions co;
+            co.config = {{"bootstrap.servers", m_bootstrap},
+                         {"group.id", o.group},
+                         {"group.instance.id", o.kafkaConsumerExtra["group.instance.id"]},
+                         {"session.timeout.ms", "6000"},
+                         {"log_level", "0"}};
+            auto intruder = kafka::Consumer::create(std::move(co));
+            IDL_VERIFY_OK(intruder);
+            IDL_VERIFY_OK((*intruder)->subscribe({*topic}));
+            const auto deadline = std::chrono::steady_clock::now() + 30s;
+            while ((*intruder)->assignment().empty() && std::chrono::steady_clock::now() < deadline)
+                (void)(*intruder)->poll(100ms);
+            QVERIFY(!(*intruder)->assignment().empty());
+            const auto until = std::chrono::steady_clock::now() + 3s; // the writer is fenced
+            while (std::chrono::steady_clock::now() < until)
+                (void)(*intruder)->poll(100ms);
+        } // closed without leaving the group (a static member does not)
+        QVERIFY(send(200));
+        QCOMPARE(waitForCount(c, "SELECT count(*) FROM logs", 400, 60s), 400LL);
+        writer.stop();
+        QCOMPARE(scalar(c, "SELECT count(DISTINCT id) FROM logs"), 400LL);
+    }
+
     void killNineUnderLoadLosesAndDuplicatesNothing()
     {
         const QString bin = qEnvironmentVariable("IDL_BIN_DIR") + QStringLiteral("/idl-writer");

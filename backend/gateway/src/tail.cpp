@@ -77,6 +77,8 @@ positionedReader(const std::string &bootstrap, const std::string &topic, const P
                  {"group.id", "idl-gateway-tail-unused"},
                  {"fetch.wait.max.ms", "10"},
                  {"fetch.error.backoff.ms", "50"},
+                 // back within about a second of a restarted broker (default: up to 10 s)
+                 {"reconnect.backoff.max.ms", "1000"},
                  {"enable.auto.offset.store", "false"}};
     auto consumer = kafka::Consumer::create(std::move(co));
     if (!consumer)

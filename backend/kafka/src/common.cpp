@@ -111,6 +111,17 @@ Error toError(rd_kafka_resp_err_t err, std::string_view what, std::string_view r
     return makeError(code, std::move(message));
 }
 
+std::optional<Error> fatalError(rd_kafka_t *rk, std::string_view what)
+{
+    char buf[512];
+    const rd_kafka_resp_err_t err = rd_kafka_fatal_error(rk, buf, sizeof buf);
+    if (!err)
+        return std::nullopt;
+    Error e = toError(err, std::string(what) + " fatal error", buf);
+    e.code = ErrorCode::Internal;
+    return e;
+}
+
 std::vector<TopicPartition> toVector(const rd_kafka_topic_partition_list_t *list)
 {
     std::vector<TopicPartition> out;

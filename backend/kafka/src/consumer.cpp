@@ -294,6 +294,25 @@ Result<void> Consumer::resume(const std::vector<TopicPartition> &partitions)
     return {};
 }
 
+Result<std::vector<TopicPartition>>
+Consumer::committed(const std::vector<TopicPartition> &partitions,
+                    std::chrono::milliseconds timeout)
+{
+    rd_kafka_topic_partition_list_t *list = detail::toList(partitions);
+    const rd_kafka_resp_err_t err =
+        rd_kafka_committed(m_rk, list, static_cast<int>(timeout.count()));
+    Result<std::vector<TopicPartition>> result = detail::toVector(list);
+    if (err)
+        result = detail::toError(err, "committed offsets");
+    rd_kafka_topic_partition_list_destroy(list);
+    return result;
+}
+
+std::optional<Error> Consumer::fatalError() const
+{
+    return detail::fatalError(m_rk, "consumer");
+}
+
 std::pair<int64_t, int64_t> Consumer::cachedWatermarks(const std::string &topic,
                                                        int32_t partition) const
 {

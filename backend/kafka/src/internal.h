@@ -11,6 +11,8 @@ namespace idl::kafka::detail {
 Result<rd_kafka_conf_t *> makeConf(const Config &defaults, const Config &config);
 
 // Maps a librdkafka error to a stable error code, with "what: reason" as message.
+// The client's fatal error, if one happened (code Internal: the client is unusable).
+std::optional<Error> fatalError(rd_kafka_t *rk, std::string_view what);
 Error toError(rd_kafka_resp_err_t err, std::string_view what, std::string_view reason = {});
 
 // Copies a librdkafka partition list to a vector and back.

@@ -233,13 +233,7 @@ int Producer::outstanding() const
 
 std::optional<Error> Producer::fatalError() const
 {
-    char buf[512];
-    const rd_kafka_resp_err_t err = rd_kafka_fatal_error(m_rk, buf, sizeof buf);
-    if (!err)
-        return std::nullopt;
-    Error e = detail::toError(err, "producer fatal error", buf);
-    e.code = ErrorCode::Internal;
-    return e;
+    return detail::fatalError(m_rk, "producer");
 }
 
 } // namespace idl::kafka

@@ -30,12 +30,15 @@ Result<void> build(service::Runtime &rt)
         processor::ProcessorOptions o = *options;
         if (i > 0)
             o.instanceId += "-" + std::to_string(i);
+        o.watchGroup = i == 0; // one watcher of the group's committed offsets per process
         members.push_back(&rt.make<processor::Processor>(std::move(o)));
     }
     auto &ops = rt.addOps(
         config.string(QStringLiteral("http.address")).toStdString(),
         static_cast<std::uint16_t>(config.integer(QStringLiteral("http.port"))),
-        [members] { return service::firstNotReady(members); },
+        [members, stall = options->stallTimeout] {
+            return processor::groupNotReady(members, stall);
+        },
         config.string(QStringLiteral("metrics.token")).toStdString());
     for (std::size_t i = 0; i < members.size(); ++i) {
         processor::Processor &p = *members[i];

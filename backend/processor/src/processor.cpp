@@ -1,6 +1,7 @@
 #include "idl/processor/processor.h"
 
 #include "idl/core/timestamp.h"
+#include "idl/kafka/admin.h"
 #include "idl/kafka/consumer.h"
 #include "idl/kafka/producer.h"
 #include "idl/observability/json_log.h"
@@ -10,8 +11,10 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace idl::processor {
@@ -63,13 +66,20 @@ struct Processor::Impl
     std::shared_ptr<const Sampler> sampler;
     std::unique_ptr<Pipeline> pipeline;
     std::unique_ptr<kafka::Consumer> consumer;
+    kafka::ConsumerOptions consumerOptions; // to replace a fenced consumer
     std::unique_ptr<kafka::Producer> producer;
     std::thread worker;
+    std::thread watcher; // watchGroup: the group's committed offsets on the raw topic
     std::atomic<bool> stopFlag{false};
     std::atomic<bool> running{false};
-    mutable std::mutex mutex; // guards totals and notReady
+    mutable std::mutex mutex; // guards totals, notReady, the readiness state below
+    std::condition_variable stopped;
     ProcessorStats totals;
     std::string notReady = "not started";
+    std::optional<Clock::time_point> commitFailingSince; // first failed commit since a success
+    std::string lastCommitError;
+    std::optional<Clock::time_point> unassignedSince = Clock::now();
+    std::string stalled; // watcher: stalled raw partitions
     std::mt19937_64 rng{std::random_device{}()};
 
     // ---- worker-thread state ----
@@ -98,6 +108,7 @@ struct Processor::Impl
     metrics::Counter &mRetried;
     metrics::Counter &mCommits;
     metrics::Counter &mAborts;
+    metrics::Counter &mRejoins;
     metrics::Histogram &mBatchSeconds;
     std::map<TopicPart, metrics::Gauge *> lagGauges;
 
@@ -115,6 +126,9 @@ struct Processor::Impl
                                {{"result", "commit"}})),
           mAborts(reg.counter("idl_processor_transactions_total", "Kafka transactions",
                               {{"result", "abort"}})),
+          mRejoins(reg.counter("idl_processor_rejoins_total",
+                               "Consumers replaced after a fatal consumer error (fenced static "
+                               "member)")),
           mBatchSeconds(reg.histogram("idl_processor_batch_seconds",
                                       "Time from the first record of a batch to its commit"))
     {}
@@ -196,6 +210,14 @@ struct Processor::Impl
         resetBatch();
     }
 
+    void commitFailed(const Error &e)
+    {
+        std::lock_guard lock(mutex);
+        if (!commitFailingSince)
+            commitFailingSince = Clock::now();
+        lastCommitError = e.message;
+    }
+
     bool commitBatch()
     {
         if (!txnOpen)
@@ -208,6 +230,7 @@ struct Processor::Impl
         if (auto r =
                 producer->sendOffsetsToTransaction(offsets, *consumer, std::chrono::seconds(30));
             !r) {
+            commitFailed(r.error());
             if (producer->fatalError())
                 die(r.error());
             else
@@ -215,6 +238,7 @@ struct Processor::Impl
             return false;
         }
         if (auto r = producer->commitTransaction(std::chrono::seconds(60)); !r) {
+            commitFailed(r.error());
             if (producer->fatalError())
                 die(r.error());
             else
@@ -226,6 +250,10 @@ struct Processor::Impl
             std::clamp<Clock::duration>((committed - lastCommitStart) * opt.batchIntervalFactor,
                                         opt.batchMinInterval, opt.batchMaxInterval);
         mBatchSeconds.observe(std::chrono::duration<double>(committed - txnStarted).count());
+        {
+            std::lock_guard lock(mutex);
+            commitFailingSince.reset();
+        }
         publish();
         resetBatch();
         return true;
@@ -479,6 +507,48 @@ struct Processor::Impl
                    {{"count", static_cast<int>(parts.size())}});
     }
 
+    void updateAssignment()
+    {
+        const bool holds = !consumer->assignment().empty();
+        std::lock_guard lock(mutex);
+        if (holds && unassignedSince) {
+            unassignedSince.reset();
+            stopped.notify_all(); // the watcher waits for the first assignment
+        } else if (!holds && !unassignedSince) {
+            unassignedSince = Clock::now();
+        }
+    }
+
+    // A fatal consumer error (this static member was fenced by another consumer with the same
+    // group.instance.id, e.g. after a broker crash): the consumer never consumes again, so it
+    // is replaced by a new one that joins the group again (the producer is unaffected; a
+    // fenced producer is fatal for the process, see die()).
+    void rejoin(const Error &why)
+    {
+        jlog::warn("consumer failed, joining the group again", {{"error", qv(why.message)}});
+        if (txnOpen)
+            abortBatch(why, false); // the new member reads from the committed offsets
+        if (fatal)
+            return;
+        positions.clear();
+        paused.clear();
+        for (auto &[tp, g] : lagGauges)
+            g->set(0);
+        consumer->close();
+        consumer.reset();
+        auto c = kafka::Consumer::create(consumerOptions);
+        if (!c) {
+            die(c.error());
+            return;
+        }
+        consumer = std::move(c).value();
+        if (auto r = consumer->subscribe({opt.rawTopic, opt.retryTopic}); !r) {
+            die(r.error());
+            return;
+        }
+        mRejoins.inc();
+    }
+
     void updateLag()
     {
         for (const auto &[tp, position] : positions) {
@@ -537,6 +607,96 @@ struct Processor::Impl
         return t;
     }
 
+    // watchGroup: every few seconds, the group's committed offset on each raw partition against
+    // the partition's end: idl_processor_consumer_lag{topic,partition} (what no member
+    // consumes shows too, unlike idl_processor_lag of the assigned partitions), and the
+    // partitions whose committed offset stood still behind the end for stallTimeout.
+    void watch()
+    {
+        const std::string clientId = "idl-processor-" + opt.instanceId + "-watch";
+        auto admin = kafka::Admin::create({{"bootstrap.servers", opt.bootstrap},
+                                           {"reconnect.backoff.max.ms", "1000"},
+                                           {"client.id", clientId}});
+        // Reads the group's committed offsets; never subscribes, so it never joins the group.
+        kafka::ConsumerOptions wo;
+        wo.config = {{"bootstrap.servers", opt.bootstrap},
+                     {"group.id", opt.groupId},
+                     {"reconnect.backoff.max.ms", "1000"},
+                     {"client.id", clientId}};
+        auto reader = admin ? kafka::Consumer::create(std::move(wo))
+                            : Result<std::unique_ptr<kafka::Consumer>>(admin.error());
+        if (!reader) {
+            jlog::warn("group watcher disabled", {{"error", qv(reader.error().message)}});
+            return;
+        }
+        const auto interval = std::clamp<std::chrono::milliseconds>(
+            opt.stallTimeout / 4, std::chrono::seconds(1), std::chrono::seconds(5));
+        struct Seen
+        {
+            std::int64_t committed = -1;
+            Clock::time_point since; // committed unchanged (and behind the end) since
+        };
+        std::map<std::int32_t, Seen> seen;
+        metrics::Gauge &stalledGauge =
+            reg.gauge("idl_processor_stalled_partitions",
+                      "Raw partitions whose committed offset stood still behind the end for "
+                      "kafka.stall-timeout (no member consumes them)");
+        std::unique_lock lock(mutex);
+        // Not before this member joined (or stallTimeout passed): a fresh group has nothing
+        // committed yet.
+        stopped.wait_for(lock, opt.stallTimeout,
+                         [this] { return stopFlag.load() || !unassignedSince; });
+        while (!stopFlag) {
+            lock.unlock();
+            std::string report;
+            int stalledCount = 0;
+            auto count = (*admin)->partitionCount(opt.rawTopic, std::chrono::seconds(5));
+            std::vector<kafka::TopicPartition> parts;
+            for (int p = 0; count && p < *count; ++p)
+                parts.push_back({opt.rawTopic, p, -1001});
+            auto committed = count ? (*reader)->committed(parts, std::chrono::seconds(5))
+                                   : Result<std::vector<kafka::TopicPartition>>(count.error());
+            if (!committed) {
+                jlog::warn("group watcher", {{"error", qv(committed.error().message)}});
+            } else {
+                const auto now = Clock::now();
+                for (const kafka::TopicPartition &tp : *committed) {
+                    auto marks =
+                        (*admin)->watermarks(opt.rawTopic, tp.partition, std::chrono::seconds(5));
+                    if (!marks)
+                        continue;
+                    const auto [low, high] = *marks;
+                    const std::int64_t from = tp.offset >= 0 ? tp.offset : low;
+                    const std::int64_t lag = std::max<std::int64_t>(0, high - from);
+                    reg.gauge(
+                           "idl_processor_consumer_lag",
+                           "Records of the raw topic after the group's committed offset",
+                           {{"topic", opt.rawTopic}, {"partition", std::to_string(tp.partition)}})
+                        .set(static_cast<double>(lag));
+                    auto [it, fresh] = seen.try_emplace(tp.partition, Seen{from, now});
+                    if (!fresh && (it->second.committed != from || lag == 0))
+                        it->second = {from, now};
+                    if (lag > 0 && now - it->second.since >= opt.stallTimeout) {
+                        ++stalledCount;
+                        const auto secs =
+                            std::chrono::duration_cast<std::chrono::seconds>(now - it->second.since)
+                                .count();
+                        report += (report.empty() ? "" : "; ") + std::string("partition ") +
+                                  std::to_string(tp.partition) + ": " + std::to_string(lag) +
+                                  " records behind, committed offset unchanged for " +
+                                  std::to_string(secs) + " s";
+                    }
+                }
+            }
+            stalledGauge.set(stalledCount);
+            lock.lock();
+            if (!report.empty() && stalled.empty())
+                jlog::warn("raw partitions stalled", {{"partitions", qv(report)}});
+            stalled = report.empty() ? std::string() : opt.rawTopic + " " + report;
+            stopped.wait_for(lock, interval, [this] { return stopFlag.load(); });
+        }
+    }
+
     void run()
     {
         while (!stopFlag.load(std::memory_order_relaxed)) {
@@ -546,6 +706,12 @@ struct Processor::Impl
                 break;
             bool drained = true; // nothing more is ready to join the open transaction
             if (!polled) {
+                if (auto e = consumer->fatalError()) {
+                    rejoin(*e);
+                    if (fatal)
+                        break;
+                    continue;
+                }
                 jlog::warn("consume error", {{"error", qv(polled.error().message)}});
             } else if (polled->has_value()) {
                 drained = false;
@@ -562,7 +728,13 @@ struct Processor::Impl
                     commitBatch();
             }
             if (Clock::now() - lastLagUpdate >= std::chrono::seconds(1)) {
+                if (auto e = consumer->fatalError()) {
+                    rejoin(*e);
+                    if (fatal)
+                        break;
+                }
                 updateLag();
+                updateAssignment();
                 lastLagUpdate = Clock::now();
             }
         }
@@ -601,6 +773,8 @@ Result<void> Processor::start()
     po.config.try_emplace("linger.ms", "5");
     po.config.try_emplace("queue.buffering.max.messages", "500000");
     po.config.try_emplace("client.id", "idl-processor-" + o.instanceId);
+    // Back within about a second of a restarted broker (librdkafka's default grows to 10 s).
+    po.config.try_emplace("reconnect.backoff.max.ms", "1000");
     po.onError = [](const Error &e) { jlog::warn("kafka producer", {{"error", qv(e.message)}}); };
     auto producer = kafka::Producer::create(std::move(po));
     if (!producer)
@@ -619,6 +793,7 @@ Result<void> Processor::start()
     co.config.try_emplace("heartbeat.interval.ms",
                           std::to_string(std::max<long long>(500, o.sessionTimeout.count() / 4)));
     co.config.try_emplace("client.id", "idl-processor-" + o.instanceId);
+    co.config.try_emplace("reconnect.backoff.max.ms", "1000");
     if (o.staticMembership) // a restarted instance takes its partitions back without a rebalance
         co.config.try_emplace("group.instance.id", "idl-processor-" + o.instanceId);
     Impl *impl = d.get();
@@ -626,6 +801,7 @@ Result<void> Processor::start()
         impl->onRebalance(kind, parts);
     };
     co.onError = [](const Error &e) { jlog::warn("kafka consumer", {{"error", qv(e.message)}}); };
+    d->consumerOptions = co;
     auto consumer = kafka::Consumer::create(std::move(co));
     if (!consumer)
         return consumer.error();
@@ -636,6 +812,8 @@ Result<void> Processor::start()
     d->running = true;
     d->setNotReady({});
     d->worker = std::thread([impl] { impl->run(); });
+    if (o.watchGroup)
+        d->watcher = std::thread([impl] { impl->watch(); });
     jlog::info("processor started", {{"instance", qv(o.instanceId)},
                                      {"group", qv(o.groupId)},
                                      {"raw", qv(o.rawTopic)},
@@ -645,7 +823,13 @@ Result<void> Processor::start()
 
 void Processor::stop()
 {
-    d->stopFlag = true;
+    {
+        std::lock_guard lock(d->mutex);
+        d->stopFlag = true;
+    }
+    d->stopped.notify_all();
+    if (d->watcher.joinable())
+        d->watcher.join();
     if (d->worker.joinable())
         d->worker.join();
     d->consumer.reset();
@@ -655,7 +839,49 @@ void Processor::stop()
 std::string Processor::notReadyReason() const
 {
     std::lock_guard lock(d->mutex);
-    return d->notReady;
+    if (!d->notReady.empty())
+        return d->notReady;
+    if (d->commitFailingSince && Clock::now() - *d->commitFailingSince >= d->opt.stallTimeout)
+        return "cannot commit for " +
+               std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                  Clock::now() - *d->commitFailingSince)
+                                  .count()) +
+               " s: " + d->lastCommitError;
+    return {};
+}
+
+std::chrono::milliseconds Processor::unassignedFor() const
+{
+    std::lock_guard lock(d->mutex);
+    if (!d->unassignedSince)
+        return std::chrono::milliseconds(0);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
+                                                                 *d->unassignedSince);
+}
+
+std::string Processor::stalledPartitions() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->stalled;
+}
+
+std::string groupNotReady(const std::vector<Processor *> &members,
+                          std::chrono::milliseconds stallTimeout)
+{
+    std::string stalled;
+    std::chrono::milliseconds unassigned = std::chrono::milliseconds::max();
+    for (const Processor *p : members) {
+        if (std::string why = p->notReadyReason(); !why.empty())
+            return why;
+        if (stalled.empty())
+            stalled = p->stalledPartitions();
+        unassigned = std::min(unassigned, p->unassignedFor());
+    }
+    if (stalled.empty() || members.empty() || unassigned < stallTimeout)
+        return {};
+    return "no partition assigned for " +
+           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(unassigned).count()) +
+           " s while " + stalled;
 }
 
 ProcessorStats Processor::stats() const

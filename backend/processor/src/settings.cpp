@@ -72,6 +72,10 @@ void declareSettings(Config &c)
                     "can block read_committed readers"));
     c.addDuration(s("kafka.session-timeout"), s("10s"),
                   s("Consumer group session timeout (how fast a dead member is noticed)"));
+    c.addDuration(s("kafka.stall-timeout"), s("60s"),
+                  s("/readyz fails when this process's commits have failed for this long, or "
+                    "when it has held no partition this long while a raw partition's "
+                    "committed offset stood still behind the end (no member consumes it)"));
     c.addBool(s("kafka.static-membership"), true,
               s("Join the group with group.instance.id = the transactional.id, so a restarted "
                 "instance gets its partitions back without a rebalance"));
@@ -127,6 +131,7 @@ Result<ProcessorOptions> optionsFromConfig(const Config &c)
     o.transactionTimeout = c.duration(s("kafka.transaction-timeout"));
     o.sessionTimeout = c.duration(s("kafka.session-timeout"));
     o.staticMembership = c.boolean(s("kafka.static-membership"));
+    o.stallTimeout = c.duration(s("kafka.stall-timeout"));
 
     o.backoff.base = c.duration(s("retry.base"));
     o.backoff.cap = c.duration(s("retry.cap"));

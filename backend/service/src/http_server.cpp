@@ -87,6 +87,19 @@ struct Core
     std::optional<ssl::context> sslCtx;
     std::mutex sessionsMutex;
     std::unordered_set<SessionBase *> sessions;
+    // Set once stop() ended the I/O threads (under sessionsMutex): a Responder or gate that
+    // answers later posts nothing to the io_context, where the handler would hold its session,
+    // the session this Core, and this Core the io_context, for ever (a reference cycle).
+    bool stopped = false;
+
+    // Runs `fn` on a session's executor unless the server stopped (then the answer is
+    // dropped: the connection was closed by stop()).
+    template <class Executor, class Fn> void post(const Executor &ex, Fn &&fn)
+    {
+        std::lock_guard lock(sessionsMutex);
+        if (!stopped)
+            net::post(ex, std::forward<Fn>(fn));
+    }
     std::atomic<std::uint64_t> accepted{0}, open{0}, requests{0}, tooLarge{0}, timedOut{0},
         tlsFailures{0};
 };
@@ -234,17 +247,17 @@ private:
             m_head.emplace();
             fillRequest(*m_head, req);
             auto once = std::make_shared<std::atomic<bool>>(false);
-            m_route->gate(
-                *m_head, [self = this->shared_from_this(), once](std::optional<Response> refusal) {
-                    if (once->exchange(true))
-                        return;
-                    net::post(self->m_stream.get_executor(),
-                              [self, refusal = std::move(refusal)]() mutable {
-                                  if (refusal)
-                                      return self->write(std::move(*refusal), false); // body unread
-                                  self->proceedToBody();
-                              });
-                });
+            m_route->gate(*m_head, [self = this->shared_from_this(),
+                                    once](std::optional<Response> refusal) {
+                if (once->exchange(true))
+                    return;
+                self->m_core->post(
+                    self->m_stream.get_executor(), [self, refusal = std::move(refusal)]() mutable {
+                        if (refusal)
+                            return self->write(std::move(*refusal), false); // body unread
+                        self->proceedToBody();
+                    });
+            });
             return;
         }
         proceedToBody();
@@ -309,9 +322,10 @@ private:
         Responder respond = [self = this->shared_from_this(), once](Response resp) {
             if (once->exchange(true))
                 return;
-            net::post(self->m_stream.get_executor(), [self, resp = std::move(resp)]() mutable {
-                self->write(std::move(resp), self->m_keepAlive);
-            });
+            self->m_core->post(self->m_stream.get_executor(),
+                               [self, resp = std::move(resp)]() mutable {
+                                   self->write(std::move(resp), self->m_keepAlive);
+                               });
         };
         try {
             m_route->handler(std::move(req), std::move(respond));
@@ -535,6 +549,15 @@ void Server::stop()
     for (auto &t : d->threads)
         t.join();
     d->threads.clear();
+    {
+        std::lock_guard lock(d->core->sessionsMutex);
+        d->core->stopped = true;
+    }
+    // Answers posted while the threads were ending run now (on closed sockets: they end at
+    // once), so no handler is left holding a session.
+    d->core->ioc.restart();
+    while (d->core->ioc.poll() > 0) {
+    }
     d->acceptor.reset();
 }
 

@@ -111,6 +111,7 @@ struct Writer::Impl
 
     // Worker thread only.
     std::unique_ptr<kafka::Consumer> consumer;
+    kafka::ConsumerOptions consumerOptions; // to replace a fenced consumer
     std::unique_ptr<kafka::Producer> producer;
     std::unique_ptr<BatchStore> store;
     std::map<std::int32_t, PartitionState> parts;
@@ -142,6 +143,9 @@ struct Writer::Impl
         reg.counter("idl_writer_db_errors_total", "Failed attempts to store a batch");
     metrics::Counter &mFenced = reg.counter(
         "idl_writer_fenced_total", "Batches discarded because the stored offsets had moved");
+    metrics::Counter &mRejoins =
+        reg.counter("idl_writer_rejoins_total",
+                    "Consumers replaced after a fatal consumer error (fenced static member)");
     metrics::Counter &mSanitized =
         reg.counter("idl_writer_sanitized_total", "Events stored after repairs (NUL, UTF-8, ...)");
     // Gauges are per group member (several run in one process); sum() them for the process.
@@ -591,6 +595,37 @@ struct Writer::Impl
                 b.bytes >= opt.batchMaxBytes || Clock::now() >= b.firstAt + opt.batchMaxTime);
     }
 
+    // A fatal consumer error (this static member was fenced by another consumer with the same
+    // group.instance.id, e.g. after a broker crash): the consumer never consumes again, so it
+    // is replaced by a new one that joins the group again. What was read and not stored is
+    // read again from the stored offsets by whoever gets the partitions.
+    bool rejoin(const Error &why)
+    {
+        jlog::warn("consumer failed, joining the group again", {{"error", q(why.message)}});
+        if (inflightTask.valid()) {
+            if (auto r = inflightTask.get())
+                advance(inflightOffsets);
+        }
+        inflight.clear();
+        batch.clear();
+        parts.clear();
+        paused = false;
+        mPaused.set(0);
+        mAssigned.set(0);
+        consumer->close();
+        consumer.reset();
+        auto c = kafka::Consumer::create(consumerOptions);
+        Result<void> subscribed = c ? (*c)->subscribe({opt.topic}) : Result<void>(c.error());
+        if (!subscribed) {
+            setNotReady("kafka: " + subscribed.error().message);
+            jlog::error("cannot join the group again", {{"error", q(subscribed.error().message)}});
+            return false;
+        }
+        consumer = std::move(c).value();
+        mRejoins.inc();
+        return true;
+    }
+
     void run()
     {
         if (!connectAndMigrate())
@@ -617,6 +652,13 @@ struct Writer::Impl
                     std::chrono::milliseconds(0),
                     std::chrono::ceil<std::chrono::milliseconds>(allowedAt - Clock::now()));
             auto m = consumer->poll(wait);
+            if (!m) {
+                if (auto e = consumer->fatalError()) {
+                    if (!rejoin(*e))
+                        return;
+                    continue;
+                }
+            }
             const bool drained = !(m && *m);
             if (!drained)
                 onMessage(**m);
@@ -652,6 +694,8 @@ Result<void> Writer::start()
 {
     kafka::Config common = d->opt.kafkaExtra;
     common["bootstrap.servers"] = d->opt.kafkaBootstrap;
+    // Back within about a second of a restarted broker (librdkafka's default grows to 10 s).
+    common.try_emplace("reconnect.backoff.max.ms", "1000");
 
     kafka::ProducerOptions po;
     po.config = common;
@@ -680,6 +724,7 @@ Result<void> Writer::start()
         impl->onRebalance(kind, tps);
     };
     co.onError = [](const Error &e) { jlog::warn("kafka consumer", {{"error", q(e.message)}}); };
+    d->consumerOptions = co;
     auto consumer = kafka::Consumer::create(std::move(co));
     if (!consumer)
         return consumer.error();

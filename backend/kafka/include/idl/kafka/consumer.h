@@ -86,6 +86,17 @@ public:
     // Low and high watermark of a partition as last seen by the fetcher (no network call);
     // {-1, -1} when not known yet.
     std::pair<int64_t, int64_t> cachedWatermarks(const std::string &topic, int32_t partition) const;
+    // The offsets the group (group.id) committed for these partitions, assigned to this member
+    // or not (offset -1001 where it committed none). A consumer that never subscribes can ask
+    // for any group without joining it. (Not Admin's ListConsumerGroupOffsets: librdkafka
+    // 2.0-2.4 crash on its NOT_COORDINATOR answer, librdkafka issue 5040, which a broker gives
+    // while it loads the offsets topic, e.g. after a restart.)
+    Result<std::vector<TopicPartition>> committed(const std::vector<TopicPartition> &partitions,
+                                                  std::chrono::milliseconds timeout);
+    // A fatal client error, if one happened (e.g. this static member was fenced by another
+    // consumer with the same group.instance.id): the consumer then never consumes again and
+    // must be replaced by a new one.
+    std::optional<Error> fatalError() const;
     // Leaves the group and stops librdkafka's threads; idempotent.
     void close();
 

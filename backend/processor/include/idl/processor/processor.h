@@ -47,8 +47,15 @@ struct ProcessorOptions
     std::chrono::milliseconds transactionTimeout{60'000};
     std::chrono::milliseconds sessionTimeout{10'000}; // consumer group session
     bool staticMembership = true; // group.instance.id = transactional.id (fast restarts)
-    kafka::Config consumerExtra;  // extra librdkafka consumer properties
-    kafka::Config producerExtra;  // extra librdkafka producer properties
+    // Not ready when commits keep failing this long, or (see groupNotReady) when the process
+    // holds no partition this long while a raw partition's committed offset stands still
+    // behind its end.
+    std::chrono::milliseconds stallTimeout{60'000};
+    // This member watches the group's committed offsets on the raw topic (one per process):
+    // idl_processor_consumer_lag{topic,partition} and stalled partitions.
+    bool watchGroup = false;
+    kafka::Config consumerExtra; // extra librdkafka consumer properties
+    kafka::Config producerExtra; // extra librdkafka producer properties
     // Called from the worker thread when the processor stops on its own (fatal error).
     std::function<void(const Error &)> onFatal;
 };
@@ -87,13 +94,24 @@ public:
     Result<void> start();
     void stop();
 
-    // Empty when ready (clients up, partitions assigned once), else why not.
+    // Empty when ready (clients up, commits succeeding), else why not.
     std::string notReadyReason() const;
     ProcessorStats stats() const;
+    // How long this member has held no partition (zero while it holds some).
+    std::chrono::milliseconds unassignedFor() const;
+    // The raw partitions whose committed offset has stood still behind the partition's end
+    // for stallTimeout (watchGroup member only; empty when none or not watching).
+    std::string stalledPartitions() const;
 
 private:
     struct Impl;
     std::unique_ptr<Impl> d;
 };
+
+// Readiness of a process's members: the first member's reason, else not ready when none of
+// them has held a partition for stallTimeout while the group leaves raw partitions stalled
+// (their consumer is gone or stuck: the partitions should come to this process).
+std::string groupNotReady(const std::vector<Processor *> &members,
+                          std::chrono::milliseconds stallTimeout);
 
 } // namespace idl::processor
