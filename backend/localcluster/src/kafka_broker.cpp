@@ -105,8 +105,10 @@ QString KafkaBroker::logTail() const
 
 Result<void> KafkaBroker::choosePorts()
 {
-    if (m_brokerPort && m_controllerPort)
-        return {}; // reserved already (reservePorts)
+    if (m_reserved) {
+        m_reserved = false; // used by this launch only: a restart checks its ports again
+        return {};
+    }
     quint16 previousBroker = 0;
     quint16 previousController = 0;
     if (QFile f(m_opt.dataDir + QStringLiteral("/server.properties"));

@@ -60,7 +60,14 @@ public:
     Result<void> waitReady(int timeoutSeconds);
     // Picks the broker and controller ports (start() does it too): a cluster needs every
     // node's controller port before any node's config is written.
-    Result<void> reservePorts() { return choosePorts(); }
+    // The next launch() uses them; later launches pick again (the last ports if still free).
+    Result<void> reservePorts()
+    {
+        m_reserved = false;
+        auto r = choosePorts();
+        m_reserved = r.ok();
+        return r;
+    }
     // A fresh cluster id (what kafka-storage random-uuid prints).
     static QString newClusterId();
     // SIGTERM (controlled shutdown), SIGKILL after the grace period; idempotent.
@@ -94,6 +101,7 @@ private:
     KafkaOptions m_opt;
     quint16 m_brokerPort = 0;
     quint16 m_controllerPort = 0;
+    bool m_reserved = false; // reservePorts() chose the ports of the next launch()
     std::unique_ptr<QProcess> m_process;
     Watchdog m_watchdog;
 };
