@@ -17,8 +17,8 @@
 
 #include <atomic>
 #include <cstdio>
-#include <set>
 #include <iostream>
+#include <set>
 
 using namespace std::chrono_literals;
 using idl::ErrorCode;
