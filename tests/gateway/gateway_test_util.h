@@ -325,7 +325,7 @@ inline idl::Result<void> produce(idl::kafka::Producer &producer, const std::stri
     for (const auto &e : events) {
         const std::string v = idl::encodeEvent(e);
         for (;;) {
-            auto r = producer.produce(topic, e.id, v, {}, {}, (i % partitions));
+            auto r = producer.produce(topic, e.app, v, {}, {}, (i % partitions));
             if (r)
                 break;
             if (r.error().code != idl::ErrorCode::Overloaded)

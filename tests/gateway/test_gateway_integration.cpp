@@ -76,7 +76,7 @@ class GatewayIntegration : public QObject
         for (const auto &e : events) {
             const int p = static_cast<int>((m_produced[0] + m_produced[1]) % kPartitions);
             const std::string v = idl::encodeEvent(e);
-            QVERIFY(m_producer->produce(m_topic, e.id, v, {}, {}, p).ok());
+            QVERIFY(m_producer->produce(m_topic, e.app, v, {}, {}, p).ok());
             ++m_produced[p];
             ++i;
         }

@@ -135,7 +135,7 @@ class GatewayTails : public QObject
         for (const auto &e : events) {
             const int p = static_cast<int>(t.count++ % t.partitions);
             const std::string v = idl::encodeEvent(e);
-            if (!m_producer->produce(t.name, e.id, v, {}, {}, p).ok())
+            if (!m_producer->produce(t.name, e.app, v, {}, {}, p).ok())
                 return {};
             where.emplace_back(p, t.next[p]++);
         }
@@ -289,6 +289,64 @@ private Q_SLOTS:
                 QCOMPARE(n, 1);
             }
         }
+        gw.stop();
+    }
+
+    // The shared consumer does not decode events whose app (the topic's key) no attached
+    // tail can want, and the tails still get exactly their events.
+    void eventsNoTailCanWantAreNotDecoded()
+    {
+        Topic t = topic("undecoded", 2);
+        QVERIFY(!t.name.empty());
+        idl::gateway::Gateway gw(options(t.name));
+        IDL_VERIFY_OK(gw.start());
+        auto &undecoded =
+            idl::metrics::Registry::global().counter("idl_gateway_tail_undecoded_total", "");
+        Client a, b;
+        QVERIFY(a.open(gw.wsPort()) && a.authenticate(m_viewer));
+        QVERIFY(b.open(gw.wsPort()) && b.authenticate(m_scoped)); // scope: app fa
+        a.send(QJsonObject{{"type", "tail.start"}, {"id", "a"}, {"q", "app:fa OR app:fb"}});
+        b.send(QJsonObject{{"type", "tail.start"}, {"id", "b"}, {"q", "level:error"}});
+        TailLog la, lb;
+        QVERIFY(waitUntil([&] {
+            la.pump(a, "a");
+            lb.pump(b, "b");
+            return la.started && lb.started;
+        }));
+        std::vector<idl::LogEvent> events;
+        const char *apps[] = {"fa", "fb", "fc", "fd"};
+        for (int i = 0; i < 400; ++i)
+            events.push_back(makeEvent(nowNs(), apps[i % 4], static_cast<Level>(i % 6),
+                                       "skip " + std::to_string(i), "h0"));
+        const auto before = undecoded.value();
+        QVERIFY(!produce(t, events).empty());
+        std::set<std::string> wantA, wantB;
+        for (const auto &e : events) {
+            if (e.app == "fa" || e.app == "fb")
+                wantA.insert(e.id);
+            if (e.app == "fa" && e.level == Level::Error)
+                wantB.insert(e.id);
+        }
+        QVERIFY(waitUntil(
+            [&] {
+                la.pump(a, "a");
+                lb.pump(b, "b");
+                return la.got.size() >= wantA.size() && lb.got.size() >= wantB.size() &&
+                       undecoded.value() - before >= 200;
+            },
+            30000));
+        QTest::qWait(300);
+        la.pump(a, "a");
+        lb.pump(b, "b");
+        QVERIFY2(la.error.isEmpty() && lb.error.isEmpty(), qPrintable(la.error + lb.error));
+        QCOMPARE(la.got.size(), wantA.size());
+        QCOMPARE(lb.got.size(), wantB.size());
+        for (const auto &[id, n] : la.got)
+            QVERIFY2(wantA.count(id) && n == 1, id.c_str());
+        for (const auto &[id, n] : lb.got)
+            QVERIFY2(wantB.count(id) && n == 1, id.c_str());
+        // fc and fd: 200 events nobody can want, never decoded.
+        QCOMPARE(undecoded.value() - before, std::uint64_t(200));
         gw.stop();
     }
 

@@ -39,6 +39,9 @@ Outcome evaluate(const std::string &query, const std::vector<LogEvent> &events,
         const bool viaMatcher = matcher->matches(e);
         if (viaMatcher != matches(*ast, e))
             *disagreement = "Matcher and matches() disagree on " + e.id;
+        // The live tail skips undecoded events by app: that must never skip a match.
+        if (viaMatcher && !matcher->mayMatchApp(e.app))
+            *disagreement = "mayMatchApp(" + e.app + ") is false for the match " + e.id;
         matched.push_back(viaMatcher);
     }
     return Outcome{false, testing::idList(events, matched)};

@@ -139,6 +139,49 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(matching(query.toStdString())), expected);
     }
 
+    // Only the app known: false exactly when the app term alone rules the event out.
+    void mayMatchApp_data()
+    {
+        QTest::addColumn<QString>("query");
+        QTest::addColumn<QString>("app");
+        QTest::addColumn<bool>("may");
+        const auto row = [](const char *q, const char *app, bool may) {
+            QTest::newRow((std::string(q) + " / " + app).c_str())
+                << QString::fromUtf8(q) << QString::fromUtf8(app) << may;
+        };
+        row("", "noisy", true);
+        row("app:checkout", "checkout", true);
+        row("app:checkout", "noisy", false);
+        row("app:check*", "checker", true);
+        row("app:check*", "payments", false);
+        row("app:checkout level:error", "noisy", false);
+        row("app:checkout level:error", "checkout", true);
+        row("-app:noisy", "noisy", false);
+        row("-app:noisy", "checkout", true);
+        row("NOT NOT app:noisy", "checkout", false);
+        row("app:checkout OR host:db-1", "noisy", true);
+        row("app:checkout OR app:payments", "noisy", false);
+        row("(app:checkout OR app:payments) timeout", "payments", true);
+        row("-(app:checkout level:error)", "checkout", true);
+        row("-(app:checkout OR timeout)", "checkout", false);
+        row("-(app:checkout OR timeout)", "noisy", true);
+        row("timeout", "noisy", true);
+        row("@status:>=500", "noisy", true);
+        row("app:*", "", false);
+    }
+
+    void mayMatchApp()
+    {
+        QFETCH(QString, query);
+        QFETCH(QString, app);
+        QFETCH(bool, may);
+        const auto ast = parse(query.toStdString());
+        QVERIFY(ast.ok());
+        const auto m = Matcher::create(*ast);
+        QVERIFY(m.ok());
+        QCOMPARE(m->mayMatchApp(app.toStdString()), may);
+    }
+
     void matcherIsReusableAcrossEvents()
     {
         const auto ast = parse("@status:>=500 /timeout|full/");

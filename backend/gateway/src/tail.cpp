@@ -28,6 +28,13 @@ metrics::Counter &droppedCounter()
         "idl_gateway_tail_dropped_total", "Live-tail events dropped because a client was slow");
     return c;
 }
+metrics::Counter &skippedCounter()
+{
+    static auto &c = metrics::Registry::global().counter(
+        "idl_gateway_tail_undecoded_total",
+        "Events the shared tail consumer did not decode: no attached tail can want their app");
+    return c;
+}
 metrics::Counter &liveCounter()
 {
     static auto &c = metrics::Registry::global().counter(
@@ -173,6 +180,7 @@ Positions TailHub::attach(TailSubscription *s, const Positions &at, bool pending
     s->m_pending = pending;
     if (!s->m_attached)
         m_subs.push_back(s);
+    m_keyWanted.clear();
     s->m_attached = true;
     if (!pending) {
         std::lock_guard sl(s->m_mutex);
@@ -215,6 +223,22 @@ void TailHub::detach(TailSubscription *s)
     std::lock_guard lock(m_mutex);
     m_subs.erase(std::remove(m_subs.begin(), m_subs.end(), s), m_subs.end());
     s->m_attached = false;
+    m_keyWanted.clear();
+}
+
+bool TailHub::keyWanted(std::string_view key)
+{
+    if (m_subs.empty())
+        return false;
+    const std::string k(key);
+    if (const auto it = m_keyWanted.find(k); it != m_keyWanted.end())
+        return it->second;
+    const bool wanted = std::any_of(m_subs.begin(), m_subs.end(),
+                                    [&](const TailSubscription *s) { return s->mayWantApp(key); });
+    if (m_keyWanted.size() >= 4096)
+        m_keyWanted.clear();
+    m_keyWanted.emplace(k, wanted);
+    return wanted;
 }
 
 Result<void> TailHub::setUp()
@@ -278,6 +302,15 @@ void TailHub::run()
         const std::int32_t p = msg.partition();
         if (p < 0 || p >= m_partitions)
             continue; // a partition added after the start: not followed (docs/protocol.md)
+        if (const auto key = msg.key()) {
+            std::lock_guard lock(m_mutex);
+            if (!keyWanted(*key)) { // nobody can want it: not decoded, the position moves on
+                m_next[static_cast<std::size_t>(p)].store(msg.offset() + 1,
+                                                          std::memory_order_release);
+                skippedCounter().inc();
+                continue;
+            }
+        }
         auto ev = decoder.decodeEvent(msg.value());
         std::lock_guard lock(m_mutex);
         if (ev) {
@@ -331,6 +364,14 @@ std::size_t TailSubscription::queued() const
 {
     std::lock_guard lock(m_mutex);
     return m_queue.size();
+}
+
+bool TailSubscription::mayWantApp(std::string_view app) const
+{
+    if (!m_opt.apps.empty() &&
+        std::find(m_opt.apps.begin(), m_opt.apps.end(), app) == m_opt.apps.end())
+        return false;
+    return !m_opt.matcher || m_opt.matcher->mayMatchApp(app);
 }
 
 bool TailSubscription::wants(const LogEvent &ev) const

@@ -16,7 +16,9 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace idl::gateway {
@@ -49,7 +51,8 @@ struct TailOptions
 // partition, no consumer group), shared by every live tail of the process: it decodes each
 // event once and offers it to every attached subscription, which filters it (scope, query,
 // since) and queues it, or drops and counts it when its queue is full. Nothing in dispatch
-// waits for a client.
+// waits for a client. An event whose key (its app) no attached subscription can want is not
+// decoded at all (no tails, or tails of other apps: the common case under load).
 //
 // Hand-off: `next(p)` is the offset after the last message dispatched on partition p (under
 // the hub's mutex, together with the list of subscriptions). attach(s, at) gives s every
@@ -97,6 +100,10 @@ private:
     mutable std::mutex m_mutex; // m_subs, dispatch, m_partitions; taken before a sub's mutex
     std::condition_variable m_cv;
     std::vector<TailSubscription *> m_subs;
+    // Key (app) -> whether some attached subscription may want its events; cleared whenever
+    // m_subs changes, and when it grows past a bound (keys are client-chosen app names).
+    std::unordered_map<std::string, bool> m_keyWanted;
+    bool keyWanted(std::string_view key);
     int m_partitions = 0;
     std::unique_ptr<std::atomic<std::int64_t>[]> m_next;
 };
@@ -163,6 +170,9 @@ private:
                std::shared_ptr<const std::string> &json);
 
     bool wants(const LogEvent &event) const;
+    // False when no event of this app can pass the scope and the filter (the hub then skips
+    // decoding it: the events topic is keyed by app).
+    bool mayWantApp(std::string_view app) const;
     void run();
     Result<void> catchUp();
     Result<Positions> readHistory(int partitions);

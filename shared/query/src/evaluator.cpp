@@ -455,6 +455,52 @@ bool evaluate(const Matcher::Impl &impl, const Node &node, EventContext &ctx)
         node.value);
 }
 
+// Kleene logic over the app alone: every term but app:... is Unknown.
+enum class Tri { False, True, Unknown };
+
+Tri evaluateApp(const Node &node, std::string_view app)
+{
+    return std::visit(Overloaded{
+                          [](const MatchAll &) { return Tri::True; },
+                          [&](const And &n) {
+                              Tri r = Tri::True;
+                              for (const Node &c : n.children) {
+                                  const Tri t = evaluateApp(c, app);
+                                  if (t == Tri::False)
+                                      return Tri::False;
+                                  if (t == Tri::Unknown)
+                                      r = Tri::Unknown;
+                              }
+                              return r;
+                          },
+                          [&](const Or &n) {
+                              Tri r = Tri::False;
+                              for (const Node &c : n.children) {
+                                  const Tri t = evaluateApp(c, app);
+                                  if (t == Tri::True)
+                                      return Tri::True;
+                                  if (t == Tri::Unknown)
+                                      r = Tri::Unknown;
+                              }
+                              return r;
+                          },
+                          [&](const Not &n) {
+                              if (n.operand.empty())
+                                  return Tri::True;
+                              const Tri t = evaluateApp(n.operand[0], app);
+                              return t == Tri::Unknown ? t
+                                                       : (t == Tri::True ? Tri::False : Tri::True);
+                          },
+                          [&](const FieldTerm &t) {
+                              if (t.field != TextField::App)
+                                  return Tri::Unknown;
+                              return globMatch(t.value, app) ? Tri::True : Tri::False;
+                          },
+                          [](const auto &) { return Tri::Unknown; },
+                      },
+                      node.value);
+}
+
 } // namespace
 
 EventView viewOf(const LogEvent &event) noexcept
@@ -485,6 +531,11 @@ bool Matcher::matches(const EventView &event) const
 {
     EventContext ctx(event);
     return evaluate(*d, d->ast, ctx);
+}
+
+bool Matcher::mayMatchApp(std::string_view app) const
+{
+    return evaluateApp(d->ast, app) != Tri::False;
 }
 
 bool matches(const Node &ast, const EventView &event)

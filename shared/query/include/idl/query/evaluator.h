@@ -36,6 +36,11 @@ public:
     bool matches(const EventView &event) const;
     bool matches(const LogEvent &event) const { return matches(viewOf(event)); }
 
+    // False only when no event whose app is `app` can match, whatever its other fields (the
+    // filter evaluated in three-valued logic with only the app known). A stream keyed by app
+    // (the events topic) skips decoding the events of apps for which this is false.
+    bool mayMatchApp(std::string_view app) const;
+
     // Opaque prepared state (defined in evaluator.cpp).
     struct Impl;
 
