@@ -9,7 +9,7 @@
 #include "idl/pg/connection.h"
 #include "idl/service/http_client.h"
 #include "idl/service/http_server.h"
-#include "idl_test_process.h"
+#include "idl_test_stack.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -32,49 +32,21 @@ class AlerterStack : public QObject
     Q_OBJECT
 
     QTemporaryDir m_tmp;
-    QProcess m_stack;
-
-    static QString bin(const QString &name)
-    {
-        return QDir(qEnvironmentVariable("IDL_BIN_DIR")).filePath(name);
-    }
+    testsupport::StackProcess m_stack{m_tmp.filePath("stack"), m_tmp.filePath("stack.out")};
 
 private Q_SLOTS:
-    void cleanupTestCase()
-    {
-        if (m_stack.state() != QProcess::NotRunning) {
-            m_stack.terminate();
-            if (!m_stack.waitForFinished(60'000))
-                m_stack.kill();
-        }
-    }
+    void cleanupTestCase() { m_stack.down(); }
 
     void errorBurstFiresWithinIntervalPlusFiveSeconds()
     {
         QFile::setPermissions(m_tmp.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner |
                                                 QFileDevice::ExeOwner | QFileDevice::ExeGroup |
                                                 QFileDevice::ExeOther);
-        const QString dir = m_tmp.filePath("stack");
-        m_stack.setProgram(bin("idl-stack"));
-        m_stack.setArguments(
-            {"up", "--data-dir", dir, "--collector-port", "0", "--gateway-port", "0"});
-        m_stack.setProcessChannelMode(QProcess::MergedChannels);
-        idl::testsupport::endWithTest(m_stack);
-        m_stack.start();
-        QVERIFY(m_stack.waitForStarted());
-        const QString json = QDir(dir).filePath("stack.json");
-        QElapsedTimer up;
-        up.start();
-        while (up.elapsed() < 120'000 && m_stack.state() == QProcess::Running &&
-               !(QFile::exists(json) && !QFile::exists(QDir(dir).filePath(".starting"))))
-            QTest::qWait(200);
-        QFile f(json);
-        if (!f.open(QIODevice::ReadOnly)) {
-            // The whole output (QVERIFY2 would cut it): a service's exit names its log's end.
-            qWarning().noquote() << m_stack.readAll();
-            QFAIL("idl-stack did not start");
-        }
-        const QJsonObject s = QJsonDocument::fromJson(f.readAll()).object();
+        if (const QString why =
+                m_stack.up({"--collector-port", "0", "--gateway-port", "0"}, 120'000);
+            !why.isEmpty())
+            QFAIL(qPrintable(why)); // a service's exit names its log's end
+        const QJsonObject s = m_stack.json();
 
         // The webhook receiver: records when each POST arrives.
         http::Server rx{http::ServerOptions{}};
@@ -201,8 +173,7 @@ private Q_SLOTS:
         QCOMPARE(history.value("items").toArray()[0].toObject().value("history").toInteger(),
                  pushed.value("history").toInteger());
 
-        m_stack.terminate();
-        QVERIFY(m_stack.waitForFinished(60'000));
+        QVERIFY2(m_stack.down(), m_stack.downError().constData());
     }
 };
 

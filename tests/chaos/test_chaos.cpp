@@ -18,7 +18,7 @@
 // IDL_CHAOS_LONG=1 (3000 events/s, 30 s of steady load; the `bench_chaos` test, label bench).
 #undef QT_NO_CAST_FROM_ASCII
 
-#include "idl_test_process.h"
+#include "idl_test_stack.h"
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -47,20 +47,13 @@
 #include <unistd.h>
 #include <vector>
 
+using idl::testsupport::binPath;
+using idl::testsupport::lastJsonLine;
+using idl::testsupport::StackProcess;
 using idl::testsupport::TailClient;
+using idl::testsupport::waitFor;
 
 namespace {
-
-QString binPath(const QString &name)
-{
-    return QDir(qEnvironmentVariable("IDL_BIN_DIR")).filePath(name);
-}
-
-QJsonObject lastJsonLine(const QByteArray &out)
-{
-    const auto lines = out.trimmed().split('\n');
-    return QJsonDocument::fromJson(lines.last()).object();
-}
 
 // Load and timing of one run: CI's short version, or IDL_CHAOS_LONG's.
 struct Settings
@@ -109,74 +102,15 @@ class TestChaos : public QObject
 
     Settings m_set = Settings::fromEnvironment();
     QTemporaryDir m_tmp;
-    QProcess m_stack;
-    QString m_dir, m_stackJson, m_dsn;
+    QString m_dir = m_tmp.filePath(QStringLiteral("stack"));
+    StackProcess m_stack{m_dir, m_tmp.filePath(QStringLiteral("stack.out"))};
+    QString m_dsn;
     QThread m_tailThread;
     TailClient *m_tail = nullptr;
     std::vector<PhaseResult> m_results;
     QStringList m_ledgers;
     QList<qint64> m_stopped; // SIGSTOPped PostgreSQL processes, continued in any case
     QElapsedTimer m_total;
-
-    QJsonObject stackJson() const
-    {
-        QFile f(m_stackJson);
-        if (!f.open(QIODevice::ReadOnly))
-            return {};
-        return QJsonDocument::fromJson(f.readAll()).object();
-    }
-
-    // Pids of a service in stack.json ("idl-processor#123": 123, ...), sorted.
-    QList<qint64> pidsOf(const QString &service) const
-    {
-        QList<qint64> pids;
-        const QJsonObject s = stackJson().value(QStringLiteral("services")).toObject();
-        for (auto it = s.begin(); it != s.end(); ++it)
-            if (it.key().section(u'#', 0, 0) == service)
-                pids << it.value().toInteger();
-        std::sort(pids.begin(), pids.end());
-        return pids;
-    }
-
-    // Every service pid in stack.json.
-    QList<qint64> allPids() const
-    {
-        QList<qint64> pids;
-        const QJsonObject s = stackJson().value(QStringLiteral("services")).toObject();
-        for (auto it = s.begin(); it != s.end(); ++it)
-            pids << it.value().toInteger();
-        return pids;
-    }
-
-    // Lines of idl-stack's log from byte `from` on that say a service died.
-    QStringList deathsInStackLog(qint64 from) const
-    {
-        QStringList out;
-        QFile f(m_tmp.filePath(QStringLiteral("stack.out")));
-        if (!f.open(QIODevice::ReadOnly) || !f.seek(from))
-            return out;
-        for (const QByteArray &line : f.readAll().split('\n'))
-            if (line.contains("service exited") || line.contains("died"))
-                out << QString::fromUtf8(line);
-        return out;
-    }
-
-    qint64 stackLogSize() const
-    {
-        return QFileInfo(m_tmp.filePath(QStringLiteral("stack.out"))).size();
-    }
-
-    static bool waitFor(const std::function<bool()> &pred, int timeoutMs, int stepMs = 100)
-    {
-        QElapsedTimer t;
-        t.start();
-        while (!pred()) {
-            if (t.elapsed() > timeoutMs)
-                return false;
-            QTest::qWait(stepMs);
-        }
-        return true;
-    }
 
     QByteArray psql(const QString &sql)
     {
@@ -188,29 +122,9 @@ class TestChaos : public QObject
         return p.readAllStandardOutput();
     }
 
-    // kill -9 one instance of a service; idl-stack starts it again. Returns ms until
-    // stack.json shows the new pid (-1: it did not).
-    qint64 killService(const QString &service)
-    {
-        const QList<qint64> before = pidsOf(service);
-        if (before.isEmpty())
-            return -1;
-        const qint64 victim = before.first();
-        QElapsedTimer t;
-        t.start();
-        ::kill(static_cast<pid_t>(victim), SIGKILL);
-        const bool back = waitFor(
-            [&] {
-                const QList<qint64> now = pidsOf(service);
-                return now.size() == before.size() && !now.contains(victim);
-            },
-            60'000, 50);
-        return back ? t.elapsed() : -1;
-    }
-
     qint64 killKafka()
     {
-        const qint64 victim = stackJson().value(QStringLiteral("kafka_pid")).toInteger();
+        const qint64 victim = m_stack.json().value(QStringLiteral("kafka_pid")).toInteger();
         if (victim <= 0)
             return -1;
         QElapsedTimer t;
@@ -218,7 +132,7 @@ class TestChaos : public QObject
         ::kill(static_cast<pid_t>(victim), SIGKILL);
         const bool back = waitFor(
             [&] {
-                const qint64 now = stackJson().value(QStringLiteral("kafka_pid")).toInteger();
+                const qint64 now = m_stack.json().value(QStringLiteral("kafka_pid")).toInteger();
                 return now > 0 && now != victim;
             },
             300'000, 100);
@@ -336,13 +250,13 @@ class TestChaos : public QObject
         const QString ledger = m_tmp.filePath(gen + QStringLiteral(".acked"));
         m_ledgers << ledger;
         const int connectsBefore = m_tail->stats().connects;
-        const QList<qint64> pidsBefore = allPids();
-        const qint64 logFrom = stackLogSize();
+        const QList<qint64> pidsBefore = m_stack.allPids();
+        const qint64 logFrom = m_stack.outputSize();
 
         QProcess load;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("IDL_KEY"),
-                   stackJson().value(QStringLiteral("ingest_api_key")).toString());
+                   m_stack.json().value(QStringLiteral("ingest_api_key")).toString());
         load.setProcessEnvironment(env);
         // Progress: one JSON report a second on stderr.
         struct Sample
@@ -367,14 +281,15 @@ class TestChaos : public QObject
             }
         });
         clock.start();
-        load.start(
-            binPath(QStringLiteral("idl-loadgen")),
-            {QStringLiteral("--url"), stackJson().value(QStringLiteral("collector_url")).toString(),
-             QStringLiteral("--generator"), gen, QStringLiteral("--rate"),
-             QString::number(m_set.rate), QStringLiteral("--batch"), QString::number(m_set.batch),
-             QStringLiteral("--connections"), QStringLiteral("2"), QStringLiteral("--duration"),
-             QStringLiteral("0"), QStringLiteral("--acked-file"), ledger, QStringLiteral("--json"),
-             QStringLiteral("--progress")});
+        load.start(binPath(QStringLiteral("idl-loadgen")),
+                   {QStringLiteral("--url"),
+                    m_stack.json().value(QStringLiteral("collector_url")).toString(),
+                    QStringLiteral("--generator"), gen, QStringLiteral("--rate"),
+                    QString::number(m_set.rate), QStringLiteral("--batch"),
+                    QString::number(m_set.batch), QStringLiteral("--connections"),
+                    QStringLiteral("2"), QStringLiteral("--duration"), QStringLiteral("0"),
+                    QStringLiteral("--acked-file"), ledger, QStringLiteral("--json"),
+                    QStringLiteral("--progress")});
         if (!load.waitForStarted()) {
             qWarning() << "idl-loadgen did not start";
             return r;
@@ -485,8 +400,8 @@ class TestChaos : public QObject
         }
         r.tailReconnects = m_tail->stats().connects - connectsBefore;
         for (const qint64 pid : pidsBefore)
-            r.restarted += allPids().contains(pid) ? 0 : 1;
-        r.deaths = deathsInStackLog(logFrom);
+            r.restarted += m_stack.allPids().contains(pid) ? 0 : 1;
+        r.deaths = m_stack.deathsSince(logFrom);
         r.phaseMs = phase.elapsed();
         print(r);
         m_results.push_back(r);
@@ -557,31 +472,11 @@ private Q_SLOTS:
         QFile::setPermissions(m_tmp.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner |
                                                 QFileDevice::ExeOwner | QFileDevice::ExeGroup |
                                                 QFileDevice::ExeOther);
-        m_dir = m_tmp.filePath(QStringLiteral("stack"));
-        m_stackJson = QDir(m_dir).filePath(QStringLiteral("stack.json"));
-        m_stack.setProgram(binPath(QStringLiteral("idl-stack")));
-        m_stack.setArguments({QStringLiteral("up"), QStringLiteral("--data-dir"), m_dir,
-                              QStringLiteral("--collector-port"), QStringLiteral("0"),
-                              QStringLiteral("--gateway-port"), QStringLiteral("0")});
-        m_stack.setProcessChannelMode(QProcess::MergedChannels);
-        m_stack.setStandardOutputFile(m_tmp.filePath(QStringLiteral("stack.out")));
-        // The stack goes down with the test, also when the test is killed (timeout, crash).
-        idl::testsupport::endWithTest(m_stack);
-        m_stack.start();
-        QVERIFY(m_stack.waitForStarted());
-        waitFor(
-            [&] {
-                return m_stack.state() != QProcess::Running ||
-                       (QFile::exists(m_stackJson) &&
-                        !QFile::exists(QDir(m_dir).filePath(QStringLiteral(".starting"))));
-            },
-            180'000, 200);
-        const QJsonObject s = stackJson();
-        if (s.isEmpty()) {
-            QFile out(m_tmp.filePath(QStringLiteral("stack.out")));
-            (void)out.open(QIODevice::ReadOnly);
-            QFAIL(QByteArray("idl-stack did not come up:\n" + out.readAll()).constData());
-        }
+        if (const QString why = m_stack.up({QStringLiteral("--collector-port"), QStringLiteral("0"),
+                                            QStringLiteral("--gateway-port"), QStringLiteral("0")});
+            !why.isEmpty())
+            QFAIL(qPrintable(why));
+        const QJsonObject s = m_stack.json();
         m_dsn = s.value(QStringLiteral("postgres_dsn")).toString();
         qInfo() << "stack up after" << m_total.elapsed() << "ms; settings: rate" << m_set.rate
                 << "batch" << m_set.batch << "steady" << m_set.steadyMs << "ms";
@@ -626,22 +521,13 @@ private Q_SLOTS:
                                      .arg(r.tailReconnects);
         }
         qInfo() << "chaos suite total" << m_total.elapsed() / 1000 << "s";
-        if (m_stack.state() == QProcess::NotRunning)
-            return;
-        QProcess d;
-        d.start(binPath(QStringLiteral("idl-stack")),
-                {QStringLiteral("down"), QStringLiteral("--data-dir"), m_dir});
-        d.waitForFinished(90'000);
-        if (!m_stack.waitForFinished(30'000)) {
-            m_stack.kill();
-            m_stack.waitForFinished();
-        }
+        m_stack.down();
     }
 
     void collectorKilled()
     {
         const PhaseResult r = runPhase(QStringLiteral("kill -9 collector"), [&] {
-            return killService(QStringLiteral("idl-collector"));
+            return m_stack.killService(QStringLiteral("idl-collector"));
         });
         verify(r, 1);
         // The collector was down: some requests failed, and the generator measured it.
@@ -651,21 +537,22 @@ private Q_SLOTS:
     void processorKilled()
     {
         verify(runPhase(QStringLiteral("kill -9 processor"),
-                        [&] { return killService(QStringLiteral("idl-processor")); }),
+                        [&] { return m_stack.killService(QStringLiteral("idl-processor")); }),
                1);
     }
 
     void writerKilled()
     {
         verify(runPhase(QStringLiteral("kill -9 writer"),
-                        [&] { return killService(QStringLiteral("idl-writer")); }),
+                        [&] { return m_stack.killService(QStringLiteral("idl-writer")); }),
                1);
     }
 
     void gatewayKilled()
     {
-        const PhaseResult r = runPhase(QStringLiteral("kill -9 gateway"),
-                                       [&] { return killService(QStringLiteral("idl-gateway")); });
+        const PhaseResult r = runPhase(QStringLiteral("kill -9 gateway"), [&] {
+            return m_stack.killService(QStringLiteral("idl-gateway"));
+        });
         verify(r, 1);
         QVERIFY2(r.tailReconnects >= 1, "the tail reconnected to the new gateway");
     }

@@ -10,7 +10,7 @@
 #include "idl/console/profile_store.h"
 #include "idl/console/query_results_model.h"
 #include "idl/console/tail_subscription.h"
-#include "idl_test_process.h"
+#include "idl_test_stack.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -28,12 +28,9 @@
 
 using namespace idl::console;
 
-namespace {
+using idl::testsupport::binPath;
 
-QString binPath(const QString &name)
-{
-    return QDir(qEnvironmentVariable("IDL_BIN_DIR")).filePath(name);
-}
+namespace {
 
 // RFC 4180 reader (the writer's own unit test checks the quoting; this checks content).
 QList<QStringList> parseCsv(const QByteArray &data)
@@ -78,14 +75,12 @@ class TestConsoleStack : public QObject
     Q_OBJECT
 
     QTemporaryDir m_tmp;
-    QProcess m_stack;
+    idl::testsupport::StackProcess m_stack{m_tmp.filePath(QStringLiteral("stack")),
+                                           m_tmp.filePath(QStringLiteral("stack.out"))};
     StackInfo m_info;
-    bool m_up = false;
     GatewayClient *m_client = nullptr;
     QString m_app;
     QStringList m_sentMessages;
-
-    QString dataDir() const { return m_tmp.filePath(QStringLiteral("stack")); }
 
     int post(const QByteArray &ndjson)
     {
@@ -114,30 +109,15 @@ private Q_SLOTS:
         // PostgreSQL runs as another user when the tests run as root: let it enter the folder.
         QFile::setPermissions(m_tmp.path(), QFile::permissions(m_tmp.path()) |
                                                 QFileDevice::ExeOther | QFileDevice::ExeGroup);
-        m_stack.setProgram(binPath(QStringLiteral("idl-stack")));
-        m_stack.setArguments({QStringLiteral("up"), QStringLiteral("--data-dir"), dataDir(),
-                              QStringLiteral("--collector-port"), QStringLiteral("0"),
-                              QStringLiteral("--gateway-port"), QStringLiteral("0")});
-        m_stack.setProcessChannelMode(QProcess::MergedChannels);
-        idl::testsupport::endWithTest(m_stack);
-        m_stack.start();
-        QVERIFY(m_stack.waitForStarted());
-        m_up = true;
-        const QString json = QDir(dataDir()).filePath(QStringLiteral("stack.json"));
-        QElapsedTimer t;
-        t.start();
-        while (t.elapsed() < 150'000 && m_stack.state() == QProcess::Running) {
-            if (QFile::exists(json) &&
-                !QFile::exists(QDir(dataDir()).filePath(QStringLiteral(".starting"))))
-                break;
-            QTest::qWait(250);
-        }
-        auto info = readStackJson(json);
-        if (!info)
-            qWarning().noquote() << "idl-stack output:" << m_stack.readAll();
+        const QString why = m_stack.up({QStringLiteral("--collector-port"), QStringLiteral("0"),
+                                        QStringLiteral("--gateway-port"), QStringLiteral("0")},
+                                       150'000);
+        QVERIFY2(why.isEmpty(), qPrintable(why));
+        // The console's own reader of stack.json (what "Connect to local stack" uses).
+        auto info = readStackJson(m_stack.jsonPath());
         QVERIFY2(info.ok(), info.ok() ? "" : info.error().message.c_str());
         m_info = *info;
-        qInfo("stack up in %lld ms: gateway %s", static_cast<long long>(t.elapsed()),
+        qInfo("stack up in %lld ms: gateway %s", static_cast<long long>(m_stack.upMs()),
               qPrintable(m_info.gatewayUrl.toString()));
 
         m_client = new GatewayClient(this);
@@ -293,16 +273,7 @@ private Q_SLOTS:
     {
         delete m_client;
         m_client = nullptr;
-        if (!m_up)
-            return;
-        QProcess d;
-        d.start(binPath(QStringLiteral("idl-stack")),
-                {QStringLiteral("down"), QStringLiteral("--data-dir"), dataDir()});
-        d.waitForFinished(120'000);
-        if (!m_stack.waitForFinished(30'000)) {
-            m_stack.terminate();
-            m_stack.waitForFinished(10'000);
-        }
+        m_stack.down(120'000);
     }
 };
 

@@ -7,7 +7,7 @@
 // winston-loki in JSON and protobuf + snappy, rsyslogd over TCP, TLS and UDP, logger over
 // TCP), read back through the gateway's query API and counted exactly once per path.
 #undef QT_NO_CAST_FROM_ASCII
-#include "idl_test_process.h"
+#include "idl_test_stack.h"
 #include "real_clients.h"
 
 #include <QDateTime>
@@ -32,12 +32,10 @@
 
 namespace testsupport = idl::testsupport;
 
-namespace {
+using idl::testsupport::binPath;
+using idl::testsupport::lastJsonLine;
 
-QString binPath(const QString &name)
-{
-    return QDir(qEnvironmentVariable("IDL_BIN_DIR")).filePath(name);
-}
+namespace {
 
 struct Run
 {
@@ -61,12 +59,6 @@ Run run(const QString &program, const QStringList &args, int timeoutMs)
     return r;
 }
 
-QJsonObject lastJsonLine(const QByteArray &out)
-{
-    const auto lines = out.trimmed().split('\n');
-    return QJsonDocument::fromJson(lines.last()).object();
-}
-
 } // namespace
 
 class TestE2e : public QObject
@@ -74,9 +66,9 @@ class TestE2e : public QObject
     Q_OBJECT
 
     QTemporaryDir m_tmp;
-    QProcess m_stack;
-    QString m_dir;
-    QString m_stackJson;
+    QString m_dir = m_tmp.filePath(QStringLiteral("stack"));
+    idl::testsupport::StackProcess m_stack{m_dir, m_tmp.filePath(QStringLiteral("stack.out"))};
+    QString m_stackJson = m_stack.jsonPath();
     QString m_dsn;
     QJsonObject m_info; // stack.json
     QNetworkAccessManager m_nam;
@@ -138,51 +130,20 @@ private Q_SLOTS:
         QFile::setPermissions(m_tmp.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner |
                                                 QFileDevice::ExeOwner | QFileDevice::ExeGroup |
                                                 QFileDevice::ExeOther);
-        m_dir = m_tmp.filePath(QStringLiteral("stack"));
-        m_stackJson = QDir(m_dir).filePath(QStringLiteral("stack.json"));
-        m_stack.setProgram(binPath(QStringLiteral("idl-stack")));
-        m_stack.setArguments({QStringLiteral("up"), QStringLiteral("--data-dir"), m_dir,
-                              QStringLiteral("--collector-port"), QStringLiteral("0"),
-                              QStringLiteral("--gateway-port"), QStringLiteral("0"),
-                              QStringLiteral("--otlp-grpc-port"), QStringLiteral("0"),
-                              QStringLiteral("--syslog-tcp-port"), QStringLiteral("0"),
-                              QStringLiteral("--syslog-tls-port"), QStringLiteral("0"),
-                              QStringLiteral("--syslog-udp-port"), QStringLiteral("0")});
-        m_stack.setProcessChannelMode(QProcess::MergedChannels);
-        m_stack.setStandardOutputFile(m_tmp.filePath(QStringLiteral("stack.out")));
-        QElapsedTimer t;
-        t.start();
-        idl::testsupport::endWithTest(m_stack);
-        m_stack.start();
-        QVERIFY(m_stack.waitForStarted());
-        while (t.elapsed() < 120'000 && m_stack.state() == QProcess::Running &&
-               !(QFile::exists(m_stackJson) &&
-                 !QFile::exists(QDir(m_dir).filePath(QStringLiteral(".starting")))))
-            QTest::qWait(200);
-        QFile f(m_stackJson);
-        if (!f.open(QIODevice::ReadOnly)) {
-            QFile out(m_tmp.filePath(QStringLiteral("stack.out")));
-            (void)out.open(QIODevice::ReadOnly);
-            QFAIL(QByteArray("idl-stack did not come up:\n" + out.readAll()).constData());
-        }
-        m_info = QJsonDocument::fromJson(f.readAll()).object();
+        const QString why = m_stack.up({QStringLiteral("--collector-port"), QStringLiteral("0"),
+                                        QStringLiteral("--gateway-port"), QStringLiteral("0"),
+                                        QStringLiteral("--otlp-grpc-port"), QStringLiteral("0"),
+                                        QStringLiteral("--syslog-tcp-port"), QStringLiteral("0"),
+                                        QStringLiteral("--syslog-tls-port"), QStringLiteral("0"),
+                                        QStringLiteral("--syslog-udp-port"), QStringLiteral("0")});
+        if (!why.isEmpty())
+            QFAIL(qPrintable(why));
+        m_info = m_stack.json();
         m_dsn = m_info.value(QStringLiteral("postgres_dsn")).toString();
-        qInfo() << "stack up in" << t.elapsed() << "ms";
+        qInfo() << "stack up in" << m_stack.upMs() << "ms";
     }
 
-    void cleanupTestCase()
-    {
-        if (m_stack.state() == QProcess::NotRunning)
-            return;
-        QProcess d;
-        d.start(binPath(QStringLiteral("idl-stack")),
-                {QStringLiteral("down"), QStringLiteral("--data-dir"), m_dir});
-        d.waitForFinished(60'000);
-        if (!m_stack.waitForFinished(30'000)) {
-            m_stack.kill();
-            m_stack.waitForFinished();
-        }
-    }
+    void cleanupTestCase() { m_stack.down(60'000); }
 
     void everyAcknowledgedEventIsStoredExactlyOnce()
     {

@@ -2,7 +2,7 @@
 // writes a correct stack.json, and starts a service that dies again; `down` from another process
 // stops it and leaves no process; a second `up` on the same folder keeps the data and the
 // credentials.
-#include "idl_test_process.h"
+#include "idl_test_stack.h"
 #include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
@@ -26,12 +26,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-namespace {
+using idl::testsupport::binPath;
 
-QString binPath(const QString &name)
-{
-    return QDir(qEnvironmentVariable("IDL_BIN_DIR")).filePath(name);
-}
+namespace {
 
 // PIDs of processes whose command line mentions the folder (postgres, java, services).
 QList<qint64> processesUsing(const QString &dir)
@@ -75,55 +72,32 @@ class TestStack : public QObject
     Q_OBJECT
 
     QTemporaryDir m_tmp;
-    QProcess m_stack;
+    idl::testsupport::StackProcess m_stack{m_tmp.filePath(QStringLiteral("stack")),
+                                           m_tmp.filePath(QStringLiteral("stack.out"))};
 
     QJsonObject up(qint64 *elapsedMs)
     {
-        const QString dir = m_tmp.filePath(QStringLiteral("stack"));
-        m_stack.setProgram(binPath(QStringLiteral("idl-stack")));
-        m_stack.setArguments({QStringLiteral("up"), QStringLiteral("--data-dir"), dir,
-                              QStringLiteral("--collector-port"), QStringLiteral("0"),
-                              QStringLiteral("--gateway-port"), QStringLiteral("0"),
-                              QStringLiteral("--syslog-tcp-port"), QStringLiteral("0"),
-                              QStringLiteral("--syslog-tls-port"), QStringLiteral("0"),
-                              QStringLiteral("--syslog-udp-port"), QStringLiteral("0"),
-                              QStringLiteral("--otlp-grpc-port"), QStringLiteral("0"),
-                              QStringLiteral("--demo"), QStringLiteral("--demo-rate"),
-                              QStringLiteral("50")});
-        m_stack.setProcessChannelMode(QProcess::MergedChannels);
-        QElapsedTimer t;
-        t.start();
-        idl::testsupport::endWithTest(m_stack);
-        m_stack.start();
-        if (!m_stack.waitForStarted())
-            return {};
-        const QString json = QDir(dir).filePath(QStringLiteral("stack.json"));
-        while (t.elapsed() < 90'000 && m_stack.state() == QProcess::Running) {
-            if (QFile::exists(json) &&
-                !QFile::exists(QDir(dir).filePath(QStringLiteral(".starting"))))
-                break;
-            QTest::qWait(200);
-        }
-        *elapsedMs = t.elapsed();
-        QFile f(json);
-        if (!f.open(QIODevice::ReadOnly)) {
-            qWarning().noquote() << "idl-stack output:" << m_stack.readAll();
+        const QString why = m_stack.up({QStringLiteral("--collector-port"), QStringLiteral("0"),
+                                        QStringLiteral("--gateway-port"), QStringLiteral("0"),
+                                        QStringLiteral("--syslog-tcp-port"), QStringLiteral("0"),
+                                        QStringLiteral("--syslog-tls-port"), QStringLiteral("0"),
+                                        QStringLiteral("--syslog-udp-port"), QStringLiteral("0"),
+                                        QStringLiteral("--otlp-grpc-port"), QStringLiteral("0"),
+                                        QStringLiteral("--demo"), QStringLiteral("--demo-rate"),
+                                        QStringLiteral("50")},
+                                       90'000);
+        *elapsedMs = m_stack.upMs();
+        if (!why.isEmpty()) {
+            qWarning().noquote() << why;
             return {};
         }
-        return QJsonDocument::fromJson(f.readAll()).object();
+        return m_stack.json();
     }
 
     void down()
     {
         const QString dir = m_tmp.filePath(QStringLiteral("stack"));
-        QProcess d;
-        d.start(binPath(QStringLiteral("idl-stack")),
-                {QStringLiteral("down"), QStringLiteral("--data-dir"), dir});
-        QVERIFY(d.waitForFinished(120'000));
-        if (d.exitCode() != 0)
-            QFAIL(d.readAllStandardError().constData());
-        QVERIFY(m_stack.waitForFinished(30'000));
-        QCOMPARE(m_stack.exitCode(), 0);
+        QVERIFY2(m_stack.down(120'000), m_stack.downError().constData());
         QElapsedTimer t;
         t.start();
         while (!processesUsing(dir).isEmpty() && t.elapsed() < 10'000)
@@ -201,13 +175,7 @@ private Q_SLOTS:
                                                 QFileDevice::ExeOther);
     }
 
-    void cleanupTestCase()
-    {
-        if (m_stack.state() != QProcess::NotRunning) {
-            m_stack.terminate();
-            m_stack.waitForFinished(30'000);
-        }
-    }
+    void cleanupTestCase() { m_stack.down(); }
 
     void upWritesStackJsonAndDownStopsEverything()
     {
@@ -409,8 +377,8 @@ private Q_SLOTS:
         qint64 ms = 0;
         QVERIFY(!up(&ms).isEmpty());
         const QString dir = m_tmp.filePath(QStringLiteral("stack"));
-        ::kill(static_cast<pid_t>(m_stack.processId()), SIGKILL);
-        QVERIFY(m_stack.waitForFinished(10'000));
+        ::kill(static_cast<pid_t>(m_stack.process().processId()), SIGKILL);
+        QVERIFY(m_stack.process().waitForFinished(10'000));
         QElapsedTimer t;
         t.start();
         while (!processesUsing(dir).isEmpty() && t.elapsed() < 15'000)

@@ -13,7 +13,7 @@
 #include "idl/observability/json_log.h"
 #include "idl/pg/connection.h"
 #include "idl/schema/migrations.h"
-#include "idl_test_process.h"
+#include "idl_test_stack.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -66,7 +66,7 @@ std::int64_t wallNs()
 
 QString binPath(const char *name)
 {
-    return QDir(qEnvironmentVariable("IDL_BIN_DIR")).filePath(QLatin1String(name));
+    return idl::testsupport::binPath(QLatin1String(name));
 }
 
 double percentile(std::vector<double> v, double p)
@@ -484,38 +484,18 @@ int main(int argc, char **argv)
 
     // The stack, as a user starts it; the per-key request rate limit (100/s by default) is
     // lifted for the benchmark's key so the collector is measured, not the limiter.
-    QProcess stack;
+    idl::testsupport::StackProcess stack(dir, tmp.filePath(QStringLiteral("stack.out")));
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("IDL_AUTH_RATE_LIMIT"), QStringLiteral("0"));
-    stack.setProcessEnvironment(env);
-    stack.setProcessChannelMode(QProcess::MergedChannels);
-    stack.setStandardOutputFile(tmp.filePath(QStringLiteral("stack.out")));
-    idl::testsupport::endWithTest(stack);
-    stack.start(binPath("idl-stack"), {QStringLiteral("up"), QStringLiteral("--data-dir"), dir,
-                                       QStringLiteral("--collector-port"), QStringLiteral("0"),
-                                       QStringLiteral("--gateway-port"), QStringLiteral("0")});
-    QElapsedTimer upTimer;
-    upTimer.start();
-    while (upTimer.elapsed() < 180'000 && stack.state() != QProcess::NotRunning &&
-           !(QFile::exists(stackJsonPath) &&
-             !QFile::exists(QDir(dir).filePath(QStringLiteral(".starting")))))
-        QThread::msleep(200);
-    QFile sf(stackJsonPath);
-    if (!sf.open(QIODevice::ReadOnly)) {
-        QFile out(tmp.filePath(QStringLiteral("stack.out")));
-        (void)out.open(QIODevice::ReadOnly);
-        die("idl-stack did not come up:\n" + out.readAll().toStdString());
-    }
-    const QJsonObject stackJson = QJsonDocument::fromJson(sf.readAll()).object();
+    if (const QString why = stack.up({QStringLiteral("--collector-port"), QStringLiteral("0"),
+                                      QStringLiteral("--gateway-port"), QStringLiteral("0")},
+                                     180'000, env);
+        !why.isEmpty())
+        die(why.toStdString());
+    const QJsonObject stackJson = stack.json();
     const QString dsn = stackJson.value(QStringLiteral("postgres_dsn")).toString();
-    std::printf("stack up in %.1f s (load average %.1f)\n", upTimer.elapsed() / 1000.0,
-                loadAverage());
-    const auto shutdown = [&] {
-        QProcess d;
-        d.start(binPath("idl-stack"), {QStringLiteral("down"), QStringLiteral("--data-dir"), dir});
-        d.waitForFinished(120'000);
-        stack.waitForFinished(30'000);
-    };
+    std::printf("stack up in %.1f s (load average %.1f)\n", stack.upMs() / 1000.0, loadAverage());
+    const auto shutdown = [&] { stack.down(120'000); };
 
     auto pgc = pg::Connection::connect(dsn.toStdString());
     if (!pgc)
