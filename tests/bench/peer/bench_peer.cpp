@@ -14,6 +14,7 @@
 #include "idl/localcluster/process_util.h"
 #include "idl/pg/connection.h"
 #include "idl/service/http_client.h"
+#include "idl_test_stack.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -271,11 +272,6 @@ int countLines(const std::string &body)
 
 // ---- processes ----
 
-QString binPath(const char *name)
-{
-    return QDir(qEnvironmentVariable("IDL_BIN_DIR")).filePath(QLatin1String(name));
-}
-
 // The VictoriaLogs binary in the cache; built with `go install` when absent.
 QString victoriaLogsBinary()
 {
@@ -450,46 +446,28 @@ int run()
     // so the collector is measured, not the limiter. IDL_RETENTION_INTERVAL makes the writer's
     // maintenance (which indexes closed partitions) run soon after the load.
     const QString dir = tmp.filePath(QStringLiteral("stack"));
-    const QString stackJsonPath = QDir(dir).filePath(QStringLiteral("stack.json"));
-    QProcess stack;
+    idl::testsupport::StackProcess stack(dir, tmp.filePath(QStringLiteral("stack.out")));
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("IDL_AUTH_RATE_LIMIT"), QStringLiteral("0"));
     if (!env.contains(QStringLiteral("IDL_RETENTION_INTERVAL")))
         env.insert(QStringLiteral("IDL_RETENTION_INTERVAL"), QStringLiteral("20s"));
-    stack.setProcessEnvironment(env);
-    stack.setProcessChannelMode(QProcess::MergedChannels);
-    stack.setStandardOutputFile(tmp.filePath(QStringLiteral("stack.out")));
-    stack.start(binPath("idl-stack"), {QStringLiteral("up"), QStringLiteral("--data-dir"), dir,
-                                       QStringLiteral("--collector-port"), QStringLiteral("0"),
-                                       QStringLiteral("--gateway-port"), QStringLiteral("0"),
-                                       QStringLiteral("--otlp-grpc-port"), QStringLiteral("0"),
-                                       QStringLiteral("--syslog-tcp-port"), QStringLiteral("0"),
-                                       QStringLiteral("--syslog-tls-port"), QStringLiteral("0"),
-                                       QStringLiteral("--syslog-udp-port"), QStringLiteral("0")});
-    QElapsedTimer upTimer;
-    upTimer.start();
-    while (upTimer.elapsed() < 180'000 && stack.state() != QProcess::NotRunning &&
-           !(QFile::exists(stackJsonPath) &&
-             !QFile::exists(QDir(dir).filePath(QStringLiteral(".starting")))))
-        stack.waitForFinished(200); // also lets QProcess notice an exit
-    QFile sf(stackJsonPath);
-    if (!sf.open(QIODevice::ReadOnly)) {
-        QFile out(tmp.filePath(QStringLiteral("stack.out")));
-        (void)out.open(QIODevice::ReadOnly);
-        die("idl-stack did not come up:\n" + out.readAll().toStdString());
-    }
-    const QJsonObject stackJson = QJsonDocument::fromJson(sf.readAll()).object();
-    const auto shutdown = [&] {
-        QProcess d;
-        d.start(binPath("idl-stack"), {QStringLiteral("down"), QStringLiteral("--data-dir"), dir});
-        d.waitForFinished(120'000);
-        stack.waitForFinished(30'000);
+    g_cleanup = [&] {
+        stack.down(120'000);
         vl.terminate();
         vl.waitForFinished(30'000);
     };
-    g_cleanup = shutdown;
-    std::printf("stack up in %.1f s (load average %.1f)\n", upTimer.elapsed() / 1000.0,
-                loadAverage());
+    if (const QString why = stack.up({QStringLiteral("--collector-port"), QStringLiteral("0"),
+                                      QStringLiteral("--gateway-port"), QStringLiteral("0"),
+                                      QStringLiteral("--otlp-grpc-port"), QStringLiteral("0"),
+                                      QStringLiteral("--syslog-tcp-port"), QStringLiteral("0"),
+                                      QStringLiteral("--syslog-tls-port"), QStringLiteral("0"),
+                                      QStringLiteral("--syslog-udp-port"), QStringLiteral("0")},
+                                     180'000, env);
+        !why.isEmpty())
+        die(why.toStdString());
+    const QJsonObject stackJson = stack.json();
+    const auto shutdown = g_cleanup;
+    std::printf("stack up in %.1f s (load average %.1f)\n", stack.upMs() / 1000.0, loadAverage());
     for (int i = 0; i < 300; ++i) {
         http::Client probe(vlHost, vlPortText, std::chrono::seconds(2));
         auto r = probe.post("/health", "text/plain", {}, {});
