@@ -16,6 +16,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <atomic>
 #include <random>
 #include <set>
@@ -489,9 +490,10 @@ private Q_SLOTS:
         QCOMPARE(scalar(w, "SELECT count(*) FROM logs"), 30LL);
     }
 
-    // Maintenance (retention step 4): a partition whose day is over gets a b-tree on ts and a
-    // trigram GIN the gateway's substring filter can use; the open one gets neither; a second
-    // run builds nothing; an index left INVALID (an interrupted concurrent build) is rebuilt.
+    // Maintenance (retention step 4): a partition whose day is over gets a trigram GIN the
+    // gateway's substring filter can use, the open one does not; both have the b-tree on ts
+    // (migration 009: made with the partition); a second run builds nothing; an index left
+    // INVALID (an interrupted concurrent build) is rebuilt.
     void closedPartitionsGetSearchIndexes()
     {
         const std::string dsn = migratedDatabase("closed_indexes");
@@ -532,13 +534,18 @@ private Q_SLOTS:
                           {part});
         };
         QCOMPARE(validIndexes(closedPart), 0LL);
+        const std::string tsBtree = "SELECT count(*) FROM idl_partition_ts_btrees($1) WHERE "
+                                    "valid AND attached";
+        QCOMPARE(scalar(c, tsBtree, {closedPart}), 1LL);
+        QCOMPARE(scalar(c, tsBtree, {openPart}), 1LL);
 
         RetentionOptions o;
         auto r = runRetention(c, o, now);
         IDL_VERIFY_OK(r);
         QCOMPARE(r->partitionsIndexed, 1);
-        QCOMPARE(validIndexes(closedPart), 2LL);
+        QCOMPARE(validIndexes(closedPart), 1LL);
         QCOMPARE(validIndexes(openPart), 0LL);
+        QCOMPARE(scalar(c, "SELECT count(*) FROM idl_partition_ts_btrees($1)", {closedPart}), 1LL);
         QCOMPARE(scalar(c, search), before);
         // The gateway's substring filter can be answered from the trigram index.
         IDL_VERIFY_OK(c.exec("SET enable_seqscan = off; SET enable_indexscan = off"));
@@ -556,13 +563,83 @@ private Q_SLOTS:
         QCOMPARE(again->partitionsIndexed, 0);
 
         IDL_VERIFY_OK(c.exec("UPDATE pg_index SET indisvalid = false WHERE indexrelid = '" +
-                             closedPart + "_closed_ts'::regclass"));
-        QCOMPARE(validIndexes(closedPart), 1LL);
+                             closedPart + "_closed_msg_trgm'::regclass"));
+        QCOMPARE(validIndexes(closedPart), 0LL);
         auto rebuilt = runRetention(c, o, now);
         IDL_VERIFY_OK(rebuilt);
         QCOMPARE(rebuilt->partitionsIndexed, 1);
-        QCOMPARE(validIndexes(closedPart), 2LL);
+        QCOMPARE(validIndexes(closedPart), 1LL);
         QCOMPARE(scalar(c, search), before);
+    }
+
+    // A database migrated before 009 has partitions with rows and no b-tree on ts (the open
+    // one), one built by the old maintenance (`_closed_ts`, not attached) and one left INVALID
+    // by an interrupted build. Migration 009 creates logs_ts on the parent only and indexes
+    // only empty partitions; the maintenance then gives every partition exactly one valid b-tree
+    // on ts attached to logs_ts, which makes logs_ts valid; query results do not change.
+    void tsBtreeOnPartitionsOlderThanTheMigration()
+    {
+        const std::string dsn = migratedDatabase("ts_btree_upgrade");
+        const std::int64_t now = nowNs();
+        std::mt19937_64 rng(12);
+        std::vector<LogEvent> events;
+        for (const std::int64_t age : {3 * kDayNs, 2 * kDayNs, std::int64_t(0)})
+            for (int i = 0; i < 30; ++i) {
+                LogEvent e = randomEvent(rng, kMinuteNs);
+                e.tsNs = now - age - i * 1'000'000LL;
+                events.push_back(e);
+            }
+        BatchStore store({dsn, "g", pg::CopyFormat::Binary});
+        IDL_VERIFY_OK(store.store(events, {}, {}));
+        auto c = connectOrDie(dsn);
+        auto partOf = [&](std::int64_t ts) {
+            return std::string(c.query("SELECT name FROM idl_log_partitions() WHERE from_ns <= "
+                                       "$1::bigint AND to_ns > $1::bigint",
+                                       {std::to_string(ts)})
+                                   ->value(0, 0));
+        };
+        const std::string oldest = partOf(now - 3 * kDayNs), older = partOf(now - 2 * kDayNs),
+                          open = partOf(now);
+        // Back to the state before 009, then 009's statements again (all partitions have rows).
+        IDL_VERIFY_OK(c.exec("DROP INDEX logs_ts"));
+        IDL_VERIFY_OK(
+            c.exec("CREATE INDEX \"" + oldest + "_closed_ts\" ON \"" + oldest + "\" (ts)"));
+        IDL_VERIFY_OK(c.exec("CREATE INDEX \"" + older + "_ts\" ON \"" + older + "\" (ts)"));
+        IDL_VERIFY_OK(c.exec("UPDATE pg_index SET indisvalid = false WHERE indexrelid = '" + older +
+                             "_ts'::regclass"));
+        auto migration =
+            std::find_if(schema::embeddedMigrations().begin(), schema::embeddedMigrations().end(),
+                         [](const schema::Migration &m) { return m.version == 9; });
+        QVERIFY(migration != schema::embeddedMigrations().end());
+        const std::string sql(migration->sql);
+        IDL_VERIFY_OK(c.exec("DROP FUNCTION idl_partition_ts_btrees(regclass)"));
+        IDL_VERIFY_OK(c.exec(sql));
+        const std::string tsBtrees = "SELECT count(*) FROM idl_partition_ts_btrees($1) WHERE valid";
+        QCOMPARE(scalar(c, tsBtrees, {open}), 0LL);
+        QCOMPARE(scalar(c, tsBtrees, {older}), 0LL);
+        const long long sumBefore = scalar(c, "SELECT sum(ts % 1000003) FROM logs");
+
+        auto r = runRetention(c, RetentionOptions{}, now);
+        IDL_VERIFY_OK(r);
+        for (const std::string &part : {oldest, older, open}) {
+            QCOMPARE(scalar(c, "SELECT count(*) FROM idl_partition_ts_btrees($1)", {part}), 1LL);
+            QCOMPARE(scalar(c, tsBtrees + " AND attached", {part}), 1LL);
+        }
+        QCOMPARE(
+            scalar(c, "SELECT count(*) FROM pg_class WHERE relname = $1", {oldest + "_closed_ts"}),
+            1LL); // attached as it was, not built again
+        QCOMPARE(scalar(c, "SELECT count(*) FROM pg_index WHERE indexrelid = 'logs_ts'::regclass "
+                           "AND indisvalid"),
+                 1LL);
+        QCOMPARE(scalar(c, "SELECT count(*) FROM logs"), 90LL);
+        QCOMPARE(scalar(c, "SELECT sum(ts % 1000003) FROM logs"), sumBefore);
+        // A partition made after that has its b-tree from the start.
+        IDL_VERIFY_OK(
+            c.query("SELECT idl_ensure_log_partition($1)", {std::to_string(now + 5 * kDayNs)}));
+        QCOMPARE(scalar(c, tsBtrees + " AND attached", {partOf(now + 5 * kDayNs)}), 1LL);
+        auto again = runRetention(c, RetentionOptions{}, now);
+        IDL_VERIFY_OK(again);
+        QCOMPARE(scalar(c, "SELECT count(*) FROM idl_partition_ts_btrees($1)", {open}), 1LL);
     }
 
     // A detach interrupted between its two phases (here: its wait for a long reader hit the
