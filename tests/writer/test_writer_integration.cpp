@@ -619,6 +619,17 @@ private Q_SLOTS:
         QCOMPARE(scalar(c, tsBtrees, {older}), 0LL);
         const long long sumBefore = scalar(c, "SELECT sum(ts % 1000003) FROM logs");
 
+        // A reader in an open transaction on `oldest` holds a lock on its indexes: the attach
+        // gives up after its short lock timeout and the run goes on (no COPY waits behind it);
+        // the index is attached by the run after the reader is gone.
+        auto reader = connectOrDie(dsn);
+        IDL_VERIFY_OK(reader.exec("BEGIN; SELECT count(*) FROM \"" + oldest + "\" WHERE ts > 0"));
+        auto blocked = runRetention(c, RetentionOptions{}, now); // not a lock-timeout error
+        IDL_VERIFY_OK(blocked);
+        QCOMPARE(scalar(c, tsBtrees + " AND attached", {oldest}), 0LL);
+        QCOMPARE(scalar(c, tsBtrees + " AND attached", {open}), 1LL);
+        IDL_VERIFY_OK(reader.exec("COMMIT"));
+
         auto r = runRetention(c, RetentionOptions{}, now);
         IDL_VERIFY_OK(r);
         for (const std::string &part : {oldest, older, open}) {
@@ -665,7 +676,8 @@ private Q_SLOTS:
         const std::int64_t from = now - 3'000'000'000'000LL;
         IDL_VERIFY_OK(c.query(
             "INSERT INTO logs (id, ts, received, level, app, host, message) "
-            "SELECT gen_random_uuid(), $1::bigint + i::bigint * 50000000, 0, 2, 'app' || (i % 10), 'h', "
+            "SELECT gen_random_uuid(), $1::bigint + i::bigint * 50000000, 0, 2, 'app' || (i % 10), "
+            "'h', "
             "CASE WHEN i % 50 = 3 THEN 'upstream connection reset by peer ' || i "
             "ELSE 'GET /api/items/' || i || ' took ' || (i % 3000) || ' ms ' || md5(i::text) END "
             "FROM generate_series(1, 60000) i",

@@ -92,7 +92,26 @@ Result<std::int64_t> deleteOld(pg::Connection &c, const std::string &appFilter,
 // with CREATE INDEX CONCURRENTLY (writes go on) and attaches it; drops one left INVALID by an
 // interrupted build first. Returns whether it built one. Partitions created after 009 get
 // theirs from CREATE TABLE ... PARTITION OF, so this builds only on partitions older than 009.
-Result<bool> ensureTsBtree(pg::Connection &c, const std::string &part)
+// ATTACH takes ACCESS EXCLUSIVE on the partition's index for a catalog update. A short lock
+// timeout, so a long reader of that index delays only this attach and never the COPYs that
+// would queue behind a waiting one; the index serves queries unattached, the next run attaches.
+Result<void> attachTsIndex(pg::Connection &c, const std::string &name,
+                           std::chrono::milliseconds lockTimeout)
+{
+    if (auto x = c.exec("SET lock_timeout = 200"); !x)
+        return x.error();
+    auto attached = c.exec("ALTER INDEX logs_ts ATTACH PARTITION \"" + name + "\"");
+    if (auto x = c.exec("SET lock_timeout = " + std::to_string(lockTimeout.count())); !x)
+        return x.error();
+    if (!attached)
+        jlog::warn("maintenance: ts index not attached yet",
+                   {{"index", QString::fromStdString(name)},
+                    {"error", QString::fromStdString(attached.error().message)}});
+    return {};
+}
+
+Result<bool> ensureTsBtree(pg::Connection &c, const std::string &part,
+                           std::chrono::milliseconds lockTimeout)
 {
     auto have =
         c.query("SELECT index_name, valid, attached FROM idl_partition_ts_btrees($1)", {part});
@@ -107,14 +126,14 @@ Result<bool> ensureTsBtree(pg::Connection &c, const std::string &part)
         }
         if (have->value(r, 2) == "t")
             return false;
-        if (auto x = c.exec("ALTER INDEX logs_ts ATTACH PARTITION \"" + name + "\""); !x)
+        if (auto x = attachTsIndex(c, name, lockTimeout); !x)
             return x.error();
         return false;
     }
     const std::string name = part + "_ts";
     if (auto x = c.exec("CREATE INDEX CONCURRENTLY \"" + name + "\" ON \"" + part + "\" (ts)"); !x)
         return x.error();
-    if (auto x = c.exec("ALTER INDEX logs_ts ATTACH PARTITION \"" + name + "\""); !x)
+    if (auto x = attachTsIndex(c, name, lockTimeout); !x)
         return x.error();
     jlog::info("maintenance: ts index built", {{"partition", QString::fromStdString(part)}});
     return true;
@@ -135,7 +154,7 @@ Result<void> indexPartitions(pg::Connection &c, const RetentionOptions &o, std::
     std::vector<std::string> closed, tsBuilt;
     for (int p = 0; p < parts->rowCount(); ++p) {
         const std::string part(parts->value(p, 0));
-        auto built = ensureTsBtree(c, part);
+        auto built = ensureTsBtree(c, part, o.lockTimeout);
         if (!built)
             return built.error();
         if (*built)
