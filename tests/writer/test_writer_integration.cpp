@@ -492,7 +492,7 @@ private Q_SLOTS:
 
     // Maintenance (retention step 4): a partition whose day is over gets a trigram GIN the
     // gateway's substring filter can use, the open one does not; both have the b-tree on ts
-    // (migration 009: made with the partition); a second run builds nothing; an index left
+    // (migration 011: made with the partition); a second run builds nothing; an index left
     // INVALID (an interrupted concurrent build) is rebuilt.
     void closedPartitionsGetSearchIndexes()
     {
@@ -572,9 +572,9 @@ private Q_SLOTS:
         QCOMPARE(scalar(c, search), before);
     }
 
-    // A database migrated before 009 has partitions with rows and no b-tree on ts (the open
+    // A database migrated before 011 has partitions with rows and no b-tree on ts (the open
     // one), one built by the old maintenance (`_closed_ts`, not attached) and one left INVALID
-    // by an interrupted build. Migration 009 creates logs_ts on the parent only and indexes
+    // by an interrupted build. Migration 011 creates logs_ts on the parent only and indexes
     // only empty partitions; the maintenance then gives every partition exactly one valid b-tree
     // on ts attached to logs_ts, which makes logs_ts valid; query results do not change.
     void tsBtreeOnPartitionsOlderThanTheMigration()
@@ -600,7 +600,7 @@ private Q_SLOTS:
         };
         const std::string oldest = partOf(now - 3 * kDayNs), older = partOf(now - 2 * kDayNs),
                           open = partOf(now);
-        // Back to the state before 009, then 009's statements again (all partitions have rows).
+        // Back to the state before 011, then 011's statements again (all partitions have rows).
         IDL_VERIFY_OK(c.exec("DROP INDEX logs_ts"));
         IDL_VERIFY_OK(
             c.exec("CREATE INDEX \"" + oldest + "_closed_ts\" ON \"" + oldest + "\" (ts)"));
@@ -609,7 +609,7 @@ private Q_SLOTS:
                              "_ts'::regclass"));
         auto migration =
             std::find_if(schema::embeddedMigrations().begin(), schema::embeddedMigrations().end(),
-                         [](const schema::Migration &m) { return m.version == 9; });
+                         [](const schema::Migration &m) { return m.version == 11; });
         QVERIFY(migration != schema::embeddedMigrations().end());
         const std::string sql(migration->sql);
         IDL_VERIFY_OK(c.exec("DROP FUNCTION idl_partition_ts_btrees(regclass)"));
@@ -654,9 +654,9 @@ private Q_SLOTS:
     }
 
     // The open partition (today, no trigram index): the first page of a substring search that
-    // matches 2 % of the rows is a backward scan of the ts b-tree (009) that stops early, not a
+    // matches 2 % of the rows is a backward scan of the ts b-tree (011) that stops early, not a
     // scan and sort of the whole range: the planner estimates the text from the message
-    // histogram, 500 entries since 010 (with 100 it assumed its 0.01 % floor and sorted). New
+    // histogram, 500 entries since 012 (with 100 it assumed its 0.01 % floor and sorted). New
     // partitions get the same statistics target.
     void openPartitionSubstringFirstPageUsesTheTsIndex()
     {

@@ -87,11 +87,11 @@ Result<std::int64_t> deleteOld(pg::Connection &c, const std::string &appFilter,
     return deleted;
 }
 
-// Makes sure the partition has a valid b-tree on (ts) attached to logs_ts (migration 009):
-// attaches one it already has (a `_closed_ts` built before 009), or builds `<partition>_ts`
+// Makes sure the partition has a valid b-tree on (ts) attached to logs_ts (migration 011):
+// attaches one it already has (a `_closed_ts` built before 011), or builds `<partition>_ts`
 // with CREATE INDEX CONCURRENTLY (writes go on) and attaches it; drops one left INVALID by an
-// interrupted build first. Returns whether it built one. Partitions created after 009 get
-// theirs from CREATE TABLE ... PARTITION OF, so this builds only on partitions older than 009.
+// interrupted build first. Returns whether it built one. Partitions created after 011 get
+// theirs from CREATE TABLE ... PARTITION OF, so this builds only on partitions older than 011.
 // ATTACH takes ACCESS EXCLUSIVE on the partition's index for a catalog update. A short lock
 // timeout, so a long reader of that index delays only this attach and never the COPYs that
 // would queue behind a waiting one; the index serves queries unattached, the next run attaches.

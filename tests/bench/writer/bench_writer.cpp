@@ -42,7 +42,7 @@ std::string migrated(const char *prefix)
 }
 
 // Raw COPY of every row in 256 KiB chunks, one transaction; partitions created first.
-// withoutTsBtree: the schema without migration 009's b-tree on ts (what it costs ingest).
+// withoutTsBtree: the schema without migration 011's b-tree on ts (what it costs ingest).
 double rawCopy(const std::vector<LogEvent> &events, pg::CopyFormat format,
                bool withoutTsBtree = false)
 {

@@ -27,7 +27,7 @@ struct RetentionOptions
     // Closed partitions (whose day ended at least closedAfter ago) get their search index
     // (trigram GIN on the message when pg_trgm is there), a BRIN summary and statistics
     // (VACUUM ANALYZE), at most closedIndexPerRun partitions per run, newest first; 0 turns it
-    // off. The open partition keeps BRIN + (app, ts) + ts (migration 009) so ingest stays cheap.
+    // off. The open partition keeps BRIN + (app, ts) + ts (migration 011) so ingest stays cheap.
     std::chrono::seconds closedAfter{600};
     int closedIndexPerRun = 2;
 };
@@ -50,7 +50,7 @@ struct RetentionReport
 // 3. for apps whose TTL is shorter than that (per-app rows, or the default when some app
 //    keeps data longer), deletes their rows older than their TTL in bounded batches (each in
 //    its own short transaction) and, with the last batch, their rollups of that range.
-// 4. gives every partition older than migration 009 its b-tree on ts (attached to logs_ts),
+// 4. gives every partition older than migration 011 its b-tree on ts (attached to logs_ts),
 //    then builds the search index of closed partitions (RetentionOptions::closedIndexPerRun);
 //    CREATE INDEX CONCURRENTLY, so late events for that day are never blocked, and a build
 //    interrupted by lock_timeout (its INVALID index) is dropped and built again next run.

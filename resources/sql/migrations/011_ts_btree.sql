@@ -1,4 +1,4 @@
--- 009_ts_btree: a b-tree on ts on every daily partition, the open one included.
+-- 011_ts_btree: a b-tree on ts on every daily partition, the open one included.
 --
 -- "The newest 100 events matching X" is a backward scan of a ts b-tree that stops after
 -- 100 / selectivity rows (a few thousand for a substring or attribute filter matching 1-3 %),

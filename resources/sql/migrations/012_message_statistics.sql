@@ -1,10 +1,10 @@
--- 010_message_statistics: 500 statistics samples for the message column (PostgreSQL's default
+-- 012_message_statistics: 500 statistics samples for the message column (PostgreSQL's default
 -- is 100), on every partition, the ones created from now on included.
 --
 -- A substring filter (`message COLLATE "C" ILIKE '%connection reset%'`) is estimated from the
 -- column's histogram: with 100 entries a text in 0.7 % of the messages is most often in none of
 -- them, the planner then assumes 0.01 % of the rows (its floor), decides that "the newest 100"
--- means reading the whole range and sorts it, where a backward scan of the ts b-tree (009) stops
+-- means reading the whole range and sorts it, where a backward scan of the ts b-tree (011) stops
 -- after ~15,000 rows: on a partition without a trigram index (today's) the substring first page
 -- of 1M rows took 1,656 ms instead of 31 ms (EXPLAIN ANALYZE, docs/benchmarks.md, Peer). With
 -- 500 entries that text is estimated at ~0.6 % and the index is used; texts rarer than ~0.1 %
