@@ -16,6 +16,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <atomic>
 #include <random>
 #include <set>
@@ -489,9 +490,10 @@ private Q_SLOTS:
         QCOMPARE(scalar(w, "SELECT count(*) FROM logs"), 30LL);
     }
 
-    // Maintenance (retention step 4): a partition whose day is over gets a b-tree on ts and a
-    // trigram GIN the gateway's substring filter can use; the open one gets neither; a second
-    // run builds nothing; an index left INVALID (an interrupted concurrent build) is rebuilt.
+    // Maintenance (retention step 4): a partition whose day is over gets a trigram GIN the
+    // gateway's substring filter can use, the open one does not; both have the b-tree on ts
+    // (migration 011: made with the partition); a second run builds nothing; an index left
+    // INVALID (an interrupted concurrent build) is rebuilt.
     void closedPartitionsGetSearchIndexes()
     {
         const std::string dsn = migratedDatabase("closed_indexes");
@@ -532,13 +534,18 @@ private Q_SLOTS:
                           {part});
         };
         QCOMPARE(validIndexes(closedPart), 0LL);
+        const std::string tsBtree = "SELECT count(*) FROM idl_partition_ts_btrees($1) WHERE "
+                                    "valid AND attached";
+        QCOMPARE(scalar(c, tsBtree, {closedPart}), 1LL);
+        QCOMPARE(scalar(c, tsBtree, {openPart}), 1LL);
 
         RetentionOptions o;
         auto r = runRetention(c, o, now);
         IDL_VERIFY_OK(r);
         QCOMPARE(r->partitionsIndexed, 1);
-        QCOMPARE(validIndexes(closedPart), 2LL);
+        QCOMPARE(validIndexes(closedPart), 1LL);
         QCOMPARE(validIndexes(openPart), 0LL);
+        QCOMPARE(scalar(c, "SELECT count(*) FROM idl_partition_ts_btrees($1)", {closedPart}), 1LL);
         QCOMPARE(scalar(c, search), before);
         // The gateway's substring filter can be answered from the trigram index.
         IDL_VERIFY_OK(c.exec("SET enable_seqscan = off; SET enable_indexscan = off"));
@@ -556,13 +563,148 @@ private Q_SLOTS:
         QCOMPARE(again->partitionsIndexed, 0);
 
         IDL_VERIFY_OK(c.exec("UPDATE pg_index SET indisvalid = false WHERE indexrelid = '" +
-                             closedPart + "_closed_ts'::regclass"));
-        QCOMPARE(validIndexes(closedPart), 1LL);
+                             closedPart + "_closed_msg_trgm'::regclass"));
+        QCOMPARE(validIndexes(closedPart), 0LL);
         auto rebuilt = runRetention(c, o, now);
         IDL_VERIFY_OK(rebuilt);
         QCOMPARE(rebuilt->partitionsIndexed, 1);
-        QCOMPARE(validIndexes(closedPart), 2LL);
+        QCOMPARE(validIndexes(closedPart), 1LL);
         QCOMPARE(scalar(c, search), before);
+    }
+
+    // A database migrated before 011 has partitions with rows and no b-tree on ts (the open
+    // one), one built by the old maintenance (`_closed_ts`, not attached) and one left INVALID
+    // by an interrupted build. Migration 011 creates logs_ts on the parent only and indexes
+    // only empty partitions; the maintenance then gives every partition exactly one valid b-tree
+    // on ts attached to logs_ts, which makes logs_ts valid; query results do not change.
+    void tsBtreeOnPartitionsOlderThanTheMigration()
+    {
+        const std::string dsn = migratedDatabase("ts_btree_upgrade");
+        const std::int64_t now = nowNs();
+        std::mt19937_64 rng(12);
+        std::vector<LogEvent> events;
+        for (const std::int64_t age : {3 * kDayNs, 2 * kDayNs, std::int64_t(0)})
+            for (int i = 0; i < 30; ++i) {
+                LogEvent e = randomEvent(rng, kMinuteNs);
+                e.tsNs = now - age - i * 1'000'000LL;
+                events.push_back(e);
+            }
+        BatchStore store({dsn, "g", pg::CopyFormat::Binary});
+        IDL_VERIFY_OK(store.store(events, {}, {}));
+        auto c = connectOrDie(dsn);
+        auto partOf = [&](std::int64_t ts) {
+            return std::string(c.query("SELECT name FROM idl_log_partitions() WHERE from_ns <= "
+                                       "$1::bigint AND to_ns > $1::bigint",
+                                       {std::to_string(ts)})
+                                   ->value(0, 0));
+        };
+        const std::string oldest = partOf(now - 3 * kDayNs), older = partOf(now - 2 * kDayNs),
+                          open = partOf(now);
+        // Back to the state before 011, then 011's statements again (all partitions have rows).
+        IDL_VERIFY_OK(c.exec("DROP INDEX logs_ts"));
+        IDL_VERIFY_OK(
+            c.exec("CREATE INDEX \"" + oldest + "_closed_ts\" ON \"" + oldest + "\" (ts)"));
+        IDL_VERIFY_OK(c.exec("CREATE INDEX \"" + older + "_ts\" ON \"" + older + "\" (ts)"));
+        IDL_VERIFY_OK(c.exec("UPDATE pg_index SET indisvalid = false WHERE indexrelid = '" + older +
+                             "_ts'::regclass"));
+        auto migration =
+            std::find_if(schema::embeddedMigrations().begin(), schema::embeddedMigrations().end(),
+                         [](const schema::Migration &m) { return m.version == 11; });
+        QVERIFY(migration != schema::embeddedMigrations().end());
+        const std::string sql(migration->sql);
+        IDL_VERIFY_OK(c.exec("DROP FUNCTION idl_partition_ts_btrees(regclass)"));
+        IDL_VERIFY_OK(c.exec(sql));
+        const std::string tsBtrees = "SELECT count(*) FROM idl_partition_ts_btrees($1) WHERE valid";
+        QCOMPARE(scalar(c, tsBtrees, {open}), 0LL);
+        QCOMPARE(scalar(c, tsBtrees, {older}), 0LL);
+        const long long sumBefore = scalar(c, "SELECT sum(ts % 1000003) FROM logs");
+
+        // A reader in an open transaction on `oldest` holds a lock on its indexes: the attach
+        // gives up after its short lock timeout and the run goes on (no COPY waits behind it);
+        // the index is attached by the run after the reader is gone.
+        auto reader = connectOrDie(dsn);
+        IDL_VERIFY_OK(reader.exec("BEGIN; SELECT count(*) FROM \"" + oldest + "\" WHERE ts > 0"));
+        auto blocked = runRetention(c, RetentionOptions{}, now); // not a lock-timeout error
+        IDL_VERIFY_OK(blocked);
+        QCOMPARE(scalar(c, tsBtrees + " AND attached", {oldest}), 0LL);
+        QCOMPARE(scalar(c, tsBtrees + " AND attached", {open}), 1LL);
+        IDL_VERIFY_OK(reader.exec("COMMIT"));
+
+        auto r = runRetention(c, RetentionOptions{}, now);
+        IDL_VERIFY_OK(r);
+        for (const std::string &part : {oldest, older, open}) {
+            QCOMPARE(scalar(c, "SELECT count(*) FROM idl_partition_ts_btrees($1)", {part}), 1LL);
+            QCOMPARE(scalar(c, tsBtrees + " AND attached", {part}), 1LL);
+        }
+        QCOMPARE(
+            scalar(c, "SELECT count(*) FROM pg_class WHERE relname = $1", {oldest + "_closed_ts"}),
+            1LL); // attached as it was, not built again
+        QCOMPARE(scalar(c, "SELECT count(*) FROM pg_index WHERE indexrelid = 'logs_ts'::regclass "
+                           "AND indisvalid"),
+                 1LL);
+        QCOMPARE(scalar(c, "SELECT count(*) FROM logs"), 90LL);
+        QCOMPARE(scalar(c, "SELECT sum(ts % 1000003) FROM logs"), sumBefore);
+        // A partition made after that has its b-tree from the start.
+        IDL_VERIFY_OK(
+            c.query("SELECT idl_ensure_log_partition($1)", {std::to_string(now + 5 * kDayNs)}));
+        QCOMPARE(scalar(c, tsBtrees + " AND attached", {partOf(now + 5 * kDayNs)}), 1LL);
+        auto again = runRetention(c, RetentionOptions{}, now);
+        IDL_VERIFY_OK(again);
+        QCOMPARE(scalar(c, "SELECT count(*) FROM idl_partition_ts_btrees($1)", {open}), 1LL);
+    }
+
+    // The open partition (today, no trigram index): the first page of a substring search that
+    // matches 2 % of the rows is a backward scan of the ts b-tree (011) that stops early, not a
+    // scan and sort of the whole range: the planner estimates the text from the message
+    // histogram, 500 entries since 012 (with 100 it assumed its 0.01 % floor and sorted). New
+    // partitions get the same statistics target.
+    void openPartitionSubstringFirstPageUsesTheTsIndex()
+    {
+        const std::string dsn = migratedDatabase("open_first_page");
+        auto c = connectOrDie(dsn);
+        const std::int64_t now = nowNs();
+        const std::string open = std::string(
+            c.query("SELECT idl_ensure_log_partition($1)", {std::to_string(now)})->value(0, 0));
+        const std::string target = "SELECT attstattarget FROM pg_attribute WHERE attrelid = "
+                                   "$1::regclass AND attname = 'message'";
+        QCOMPARE(scalar(c, target, {open}), 500LL);
+        const std::string later = std::string(
+            c.query("SELECT idl_ensure_log_partition($1)", {std::to_string(now + 9 * kDayNs)})
+                ->value(0, 0));
+        QCOMPARE(scalar(c, target, {later}), 500LL);
+
+        const std::int64_t from = now - 3'000'000'000'000LL;
+        IDL_VERIFY_OK(c.query(
+            "INSERT INTO logs (id, ts, received, level, app, host, message) "
+            "SELECT gen_random_uuid(), $1::bigint + i::bigint * 50000000, 0, 2, 'app' || (i % 10), "
+            "'h', "
+            "CASE WHEN i % 50 = 3 THEN 'upstream connection reset by peer ' || i "
+            "ELSE 'GET /api/items/' || i || ' took ' || (i % 3000) || ' ms ' || md5(i::text) END "
+            "FROM generate_series(1, 60000) i",
+            {std::to_string(from)}));
+        IDL_VERIFY_OK(c.exec("ANALYZE " + open + "; SET random_page_cost = 1.1; SET jit = off"));
+        const std::string page =
+            "SELECT id, ts, message FROM logs WHERE ts >= $1::bigint AND ts < $2::bigint AND "
+            "message COLLATE \"C\" ILIKE '%connection reset%' ESCAPE '!' ORDER BY ts DESC, "
+            "id DESC LIMIT 101";
+        const pg::Params range{std::to_string(from), std::to_string(now + 1)};
+        auto plan = c.query("EXPLAIN " + page, range);
+        IDL_VERIFY_OK(plan);
+        std::string text;
+        for (int i = 0; i < plan->rowCount(); ++i)
+            text += std::string(plan->value(i, 0)) + "\n";
+        QVERIFY2(text.find("Index Scan Backward using " + open + "_ts ") != std::string::npos,
+                 text.c_str());
+        // The same rows as the scan and sort of the whole range.
+        auto rows = c.query(page, range);
+        IDL_VERIFY_OK(rows);
+        IDL_VERIFY_OK(c.exec("SET enable_indexscan = off; SET enable_bitmapscan = off"));
+        auto sorted = c.query(page, range);
+        IDL_VERIFY_OK(sorted);
+        QCOMPARE(rows->rowCount(), 101);
+        QCOMPARE(sorted->rowCount(), 101);
+        for (int i = 0; i < 101; ++i)
+            QCOMPARE(std::string(rows->value(i, 0)), std::string(sorted->value(i, 0)));
     }
 
     // A detach interrupted between its two phases (here: its wait for a long reader hit the

@@ -5,6 +5,7 @@
 #include "idl/pg/connection.h"
 #include "idl/writer/batch_store.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -86,57 +87,109 @@ Result<std::int64_t> deleteOld(pg::Connection &c, const std::string &appFilter,
     return deleted;
 }
 
-// Index name suffix and definition of each index a closed partition gets. The trigram index
-// carries COLLATE "C" because the gateway's ASCII substring filter is
-// `message COLLATE "C" ILIKE ...` (an index serves only expressions of its own collation).
-struct ClosedIndex
+// Makes sure the partition has a valid b-tree on (ts) attached to logs_ts (migration 011):
+// attaches one it already has (a `_closed_ts` built before 011), or builds `<partition>_ts`
+// with CREATE INDEX CONCURRENTLY (writes go on) and attaches it; drops one left INVALID by an
+// interrupted build first. Returns whether it built one. Partitions created after 011 get
+// theirs from CREATE TABLE ... PARTITION OF, so this builds only on partitions older than 011.
+// ATTACH takes ACCESS EXCLUSIVE on the partition's index for a catalog update. A short lock
+// timeout, so a long reader of that index delays only this attach and never the COPYs that
+// would queue behind a waiting one; the index serves queries unattached, the next run attaches.
+Result<void> attachTsIndex(pg::Connection &c, const std::string &name,
+                           std::chrono::milliseconds lockTimeout)
 {
-    const char *suffix;
-    const char *definition;
-    bool needsTrgm;
-};
-constexpr ClosedIndex kClosedIndexes[] = {
-    {"_closed_ts", "(ts)", false},
-    {"_closed_msg_trgm", "USING gin (message COLLATE \"C\" gin_trgm_ops)", true},
-};
+    if (auto x = c.exec("SET lock_timeout = 200"); !x)
+        return x.error();
+    auto attached = c.exec("ALTER INDEX logs_ts ATTACH PARTITION \"" + name + "\"");
+    if (auto x = c.exec("SET lock_timeout = " + std::to_string(lockTimeout.count())); !x)
+        return x.error();
+    if (!attached)
+        jlog::warn("maintenance: ts index not attached yet",
+                   {{"index", QString::fromStdString(name)},
+                    {"error", QString::fromStdString(attached.error().message)}});
+    return {};
+}
 
-// Step 4 of runRetention(): search indexes on closed partitions, newest first.
-Result<void> indexClosedPartitions(pg::Connection &c, const RetentionOptions &o, std::int64_t nowNs,
-                                   RetentionReport &report)
+Result<bool> ensureTsBtree(pg::Connection &c, const std::string &part,
+                           std::chrono::milliseconds lockTimeout)
 {
+    auto have =
+        c.query("SELECT index_name, valid, attached FROM idl_partition_ts_btrees($1)", {part});
+    if (!have)
+        return have.error();
+    for (int r = 0; r < have->rowCount(); ++r) {
+        const std::string name(have->value(r, 0));
+        if (have->value(r, 1) != "t") {
+            if (auto x = c.exec("DROP INDEX CONCURRENTLY IF EXISTS \"" + name + "\""); !x)
+                return x.error();
+            continue;
+        }
+        if (have->value(r, 2) == "t")
+            return false;
+        if (auto x = attachTsIndex(c, name, lockTimeout); !x)
+            return x.error();
+        return false;
+    }
+    const std::string name = part + "_ts";
+    if (auto x = c.exec("CREATE INDEX CONCURRENTLY \"" + name + "\" ON \"" + part + "\" (ts)"); !x)
+        return x.error();
+    if (auto x = attachTsIndex(c, name, lockTimeout); !x)
+        return x.error();
+    jlog::info("maintenance: ts index built", {{"partition", QString::fromStdString(part)}});
+    return true;
+}
+
+// Step 4 of runRetention(): the ts b-tree on every partition (ensureTsBtree), then the search
+// index of closed partitions, newest first: a trigram GIN, `COLLATE "C"` because the gateway's
+// ASCII substring filter is `message COLLATE "C" ILIKE ...` (an index serves only expressions of
+// its own collation). A closed partition that got an index gets VACUUM ANALYZE.
+Result<void> indexPartitions(pg::Connection &c, const RetentionOptions &o, std::int64_t nowNs,
+                             RetentionReport &report)
+{
+    auto parts = c.query("SELECT name, to_ns <= $1::bigint FROM idl_log_partitions() "
+                         "WHERE to_regclass('logs_ts') IS NOT NULL ORDER BY from_ns DESC",
+                         {std::to_string(nowNs - toNs(o.closedAfter))});
+    if (!parts)
+        return parts.error();
+    std::vector<std::string> closed, tsBuilt;
+    for (int p = 0; p < parts->rowCount(); ++p) {
+        const std::string part(parts->value(p, 0));
+        auto built = ensureTsBtree(c, part, o.lockTimeout);
+        if (!built)
+            return built.error();
+        if (*built)
+            tsBuilt.push_back(part);
+        if (parts->value(p, 1) == "t")
+            closed.push_back(part);
+    }
     if (o.closedIndexPerRun <= 0)
         return {};
     auto trgm = c.query("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')");
     if (!trgm)
         return trgm.error();
     const bool haveTrgm = trgm->value(0, 0) == "t";
-    auto parts = c.query("SELECT name FROM idl_log_partitions() WHERE to_ns <= $1::bigint "
-                         "ORDER BY from_ns DESC",
-                         {std::to_string(nowNs - toNs(o.closedAfter))});
-    if (!parts)
-        return parts.error();
-    for (int p = 0; p < parts->rowCount() && report.partitionsIndexed < o.closedIndexPerRun; ++p) {
-        const std::string part(parts->value(p, 0));
-        bool built = false;
-        for (const ClosedIndex &ix : kClosedIndexes) {
-            if (ix.needsTrgm && !haveTrgm)
-                continue;
-            const std::string name = part + ix.suffix;
+    for (const std::string &part : closed) {
+        if (report.partitionsIndexed >= o.closedIndexPerRun)
+            break;
+        bool built = std::find(tsBuilt.begin(), tsBuilt.end(), part) != tsBuilt.end();
+        if (haveTrgm) {
+            const std::string name = part + "_closed_msg_trgm";
             auto state = c.query("SELECT i.indisvalid FROM pg_class k JOIN pg_index i ON "
                                  "i.indexrelid = k.oid WHERE k.relname = $1",
                                  {name});
             if (!state)
                 return state.error();
-            if (state->rowCount() == 1 && state->value(0, 0) == "t")
-                continue;
-            if (state->rowCount() == 1) // left INVALID by an interrupted build
-                if (auto x = c.exec("DROP INDEX CONCURRENTLY IF EXISTS \"" + name + "\""); !x)
+            if (!(state->rowCount() == 1 && state->value(0, 0) == "t")) {
+                if (state->rowCount() == 1) // left INVALID by an interrupted build
+                    if (auto x = c.exec("DROP INDEX CONCURRENTLY IF EXISTS \"" + name + "\""); !x)
+                        return x.error();
+                if (auto x =
+                        c.exec("CREATE INDEX CONCURRENTLY IF NOT EXISTS \"" + name + "\" ON \"" +
+                               part + "\" USING gin (message COLLATE \"C\" gin_trgm_ops)");
+                    !x)
                     return x.error();
-            if (auto x = c.exec("CREATE INDEX CONCURRENTLY IF NOT EXISTS \"" + name + "\" ON \"" +
-                                part + "\" " + ix.definition);
-                !x)
-                return x.error();
-            built = true;
+                built = true;
+            }
         }
         if (!built)
             continue;
@@ -264,7 +317,7 @@ Result<RetentionReport> runRetention(pg::Connection &c, const RetentionOptions &
         report.rowsDeleted += *n;
     }
     if (!hypertable)
-        if (auto r = indexClosedPartitions(c, o, nowNs, report); !r)
+        if (auto r = indexPartitions(c, o, nowNs, report); !r)
             return r.error();
     return report;
 }

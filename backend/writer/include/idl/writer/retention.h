@@ -24,10 +24,10 @@ struct RetentionOptions
     std::chrono::milliseconds lockTimeout{5000}; // longest wait for any lock (then next run)
     // The server ends the session if it ever sits idle inside a transaction this long.
     std::chrono::milliseconds idleInTransactionTimeout{60000};
-    // Closed partitions (whose day ended at least closedAfter ago) get their search indexes
-    // (b-tree on ts, trigram GIN on the message when pg_trgm is there), a BRIN summary and
-    // statistics (VACUUM ANALYZE), at most closedIndexPerRun partitions per run, newest first;
-    // 0 turns it off. The open partition keeps only BRIN + (app, ts) so ingest stays cheap.
+    // Closed partitions (whose day ended at least closedAfter ago) get their search index
+    // (trigram GIN on the message when pg_trgm is there), a BRIN summary and statistics
+    // (VACUUM ANALYZE), at most closedIndexPerRun partitions per run, newest first; 0 turns it
+    // off. The open partition keeps BRIN + (app, ts) + ts (migration 011) so ingest stays cheap.
     std::chrono::seconds closedAfter{600};
     int closedIndexPerRun = 2;
 };
@@ -50,7 +50,8 @@ struct RetentionReport
 // 3. for apps whose TTL is shorter than that (per-app rows, or the default when some app
 //    keeps data longer), deletes their rows older than their TTL in bounded batches (each in
 //    its own short transaction) and, with the last batch, their rollups of that range.
-// 4. builds the search indexes of closed partitions (RetentionOptions::closedIndexPerRun);
+// 4. gives every partition older than migration 011 its b-tree on ts (attached to logs_ts),
+//    then builds the search index of closed partitions (RetentionOptions::closedIndexPerRun);
 //    CREATE INDEX CONCURRENTLY, so late events for that day are never blocked, and a build
 //    interrupted by lock_timeout (its INVALID index) is dropped and built again next run.
 // Cut-offs are rounded down to the minute so rollups stay equal to the raw rows.
