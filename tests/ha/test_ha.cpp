@@ -3,7 +3,7 @@
 // HAProxy, with client retries as OTLP/HTTP exporters do them (Retry-After honoured), while,
 // one at a time:
 //   a Kafka broker is killed (-9) and restarted by idl-stack;
-//   a collector is killed (-9);
+//   each collector in turn is killed (-9);
 //   each gateway in turn is killed (-9) while a live tail and exports run through HAProxy;
 //   the PostgreSQL primary is killed (-9) and idl-stack promotes the standby.
 // Per fault it prints: seconds of refused ingestion (requests without a 2xx answer), seconds
@@ -622,10 +622,16 @@ private Q_SLOTS:
         verify(runPhase(QStringLiteral("kill -9 Kafka broker"), [&] { return killBroker(1); }));
     }
 
+    // Each collector in turn (two chances to catch requests in flight: their retries, with
+    // the batch's Idempotency-Key, must not store anything twice).
     void collectorKilled()
     {
-        verify(runPhase(QStringLiteral("kill -9 collector"),
-                        [&] { return killService(QStringLiteral("idl-collector"), 0); }));
+        verify(runPhase(QStringLiteral("kill -9 each collector"), [&] {
+            const qint64 a = killService(QStringLiteral("idl-collector"), 0);
+            QTest::qWait(5000); // HAProxy sees the new copy up (rise 2 x 1 s)
+            const qint64 b = killService(QStringLiteral("idl-collector"), 1);
+            return a < 0 || b < 0 ? -1 : a + b;
+        }));
     }
 
     // Syslog over TCP through HAProxy (stack.json's syslog_tcp) reaches both collectors: each
