@@ -705,6 +705,17 @@ private Q_SLOTS:
         verify(r);
         // Goal: queries unavailable for less than 30 s around a failover.
         QVERIFY2(r.queryFailedS < 30, qPrintable(QString::number(r.queryFailedS)));
+        // The old primary's folder is made again as the new standby (off the supervisor's
+        // thread): stack.json lists a primary and a standby again.
+        const auto roles = [&] {
+            QStringList out;
+            for (const auto &v : topology().value(QStringLiteral("postgres")).toArray())
+                out << v.toObject().value(QStringLiteral("role")).toString();
+            out.sort();
+            return out.join(u',');
+        };
+        waitFor([&] { return roles() == u"primary,standby"; }, 120'000, 500);
+        QCOMPARE(roles(), QStringLiteral("primary,standby"));
     }
 };
 
