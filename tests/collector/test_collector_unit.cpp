@@ -6,6 +6,7 @@
 
 #include "idl/collector/api_key.h"
 #include "idl/collector/authenticator.h"
+#include "idl/collector/ingest.h"
 #include "idl/collector/ingest_decoder.h"
 #include "idl/core/json_codec.h"
 #include "idl/service/auth/secret.h"
@@ -113,6 +114,25 @@ private Q_SLOTS:
         QVERIFY(!fromHex("0").has_value());  // odd length
         QVERIFY(!fromHex("0g").has_value()); // not hex
         QCOMPARE(fromHex("").value_or("?"), std::string());
+    }
+
+    // Idempotency-Key (docs/ingest.md): the draft's sf-string or bare, 1..max bytes of visible
+    // ASCII other than '"' and '\\'; anything else BadRequest.
+    void idempotencyKeyValues()
+    {
+        using idl::collector::parseIdempotencyKey;
+        QCOMPARE(*parseIdempotencyKey("\"8e03978e-40d5\"", 255), std::string_view("8e03978e-40d5"));
+        QCOMPARE(*parseIdempotencyKey("batch-17", 255), std::string_view("batch-17"));
+        QCOMPARE(*parseIdempotencyKey(std::string(255, 'k'), 255),
+                 std::string_view(std::string(255, 'k')));
+        for (const std::string &bad :
+             {std::string("\"\""), std::string(256, 'k'), std::string("two words"),
+              std::string("back\\slash"), std::string("quo\"te"), std::string("caf\xc3\xa9"),
+              std::string("tab\there"), std::string("\"unterminated")}) {
+            auto r = parseIdempotencyKey(bad, 255);
+            QVERIFY2(!r.ok(), bad.c_str());
+            QCOMPARE(r.error().code, idl::ErrorCode::BadRequest);
+        }
     }
 
     void contentNegotiation()

@@ -3,7 +3,7 @@
 // HAProxy, with client retries as OTLP/HTTP exporters do them (Retry-After honoured), while,
 // one at a time:
 //   a Kafka broker is killed (-9) and restarted by idl-stack;
-//   a collector is killed (-9);
+//   each collector in turn is killed (-9);
 //   each gateway in turn is killed (-9) while a live tail and exports run through HAProxy;
 //   the PostgreSQL primary is killed (-9) and idl-stack promotes the standby.
 // Per fault it prints: seconds of refused ingestion (requests without a 2xx answer), seconds
@@ -13,9 +13,13 @@
 // stored event once. The whole run's share of 2xx answers is compared with the 99.9 % goal.
 //
 // Labels ha and bench (not in CI's normal run: about 6 minutes and three JVMs). Length:
-// IDL_HA_STEADY_S (default 30) seconds of steady load before and after each fault.
+// IDL_HA_STEADY_S (default 30) seconds of steady load before and after each fault. The load
+// generator sends an Idempotency-Key per batch (the same on its retries), so a resent batch is
+// stored once and idl-check must find 0 duplicates; IDL_HA_IDEMPOTENCY_KEYS=0 sends none (then
+// duplicates are allowed up to the events resent after an unknown outcome).
 #undef QT_NO_CAST_FROM_ASCII
 
+#include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -192,6 +196,8 @@ class TestHa : public QObject
 {
     Q_OBJECT
 
+    bool m_idempotencyKeys = !qEnvironmentVariableIsSet("IDL_HA_IDEMPOTENCY_KEYS") ||
+                             qEnvironmentVariableIntValue("IDL_HA_IDEMPOTENCY_KEYS") != 0;
     int m_steadyMs = 1000 * (qEnvironmentVariableIsSet("IDL_HA_STEADY_S")
                                  ? qEnvironmentVariableIntValue("IDL_HA_STEADY_S")
                                  : 30);
@@ -344,15 +350,28 @@ class TestHa : public QObject
                    stackJson().value(QStringLiteral("ingest_api_key")).toString());
         load.setProcessEnvironment(env);
         load.setStandardErrorFile(QProcess::nullDevice());
-        load.start(
-            binPath(QStringLiteral("idl-loadgen")),
-            {QStringLiteral("--url"), stackJson().value(QStringLiteral("collector_url")).toString(),
-             QStringLiteral("--generator"), gen, QStringLiteral("--rate"), QStringLiteral("300"),
-             QStringLiteral("--batch"), QStringLiteral("30"), QStringLiteral("--connections"),
-             QStringLiteral("4"), QStringLiteral("--retries"), QStringLiteral("30"),
-             QStringLiteral("--retry-max-wait"), QStringLiteral("5"), QStringLiteral("--duration"),
-             QStringLiteral("0"), QStringLiteral("--acked-file"), ledger,
-             QStringLiteral("--json")});
+        QStringList args{QStringLiteral("--url"),
+                         stackJson().value(QStringLiteral("collector_url")).toString(),
+                         QStringLiteral("--generator"),
+                         gen,
+                         QStringLiteral("--rate"),
+                         QStringLiteral("300"),
+                         QStringLiteral("--batch"),
+                         QStringLiteral("30"),
+                         QStringLiteral("--connections"),
+                         QStringLiteral("4"),
+                         QStringLiteral("--retries"),
+                         QStringLiteral("30"),
+                         QStringLiteral("--retry-max-wait"),
+                         QStringLiteral("5"),
+                         QStringLiteral("--duration"),
+                         QStringLiteral("0"),
+                         QStringLiteral("--acked-file"),
+                         ledger,
+                         QStringLiteral("--json")};
+        if (m_idempotencyKeys)
+            args << QStringLiteral("--idempotency-keys");
+        load.start(binPath(QStringLiteral("idl-loadgen")), args);
         if (!load.waitForStarted()) {
             qWarning() << "idl-loadgen did not start";
             return r;
@@ -465,9 +484,10 @@ class TestHa : public QObject
         QVERIFY2(r.accepted > 0, "events were acknowledged");
         QCOMPARE(r.lost, qint64(0));
         // A duplicate can only come from the client's own retry of a request whose first
-        // attempt Kafka took (in part) but whose answer was lost: at most the resent events.
-        // Anything beyond that would be the platform's.
-        QVERIFY2(r.duplicated >= 0 && r.duplicated <= r.resent,
+        // attempt Kafka took (in part) but whose answer was lost: at most the resent events,
+        // and none when every batch carries its Idempotency-Key. Anything beyond that would be
+        // the platform's.
+        QVERIFY2(r.duplicated >= 0 && r.duplicated <= (m_idempotencyKeys ? 0 : r.resent),
                  qPrintable(QStringLiteral("duplicated %1, resent after an unknown outcome %2")
                                 .arg(r.duplicated)
                                 .arg(r.resent)));
@@ -602,10 +622,62 @@ private Q_SLOTS:
         verify(runPhase(QStringLiteral("kill -9 Kafka broker"), [&] { return killBroker(1); }));
     }
 
+    // Each collector in turn (two chances to catch requests in flight: their retries, with
+    // the batch's Idempotency-Key, must not store anything twice).
     void collectorKilled()
     {
-        verify(runPhase(QStringLiteral("kill -9 collector"),
-                        [&] { return killService(QStringLiteral("idl-collector"), 0); }));
+        verify(runPhase(QStringLiteral("kill -9 each collector"), [&] {
+            const qint64 a = killService(QStringLiteral("idl-collector"), 0);
+            QTest::qWait(5000); // HAProxy sees the new copy up (rise 2 x 1 s)
+            const qint64 b = killService(QStringLiteral("idl-collector"), 1);
+            return a < 0 || b < 0 ? -1 : a + b;
+        }));
+    }
+
+    // Syslog over TCP through HAProxy (stack.json's syslog_tcp) reaches both collectors: each
+    // `logger --tcp` run is a new connection, balanced round robin; every message is stored
+    // once, and each collector's metrics count syslog_tcp events.
+    void syslogTcpThroughTheLoadBalancer()
+    {
+        const QJsonObject s = stackJson();
+        const QString address = s.value(QStringLiteral("syslog_tcp"))
+                                    .toObject()
+                                    .value(QStringLiteral("address"))
+                                    .toString();
+        QVERIFY2(!address.isEmpty(), "stack.json names syslog_tcp");
+        const QString tag = QStringLiteral("ha-syslog-%1").arg(QDateTime::currentMSecsSinceEpoch());
+        for (int i = 0; i < 6; ++i) {
+            QProcess logger;
+            logger.start(QStringLiteral("logger"),
+                         {QStringLiteral("--tcp"), QStringLiteral("--rfc5424"),
+                          QStringLiteral("--server"), address.section(u':', 0, 0),
+                          QStringLiteral("--port"), address.section(u':', 1),
+                          QStringLiteral("%1 %2").arg(tag).arg(i)});
+            QVERIFY(logger.waitForFinished(30'000));
+            QCOMPARE(logger.exitCode(), 0);
+        }
+        const QString count =
+            QStringLiteral("SELECT count(*) FROM logs WHERE message LIKE '%1 %%'").arg(tag);
+        waitFor([&] { return psql(count).trimmed() == "6"; }, 60'000, 500);
+        QCOMPARE(psql(count).trimmed(), QByteArray("6"));
+        int collectorsUsed = 0;
+        for (const auto &v : topology().value(QStringLiteral("members")).toArray()) {
+            const QJsonObject m = v.toObject();
+            if (m.value(QStringLiteral("name")).toString() != u"idl-collector")
+                continue;
+            QNetworkRequest req(QUrl(m.value(QStringLiteral("ops_url")).toString() + "/metrics"));
+            req.setRawHeader("Authorization",
+                             "Bearer " +
+                                 s.value(QStringLiteral("metrics_token")).toString().toUtf8());
+            QNetworkReply *reply = m_nam.get(req);
+            waitFor([&] { return reply->isFinished(); }, 10'000, 20);
+            for (const QByteArray &line : reply->readAll().split('\n'))
+                if (line.startsWith("idl_collector_events_accepted_total") &&
+                    line.contains("syslog_tcp") && line.split(' ').last().toDouble() > 0)
+                    ++collectorsUsed;
+            reply->deleteLater();
+        }
+        QCOMPARE(collectorsUsed, 2);
     }
 
     void gatewaysKilledDuringTailAndExport()
@@ -633,6 +705,17 @@ private Q_SLOTS:
         verify(r);
         // Goal: queries unavailable for less than 30 s around a failover.
         QVERIFY2(r.queryFailedS < 30, qPrintable(QString::number(r.queryFailedS)));
+        // The old primary's folder is made again as the new standby (off the supervisor's
+        // thread): stack.json lists a primary and a standby again.
+        const auto roles = [&] {
+            QStringList out;
+            for (const auto &v : topology().value(QStringLiteral("postgres")).toArray())
+                out << v.toObject().value(QStringLiteral("role")).toString();
+            out.sort();
+            return out.join(u',');
+        };
+        waitFor([&] { return roles() == u"primary,standby"; }, 120'000, 500);
+        QCOMPARE(roles(), QStringLiteral("primary,standby"));
     }
 };
 

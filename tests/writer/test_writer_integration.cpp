@@ -358,6 +358,141 @@ private Q_SLOTS:
         QCOMPARE(tenSecondRollupMismatches(c), 0LL);
     }
 
+    // Idempotency-Key (docs/ingest.md): a request's events, each with (scope, key, index), are
+    // stored once however a resend's copies are split across batches and concurrent writers;
+    // the same events under another key or scope, or without a key, are stored again; a
+    // duplicate inside one batch is stored once; rows the database refuses keep their place;
+    // maintenance deletes expired keys.
+    void idempotencyKeysStoreEachEventOnce()
+    {
+        const std::string dsn = migratedDatabase("idem");
+        std::mt19937_64 rng(23);
+        std::vector<LogEvent> request;
+        for (int i = 0; i < 10; ++i)
+            request.push_back(randomEvent(rng));
+        const auto keyed = [](std::vector<std::size_t> events, std::vector<int> indexes,
+                              const std::string &key, const std::string &scope = "k1") {
+            std::vector<KeyedEvent> out;
+            for (std::size_t i = 0; i < events.size(); ++i)
+                out.push_back({events[i], scope, key, indexes[i]});
+            return out;
+        };
+        const auto slice = [&](std::vector<int> indexes) {
+            std::vector<LogEvent> out;
+            for (const int i : indexes) {
+                LogEvent e = request[static_cast<std::size_t>(i)];
+                e.id = newEventId(); // a resend is decoded again: new ids
+                out.push_back(e);
+            }
+            return out;
+        };
+        BatchStore store({dsn, "g", pg::CopyFormat::Binary});
+        auto c = connectOrDie(dsn);
+        const auto rows = [&] { return scalar(c, "SELECT count(*) FROM logs"); };
+
+        // The first copy, in one batch.
+        auto first = store.store(
+            request, {}, {},
+            keyed({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, "req-1"));
+        IDL_VERIFY_OK(first);
+        QCOMPARE(first->rows, 10LL);
+        QCOMPARE(first->duplicates, 0LL);
+        // The resend, split in two batches, with an unkeyed event in the first: only the
+        // unkeyed event is stored.
+        std::vector<LogEvent> a = slice({0, 1, 2, 3});
+        a.push_back(randomEvent(rng));
+        auto r1 = store.store(a, {}, {}, keyed({0, 1, 2, 3}, {0, 1, 2, 3}, "req-1"));
+        IDL_VERIFY_OK(r1);
+        QCOMPARE(r1->rows, 1LL);
+        QCOMPARE(r1->duplicates, 4LL);
+        auto r2 = store.store(slice({4, 5, 6, 7, 8, 9}), {}, {},
+                              keyed({0, 1, 2, 3, 4, 5}, {4, 5, 6, 7, 8, 9}, "req-1"));
+        IDL_VERIFY_OK(r2);
+        QCOMPARE(r2->rows, 0LL);
+        QCOMPARE(r2->duplicates, 6LL);
+        QCOMPARE(rows(), 11LL);
+        // The same events under another key, or another scope (API key): new requests. One
+        // batch holding the same (scope, key, index) twice stores it once.
+        auto other = store.store(slice({0, 1, 1}), {}, {}, keyed({0, 1, 2}, {0, 1, 1}, "req-2"));
+        IDL_VERIFY_OK(other);
+        QCOMPARE(other->rows, 2LL);
+        QCOMPARE(other->duplicates, 1LL);
+        auto scoped = store.store(slice({0}), {}, {}, keyed({0}, {0}, "req-1", "k2"));
+        IDL_VERIFY_OK(scoped);
+        QCOMPARE(scoped->rows, 1LL);
+        QCOMPARE(rows(), 14LL);
+        QCOMPARE(rollupMismatches(c), 0LL);
+        QCOMPARE(tenSecondRollupMismatches(c), 0LL);
+
+        // Two writers storing copies of one request at once (two partitions, two writers):
+        // each event once, whatever the interleaving.
+        std::vector<LogEvent> big;
+        for (int i = 0; i < 200; ++i)
+            big.push_back(randomEvent(rng));
+        std::vector<std::size_t> positions(200);
+        std::vector<int> indexes(200);
+        for (int i = 0; i < 200; ++i) {
+            positions[static_cast<std::size_t>(i)] = static_cast<std::size_t>(i);
+            indexes[static_cast<std::size_t>(i)] = i;
+        }
+        const auto bigKeys = keyed(positions, indexes, "req-3");
+        std::atomic<long long> stored{0};
+        std::atomic<int> failures{0};
+        std::vector<std::thread> writers;
+        for (int w = 0; w < 3; ++w)
+            writers.emplace_back([&] {
+                BatchStore mine({dsn, "g", pg::CopyFormat::Binary});
+                for (int attempt = 0; attempt < 20; ++attempt) {
+                    auto r = mine.store(big, {}, {}, bigKeys);
+                    if (r) {
+                        stored += r->rows;
+                        return;
+                    }
+                    if (!isTransientDbError(r.error()))
+                        break;
+                    mine.disconnect(); // a deadlock victim retries, as the writer does
+                }
+                ++failures;
+            });
+        for (auto &t : writers)
+            t.join();
+        QCOMPARE(failures.load(), 0);
+        QCOMPARE(stored.load(), 200LL);
+        QCOMPARE(rows(), 214LL);
+
+        // A row the database refuses is dead-lettered; its key is spent with it.
+        std::vector<LogEvent> bad = slice({0, 1});
+        bad[1].message = std::string("bad\0row", 7);
+        BatchStore text({dsn, "g", pg::CopyFormat::Text});
+        std::vector<RejectedRow> seen;
+        auto rb = text.store(
+            bad, {},
+            [&](std::span<const RejectedRow> rej) -> Result<void> {
+                seen.assign(rej.begin(), rej.end());
+                return {};
+            },
+            keyed({0, 1}, {0, 1}, "req-4"));
+        IDL_VERIFY_OK(rb);
+        QCOMPARE(rb->rows, 1LL);
+        QCOMPARE(seen.size(), std::size_t(1));
+        QCOMPARE(seen[0].index, std::size_t(1));
+        QCOMPARE(rows(), 215LL);
+
+        // Maintenance forgets keys older than retention.idempotency-keys.
+        QCOMPARE(scalar(c, "SELECT count(*) FROM ingest_idempotency"), 215LL);
+        IDL_VERIFY_OK(c.exec("UPDATE ingest_idempotency SET created_at = now() - interval '25 "
+                             "hours' WHERE key = 'req-1'"));
+        RetentionOptions o;
+        o.deleteBatchRows = 4; // several batches
+        auto ret = runRetention(c, o, nowNs());
+        IDL_VERIFY_OK(ret);
+        QCOMPARE(ret->idempotencyKeysDeleted, 11LL); // req-1 in scopes k1 (10) and k2 (1)
+        QCOMPARE(scalar(c, "SELECT count(*) FROM ingest_idempotency"), 204LL);
+        auto again = store.store(slice({0}), {}, {}, keyed({0}, {0}, "req-1"));
+        IDL_VERIFY_OK(again);
+        QCOMPARE(again->rows, 1LL);
+    }
+
     void retentionDropsPartitionsAndDeletesPerApp()
     {
         const std::string dsn = migratedDatabase("retention");

@@ -47,10 +47,11 @@ inline std::unique_ptr<kafka::Producer> makeProducer(const std::string &bootstra
 
 // Produces one payload, retrying while the local queue is full. False on a real error.
 inline bool produceOne(kafka::Producer &p, const std::string &topic, const std::string &key,
-                       const std::string &value, std::atomic<int> *failures = nullptr)
+                       const std::string &value, std::atomic<int> *failures = nullptr,
+                       const kafka::Headers &headers = {})
 {
     for (int attempt = 0; attempt < 10000; ++attempt) {
-        auto r = p.produce(topic, key, value, {}, [failures](const kafka::DeliveryReport &d) {
+        auto r = p.produce(topic, key, value, headers, [failures](const kafka::DeliveryReport &d) {
             if (!d.ok() && failures)
                 ++*failures;
         });

@@ -6,6 +6,7 @@
 #include "idl/core/timestamp.h"
 #include "idl/core/uuid.h"
 #include "idl/kafka/admin.h"
+#include "idl/kafka/idempotency.h"
 #include "idl/kafka/producer.h"
 #include "idl/observability/json_log.h"
 #include "idl/observability/metrics.h"
@@ -381,7 +382,8 @@ struct Collector::Impl final : Ingest
             done(std::move(o));
     }
 
-    IngestRequest begin(std::string_view proto, const Identity &who, IngestDone done) override
+    IngestRequest begin(std::string_view proto, const Identity &who, IngestDone done,
+                        std::string_view idempotencyKey) override
     {
         ProtocolMetrics &m = metricsFor(proto);
         const auto refuseNow = [&](Error e, std::chrono::milliseconds wait) {
@@ -391,6 +393,13 @@ struct Collector::Impl final : Ingest
             deliver(m, done, std::move(o));
             return IngestRequest();
         };
+        std::string_view key;
+        if (!idempotencyKey.empty()) {
+            auto parsed = parseIdempotencyKey(idempotencyKey, opt.maxIdempotencyKeyBytes);
+            if (!parsed)
+                return refuseNow(std::move(parsed).error(), {});
+            key = *parsed;
+        }
         if (auto wait = limiter->take(who.id))
             return refuseNow(makeError(ErrorCode::RateLimited,
                                        "request rate limit of this key exceeded; retry later"),
@@ -404,7 +413,9 @@ struct Collector::Impl final : Ingest
             return refuseNow(
                 makeError(ErrorCode::Overloaded, "the Kafka producer queue is full; retry later"),
                 opt.retryAfter);
-        return IngestRequest(std::make_unique<Producing>(*this, m, who, std::move(done)));
+        auto state = std::make_unique<Producing>(*this, m, who, std::move(done));
+        state->idempotencyKey.assign(key);
+        return IngestRequest(std::move(state));
     }
 
     const IngestSettings &settings() const override { return ingestSettings; }
@@ -477,9 +488,10 @@ struct Collector::Impl final : Ingest
         const std::string_view proto = ep == Endpoint::Native ? protocol::Native
                                        : protobuf             ? protocol::OtlpHttpProtobuf
                                                               : protocol::OtlpHttpJson;
-        IngestRequest in = begin(proto, *id, [this, ep, protobuf, respond](IngestOutcome o) {
-            answer(ep, protobuf, respond, o);
-        });
+        IngestRequest in = begin(
+            proto, *id,
+            [this, ep, protobuf, respond](IngestOutcome o) { answer(ep, protobuf, respond, o); },
+            req.header("idempotency-key"));
         if (!in)
             return;
 
@@ -695,6 +707,7 @@ struct Collector::Impl final : Ingest
         EventCheck scope;
         Pending *pending = nullptr;
         kafka::Headers headers;
+        std::string idempotencyKey;    // "" = none
         std::size_t producedCount = 0; // events handed to produce(), queued or not
         bool stopped = false;          // a produce failed: the request is lost, queue no more
 
@@ -709,6 +722,8 @@ struct Collector::Impl final : Ingest
             if (stopped)
                 return;
             pending->remaining.fetch_add(1);
+            if (!idempotencyKey.empty())
+                headers.back().value = std::to_string(producedCount - 1);
             auto r = impl.producer->produceTo(impl.topic, key, value, headers, pending);
             if (!r) {
                 pending->remaining.fetch_sub(1);
@@ -729,7 +744,11 @@ struct Collector::Impl final : Ingest
             impl.pendingRequests.fetch_add(1);
             impl.pendingGauge.add(1);
             headers = impl.headersTemplate;
-            headers.push_back({"idl-key-id", who.id});
+            headers.push_back({std::string(kafka::idempotency::kScope), who.id});
+            if (!idempotencyKey.empty()) {
+                headers.push_back({std::string(kafka::idempotency::kKey), idempotencyKey});
+                headers.push_back({std::string(kafka::idempotency::kIndex), std::string()});
+            }
         }
 
         void finish(Result<DecodedBatch> batch, EncodedEvents *reuse) override
@@ -838,6 +857,23 @@ void IngestRequest::finish(Result<DecodedBatch> batch, EncodedEvents *reuse)
     if (!state_ || state_->finished)
         return;
     state_->finish(std::move(batch), reuse);
+}
+
+Result<std::string_view> parseIdempotencyKey(std::string_view header, std::size_t maxBytes)
+{
+    std::string_view key = header;
+    if (key.size() >= 2 && key.front() == '"' && key.back() == '"')
+        key = key.substr(1, key.size() - 2);
+    if (key.empty() || key.size() > maxBytes)
+        return makeError(ErrorCode::BadRequest, "Idempotency-Key must hold 1 to " +
+                                                    std::to_string(maxBytes) + " bytes (got " +
+                                                    std::to_string(key.size()) + ")");
+    for (const char c : key)
+        if (c < 0x21 || c > 0x7E || c == '"' || c == '\\')
+            return makeError(ErrorCode::BadRequest,
+                             "Idempotency-Key may hold only visible ASCII characters other than "
+                             "'\"' and '\\' (e.g. a UUID, optionally as a quoted string)");
+    return key;
 }
 
 void Ingest::submit(std::string_view protocol, const Identity &who, std::vector<LogEvent> events,

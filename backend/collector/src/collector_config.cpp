@@ -56,6 +56,8 @@ void declareSettings(Config &c)
     c.addInt(s("ingest.max-events"), 10'000, s("Events per request at most (413 over it)"), 1,
              10'000'000);
     c.addInt(s("ingest.max-errors"), 100, s("Per-event errors listed in a reply"), 0, 100'000);
+    c.addSize(s("ingest.max-idempotency-key"), s("255B"),
+              s("Longest Idempotency-Key header value (visible ASCII; 400 over it)"));
     c.addInt(s("ingest.max-attributes"), 256, s("Attributes per event at most"), 1, 100'000);
 
     c.addString(s("pg.dsn"), s("host=127.0.0.1 dbname=idl user=idl"),
@@ -172,6 +174,10 @@ Result<CollectorOptions> optionsFromConfig(const Config &c)
     o.eventLimits.maxAttributes = static_cast<std::size_t>(c.integer(s("ingest.max-attributes")));
     o.batchLimits.maxEvents = static_cast<std::size_t>(c.integer(s("ingest.max-events")));
     o.batchLimits.maxErrors = static_cast<std::size_t>(c.integer(s("ingest.max-errors")));
+    o.maxIdempotencyKeyBytes = static_cast<std::size_t>(c.bytes(s("ingest.max-idempotency-key")));
+    if (o.maxIdempotencyKeyBytes < 1 || o.maxIdempotencyKeyBytes > 4096)
+        return makeError(ErrorCode::BadField,
+                         "ingest.max-idempotency-key must be between 1B and 4KiB");
 
     o.pgDsn = str(c, "pg.dsn");
     o.auth.cacheTtl = c.duration(s("auth.key-cache-ttl"));

@@ -115,7 +115,7 @@ struct OtlpGrpcServer::Impl final : LogsService::CallbackService
         // (or x-api-key) metadata, the peer address and a verified client certificate.
         auto head = std::make_shared<http::Request>();
         const auto &md = ctx->client_metadata();
-        for (const char *name : {"authorization", "x-api-key"})
+        for (const char *name : {"authorization", "x-api-key", "idempotency-key"})
             if (auto it = md.find(name); it != md.end())
                 head->headers.emplace_back(name, std::string(it->second.data(), it->second.size()));
         head->peerAddress = peerAddress(ctx->peer());
@@ -136,25 +136,28 @@ struct OtlpGrpcServer::Impl final : LogsService::CallbackService
                                             id.error().code == ErrorCode::Unauthenticated
                                                 ? std::chrono::milliseconds(0)
                                                 : std::chrono::milliseconds(1000)));
-            process(call, *request, receivedNs, *id);
+            process(call, *request, receivedNs, *id, head->header("idempotency-key"));
         });
         return reactor;
     }
 
     void process(const Call &call, const otlp::ExportRequest &request, std::int64_t receivedNs,
-                 const Identity &who)
+                 const Identity &who, std::string_view idempotencyKey)
     {
-        IngestRequest in = ingest.begin(protocol::OtlpGrpc, who, [call](IngestOutcome o) {
-            if (o.error)
-                return call.finish(
-                    toStatus(call.ctx, o.error->code, o.error->message, o.retryAfter));
-            if (o.accepted == 0 && o.total > 0)
-                return call.finish(
-                    toStatus(call.ctx, o.common.value_or(ErrorCode::BadRequest),
-                             "no valid log record in the request: " + otlp::outcomeMessage(o), {}));
-            *call.response = otlp::exportResponse(o);
-            call.finish(grpc::Status::OK);
-        });
+        IngestRequest in = ingest.begin(
+            protocol::OtlpGrpc, who,
+            [call](IngestOutcome o) {
+                if (o.error)
+                    return call.finish(
+                        toStatus(call.ctx, o.error->code, o.error->message, o.retryAfter));
+                if (o.accepted == 0 && o.total > 0)
+                    return call.finish(toStatus(
+                        call.ctx, o.common.value_or(ErrorCode::BadRequest),
+                        "no valid log record in the request: " + otlp::outcomeMessage(o), {}));
+                *call.response = otlp::exportResponse(o);
+                call.finish(grpc::Status::OK);
+            },
+            idempotencyKey);
         if (!in)
             return;
         const IngestSettings &s = ingest.settings();

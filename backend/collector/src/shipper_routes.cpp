@@ -106,8 +106,9 @@ void handleBulk(Ingest &ingest, http::Request &&req, const http::Responder &resp
         std::size_t rejected = 0;
     };
     auto items = std::make_shared<Items>();
-    IngestRequest in =
-        ingest.begin(protocol::EsBulk, *who, [respond, items, started](IngestOutcome o) {
+    IngestRequest in = ingest.begin(
+        protocol::EsBulk, *who,
+        [respond, items, started](IngestOutcome o) {
             if (o.error)
                 return respond(esError(*o.error, o.retryAfter));
             EsBulkBatch view;
@@ -118,7 +119,8 @@ void handleBulk(Ingest &ingest, http::Request &&req, const http::Responder &resp
                 std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started)
                     .count();
             respond(esResponse(200, esBulkResponse(view, took)));
-        });
+        },
+        req.header("idempotency-key"));
     if (!in)
         return;
     if (!esContentType(req.header("content-type")))
@@ -183,18 +185,19 @@ void handlePush(Ingest &ingest, http::Request &&req, const http::Responder &resp
     const bool protobuf =
         type.empty() || type == "application/x-protobuf" || type == "application/protobuf";
     auto errors = std::make_shared<std::string>();
-    IngestRequest in =
-        ingest.begin(json ? protocol::LokiJson : protocol::LokiProtobuf, *who,
-                     [respond, errors](IngestOutcome o) {
-                         if (o.error)
-                             return respond(lokiError(*o.error, o.retryAfter));
-                         if (o.rejected == 0)
-                             return respond(lokiText(204, {})); // Loki's success: 204, no body
-                         // Loki's answer to a partly invalid push: the valid entries are stored,
-                         // the invalid ones named, 400 (clients do not retry it).
-                         const bool forbidden = o.accepted == 0 && o.common == ErrorCode::Forbidden;
-                         respond(lokiText(forbidden ? 403 : 400, *errors));
-                     });
+    IngestRequest in = ingest.begin(
+        json ? protocol::LokiJson : protocol::LokiProtobuf, *who,
+        [respond, errors](IngestOutcome o) {
+            if (o.error)
+                return respond(lokiError(*o.error, o.retryAfter));
+            if (o.rejected == 0)
+                return respond(lokiText(204, {})); // Loki's success: 204, no body
+            // Loki's answer to a partly invalid push: the valid entries are stored,
+            // the invalid ones named, 400 (clients do not retry it).
+            const bool forbidden = o.accepted == 0 && o.common == ErrorCode::Forbidden;
+            respond(lokiText(forbidden ? 403 : 400, *errors));
+        },
+        req.header("idempotency-key"));
     if (!in)
         return;
     if (!json && !protobuf)

@@ -79,40 +79,41 @@ void aggregate(Session &session, const std::string &id, const protocol::Aggregat
         return session.sendError(id, q.error());
     const std::int64_t series = request.maxSeries;
     const auto t0 = Clock::now();
-    session.runJob(id, "aggregate",
-                   [q = std::move(q).value(), ao, series, id,
-                    t0](pg::Connection &db, const Session::Emit &emit,
-                        const std::shared_ptr<RequestState> &state) -> Result<void> {
-                       auto rows = runCancellable(db, q, state.get());
-                       if (!rows)
-                           return rows.error();
-                       protocol::AggregateResult r;
-                       r.bucketMs = ao.bucketNs / 1'000'000;
-                       r.source = q.fromRollups ? "rollup" : "raw";
-                       r.fromNs = ao.fromNs;
-                       r.toNs = ao.toNs;
-                       const auto nb =
-                           static_cast<std::size_t>((ao.toNs - ao.fromNs) / ao.bucketNs);
-                       r.buckets.resize(nb);
-                       std::map<std::string, std::int64_t> totals;
-                       for (int i = 0; i < rows->rowCount(); ++i) {
-                           const std::int64_t b = toInt(rows->value(i, 0));
-                           const std::int64_t c = toInt(rows->value(i, 2));
-                           const auto idx = static_cast<std::size_t>((b - ao.fromNs) / ao.bucketNs);
-                           if (b < ao.fromNs || idx >= nb)
-                               continue;
-                           r.buckets[idx][std::string(rows->value(i, 1))] += c;
-                           totals[std::string(rows->value(i, 1))] += c;
-                           r.total += c;
-                       }
-                       if (ao.split == query::AggregateSplit::Level)
-                           r.keys = {"trace", "debug", "info", "warn", "error", "fatal"};
-                       else
-                           r.keys = keepTopSeries(r.buckets, totals, series);
-                       r.elapsedMs = elapsedMs(t0);
-                       emit(protocol::aggregateResultMessage(id, r), true);
-                       return {};
-                   });
+    session.runJob(
+        id, "aggregate",
+        [q = std::move(q).value(), ao, series, id,
+         t0](pg::Connection &db, const Session::Emit &emit,
+             const std::shared_ptr<RequestState> &state) -> Result<void> {
+            auto rows = runCancellable(db, q, state.get());
+            if (!rows)
+                return rows.error();
+            protocol::AggregateResult r;
+            r.bucketMs = ao.bucketNs / 1'000'000;
+            r.source = q.fromRollups ? "rollup" : "raw";
+            r.fromNs = ao.fromNs;
+            r.toNs = ao.toNs;
+            const auto nb = static_cast<std::size_t>((ao.toNs - ao.fromNs) / ao.bucketNs);
+            r.buckets.resize(nb);
+            std::map<std::string, std::int64_t> totals;
+            for (int i = 0; i < rows->rowCount(); ++i) {
+                const std::int64_t b = toInt(rows->value(i, 0));
+                const std::int64_t c = toInt(rows->value(i, 2));
+                const auto idx = static_cast<std::size_t>((b - ao.fromNs) / ao.bucketNs);
+                if (b < ao.fromNs || idx >= nb)
+                    continue;
+                r.buckets[idx][std::string(rows->value(i, 1))] += c;
+                totals[std::string(rows->value(i, 1))] += c;
+                r.total += c;
+            }
+            if (ao.split == query::AggregateSplit::Level)
+                r.keys = {"trace", "debug", "info", "warn", "error", "fatal"};
+            else
+                r.keys = keepTopSeries(r.buckets, totals, series);
+            r.elapsedMs = elapsedMs(t0);
+            emit(protocol::aggregateResultMessage(id, r), true);
+            return {};
+        },
+        DbTarget::ReadOnly);
 }
 
 void top(Session &session, const std::string &id, const protocol::Top &request)
@@ -148,7 +149,8 @@ void top(Session &session, const std::string &id, const protocol::Top &request)
             r.elapsedMs = elapsedMs(t0);
             emit(protocol::topResultMessage(id, r), true);
             return {};
-        });
+        },
+        DbTarget::ReadOnly);
 }
 
 } // namespace handlers

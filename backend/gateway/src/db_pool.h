@@ -46,6 +46,11 @@ struct DbLimits
     std::chrono::milliseconds idleInTransactionTimeout;
 };
 
+// Which server a request's statements may run on: the primary (pg.dsn: authentication,
+// writes, anything that must see the latest commit) or, for read-only requests, pg.read-dsn
+// (a hot standby, whose rows lag the primary by its replay delay).
+enum class DbTarget { Primary, ReadOnly };
+
 // A bounded pool of PostgreSQL connections, created lazily, each with the DbLimits.
 // Thread-safe.
 class DbPool

@@ -93,6 +93,10 @@ void declareSettings(Config &c)
              65535);
     c.addSecret(QStringLiteral("pg.dsn"), QString(),
                 QStringLiteral("PostgreSQL connection string (libpq keyword/value or URI)"));
+    c.addSecret(QStringLiteral("pg.read-dsn"), QString(),
+                QStringLiteral("Connection string for read-only requests (queries, exports, "
+                               "charts), e.g. pg.dsn's hosts with "
+                               "target_session_attrs=prefer-standby; empty: pg.dsn"));
     c.addString(QStringLiteral("kafka.bootstrap"), QStringLiteral("127.0.0.1:9092"),
                 QStringLiteral("Kafka bootstrap servers"));
     c.addString(QStringLiteral("kafka.topic"), QStringLiteral("idl.logs.events"),
@@ -169,6 +173,7 @@ GatewayOptions optionsFromConfig(const Config &c)
     o.httpAddress = c.string(QStringLiteral("http.address")).toStdString();
     o.httpPort = static_cast<std::uint16_t>(c.integer(QStringLiteral("http.port")));
     o.pgDsn = c.string(QStringLiteral("pg.dsn")).toStdString();
+    o.pgReadDsn = c.string(QStringLiteral("pg.read-dsn")).toStdString();
     o.kafkaBootstrap = c.string(QStringLiteral("kafka.bootstrap")).toStdString();
     o.kafkaTopic = c.string(QStringLiteral("kafka.topic")).toStdString();
     o.writerGroup = c.string(QStringLiteral("writer.group")).toStdString();
@@ -264,7 +269,7 @@ http::Response httpQuery(Gateway::Impl *gw, const http::Request &req)
     auto plan = planPage(std::get<protocol::Query>(*request), id->apps, nowNs());
     if (!plan)
         return httpError(plan.error());
-    auto lease = gw->pool->acquire();
+    auto lease = gw->poolFor(DbTarget::ReadOnly).acquire();
     if (!lease)
         return httpError(lease.error());
     http::Response resp;
@@ -303,6 +308,9 @@ Gateway::Gateway(GatewayOptions options, QObject *parent)
         std::make_unique<DbPool>(d->opt.pgDsn, d->opt.dbPoolSize, limits, d->opt.dbAcquireTimeout);
     d->authPool = std::make_unique<DbPool>(d->opt.pgDsn, d->opt.authPoolSize, limits,
                                            d->opt.dbAcquireTimeout);
+    if (!d->opt.pgReadDsn.empty() && d->opt.pgReadDsn != d->opt.pgDsn)
+        d->readPool = std::make_unique<DbPool>(d->opt.pgReadDsn, d->opt.dbPoolSize, limits,
+                                               d->opt.dbAcquireTimeout);
     d->workers.setMaxThreadCount(d->opt.dbPoolSize + 2);
     d->authWorkers.setMaxThreadCount(d->opt.authPoolSize);
 }

@@ -39,7 +39,12 @@ struct Gateway::Impl
     GatewayOptions opt;
     std::unique_ptr<DbPool> pool;     // requests (queries, aggregates, exports, saved queries)
     std::unique_ptr<DbPool> authPool; // token checks only
-    std::shared_ptr<TailHub> hub;     // the one Kafka consumer of every live tail
+    std::unique_ptr<DbPool> readPool; // read-only requests when pg.read-dsn is set, else none
+    DbPool &poolFor(DbTarget target)
+    {
+        return target == DbTarget::ReadOnly && readPool ? *readPool : *pool;
+    }
+    std::shared_ptr<TailHub> hub;                 // the one Kafka consumer of every live tail
     std::unique_ptr<AlertListener> alertListener; // idl-alerter's changes -> alert.state
     QThreadPool workers;
     QThreadPool authWorkers;        // token checks, off the request workers

@@ -187,7 +187,8 @@ void query(Session &session, const std::string &id, const protocol::Query &reque
                 return page.error();
             emit(protocol::doneMessage(id, page->count, page->cursor, elapsedMs(t0)), true);
             return {};
-        });
+        },
+        DbTarget::ReadOnly);
 }
 
 void exportRows(Session &session, const std::string &id, const protocol::Export &request)
@@ -238,7 +239,8 @@ void exportRows(Session &session, const std::string &id, const protocol::Export 
             }
             emit(protocol::doneMessage(id, count, {}, elapsedMs(t0)), true);
             return {};
-        });
+        },
+        DbTarget::ReadOnly);
 }
 
 } // namespace handlers

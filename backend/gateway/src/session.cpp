@@ -351,7 +351,7 @@ void Session::revalidate()
     });
 }
 
-void Session::runJob(const std::string &id, const std::string &type, Job fn)
+void Session::runJob(const std::string &id, const std::string &type, Job fn, DbTarget target)
 {
     auto state = std::make_shared<RequestState>();
     m_active[id] = Active{type, state, nullptr};
@@ -360,7 +360,8 @@ void Session::runJob(const std::string &id, const std::string &type, Job fn)
     auto flow = m_flow;
     const auto started = Clock::now();
     const std::int64_t maxPending = gw->opt.maxPendingBytes;
-    gw->submit([gw, serial, flow, state, id, type, fn = std::move(fn), started, maxPending] {
+    DbPool *pool = &gw->poolFor(target);
+    gw->submit([gw, pool, serial, flow, state, id, type, fn = std::move(fn), started, maxPending] {
         auto post = [&](std::string json, bool final) {
             const auto n = static_cast<std::int64_t>(json.size());
             flow->posted += n;
@@ -380,7 +381,7 @@ void Session::runJob(const std::string &id, const std::string &type, Job fn)
         // waits for the client, so a client that does not read never holds a connection (each
         // of the job's statements is its own transaction, so nothing spans the wait).
         std::optional<DbPool::Lease> lease;
-        if (auto l = gw->pool->acquire(); !l)
+        if (auto l = pool->acquire(); !l)
             return fail(l.error());
         else
             lease.emplace(std::move(l).value());
@@ -396,7 +397,7 @@ void Session::runJob(const std::string &id, const std::string &type, Job fn)
                 while (flow->pending() > maxPending && !state->cancelled())
                     std::this_thread::sleep_for(std::chrono::milliseconds(5));
                 gw->workers.reserveThread();
-                if (auto l = gw->pool->acquire(); l) {
+                if (auto l = pool->acquire(); l) {
                     lease.emplace(std::move(l).value());
                     db = lease->take();
                 } else {

@@ -77,7 +77,9 @@ public:
                                            const std::shared_ptr<RequestState> &)>;
     // Starts a worker job for request `id`: fn produces its messages through emit; a returned
     // error becomes the request's error message.
-    void runJob(const std::string &id, const std::string &type, Job fn);
+    // `target` ReadOnly: the job only reads rows and may run on pg.read-dsn (a standby).
+    void runJob(const std::string &id, const std::string &type, Job fn,
+                DbTarget target = DbTarget::Primary);
     // Live tails open on this connection; whether request `id` is one.
     int tailCount() const;
     bool isTail(const std::string &id) const;

@@ -146,9 +146,17 @@ struct LoadRun::Impl
             const std::size_t bodyBytes = body.size();
             // With retries the body is kept for the next attempt.
             const std::string payload = opt.retries > 0 ? body : std::string();
+            // The key names the batch, so every attempt carries the same one.
+            std::string key;
+            std::vector<HttpConnection::Header> headers;
+            if (opt.idempotencyKeys) {
+                key = opt.generatorId + '-' + std::to_string(k);
+                headers.emplace_back("Idempotency-Key", key);
+            }
             for (int attempt = 0;; ++attempt) {
                 const auto t0 = Clock::now();
-                auto reply = conn.post(path, type, auth, attempt == 0 ? std::move(body) : payload);
+                auto reply =
+                    conn.post(path, type, auth, attempt == 0 ? std::move(body) : payload, headers);
                 const auto t1 = Clock::now();
                 std::unique_lock lock(mutex);
                 Tally &t = tallies[static_cast<std::size_t>(index)];
@@ -169,7 +177,8 @@ struct LoadRun::Impl
                     ++t.statuses[reply ? reply->status : 0];
                     ++t.retries;
                     // Kafka may hold some of the events of an attempt that got no answer or a
-                    // 5xx (not of a 429): the resent copy can store them twice.
+                    // 5xx (not of a 429): the resent copy can store them twice (unless it
+                    // carries the batch's Idempotency-Key: then the platform stores them once).
                     if (!reply || reply->status != 429)
                         t.resent += n;
                     lock.unlock();

@@ -62,6 +62,9 @@ int main(int argc, char **argv)
              s("Attempts after the first for a batch answered 429/502/503/504 or not at all "
                "(Retry-After honoured, as OTLP/HTTP exporters do); 0 = never retried"),
              0, 1000);
+    c.addBool(s("idempotency-keys"), false,
+              s("Send an Idempotency-Key header per batch, the same on each of its retries (the "
+                "platform then stores a resent batch once)"));
     c.addInt(s("retry-max-wait"), 30, s("Longest Retry-After waited, in seconds"), 1, 3600);
     c.addString(s("acked-file"), QString(),
                 s("Write the acknowledged (generator, sequence) ranges here for idl-check"));
@@ -121,6 +124,7 @@ int main(int argc, char **argv)
     opt.seed = static_cast<std::uint64_t>(c.integer(s("seed")));
     opt.retries = static_cast<int>(c.integer(s("retries")));
     opt.retryMaxWaitS = c.integer(s("retry-max-wait"));
+    opt.idempotencyKeys = c.boolean(s("idempotency-keys"));
     opt.generatorId = c.string(s("generator")).toStdString();
     if (opt.generatorId.empty())
         opt.generatorId =

@@ -3,6 +3,7 @@
 #include "idl/core/timestamp.h"
 #include "idl/kafka/admin.h"
 #include "idl/kafka/consumer.h"
+#include "idl/kafka/idempotency.h"
 #include "idl/kafka/producer.h"
 #include "idl/observability/json_log.h"
 #include "idl/observability/metrics.h"
@@ -329,6 +330,22 @@ struct Processor::Impl
 
     // ---- producing ----
 
+    // The Idempotency-Key headers of a raw record (idl/kafka/idempotency.h), for its processed
+    // event; none (no allocation) for records of requests without the header.
+    kafka::Headers keyedHeaders;
+    const kafka::Headers &idempotencyHeaders(const kafka::Message &m)
+    {
+        keyedHeaders.clear();
+        const auto key = m.header(kafka::idempotency::kKey);
+        if (!key)
+            return keyedHeaders;
+        for (const std::string_view name :
+             {kafka::idempotency::kScope, kafka::idempotency::kKey, kafka::idempotency::kIndex})
+            if (auto v = m.header(name))
+                keyedHeaders.push_back({std::string(name), std::string(*v)});
+        return keyedHeaders;
+    }
+
     bool send(const std::string &topic, std::optional<std::string_view> key, std::string_view value,
               const kafka::Headers &hdrs)
     {
@@ -452,7 +469,7 @@ struct Processor::Impl
         const PipelineResult r = pipeline->process(m.value(), info, out);
         switch (r.outcome) {
         case Outcome::Produce:
-            if (send(opt.eventsTopic, r.app, out, {}))
+            if (send(opt.eventsTopic, r.app, out, idempotencyHeaders(m)))
                 ++batch.produced;
             return;
         case Outcome::Drop:

@@ -130,7 +130,8 @@ int Client::connects() const
 }
 
 Result<ClientReply> Client::post(std::string_view target, std::string_view contentType,
-                                 std::string_view authorization, std::string body)
+                                 std::string_view authorization, std::string body,
+                                 std::span<const Header> headers)
 {
     if (!d->open())
         if (auto r = d->connect(); !r)
@@ -142,6 +143,9 @@ Result<ClientReply> Client::post(std::string_view target, std::string_view conte
     if (!authorization.empty())
         req.set(bhttp::field::authorization,
                 beast::string_view(authorization.data(), authorization.size()));
+    for (const auto &[name, value] : headers)
+        req.set(beast::string_view(name.data(), name.size()),
+                beast::string_view(value.data(), value.size()));
     req.keep_alive(true);
     req.body() = std::move(body);
     req.prepare_payload();

@@ -91,6 +91,11 @@ QProcessEnvironment Stack::secretEnvironment() const
 {
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("IDL_PG_DSN"), serviceDsn());
+    // --ha: the gateways' read-only requests prefer the hot standby (pg.read-dsn).
+    if (m_opt.ha && m_pgPorts.size() > 1)
+        env.insert(QStringLiteral("IDL_PG_READ_DSN"),
+                   serviceDsn().replace(QStringLiteral("target_session_attrs=read-write"),
+                                        QStringLiteral("target_session_attrs=prefer-standby")));
     if (!m_metricsToken.isEmpty())
         env.insert(QStringLiteral("IDL_METRICS_TOKEN"), m_metricsToken);
     return env;
@@ -558,6 +563,11 @@ Result<void> Stack::writeStackJson() const
                    QDir(m_opt.dataDir).absoluteFilePath(QStringLiteral("tls/syslog.crt")));
         o.insert(QStringLiteral("syslog_tls"), tls);
         o.insert(QStringLiteral("syslog_udp"), listener(m_opt.syslogUdpPort));
+    } else if (m_syslogTcpHa) {
+        o.insert(QStringLiteral("syslog_tcp"),
+                 QJsonObject{{QStringLiteral("address"),
+                              QStringLiteral("127.0.0.1:%1").arg(m_opt.syslogTcpPort)},
+                             {QStringLiteral("app"), m_opt.syslogApp}});
     }
     o.insert(QStringLiteral("ingest_api_key"), m_ingestKey);
     o.insert(QStringLiteral("admin_token"), m_adminToken);
@@ -602,6 +612,10 @@ QString Stack::summary() const
                  .arg(m_opt.syslogTcpPort)
                  .arg(m_opt.syslogTlsPort)
                  .arg(m_opt.syslogUdpPort)
+                 .arg(m_opt.syslogApp);
+    else if (m_syslogTcpHa)
+        s += QStringLiteral("  syslog       tcp 127.0.0.1:%1 (app %2)\n")
+                 .arg(m_opt.syslogTcpPort)
                  .arg(m_opt.syslogApp);
     s += QStringLiteral("  credentials  %1/stack.json\n").arg(m_opt.dataDir);
     if (m_demo || m_demoLoadgen)

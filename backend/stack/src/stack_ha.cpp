@@ -81,6 +81,10 @@ void Stack::addHaDatabaseAndKafka(const QString &dataDir)
             return {};
         },
         [this] {
+            if (m_pgRebuildTask.valid())
+                m_pgRebuildTask.wait();
+            if (m_pgRebuild)
+                m_pgRebuild->stop();
             if (m_pgStandby)
                 m_pgStandby->stop();
             if (m_pg)
@@ -157,6 +161,7 @@ void Stack::addHaServices()
     struct Ports
     {
         std::vector<std::pair<quint16, quint16>> collectors, gateways; // (http, grpc) / (ws, http)
+        std::vector<quint16> syslogTcp; // each collector's syslog TCP listener
     };
     auto ports = std::make_shared<Ports>();
     // One service copy: `args(opsPort)` gives its arguments and may pick and record more ports.
@@ -197,11 +202,17 @@ void Stack::addHaServices()
     for (int i = 0; i < 2; ++i)
         add(QStringLiteral("idl-collector"), [this, kafkaArgs, ports, freePort](quint16 ops) {
             const quint16 grpc = freePort();
+            const quint16 syslogTcp = freePort();
             ports->collectors.push_back({ops, grpc});
+            ports->syslogTcp.push_back(syslogTcp);
             m_memberUrls[ops] = QStringLiteral("http://127.0.0.1:%1").arg(ops);
             return kafkaArgs(ops) +
                    QStringList{QStringLiteral("--http.address"), QStringLiteral("127.0.0.1"),
                                QStringLiteral("--otlp.grpc-port"), QString::number(grpc),
+                               // Syslog over TCP only: HAProxy balances it (UDP it cannot, and
+                               // TLS would need the certificate on HAProxy).
+                               QStringLiteral("--syslog.listeners"),
+                               QStringLiteral("tcp:%1=%2").arg(syslogTcp).arg(m_opt.syslogApp),
                                // A broker's death moves its partitions' leaders after
                                // broker.session.timeout.ms (6 s) plus an election: wait that
                                // out rather than answer 503 (the client's retry of a 503 may
@@ -209,6 +220,7 @@ void Stack::addHaServices()
                                QStringLiteral("--kafka.ack-timeout"), QStringLiteral("20s")};
         });
     m_syslog = false;
+    m_syslogTcpHa = true;
 
     const QString cfgPath = QDir(m_opt.dataDir).filePath(QStringLiteral("haproxy.cfg"));
     const QString program =
@@ -227,6 +239,7 @@ void Stack::addHaServices()
                                  "(scripts/bootstrap) or pass --haproxy PATH");
             m_opt.collectorPort = portOr(m_opt.collectorPort);
             m_opt.otlpGrpcPort = portOr(m_opt.otlpGrpcPort);
+            m_opt.syslogTcpPort = portOr(m_opt.syslogTcpPort);
             if (gateway) {
                 m_gatewayPortUsed = portOr(m_opt.gatewayPort);
                 m_gatewayHttpPort = freePort();
@@ -262,20 +275,39 @@ void Stack::addHaServices()
                 cfg += QStringLiteral("    server c%1 127.0.0.1:%2 check\n")
                            .arg(i + 1)
                            .arg(ports->collectors[i].first);
-            cfg += QStringLiteral("frontend otlp_grpc\n"
-                                  "    mode tcp\n"
-                                  "    bind 127.0.0.1:%1\n"
-                                  "    default_backend collectors_grpc\n"
-                                  "backend collectors_grpc\n"
-                                  "    mode tcp\n"
-                                  "    option httpchk GET /readyz\n"
-                                  "    http-check expect status 200\n")
-                       .arg(m_opt.otlpGrpcPort);
-            for (std::size_t i = 0; i < ports->collectors.size(); ++i)
-                cfg += QStringLiteral("    server c%1 127.0.0.1:%2 check port %3\n")
-                           .arg(i + 1)
-                           .arg(ports->collectors[i].second)
-                           .arg(ports->collectors[i].first);
+            // A TCP frontend balancing over one listener of each collector, each checked on
+            // its collector's /readyz. `timeout`: the idle timeout of both sides ("" = 120 s).
+            const auto tcpToCollectors = [&](const QString &name, quint16 port,
+                                             const std::vector<quint16> &listeners,
+                                             const QString &timeout) {
+                const auto idle = [&timeout](const char *side) {
+                    return timeout.isEmpty() ? QString()
+                                             : QStringLiteral("    timeout %1 %2\n")
+                                                   .arg(QLatin1String(side), timeout);
+                };
+                cfg += QStringLiteral("frontend %1\n    mode tcp\n").arg(name) + idle("client") +
+                       QStringLiteral("    bind 127.0.0.1:%1\n"
+                                      "    default_backend collectors_%2\n"
+                                      "backend collectors_%2\n"
+                                      "    mode tcp\n")
+                           .arg(port)
+                           .arg(name) +
+                       idle("server") +
+                       QStringLiteral("    option httpchk GET /readyz\n"
+                                      "    http-check expect status 200\n");
+                for (std::size_t i = 0; i < listeners.size(); ++i)
+                    cfg += QStringLiteral("    server c%1 127.0.0.1:%2 check port %3\n")
+                               .arg(i + 1)
+                               .arg(listeners[i])
+                               .arg(ports->collectors[i].first);
+            };
+            std::vector<quint16> grpcPorts;
+            for (const auto &c : ports->collectors)
+                grpcPorts.push_back(c.second);
+            tcpToCollectors(QStringLiteral("otlp_grpc"), m_opt.otlpGrpcPort, grpcPorts, {});
+            // Syslog connections live long: idle timeouts of an hour, like tunnels.
+            tcpToCollectors(QStringLiteral("syslog_tcp"), m_opt.syslogTcpPort, ports->syslogTcp,
+                            QStringLiteral("1h"));
             if (!ports->gateways.empty()) {
                 cfg += QStringLiteral("frontend gateway_ws\n"
                                       "    bind 127.0.0.1:%1\n"
@@ -314,6 +346,23 @@ void Stack::addHaServices()
 
 void Stack::checkPostgres()
 {
+    if (m_pgRebuildTask.valid()) {
+        // A new standby is being made: nothing else to do for PostgreSQL until it is done (a
+        // primary that dies meanwhile has no standby to promote; it is seen after).
+        if (m_pgRebuildTask.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+            return;
+        const Result<void> r = m_pgRebuildTask.get();
+        m_pgStandby = std::move(m_pgRebuild);
+        if (!r)
+            jlog::error("cannot make the new standby",
+                        {{"error", QString::fromStdString(r.error().message)}});
+        else
+            jlog::info("new standby follows the new primary",
+                       {{"standby_port", m_pgStandby->port()}, {"primary_port", m_pg->port()}});
+        if (auto w = writeStackJson(); !w)
+            jlog::error("cannot rewrite stack.json",
+                        {{"error", QString::fromStdString(w.error().message)}});
+    }
     if (!m_supervising || !m_pg || !m_pgStandby ||
         QDateTime::currentMSecsSinceEpoch() < m_pgRetryAt)
         return;
@@ -379,19 +428,18 @@ void Stack::checkPostgres()
     o.replicated = true;
     o.standbyOf = m_pg->port();
     m_pgStandby.reset();
-    // A postmaster killed with -9 leaves backends that exit on their own within moments; its
-    // folder is replaced only once none of them holds it.
-    QDir(o.dataDir).removeRecursively();
-    m_pgStandby = std::make_unique<localcluster::PostgresServer>(o);
-    if (auto r = m_pgStandby->start(); !r)
-        jlog::error("cannot make the new standby",
-                    {{"error", QString::fromStdString(r.error().message)}});
-    else
-        jlog::info("new standby follows the new primary",
-                   {{"standby_port", m_pgStandby->port()}, {"primary_port", m_pg->port()}});
-    if (auto r = writeStackJson(); !r)
+    if (auto r = writeStackJson(); !r) // the promoted primary alone, while the copy is made
         jlog::error("cannot rewrite stack.json",
                     {{"error", QString::fromStdString(r.error().message)}});
+    // Made on a thread of its own (a pg_basebackup takes seconds, more for a big database):
+    // the supervisor goes on restarting services meanwhile, and picks the result up above.
+    m_pgRebuild = std::make_unique<localcluster::PostgresServer>(o);
+    m_pgRebuildTask = std::async(std::launch::async, [server = m_pgRebuild.get(), dir = o.dataDir] {
+        // A postmaster killed with -9 leaves backends that exit on their own within moments;
+        // its folder is replaced only once none of them holds it.
+        QDir(dir).removeRecursively();
+        return server->start();
+    });
 }
 
 void Stack::insertHaJson(QJsonObject &o) const

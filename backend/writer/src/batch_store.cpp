@@ -272,9 +272,49 @@ Result<void> BatchStore::writeOffsets(std::span<const OffsetAdvance> offsets)
     return {};
 }
 
+// Inserts the keyed events' ingest_idempotency rows (sorted, so concurrent writers lock in
+// one order) and marks in `skipped` every keyed event whose row existed before, or that
+// repeats an earlier one of this batch. A row another open transaction inserted makes this
+// INSERT wait for it: committed, the event is a duplicate; rolled back, it is ours.
+Result<void> BatchStore::claimKeys(std::span<const KeyedEvent> keyed, std::vector<bool> &skipped)
+{
+    if (keyed.empty())
+        return {};
+    using Id = std::tuple<std::string_view, std::string_view, std::int32_t>;
+    std::map<Id, std::size_t> first; // each distinct id -> the batch event that may store it
+    for (const KeyedEvent &k : keyed) {
+        const auto [it, fresh] = first.try_emplace(Id{k.scope, k.key, k.index}, k.event);
+        if (!fresh)
+            skipped[k.event] = true;
+    }
+    std::string scopes = "{", keys = "{", indexes = "{";
+    for (const auto &[id, event] : first) {
+        appendArrayText(scopes, std::get<0>(id));
+        appendArrayText(keys, std::get<1>(id));
+        appendArrayNumber(indexes, std::get<2>(id));
+    }
+    for (std::string *s : {&scopes, &keys, &indexes})
+        s->push_back('}');
+    auto r = m_conn.query("INSERT INTO ingest_idempotency (scope, key, idx) "
+                          "SELECT * FROM unnest($1::text[], $2::text[], $3::int[]) "
+                          "ON CONFLICT DO NOTHING RETURNING scope, key, idx",
+                          {scopes, keys, indexes});
+    if (!r)
+        return r.error();
+    std::set<Id> inserted;
+    for (int row = 0; row < r->rowCount(); ++row)
+        inserted.insert(Id{r->value(row, 0), r->value(row, 1),
+                           static_cast<std::int32_t>(std::stol(std::string(r->value(row, 2))))});
+    for (const auto &[id, event] : first)
+        if (!inserted.count(id))
+            skipped[event] = true;
+    return {};
+}
+
 Result<StoreReport> BatchStore::store(std::span<const LogEvent> events,
                                       std::span<const OffsetAdvance> offsets,
-                                      const BeforeCommit &beforeCommit)
+                                      const BeforeCommit &beforeCommit,
+                                      std::span<const KeyedEvent> keyed)
 {
     const auto started = Clock::now();
     if (auto r = ensureConnected(); !r)
@@ -283,18 +323,31 @@ Result<StoreReport> BatchStore::store(std::span<const LogEvent> events,
         return r.error();
     StoreReport report;
     std::vector<bool> refused(events.size(), false);
-    std::vector<std::size_t> all(events.size());
-    for (std::size_t i = 0; i < all.size(); ++i)
-        all[i] = i;
+    std::vector<std::size_t> all;
 
     auto abort = [&](Error e) -> Result<StoreReport> {
         if (!m_conn.isBroken())
             (void)m_conn.rollback();
         return e;
     };
+    // In each transaction below, before the rows: the keyed events' rows; the events already
+    // stored are left out of the COPY and the rollups (`refused` for the rollups).
+    const auto claim = [&]() -> Result<void> {
+        std::fill(refused.begin(), refused.end(), false);
+        if (auto r = claimKeys(keyed, refused); !r)
+            return r.error();
+        all.clear();
+        for (std::size_t i = 0; i < events.size(); ++i)
+            if (!refused[i])
+                all.push_back(i);
+        report.duplicates = static_cast<long long>(events.size() - all.size());
+        return {};
+    };
     for (int attempt = 0;; ++attempt) {
         if (auto r = m_conn.begin(); !r)
             return r.error();
+        if (auto r = claim(); !r)
+            return abort(r.error());
         const auto copyStart = Clock::now();
         auto copied = copyRows(events, all);
         report.copyTime = Clock::now() - copyStart;
@@ -316,6 +369,8 @@ Result<StoreReport> BatchStore::store(std::span<const LogEvent> events,
         // Some row is refused: find it by halving, each part under a savepoint.
         if (auto r = m_conn.begin(); !r)
             return r.error();
+        if (auto r = claim(); !r)
+            return abort(r.error());
         report.rows = 0;
         if (auto r = isolate(events, all, report.rejected, refused, report.rows); !r)
             return abort(r.error());

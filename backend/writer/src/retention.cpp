@@ -319,6 +319,21 @@ Result<RetentionReport> runRetention(pg::Connection &c, const RetentionOptions &
     if (!hypertable)
         if (auto r = indexPartitions(c, o, nowNs, report); !r)
             return r.error();
+
+    // 5. Expired Idempotency-Key rows, in batches of deleteBatchRows (their own transactions).
+    const std::string keyCutoff =
+        std::to_string(static_cast<double>(nowNs - toNs(o.idempotencyKeyTtl)) / 1e9);
+    for (;;) {
+        auto r = c.query("DELETE FROM ingest_idempotency WHERE ctid = ANY(ARRAY("
+                         "SELECT ctid FROM ingest_idempotency "
+                         "WHERE created_at < to_timestamp($1::double precision) LIMIT $2))",
+                         {keyCutoff, std::to_string(o.deleteBatchRows)});
+        if (!r)
+            return r.error();
+        report.idempotencyKeysDeleted += r->affectedRows();
+        if (r->affectedRows() < o.deleteBatchRows)
+            break;
+    }
     return report;
 }
 

@@ -3,6 +3,7 @@
 #include "idl/core/json_codec.h"
 #include "idl/core/timestamp.h"
 #include "idl/kafka/consumer.h"
+#include "idl/kafka/idempotency.h"
 #include "idl/kafka/producer.h"
 #include "idl/observability/json_log.h"
 #include "idl/observability/metrics.h"
@@ -10,6 +11,8 @@
 #include "idl/writer/batch_store.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <future>
 #include <map>
 #include <mutex>
@@ -55,6 +58,7 @@ struct Batch
     std::vector<LogEvent> events;
     std::vector<std::int32_t> eventPartition;
     std::vector<std::int64_t> eventOffset;
+    std::vector<KeyedEvent> keyed; // the events sent with an Idempotency-Key (usually none)
     std::vector<DeadLetter> dead;
     std::map<std::int32_t, std::int64_t> nextOffset;
     std::int64_t bytes = 0;
@@ -67,6 +71,7 @@ struct Batch
         events.clear();
         eventPartition.clear();
         eventOffset.clear();
+        keyed.clear();
         dead.clear();
         nextOffset.clear();
         bytes = 0;
@@ -75,9 +80,11 @@ struct Batch
     void drop(const std::set<std::int32_t> &partitions)
     {
         std::size_t out = 0;
+        std::vector<std::size_t> moved(events.size(), SIZE_MAX); // old position -> new
         for (std::size_t i = 0; i < events.size(); ++i) {
             if (partitions.count(eventPartition[i]))
                 continue;
+            moved[i] = out;
             if (out != i) {
                 events[out] = std::move(events[i]);
                 eventPartition[out] = eventPartition[i];
@@ -88,6 +95,9 @@ struct Batch
         events.resize(out);
         eventPartition.resize(out);
         eventOffset.resize(out);
+        std::erase_if(keyed, [&](const KeyedEvent &k) { return moved[k.event] == SIZE_MAX; });
+        for (KeyedEvent &k : keyed)
+            k.event = moved[k.event];
         std::erase_if(dead, [&](const DeadLetter &d) { return partitions.count(d.partition); });
         for (const auto p : partitions)
             nextOffset.erase(p);
@@ -130,6 +140,9 @@ struct Writer::Impl
     metrics::Counter &mRows =
         reg.counter("idl_writer_rows_written_total", "Events stored in PostgreSQL");
     metrics::Counter &mBatches = reg.counter("idl_writer_batches_total", "Batches committed");
+    metrics::Counter &mDuplicates =
+        reg.counter("idl_writer_idempotent_duplicates_total",
+                    "Events not stored because their Idempotency-Key and index were stored before");
     metrics::Histogram &mBatchSize =
         reg.histogram("idl_writer_batch_events", "Events per committed batch",
                       {10, 100, 500, 1000, 2000, 5000, 10000, 20000, 50000});
@@ -308,6 +321,21 @@ struct Writer::Impl
         inRebalance = false;
     }
 
+    // The event about to be appended was sent with an Idempotency-Key: its identity goes
+    // with the batch (an index that is not a number leaves the event unkeyed, stored).
+    void keep(const kafka::Message &m, std::string_view key)
+    {
+        const auto index = m.header(kafka::idempotency::kIndex);
+        std::int32_t i = -1;
+        if (index)
+            std::from_chars(index->data(), index->data() + index->size(), i);
+        if (i < 0)
+            return;
+        batch.keyed.push_back({batch.events.size(),
+                               std::string(m.header(kafka::idempotency::kScope).value_or("")),
+                               std::string(key), i});
+    }
+
     void onMessage(const kafka::Message &m)
     {
         auto it = parts.find(m.partition());
@@ -343,6 +371,8 @@ struct Writer::Impl
                 jlog::debug("event repaired",
                             {{"fixes", q(fixNames(fixes))}, {"source", q(sourceKey)}});
             }
+            if (auto key = m.header(kafka::idempotency::kKey))
+                keep(m, *key);
             batch.events.push_back(std::move(event).value());
             batch.eventPartition.push_back(m.partition());
             batch.eventOffset.push_back(m.offset());
@@ -472,6 +502,8 @@ struct Writer::Impl
         rowsWritten += n;
         batches++;
         mRows.inc(n);
+        if (r.duplicates > 0)
+            mDuplicates.inc(static_cast<std::uint64_t>(r.duplicates));
         mBatches.inc();
         mBatchSize.observe(double(b.count()));
         mBatchSeconds.observe(std::chrono::duration<double>(r.totalTime).count());
@@ -503,9 +535,10 @@ struct Writer::Impl
         inFlush = true;
         for (int attempt = 0; !b.empty() && !stopping; ++attempt) {
             const std::vector<OffsetAdvance> offsets = offsetsOf(b);
-            auto r = store->store(b.events, offsets, [this, &b](std::span<const RejectedRow> rej) {
-                return sendDeadLetters(b, rej);
-            });
+            auto r = store->store(
+                b.events, offsets,
+                [this, &b](std::span<const RejectedRow> rej) { return sendDeadLetters(b, rej); },
+                b.keyed);
             if (r) {
                 countStored(b, *r);
                 b.clear();
@@ -557,10 +590,10 @@ struct Writer::Impl
         batch.clear();
         inflightOffsets = offsetsOf(inflight);
         inflightTask = std::async(std::launch::async, [this]() -> Result<StoreReport> {
-            auto r = store->store(inflight.events, inflightOffsets,
-                                  [this](std::span<const RejectedRow> rej) {
-                                      return sendDeadLetters(inflight, rej);
-                                  });
+            auto r = store->store(
+                inflight.events, inflightOffsets,
+                [this](std::span<const RejectedRow> rej) { return sendDeadLetters(inflight, rej); },
+                inflight.keyed);
             if (r)
                 countStored(inflight, *r);
             return r;

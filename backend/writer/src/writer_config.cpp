@@ -65,6 +65,9 @@ void declareSettings(Config &c)
               QStringLiteral("Dead-letter events already older than retention.default"));
     c.addDuration(QStringLiteral("retention.default"), QStringLiteral("30d"),
                   QStringLiteral("Time to live of apps without a row in retention_policies"));
+    c.addDuration(QStringLiteral("retention.idempotency-keys"), QStringLiteral("24h"),
+                  QStringLiteral("How long an Idempotency-Key is remembered: a request resent "
+                                 "with the same key within it is stored once"));
     c.addDuration(QStringLiteral("retention.interval"), QStringLiteral("10m"),
                   QStringLiteral("How often retention runs (0: never in this process)"));
     c.addDuration(QStringLiteral("retention.lock-timeout"), QStringLiteral("5s"),
@@ -142,6 +145,10 @@ Result<WriterSettings> optionsFromConfig(const Config &c)
     s.retention.partitionsAheadDays =
         static_cast<int>(c.integer(QStringLiteral("partitions.ahead-days")));
     s.retentionInterval = c.duration(QStringLiteral("retention.interval"));
+    s.retention.idempotencyKeyTtl = std::chrono::duration_cast<std::chrono::seconds>(
+        c.duration(QStringLiteral("retention.idempotency-keys")));
+    if (s.retention.idempotencyKeyTtl.count() <= 0)
+        return makeError(ErrorCode::BadField, "retention.idempotency-keys must be at least 1s");
     s.retention.closedAfter = std::chrono::duration_cast<std::chrono::seconds>(
         c.duration(QStringLiteral("maintenance.closed-after")));
     s.retention.closedIndexPerRun =

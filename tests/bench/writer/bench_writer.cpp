@@ -1,11 +1,15 @@
 // Benchmark: events per second from Kafka into PostgreSQL through idl-writer, against raw
 // COPY of the same rows into the same schema (same indexes) in the same run; peak RSS of
 // the writer. Rows: IDL_BENCH_ROWS (default 1,000,000); IDL_BENCH_SPREAD_S: event-time spread.
+// The same rows are also written with an Idempotency-Key on every event (the processor's
+// headers: key id, one key per request of 30 events, index), the cost of issue 18's dedupe;
+// IDL_BENCH_KEYS_ONLY=1 runs only the defaults with and without keys (plus raw COPY).
 // Prints one table.
 #include "../../writer/writer_test_util.h"
 #include "idl_test_servers.h"
 
 #include "idl/core/json_codec.h"
+#include "idl/kafka/idempotency.h"
 #include "idl/schema/migrations.h"
 #include "idl/writer/copy_encoder.h"
 
@@ -194,17 +198,42 @@ int main(int argc, char **argv)
                     std::chrono::duration<double>(Clock::now() - t0).count());
     }
 
+    // The same events, each with the Idempotency-Key headers the processor forwards: requests
+    // of 30 events (idl-loadgen's batch in test_ha), one key each.
+    auto keyedTopic = testsupport::freshTopic("bench_keyed", 4);
+    if (!keyedTopic)
+        die(keyedTopic.error().message);
+    {
+        auto producer = makeProducer(bootstrap);
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            const kafka::Headers h{
+                {std::string(kafka::idempotency::kScope), "bench-key"},
+                {std::string(kafka::idempotency::kKey), "bench-request-" + std::to_string(i / 30)},
+                {std::string(kafka::idempotency::kIndex), std::to_string(i % 30)}};
+            if (!produceOne(*producer, *keyedTopic, events[i].id, encodeEvent(events[i]), nullptr,
+                            h))
+                die("produce failed");
+        }
+        if (!producer->flush(std::chrono::seconds(120)))
+            die("flush failed");
+    }
+    const bool keysOnly = qEnvironmentVariableIntValue("IDL_BENCH_KEYS_ONLY") != 0;
+
     // First, so that it is not the one that finds the caches warm.
     const double rawNoTs = rawCopy(events, pg::CopyFormat::Binary, true);
     const double rawText = rawCopy(events, pg::CopyFormat::Text);
     const double rawBinary = rawCopy(events, pg::CopyFormat::Binary);
     const WriterRun binary = runWriter(bootstrap, *topic, total, {});
-    const WriterRun one = runWriter(bootstrap, *topic, total,
-                                    {QStringLiteral("--writer.consumers"), QStringLiteral("1")});
-    const WriterRun small = runWriter(
-        bootstrap, *topic, total, {QStringLiteral("--batch.max-events"), QStringLiteral("20000")});
-    const WriterRun text = runWriter(bootstrap, *topic, total,
-                                     {QStringLiteral("--copy.format"), QStringLiteral("text")});
+    const WriterRun keyed = runWriter(bootstrap, *keyedTopic, total, {});
+    WriterRun one, small, text;
+    if (!keysOnly) {
+        one = runWriter(bootstrap, *topic, total,
+                        {QStringLiteral("--writer.consumers"), QStringLiteral("1")});
+        small = runWriter(bootstrap, *topic, total,
+                          {QStringLiteral("--batch.max-events"), QStringLiteral("20000")});
+        text = runWriter(bootstrap, *topic, total,
+                         {QStringLiteral("--copy.format"), QStringLiteral("text")});
+    }
     const double baseline = std::max(rawText, rawBinary);
     std::printf("\n%-52s %12s %10s %12s\n", "run (same schema: BRIN ts + btree app,ts)", "rows/s",
                 "% of raw", "peak RSS");
@@ -219,9 +248,14 @@ int main(int argc, char **argv)
                     100 * r.rowsPerSecond / baseline, double(r.peakRssKiB) / 1024);
     };
     line("idl-writer defaults (binary, batch 50000, 2 consumers)", binary);
-    line("idl-writer, 1 consumer", one);
-    line("idl-writer, batch 20000", small);
-    line("idl-writer, text COPY", text);
+    line("idl-writer defaults, every event with an Idempotency-Key", keyed);
+    if (!keysOnly) {
+        line("idl-writer, 1 consumer", one);
+        line("idl-writer, batch 20000", small);
+        line("idl-writer, text COPY", text);
+    }
+    std::printf("Idempotency-Key on every event: %.0f%% of the same run's writer without keys\n",
+                100 * keyed.rowsPerSecond / binary.rowsPerSecond);
     std::printf("\nrows: %lld; Kafka broker, PostgreSQL, writer and this process on one machine "
                 "(%u cores)\n",
                 total, std::thread::hardware_concurrency());

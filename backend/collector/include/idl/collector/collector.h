@@ -24,6 +24,7 @@ struct CollectorOptions
     std::size_t maxDecodedBodyBytes = 5 << 20; // after decompression
     IngestLimits eventLimits;                  // per event
     BatchLimits batchLimits;                   // per request
+    std::size_t maxIdempotencyKeyBytes = 255;  // Idempotency-Key header value (400 over it)
 
     std::string pgDsn; // where api_keys lives
     AuthOptions auth;

@@ -112,6 +112,11 @@ private:
     std::unique_ptr<State> state_;
 };
 
+// The key of an Idempotency-Key header value (IETF httpapi draft: a structured-field string,
+// "..."; a bare token is accepted too): 1..maxBytes bytes of visible ASCII (0x21-0x7E) other
+// than '"' and '\\'. BadRequest otherwise, naming the rule.
+Result<std::string_view> parseIdempotencyKey(std::string_view header, std::size_t maxBytes);
+
 // The entry, implemented by the Collector (Collector::ingest()). Thread-safe.
 class Ingest
 {
@@ -121,8 +126,12 @@ public:
     // Admission for one request of `who` over `protocol`: per-identity rate limit, Kafka
     // readiness, producer queue high-water. When refused, `done` is called at once with the
     // refusal (retryAfter set) and the returned request is empty.
-    virtual IngestRequest begin(std::string_view protocol, const Identity &who,
-                                IngestDone done) = 0;
+    // `idempotencyKey`: the request's Idempotency-Key header as received ("" = none); a
+    // malformed one refuses the request (BadRequest) before anything is produced, a valid one
+    // goes on every produced event with its index (idl/kafka/idempotency.h) so the writer
+    // stores a resent request's events once (docs/ingest.md, "Idempotent requests").
+    virtual IngestRequest begin(std::string_view protocol, const Identity &who, IngestDone done,
+                                std::string_view idempotencyKey = {}) = 0;
 
     // One-shot: admission, then the app-scope check, the event count and the per-event size
     // limit (canonical encoding over IngestLimits::maxEventBytes: TooLarge) on `events`

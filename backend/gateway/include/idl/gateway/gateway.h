@@ -23,6 +23,10 @@ struct GatewayOptions
     std::string httpAddress = "127.0.0.1";
     std::uint16_t httpPort = 8091; // 0: pick a free port
     std::string pgDsn;
+    // Where read-only requests (query, export, aggregate, top, GET /api/v1/query) run, e.g. the
+    // servers of pgDsn with target_session_attrs=prefer-standby; "" = pgDsn. Authentication,
+    // tokens, saved queries, alerts, DLQ, live tails and every write stay on pgDsn.
+    std::string pgReadDsn;
     std::string kafkaBootstrap;
     std::string kafkaTopic = "idl.logs.events";
     std::string kafkaRawTopic = "idl.logs.raw"; // where replayed dead letters go

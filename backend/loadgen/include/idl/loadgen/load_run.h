@@ -37,6 +37,9 @@ struct LoadOptions
     // can store them twice).
     int retries = 0;
     long long retryMaxWaitS = 30;
+    // Send an Idempotency-Key header, the same for every attempt of a batch
+    // ("<generator>-<batch number>"): the platform stores a resent batch's events once.
+    bool idempotencyKeys = false;
 };
 
 // What a run did. Latencies are from sending a request to its 2xx reply (which the

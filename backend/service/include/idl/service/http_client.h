@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace idl::http {
 
@@ -43,11 +45,15 @@ public:
     Client &operator=(Client &&) noexcept;
     ~Client();
 
+    // A request header beyond the ones post() sets (name, value).
+    using Header = std::pair<std::string_view, std::string_view>;
+
     // Sends one POST and reads its reply (body at most 16 MiB). A transport failure (connect,
     // TLS handshake, write, read) is an Unavailable error (Timeout after `timeout`) and
     // closes the connection; any HTTP status is a reply.
     Result<ClientReply> post(std::string_view target, std::string_view contentType,
-                             std::string_view authorization, std::string body);
+                             std::string_view authorization, std::string body,
+                             std::span<const Header> headers = {});
 
     // How many TCP connections were opened so far (1 while keep-alive holds).
     int connects() const;

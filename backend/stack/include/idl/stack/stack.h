@@ -9,6 +9,7 @@
 #include <QString>
 
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <vector>
@@ -131,10 +132,15 @@ private:
     std::vector<std::unique_ptr<localcluster::KafkaBroker>> m_brokers; // 1, or 3 with --ha
     std::vector<localcluster::KafkaOptions> m_brokerOptions;           // --ha: how to restart each
     std::unique_ptr<localcluster::PostgresServer> m_pgStandby;         // --ha: the hot standby
-    QList<quint16> m_pgPorts;                                          // --ha: both servers' ports
-    int m_pgFailures = 0;   // --ha: failed PostgreSQL restarts in a row
-    qint64 m_pgRetryAt = 0; // --ha: ms since epoch: no PostgreSQL restart before
-    int m_failovers = 0;    // --ha: standby promotions
+    // --ha: the new standby being made after a failover (pg_basebackup, start), on a thread of
+    // its own so the supervisor keeps watching every process meanwhile; m_pgStandby is empty
+    // until it is done.
+    std::unique_ptr<localcluster::PostgresServer> m_pgRebuild;
+    std::future<Result<void>> m_pgRebuildTask;
+    QList<quint16> m_pgPorts; // --ha: both servers' ports
+    int m_pgFailures = 0;     // --ha: failed PostgreSQL restarts in a row
+    qint64 m_pgRetryAt = 0;   // --ha: ms since epoch: no PostgreSQL restart before
+    int m_failovers = 0;      // --ha: standby promotions
     QTimer *m_pgWatch = nullptr;
     quint16 m_lbOpsPort = 0;                 // --ha: HAProxy's /readyz (monitor-uri)
     quint16 m_lbGatewayHttp = 0;             // --ha: the gateways' HTTP API behind HAProxy
@@ -149,6 +155,7 @@ private:
     quint16 m_gatewayPortUsed = 0;
     quint16 m_gatewayHttpPort = 0; // gateway's HTTP API and ops endpoints
     bool m_syslog = false;         // the collector runs syslog listeners
+    bool m_syslogTcpHa = false;    // --ha: syslog over TCP through HAProxy to both collectors
     bool m_up = false;
     bool m_supervising = false; // set once up() finished, cleared by down()
     std::map<const ServiceProcess *, int> m_crashStreak; // restarts since it last ran 30 s

@@ -32,10 +32,21 @@ struct RejectedRow
     std::string reason;    // the database's error
 };
 
+// An event of the batch sent with an Idempotency-Key (idl/kafka/idempotency.h): stored at
+// most once per (scope, key, index), checked in the batch's transaction.
+struct KeyedEvent
+{
+    std::size_t event = 0; // position in the batch
+    std::string scope;     // the sender's key id
+    std::string key;       // the client's Idempotency-Key
+    std::int32_t index = 0;
+};
+
 // What store() did.
 struct StoreReport
 {
     long long rows = 0;
+    long long duplicates = 0; // keyed events skipped: stored before (or twice in this batch)
     std::vector<RejectedRow> rejected;
     std::chrono::nanoseconds copyTime{0};
     std::chrono::nanoseconds totalTime{0};
@@ -71,9 +82,12 @@ public:
     // Stores a batch exactly once. Errors: Unavailable (connection lost: retry later; the
     // commit may or may not have happened, the fence sorts it out on retry), Conflict (the
     // stored offsets are not the expected ones: reload them and re-read), Internal.
+    // `keyed`: the events sent with an Idempotency-Key; each gets its ingest_idempotency row
+    // in the transaction, and one whose row exists (or appears twice) is not stored again.
     Result<StoreReport> store(std::span<const LogEvent> events,
                               std::span<const OffsetAdvance> offsets,
-                              const BeforeCommit &beforeCommit);
+                              const BeforeCommit &beforeCommit,
+                              std::span<const KeyedEvent> keyed = {});
 
     // Direct access for maintenance on the same connection (tests).
     pg::Connection &connection() { return m_conn; }
@@ -89,6 +103,7 @@ private:
     Result<void> writeTenSecondRollups(std::span<const LogEvent> events,
                                        const std::vector<bool> &refused);
     Result<void> writeOffsets(std::span<const OffsetAdvance> offsets);
+    Result<void> claimKeys(std::span<const KeyedEvent> keyed, std::vector<bool> &skipped);
 
     Options m_options;
     pg::Connection m_conn;

@@ -30,6 +30,9 @@ struct RetentionOptions
     // off. The open partition keeps BRIN + (app, ts) + ts (migration 011) so ingest stays cheap.
     std::chrono::seconds closedAfter{600};
     int closedIndexPerRun = 2;
+    // Idempotency-Key rows (ingest_idempotency) older than this are deleted: a request resent
+    // later than that with the same key is stored again.
+    std::chrono::seconds idempotencyKeyTtl{86400};
 };
 
 // What one retention run did.
@@ -40,7 +43,8 @@ struct RetentionReport
     std::int64_t rollupRowsDeleted = 0;
     int partitionsCreated = 0;
     int partitionsIndexed = 0; // closed partitions that got their search indexes in this run
-    bool complete = true;      // false when maxDeletedPerRun stopped it early
+    std::int64_t idempotencyKeysDeleted = 0; // expired ingest_idempotency rows
+    bool complete = true;                    // false when maxDeletedPerRun stopped it early
 };
 
 // One retention pass at wall-clock time nowNs:
@@ -54,6 +58,7 @@ struct RetentionReport
 //    then builds the search index of closed partitions (RetentionOptions::closedIndexPerRun);
 //    CREATE INDEX CONCURRENTLY, so late events for that day are never blocked, and a build
 //    interrupted by lock_timeout (its INVALID index) is dropped and built again next run.
+// 5. deletes ingest_idempotency rows older than idempotencyKeyTtl (bounded batches).
 // Cut-offs are rounded down to the minute so rollups stay equal to the raw rows.
 // Under TimescaleDB, step 2 is drop_chunks().
 Result<RetentionReport> runRetention(pg::Connection &connection, const RetentionOptions &options,
