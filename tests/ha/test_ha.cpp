@@ -37,39 +37,20 @@
 #include <QUrlQuery>
 #include <QWebSocket>
 
-#include "idl_test_process.h"
+#include "idl_test_stack.h"
 #include "tail_client.h"
 
 #include <csignal>
 #include <functional>
 #include <unistd.h>
 
+using idl::testsupport::binPath;
+using idl::testsupport::lastJsonLine;
+using idl::testsupport::StackProcess;
 using idl::testsupport::TailClient;
+using idl::testsupport::waitFor;
 
 namespace {
-
-QString binPath(const QString &name)
-{
-    return QDir(qEnvironmentVariable("IDL_BIN_DIR")).filePath(name);
-}
-
-QJsonObject lastJsonLine(const QByteArray &out)
-{
-    const auto lines = out.trimmed().split('\n');
-    return QJsonDocument::fromJson(lines.last()).object();
-}
-
-bool waitFor(const std::function<bool()> &pred, int timeoutMs, int stepMs = 100)
-{
-    QElapsedTimer t;
-    t.start();
-    while (!pred()) {
-        if (t.elapsed() > timeoutMs)
-            return false;
-        QTest::qWait(stepMs);
-    }
-    return true;
-}
 
 // Success/failure samples folded into windows of failure: from a failed sample to the next
 // successful one.
@@ -202,8 +183,9 @@ class TestHa : public QObject
                                  ? qEnvironmentVariableIntValue("IDL_HA_STEADY_S")
                                  : 30);
     QTemporaryDir m_tmp;
-    QProcess m_stack;
-    QString m_dir, m_stackJson, m_dsn;
+    QString m_dir = m_tmp.filePath(QStringLiteral("stack"));
+    StackProcess m_stack{m_dir, m_tmp.filePath(QStringLiteral("stack.out"))};
+    QString m_dsn;
     QThread m_clientThread;
     TailClient *m_tail = nullptr;
     ExportLoop *m_export = nullptr;
@@ -213,13 +195,7 @@ class TestHa : public QObject
     Windows m_queries;
     std::vector<PhaseResult> m_results;
 
-    QJsonObject stackJson() const
-    {
-        QFile f(m_stackJson);
-        if (!f.open(QIODevice::ReadOnly))
-            return {};
-        return QJsonDocument::fromJson(f.readAll()).object();
-    }
+    QJsonObject stackJson() const { return m_stack.json(); }
     QJsonObject topology() const
     {
         return stackJson().value(QStringLiteral("ha_topology")).toObject();
@@ -239,17 +215,8 @@ class TestHa : public QObject
         const QList<qint64> before = pidsOf(service);
         if (before.size() <= index)
             return -1;
-        const qint64 victim = before.at(index);
-        QElapsedTimer t;
-        t.start();
-        ::kill(static_cast<pid_t>(victim), SIGKILL);
-        const bool back = waitFor(
-            [&] {
-                const QList<qint64> now = pidsOf(service);
-                return now.size() == before.size() && !now.contains(victim);
-            },
-            60'000, 50);
-        return back ? t.elapsed() : -1;
+        return idl::testsupport::killAndAwaitReplacement(before.at(index),
+                                                         [&] { return pidsOf(service); });
     }
 
     // kill -9 broker `index`; ms until it answers again (its JVM restarted and a client gets
@@ -508,34 +475,15 @@ private Q_SLOTS:
         QFile::setPermissions(m_tmp.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner |
                                                 QFileDevice::ExeOwner | QFileDevice::ExeGroup |
                                                 QFileDevice::ExeOther);
-        m_dir = m_tmp.filePath(QStringLiteral("stack"));
-        m_stackJson = QDir(m_dir).filePath(QStringLiteral("stack.json"));
-        m_stack.setProgram(binPath(QStringLiteral("idl-stack")));
-        m_stack.setArguments({QStringLiteral("up"), QStringLiteral("--ha"),
-                              QStringLiteral("--data-dir"), m_dir,
-                              QStringLiteral("--collector-port"), QStringLiteral("0"),
-                              QStringLiteral("--gateway-port"), QStringLiteral("0"),
-                              QStringLiteral("--otlp-grpc-port"), QStringLiteral("0")});
-        m_stack.setProcessChannelMode(QProcess::MergedChannels);
-        m_stack.setStandardOutputFile(m_tmp.filePath(QStringLiteral("stack.out")));
-        idl::testsupport::endWithTest(m_stack);
-        QElapsedTimer up;
-        up.start();
-        m_stack.start();
-        QVERIFY(m_stack.waitForStarted());
-        waitFor(
-            [&] {
-                return m_stack.state() != QProcess::Running ||
-                       (QFile::exists(m_stackJson) &&
-                        !QFile::exists(QDir(m_dir).filePath(QStringLiteral(".starting"))));
-            },
-            600'000, 200);
+        // Three JVMs, two PostgreSQL servers and eight services: up to 10 minutes on a busy box.
+        if (const QString why = m_stack.up(
+                {QStringLiteral("--ha"), QStringLiteral("--collector-port"), QStringLiteral("0"),
+                 QStringLiteral("--gateway-port"), QStringLiteral("0"),
+                 QStringLiteral("--otlp-grpc-port"), QStringLiteral("0")},
+                600'000);
+            !why.isEmpty())
+            QFAIL(qPrintable(why));
         const QJsonObject s = stackJson();
-        if (s.isEmpty()) {
-            QFile out(m_tmp.filePath(QStringLiteral("stack.out")));
-            (void)out.open(QIODevice::ReadOnly);
-            QFAIL(QByteArray("idl-stack --ha did not come up:\n" + out.readAll()).constData());
-        }
         QVERIFY(s.value(QStringLiteral("ha")).toBool());
         QCOMPARE(topology().value(QStringLiteral("kafka_brokers")).toArray().size(), 3);
         QCOMPARE(topology().value(QStringLiteral("postgres")).toArray().size(), 2);
@@ -546,7 +494,8 @@ private Q_SLOTS:
         m_dsn = s.value(QStringLiteral("postgres_dsn")).toString();
         QVERIFY2(m_dsn.contains(QStringLiteral("target_session_attrs=read-write")),
                  qPrintable(m_dsn));
-        qInfo() << "idl-stack --ha up after" << up.elapsed() << "ms; steady" << m_steadyMs << "ms";
+        qInfo() << "idl-stack --ha up after" << m_stack.upMs() << "ms; steady" << m_steadyMs
+                << "ms";
 
         const QString token = s.value(QStringLiteral("admin_token")).toString();
         m_tail = new TailClient(QUrl(s.value(QStringLiteral("gateway_url")).toString()), token);
@@ -605,16 +554,7 @@ private Q_SLOTS:
                                  .arg(batchesOk)
                                  .arg(batches)
                                  .arg(pct(batchesOk, batches), 0, 'f', 3);
-        if (m_stack.state() == QProcess::NotRunning)
-            return;
-        QProcess d;
-        d.start(binPath(QStringLiteral("idl-stack")),
-                {QStringLiteral("down"), QStringLiteral("--data-dir"), m_dir});
-        d.waitForFinished(120'000);
-        if (!m_stack.waitForFinished(30'000)) {
-            m_stack.kill();
-            m_stack.waitForFinished();
-        }
+        m_stack.down(120'000);
     }
 
     void brokerKilled()

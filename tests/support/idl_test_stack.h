@@ -69,6 +69,24 @@ inline bool waitFor(const std::function<bool()> &pred, int timeoutMs, int stepMs
     return true;
 }
 
+// kill -9 `victim`, one of the pids current() lists; ms until current() lists as many pids
+// again without it (its supervisor started a replacement), -1 when not within timeoutMs.
+inline qint64 killAndAwaitReplacement(qint64 victim, const std::function<QList<qint64>()> &current,
+                                      int timeoutMs = 60'000)
+{
+    const auto count = current().size();
+    QElapsedTimer t;
+    t.start();
+    ::kill(static_cast<pid_t>(victim), SIGKILL);
+    const bool back = waitFor(
+        [&] {
+            const QList<qint64> now = current();
+            return now.size() == count && !now.contains(victim);
+        },
+        timeoutMs, 50);
+    return back ? t.elapsed() : -1;
+}
+
 class StackProcess
 {
 public:
@@ -193,24 +211,15 @@ public:
         return pids;
     }
 
-    // kill -9 one instance of a service (the first by pid); idl-stack starts it again.
-    // Returns ms until stack.json shows the replacement, -1 when it did not in timeoutMs.
-    qint64 killService(const QString &service, int timeoutMs = 60'000) const
+    // kill -9 instance `index` (by pid) of a service; idl-stack starts it again. Returns ms
+    // until stack.json shows the replacement, -1 when it did not in timeoutMs.
+    qint64 killService(const QString &service, int index = 0, int timeoutMs = 60'000) const
     {
         const QList<qint64> before = pidsOf(service);
-        if (before.isEmpty())
+        if (before.size() <= index)
             return -1;
-        const qint64 victim = before.first();
-        QElapsedTimer t;
-        t.start();
-        ::kill(static_cast<pid_t>(victim), SIGKILL);
-        const bool back = waitFor(
-            [&] {
-                const QList<qint64> now = pidsOf(service);
-                return now.size() == before.size() && !now.contains(victim);
-            },
-            timeoutMs, 50);
-        return back ? t.elapsed() : -1;
+        return killAndAwaitReplacement(
+            before.at(index), [&] { return pidsOf(service); }, timeoutMs);
     }
 
 private:
