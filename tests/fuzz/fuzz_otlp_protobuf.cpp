@@ -14,8 +14,14 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
 {
     const std::string_view input(reinterpret_cast<const char *>(data), size);
+    // Limits small enough that every rejection (too many records, too deep, a field, message
+    // or event over its size) fits in an input of -max_len (16 KiB).
     idl::IngestLimits limits;
     limits.maxDepth = 8;
+    limits.maxAttributes = 32;
+    limits.maxFieldBytes = 1024;
+    limits.maxMessageBytes = 2048;
+    limits.maxEventBytes = 4096;
     idl::collector::BatchLimits batchLimits;
     batchLimits.maxEvents = 200;
     batchLimits.maxErrors = 5;
