@@ -20,14 +20,8 @@ using idl::fuzz::require;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
 {
     const std::string_view body(reinterpret_cast<const char *>(data), size);
-    // Limits small enough that every rejection (too many records, too deep, a field, message
-    // or event over its size) fits in an input of -max_len (16 KiB).
-    idl::IngestLimits eventLimits;
-    eventLimits.maxDepth = 8;
-    eventLimits.maxAttributes = 32;
-    eventLimits.maxFieldBytes = 1024;
-    eventLimits.maxMessageBytes = 2048;
-    eventLimits.maxEventBytes = 4096;
+    // Limits small enough that every rejection (too many records too) fits in 16 KiB.
+    const idl::IngestLimits eventLimits = idl::fuzz::smallIngestLimits();
     idl::collector::BatchLimits limits;
     limits.maxEvents = 200;
     limits.maxErrors = 8;
