@@ -20,9 +20,12 @@ using idl::fuzz::require;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
 {
     const std::string_view body(reinterpret_cast<const char *>(data), size);
+    // Limits small enough that every rejection (too many records too) fits in 16 KiB.
+    const idl::IngestLimits eventLimits = idl::fuzz::smallIngestLimits();
     idl::collector::BatchLimits limits;
+    limits.maxEvents = 200;
     limits.maxErrors = 8;
-    const auto batch = idl::collector::decodeOtlpJson(body, kNow, {}, limits, {});
+    const auto batch = idl::collector::decodeOtlpJson(body, kNow, eventLimits, limits, {});
     if (!batch.ok()) {
         require(batch.error().code != idl::ErrorCode::Internal, "no internal error");
         require(!batch.error().message.empty(), "an error has a message");
@@ -30,6 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     }
     require(batch->encoded.size() == 0, "events kept as LogEvents");
     require(batch->events.size() + batch->rejected == batch->total, "accepted + rejected = total");
+    require(batch->total <= limits.maxEvents, "at most maxEvents records");
     require(batch->errors.size() <= batch->rejected && batch->errors.size() <= limits.maxErrors,
             "at most maxErrors errors listed");
     std::size_t previous = 0;

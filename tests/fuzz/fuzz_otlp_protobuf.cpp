@@ -3,6 +3,7 @@
 // batch, every record is counted once (accepted + rejected = total), every rejection has a
 // message and an index inside the request, and every accepted event survives the canonical
 // encoding unchanged.
+#include "fuzz_check.h"
 #include "idl/collector/ingest_decoder.h"
 #include "idl/core/event_encoding.h"
 #include "idl/core/json_codec.h"
@@ -14,8 +15,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
 {
     const std::string_view input(reinterpret_cast<const char *>(data), size);
-    idl::IngestLimits limits;
-    limits.maxDepth = 8;
+    // Limits small enough that every rejection (too many records too) fits in 16 KiB.
+    const idl::IngestLimits limits = idl::fuzz::smallIngestLimits();
     idl::collector::BatchLimits batchLimits;
     batchLimits.maxEvents = 200;
     batchLimits.maxErrors = 5;

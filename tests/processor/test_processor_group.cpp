@@ -10,6 +10,7 @@
 #include "collector_test_util.h"
 #include "processor_test_kit.h"
 
+#include "group_member.h"
 #include "idl/localcluster/process_util.h"
 
 #include <QElapsedTimer>
@@ -63,55 +64,13 @@ bool exactlyOnce(const std::set<std::string> &sent, const std::vector<Record> &e
 }
 
 // A consumer in the processor's group (the raw and retry topics) that reads and never
-// commits, polled on its own thread so it takes part in rebalances.
-class GroupMember
+// commits (tests/support/group_member.h).
+class GroupMember : public testsupport::GroupMember
 {
 public:
-    GroupMember(const Topics &t, kafka::Config extra)
-    {
-        kafka::ConsumerOptions co;
-        co.config = {{"bootstrap.servers", bootstrap()},
-                     {"group.id", t.group},
-                     {"isolation.level", "read_committed"},
-                     {"session.timeout.ms", "6000"},
-                     {"log_level", "0"}};
-        for (auto &[k, v] : extra)
-            co.config[k] = v;
-        auto c = kafka::Consumer::create(std::move(co));
-        if (!c || !(*c)->subscribe({t.raw, t.retry}))
-            return;
-        m_consumer = std::move(c).value();
-        m_thread = std::thread([this] {
-            while (!m_stop) {
-                (void)m_consumer->poll(100ms);
-                m_assigned = m_consumer->assignment().size();
-            }
-            m_consumer->close();
-        });
-    }
-    ~GroupMember() { close(); }
-    bool ok() const { return m_consumer != nullptr; }
-    std::size_t assigned() const { return m_assigned; }
-    // Waits until the group gave this member a partition.
-    bool waitAssigned(std::chrono::seconds timeout) const
-    {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (m_assigned == 0 && std::chrono::steady_clock::now() < deadline)
-            std::this_thread::sleep_for(50ms);
-        return m_assigned > 0;
-    }
-    void close()
-    {
-        m_stop = true;
-        if (m_thread.joinable())
-            m_thread.join();
-    }
-
-private:
-    std::unique_ptr<kafka::Consumer> m_consumer;
-    std::thread m_thread;
-    std::atomic<bool> m_stop{false};
-    std::atomic<std::size_t> m_assigned{0};
+    GroupMember(const Topics &t, const kafka::Config &extra)
+        : testsupport::GroupMember(bootstrap(), t.group, {t.raw, t.retry}, extra)
+    {}
 };
 
 // Waits until `proc` stopped on its own or the timeout passed; true when it stopped.

@@ -1,11 +1,15 @@
 // Integration tests of the writer against a real PostgreSQL 15 and a real Kafka broker
 // (tests/support/idl_test_servers.h). Order matters: the PostgreSQL restart test runs last.
+#include "collector_test_util.h"
+#include "group_member.h"
+#include "idl_test_process.h"
 #include "idl_test_servers.h"
 #include "writer_test_util.h"
 
 #include "idl/core/json_codec.h"
 #include "idl/core/uuid.h"
 #include "idl/kafka/consumer.h"
+#include "idl/localcluster/process_util.h"
 #include "idl/schema/migrations.h"
 #include "idl/writer/batch_store.h"
 #include "idl/writer/retention.h"
@@ -929,6 +933,111 @@ private Q_SLOTS:
         QCOMPARE(waitForCount(c, "SELECT count(*) FROM logs", 400, 60s), 400LL);
         writer.stop();
         QCOMPARE(scalar(c, "SELECT count(DISTINCT id) FROM logs"), 400LL);
+    }
+
+    // Issue 15: a writer process whose group leaves a partition of the events topic standing
+    // still behind its end (its consumer gone or stuck: here a member that holds it and never
+    // consumes or commits) said ready for ever while the lag grew. /readyz now fails once the
+    // process has held no partition for kafka.stall-timeout while one stands still, the lag of
+    // every partition is exported, and once the partition comes back everything recovers.
+    // Then the writer's own member gets stuck (its store waits on a lock another session
+    // holds, up to the writer's lock_timeout of 30 s): not ready after kafka.stall-timeout,
+    // with the partition named, and ready again once the lock goes.
+    void stalledPartitionFailsReadiness()
+    {
+        const QString bin = qEnvironmentVariable("IDL_BIN_DIR") + QStringLiteral("/idl-writer");
+        QVERIFY2(QFile::exists(bin), qPrintable(bin));
+        auto topic = testsupport::freshTopic("stall", 1);
+        IDL_VERIFY_OK(topic);
+        const std::string dsn = migratedDatabase("stall");
+        const std::string group = testsupport::uniqueName("g");
+        // The zombie holds partition 0: its client.id sorts before the writer's ("rdkafka").
+        auto zombie = std::make_unique<testsupport::GroupMember>(
+            m_bootstrap, group, std::vector<std::string>{*topic},
+            kafka::Config{{"client.id", "a-zombie"}});
+        QVERIFY(zombie->ok());
+        QVERIFY(zombie->waitAssigned(60s));
+
+        const quint16 port = localcluster::freeTcpPort();
+        QTemporaryDir logs;
+        const QString log = logs.filePath(QStringLiteral("writer.log"));
+        QProcess writer;
+        testsupport::endWithTest(writer);
+        writer.setStandardErrorFile(log);
+        // kafka.stall-timeout through the environment: a writer without the setting (the old
+        // code) starts all the same, and the test shows what it does.
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("IDL_KAFKA_STALL_TIMEOUT"), QStringLiteral("3s"));
+        env.insert(QStringLiteral("IDL_METRICS_TOKEN"), QStringLiteral("stall-test-token"));
+        writer.setProcessEnvironment(env);
+        writer.start(bin, {QStringLiteral("--kafka.bootstrap"), QString::fromStdString(m_bootstrap),
+                           QStringLiteral("--kafka.topic"), QString::fromStdString(*topic),
+                           QStringLiteral("--kafka.group"), QString::fromStdString(group),
+                           QStringLiteral("--kafka.session-timeout"), QStringLiteral("6s"),
+                           QStringLiteral("--writer.consumers"), QStringLiteral("1"),
+                           QStringLiteral("--pg.dsn"), QString::fromStdString(dsn),
+                           QStringLiteral("--retention.interval"), QStringLiteral("0"),
+                           QStringLiteral("--http.port"), QString::number(port)});
+        QVERIFY(writer.waitForStarted());
+        const auto logTail = [&] {
+            QFile f(log);
+            return f.open(QIODevice::ReadOnly) ? f.readAll().right(4000) : QByteArray();
+        };
+        collectortest::HttpClient ops(port);
+        const collectortest::HttpHeaders auth{{"Authorization", "Bearer stall-test-token"}};
+        collectortest::HttpReply ready;
+        const auto waitStatus = [&](int want, std::chrono::seconds timeout) {
+            const auto until = std::chrono::steady_clock::now() + timeout;
+            while ((ready = ops.get("/readyz", auth)).status != want &&
+                   std::chrono::steady_clock::now() < until)
+                std::this_thread::sleep_for(200ms);
+            return ready.status;
+        };
+        QVERIFY2(waitStatus(200, 120s) == 200, logTail().constData());
+
+        auto producer = makeProducer(m_bootstrap);
+        QVERIFY(producer);
+        std::mt19937_64 rng(5);
+        for (int i = 0; i < 50; ++i) {
+            LogEvent e = randomEvent(rng);
+            QVERIFY(produceOne(*producer, *topic, e.id, encodeEvent(e)));
+        }
+        IDL_VERIFY_OK(producer->flush(20s));
+
+        // Nobody stores partition 0 and the writer holds no partition: not ready, and the lag
+        // metric counts the 50 events.
+        QVERIFY2(waitStatus(503, 60s) == 503, logTail().constData());
+        QVERIFY(zombie->assigned() > 0); // still the zombie's
+        QVERIFY2(ready.body.contains("no partition assigned"), ready.body.constData());
+        const QByteArray metrics = ops.get("/metrics", auth).body;
+        const QByteArray lagLine = "idl_writer_consumer_lag{topic=\"" +
+                                   QByteArray::fromStdString(*topic) + "\",partition=\"0\"} 50";
+        QVERIFY2(metrics.contains(lagLine), metrics.constData());
+        QVERIFY2(metrics.contains("idl_writer_stalled_partitions 1"), metrics.constData());
+
+        // The zombie leaves: the writer gets the partition, stores the events and is ready
+        // again.
+        zombie.reset();
+        auto c = connectOrDie(dsn);
+        QCOMPARE(waitForCount(c, "SELECT count(*) FROM logs", 50, 90s), 50LL);
+        QVERIFY2(waitStatus(200, 60s) == 200, logTail().constData());
+
+        // The writer's member is stuck on a lock of the offsets table while events come in.
+        auto locker = connectOrDie(dsn);
+        QVERIFY(locker.exec("BEGIN; LOCK TABLE kafka_offsets IN ACCESS EXCLUSIVE MODE").ok());
+        for (int i = 0; i < 20; ++i) {
+            LogEvent e = randomEvent(rng);
+            QVERIFY(produceOne(*producer, *topic, e.id, encodeEvent(e)));
+        }
+        IDL_VERIFY_OK(producer->flush(20s));
+        QVERIFY2(waitStatus(503, 25s) == 503, logTail().constData());
+        QVERIFY2(ready.body.contains("partition 0 held here"), ready.body.constData());
+        QVERIFY(locker.exec("ROLLBACK").ok());
+        QCOMPARE(waitForCount(c, "SELECT count(*) FROM logs", 70, 90s), 70LL);
+        QVERIFY2(waitStatus(200, 60s) == 200, logTail().constData());
+        writer.terminate();
+        QVERIFY(writer.waitForFinished(20000));
+        QCOMPARE(scalar(c, "SELECT count(DISTINCT id) FROM logs"), 70LL);
     }
 
     void killNineUnderLoadLosesAndDuplicatesNothing()

@@ -2,6 +2,7 @@
 #include "idl/core/config.h"
 #include "idl/core/json_codec.h"
 #include "idl/core/uuid.h"
+#include "idl/kafka/group_watcher.h"
 #include "idl/writer/batch_store.h"
 #include "idl/writer/copy_encoder.h"
 #include "idl/writer/sanitize.h"
@@ -180,13 +181,42 @@ private Q_SLOTS:
         const QString help = c.helpText();
         for (const char *name :
              {"kafka.bootstrap", "kafka.topic", "kafka.group", "pg.dsn", "batch.max-events",
-              "batch.max-time", "retention.default", "http.port"})
+              "batch.max-time", "retention.default", "http.port", "kafka.stall-timeout"})
             QVERIFY2(help.contains(QLatin1String(name)), name);
 
         Config bad(QStringLiteral("idl-writer"), QStringLiteral("test"));
         declareSettings(bad);
         QVERIFY(bad.load({QStringLiteral("idl-writer"), QStringLiteral("--copy.format=csv")}, {}));
         QVERIFY(!optionsFromConfig(bad).ok());
+    }
+
+    // kafka::stallNotReady, the /readyz rule the writer shares with the processor.
+    void stallRule()
+    {
+        using std::chrono::milliseconds;
+        const milliseconds timeout(3000);
+        kafka::StalledPartitions none;
+        kafka::StalledPartitions stalled;
+        stalled.partitions = {1};
+        stalled.report = "t partition 1: 50 records behind";
+        // Nothing stalled: ready, whatever the process holds.
+        QVERIFY(kafka::stallNotReady(none, {}, milliseconds(60'000), timeout).empty());
+        QVERIFY(kafka::stallNotReady(none, {{1, milliseconds(60'000)}}, milliseconds(0), timeout)
+                    .empty());
+        // A stalled partition held here for the timeout: this process does not get on with it.
+        const std::string held =
+            kafka::stallNotReady(stalled, {{1, milliseconds(3000)}}, milliseconds(0), timeout);
+        QVERIFY2(held.find("partition 1 held here") != std::string::npos, held.c_str());
+        // Just taken over (held for less than the timeout): ready, the new owner gets going.
+        QVERIFY(kafka::stallNotReady(stalled, {{1, milliseconds(500)}}, milliseconds(0), timeout)
+                    .empty());
+        // Another member holds it, this process holds others: ready.
+        QVERIFY(kafka::stallNotReady(stalled, {{0, milliseconds(60'000)}}, milliseconds(0), timeout)
+                    .empty());
+        // This process holds nothing: not ready after the timeout, ready before.
+        const std::string idle = kafka::stallNotReady(stalled, {}, milliseconds(3000), timeout);
+        QVERIFY2(idle.find("no partition assigned") != std::string::npos, idle.c_str());
+        QVERIFY(kafka::stallNotReady(stalled, {}, milliseconds(2000), timeout).empty());
     }
 };
 

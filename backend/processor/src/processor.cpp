@@ -3,6 +3,7 @@
 #include "idl/core/timestamp.h"
 #include "idl/kafka/admin.h"
 #include "idl/kafka/consumer.h"
+#include "idl/kafka/group_watcher.h"
 #include "idl/kafka/idempotency.h"
 #include "idl/kafka/producer.h"
 #include "idl/observability/json_log.h"
@@ -12,7 +13,6 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -70,17 +70,17 @@ struct Processor::Impl
     kafka::ConsumerOptions consumerOptions; // to replace a fenced consumer
     std::unique_ptr<kafka::Producer> producer;
     std::thread worker;
-    std::thread watcher; // watchGroup: the group's committed offsets on the raw topic
+    // watchGroup: the group's committed offsets on the raw topic (kafka::GroupWatcher).
+    std::unique_ptr<kafka::GroupWatcher> watcher;
     std::atomic<bool> stopFlag{false};
     std::atomic<bool> running{false};
     mutable std::mutex mutex; // guards totals, notReady, the readiness state below
-    std::condition_variable stopped;
     ProcessorStats totals;
     std::string notReady = "not started";
     std::optional<Clock::time_point> commitFailingSince; // first failed commit since a success
     std::string lastCommitError;
     std::optional<Clock::time_point> unassignedSince = Clock::now();
-    std::string stalled; // watcher: stalled raw partitions
+    std::map<std::int32_t, Clock::time_point> rawHeldSince; // raw partitions held, since when
     std::mt19937_64 rng{std::random_device{}()};
 
     // ---- worker-thread state ----
@@ -526,14 +526,21 @@ struct Processor::Impl
 
     void updateAssignment()
     {
-        const bool holds = !consumer->assignment().empty();
+        const std::vector<kafka::TopicPartition> assigned = consumer->assignment();
         std::lock_guard lock(mutex);
-        if (holds && unassignedSince) {
+        const bool holds = !assigned.empty();
+        if (holds && unassignedSince)
             unassignedSince.reset();
-            stopped.notify_all(); // the watcher waits for the first assignment
-        } else if (!holds && !unassignedSince) {
+        else if (!holds && !unassignedSince)
             unassignedSince = Clock::now();
+        std::map<std::int32_t, Clock::time_point> held;
+        for (const kafka::TopicPartition &tp : assigned) {
+            if (tp.topic != opt.rawTopic)
+                continue;
+            const auto it = rawHeldSince.find(tp.partition);
+            held[tp.partition] = it != rawHeldSince.end() ? it->second : Clock::now();
         }
+        rawHeldSince = std::move(held);
     }
 
     // A fatal consumer error (this static member was fenced by another consumer with the same
@@ -622,96 +629,6 @@ struct Processor::Impl
             t = std::min(t, std::chrono::milliseconds(std::max<std::int64_t>(0, next - nowMs())));
         }
         return t;
-    }
-
-    // watchGroup: every few seconds, the group's committed offset on each raw partition against
-    // the partition's end: idl_processor_consumer_lag{topic,partition} (what no member
-    // consumes shows too, unlike idl_processor_lag of the assigned partitions), and the
-    // partitions whose committed offset stood still behind the end for stallTimeout.
-    void watch()
-    {
-        const std::string clientId = "idl-processor-" + opt.instanceId + "-watch";
-        auto admin = kafka::Admin::create({{"bootstrap.servers", opt.bootstrap},
-                                           {"reconnect.backoff.max.ms", "1000"},
-                                           {"client.id", clientId}});
-        // Reads the group's committed offsets; never subscribes, so it never joins the group.
-        kafka::ConsumerOptions wo;
-        wo.config = {{"bootstrap.servers", opt.bootstrap},
-                     {"group.id", opt.groupId},
-                     {"reconnect.backoff.max.ms", "1000"},
-                     {"client.id", clientId}};
-        auto reader = admin ? kafka::Consumer::create(std::move(wo))
-                            : Result<std::unique_ptr<kafka::Consumer>>(admin.error());
-        if (!reader) {
-            jlog::warn("group watcher disabled", {{"error", qv(reader.error().message)}});
-            return;
-        }
-        const auto interval = std::clamp<std::chrono::milliseconds>(
-            opt.stallTimeout / 4, std::chrono::seconds(1), std::chrono::seconds(5));
-        struct Seen
-        {
-            std::int64_t committed = -1;
-            Clock::time_point since; // committed unchanged (and behind the end) since
-        };
-        std::map<std::int32_t, Seen> seen;
-        metrics::Gauge &stalledGauge =
-            reg.gauge("idl_processor_stalled_partitions",
-                      "Raw partitions whose committed offset stood still behind the end for "
-                      "kafka.stall-timeout (no member consumes them)");
-        std::unique_lock lock(mutex);
-        // Not before this member joined (or stallTimeout passed): a fresh group has nothing
-        // committed yet.
-        stopped.wait_for(lock, opt.stallTimeout,
-                         [this] { return stopFlag.load() || !unassignedSince; });
-        while (!stopFlag) {
-            lock.unlock();
-            std::string report;
-            int stalledCount = 0;
-            auto count = (*admin)->partitionCount(opt.rawTopic, std::chrono::seconds(5));
-            std::vector<kafka::TopicPartition> parts;
-            for (int p = 0; count && p < *count; ++p)
-                parts.push_back({opt.rawTopic, p, -1001});
-            auto committed = count ? (*reader)->committed(parts, std::chrono::seconds(5))
-                                   : Result<std::vector<kafka::TopicPartition>>(count.error());
-            if (!committed) {
-                jlog::warn("group watcher", {{"error", qv(committed.error().message)}});
-            } else {
-                const auto now = Clock::now();
-                for (const kafka::TopicPartition &tp : *committed) {
-                    auto marks =
-                        (*admin)->watermarks(opt.rawTopic, tp.partition, std::chrono::seconds(5));
-                    if (!marks)
-                        continue;
-                    const auto [low, high] = *marks;
-                    const std::int64_t from = tp.offset >= 0 ? tp.offset : low;
-                    const std::int64_t lag = std::max<std::int64_t>(0, high - from);
-                    reg.gauge(
-                           "idl_processor_consumer_lag",
-                           "Records of the raw topic after the group's committed offset",
-                           {{"topic", opt.rawTopic}, {"partition", std::to_string(tp.partition)}})
-                        .set(static_cast<double>(lag));
-                    auto [it, fresh] = seen.try_emplace(tp.partition, Seen{from, now});
-                    if (!fresh && (it->second.committed != from || lag == 0))
-                        it->second = {from, now};
-                    if (lag > 0 && now - it->second.since >= opt.stallTimeout) {
-                        ++stalledCount;
-                        const auto secs =
-                            std::chrono::duration_cast<std::chrono::seconds>(now - it->second.since)
-                                .count();
-                        report += (report.empty() ? "" : "; ") + std::string("partition ") +
-                                  std::to_string(tp.partition) + ": " + std::to_string(lag) +
-                                  " records behind, committed offset unchanged for " +
-                                  std::to_string(secs) + " s";
-                    }
-                }
-            }
-            stalledGauge.set(stalledCount);
-            lock.lock();
-            if (!report.empty() && stalled.empty())
-                jlog::warn("raw partitions stalled", {{"partitions", qv(report)}});
-            stalled = report.empty() ? std::string() : opt.rawTopic + " " + report;
-            stopped.wait_for(lock, interval, [this] { return stopFlag.load(); });
-        }
     }
 
     void run()
@@ -829,8 +746,24 @@ Result<void> Processor::start()
     d->running = true;
     d->setNotReady({});
     d->worker = std::thread([impl] { impl->run(); });
-    if (o.watchGroup)
-        d->watcher = std::thread([impl] { impl->watch(); });
+    if (o.watchGroup) {
+        // idl_processor_consumer_lag{topic,partition} counts every raw partition (also those
+        // no member holds), idl_processor_stalled_partitions those that stand still.
+        kafka::GroupWatcherOptions wo;
+        wo.config = {{"bootstrap.servers", o.bootstrap},
+                     {"group.id", o.groupId},
+                     {"reconnect.backoff.max.ms", "1000"},
+                     {"client.id", "idl-processor-" + o.instanceId + "-watch"}};
+        wo.topic = o.rawTopic;
+        wo.stallTimeout = o.stallTimeout;
+        wo.metricPrefix = "idl_processor";
+        wo.topicMeaning = "raw topic";
+        d->watcher = std::make_unique<kafka::GroupWatcher>(std::move(wo));
+        if (auto r = d->watcher->start(); !r) {
+            jlog::warn("group watcher disabled", {{"error", qv(r.error().message)}});
+            d->watcher.reset();
+        }
+    }
     jlog::info("processor started", {{"instance", qv(o.instanceId)},
                                      {"group", qv(o.groupId)},
                                      {"raw", qv(o.rawTopic)},
@@ -844,9 +777,8 @@ void Processor::stop()
         std::lock_guard lock(d->mutex);
         d->stopFlag = true;
     }
-    d->stopped.notify_all();
-    if (d->watcher.joinable())
-        d->watcher.join();
+    if (d->watcher)
+        d->watcher->stop();
     if (d->worker.joinable())
         d->worker.join();
     d->consumer.reset();
@@ -876,29 +808,39 @@ std::chrono::milliseconds Processor::unassignedFor() const
                                                                  *d->unassignedSince);
 }
 
-std::string Processor::stalledPartitions() const
+kafka::StalledPartitions Processor::stalledPartitions() const
+{
+    return d->watcher ? d->watcher->stalled() : kafka::StalledPartitions{};
+}
+
+std::map<std::int32_t, std::chrono::milliseconds> Processor::rawPartitionsHeld() const
 {
     std::lock_guard lock(d->mutex);
-    return d->stalled;
+    std::map<std::int32_t, std::chrono::milliseconds> out;
+    const auto now = Clock::now();
+    for (const auto &[p, since] : d->rawHeldSince)
+        out[p] = std::chrono::duration_cast<std::chrono::milliseconds>(now - since);
+    return out;
 }
 
 std::string groupNotReady(const std::vector<Processor *> &members,
                           std::chrono::milliseconds stallTimeout)
 {
-    std::string stalled;
+    kafka::StalledPartitions stalled;
+    std::map<std::int32_t, std::chrono::milliseconds> held;
     std::chrono::milliseconds unassigned = std::chrono::milliseconds::max();
     for (const Processor *p : members) {
         if (std::string why = p->notReadyReason(); !why.empty())
             return why;
         if (stalled.empty())
             stalled = p->stalledPartitions();
+        for (const auto &[partition, d] : p->rawPartitionsHeld())
+            held[partition] = std::max(held[partition], d);
         unassigned = std::min(unassigned, p->unassignedFor());
     }
-    if (stalled.empty() || members.empty() || unassigned < stallTimeout)
+    if (members.empty())
         return {};
-    return "no partition assigned for " +
-           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(unassigned).count()) +
-           " s while " + stalled;
+    return kafka::stallNotReady(stalled, held, unassigned, stallTimeout);
 }
 
 ProcessorStats Processor::stats() const

@@ -74,8 +74,9 @@ void declareSettings(Config &c)
                   s("Consumer group session timeout (how fast a dead member is noticed)"));
     c.addDuration(s("kafka.stall-timeout"), s("60s"),
                   s("/readyz fails when this process's commits have failed for this long, or "
-                    "when it has held no partition this long while a raw partition's "
-                    "committed offset stood still behind the end (no member consumes it)"));
+                    "when a raw partition's committed offset stood still behind the end this "
+                    "long while this process held it that long, or held no partition at all "
+                    "(no member consumes it)"));
     c.addBool(s("kafka.static-membership"), true,
               s("Join the group with group.instance.id = the transactional.id, so a restarted "
                 "instance gets its partitions back without a rebalance"));

@@ -40,9 +40,18 @@ Result<void> build(service::Runtime &rt)
             return {};
         },
         [&retention] { retention.stop(); });
+    // One watcher of the group's committed offsets per process: lag of every partition, and
+    // /readyz fails on a partition that stands still (writer::groupNotReady).
+    auto &watcher = rt.make<kafka::GroupWatcher>(
+        writer::groupWatcherOptions(settings.writer, settings.stallTimeout));
+    rt.add(
+        "group-watcher", [&watcher] { return watcher.start(); }, [&watcher] { watcher.stop(); });
     auto &ops = rt.addOps(
         settings.httpAddress, static_cast<std::uint16_t>(settings.httpPort),
-        [writers] { return service::firstNotReady(writers); }, settings.metricsToken);
+        [writers, &watcher, stall = settings.stallTimeout] {
+            return writer::groupNotReady(writers, &watcher, stall);
+        },
+        settings.metricsToken);
     rt.onStarted([&ops] { jlog::info("idl-writer started", {{"ops_port", int(ops.port())}}); });
     return {};
 }

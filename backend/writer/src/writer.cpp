@@ -115,6 +115,9 @@ struct Writer::Impl
     std::atomic<bool> stopping{false};
     mutable std::mutex mutex;
     std::string notReady = "starting";
+    // Guarded by mutex: the partitions held (since when), or since when none.
+    std::map<std::int32_t, Clock::time_point> heldSince;
+    std::optional<Clock::time_point> unassignedSince = Clock::now();
 
     std::atomic<std::uint64_t> rowsWritten{0}, batches{0}, deadLettered{0}, sanitized{0},
         dbErrors{0}, fenced{0};
@@ -175,6 +178,23 @@ struct Writer::Impl
     {
         std::lock_guard lock(mutex);
         notReady = std::move(reason);
+    }
+
+    // After parts changed (worker thread): what partitionsHeld() and unassignedFor() report.
+    void publishAssignment()
+    {
+        const auto now = Clock::now();
+        std::lock_guard lock(mutex);
+        std::map<std::int32_t, Clock::time_point> held;
+        for (const auto &[p, st] : parts) {
+            const auto it = heldSince.find(p);
+            held[p] = it != heldSince.end() ? it->second : now;
+        }
+        heldSince = std::move(held);
+        if (heldSince.empty() && !unassignedSince)
+            unassignedSince = now;
+        else if (!heldSince.empty())
+            unassignedSince.reset();
     }
 
     void countDead(ErrorCode code, std::uint64_t n = 1)
@@ -318,6 +338,7 @@ struct Writer::Impl
                        {{"count", int(tps.size())}});
         }
         mAssigned.set(double(parts.size()));
+        publishAssignment();
         inRebalance = false;
     }
 
@@ -642,6 +663,7 @@ struct Writer::Impl
         inflight.clear();
         batch.clear();
         parts.clear();
+        publishAssignment();
         paused = false;
         mPaused.set(0);
         mAssigned.set(0);
@@ -787,6 +809,58 @@ std::string Writer::notReadyReason() const
 {
     std::lock_guard lock(d->mutex);
     return d->notReady;
+}
+
+std::map<std::int32_t, std::chrono::milliseconds> Writer::partitionsHeld() const
+{
+    std::lock_guard lock(d->mutex);
+    std::map<std::int32_t, std::chrono::milliseconds> out;
+    const auto now = Clock::now();
+    for (const auto &[p, since] : d->heldSince)
+        out[p] = std::chrono::duration_cast<std::chrono::milliseconds>(now - since);
+    return out;
+}
+
+std::chrono::milliseconds Writer::unassignedFor() const
+{
+    std::lock_guard lock(d->mutex);
+    if (!d->unassignedSince)
+        return std::chrono::milliseconds(0);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
+                                                                 *d->unassignedSince);
+}
+
+kafka::GroupWatcherOptions groupWatcherOptions(const WriterOptions &o,
+                                               std::chrono::milliseconds stallTimeout)
+{
+    kafka::GroupWatcherOptions wo;
+    wo.config = o.kafkaExtra;
+    wo.config["bootstrap.servers"] = o.kafkaBootstrap;
+    wo.config["group.id"] = o.group;
+    wo.config.try_emplace("reconnect.backoff.max.ms", "1000");
+    wo.config["client.id"] = "idl-writer-watch";
+    wo.topic = o.topic;
+    wo.stallTimeout = stallTimeout;
+    wo.metricPrefix = "idl_writer";
+    wo.topicMeaning = "events topic";
+    return wo;
+}
+
+std::string groupNotReady(const std::vector<Writer *> &members, const kafka::GroupWatcher *watcher,
+                          std::chrono::milliseconds stallTimeout)
+{
+    std::map<std::int32_t, std::chrono::milliseconds> held;
+    std::chrono::milliseconds unassigned = std::chrono::milliseconds::max();
+    for (const Writer *w : members) {
+        if (std::string why = w->notReadyReason(); !why.empty())
+            return why;
+        for (const auto &[partition, d] : w->partitionsHeld())
+            held[partition] = std::max(held[partition], d);
+        unassigned = std::min(unassigned, w->unassignedFor());
+    }
+    if (members.empty() || !watcher)
+        return {};
+    return kafka::stallNotReady(watcher->stalled(), held, unassigned, stallTimeout);
 }
 
 WriterStats Writer::stats() const

@@ -20,6 +20,11 @@ void declareSettings(Config &c)
     c.addDuration(QStringLiteral("kafka.session-timeout"), QStringLiteral("10s"),
                   QStringLiteral("How long the group waits for a silent writer before it "
                                  "moves its partitions (session.timeout.ms)"));
+    c.addDuration(QStringLiteral("kafka.stall-timeout"), QStringLiteral("60s"),
+                  QStringLiteral("/readyz fails when a partition of kafka.topic held by this "
+                                 "process this long, or (while it has held none this long) any "
+                                 "partition, has had its committed offset stand still behind the "
+                                 "end this long (its consumer stopped consuming or storing)"));
     c.addSecret(QStringLiteral("pg.dsn"), QStringLiteral("dbname=idl"),
                 QStringLiteral("PostgreSQL connection string (libpq keywords or URI)"));
     c.addInt(QStringLiteral("writer.consumers"), 2,
@@ -108,6 +113,9 @@ Result<WriterSettings> optionsFromConfig(const Config &c)
         w.kafkaConsumerExtra["group.instance.id"] = id.toStdString();
     w.kafkaConsumerExtra["session.timeout.ms"] =
         std::to_string(c.duration(QStringLiteral("kafka.session-timeout")).count());
+    s.stallTimeout = c.duration(QStringLiteral("kafka.stall-timeout"));
+    if (s.stallTimeout.count() <= 0)
+        return makeError(ErrorCode::BadField, "kafka.stall-timeout must be > 0");
     w.pgDsn = c.string(QStringLiteral("pg.dsn")).toStdString();
     w.migrate = c.boolean(QStringLiteral("pg.migrate"));
     s.consumers = static_cast<int>(c.integer(QStringLiteral("writer.consumers")));

@@ -2,6 +2,7 @@
 
 #include "idl/core/result.h"
 #include "idl/kafka/common.h"
+#include "idl/kafka/group_watcher.h"
 #include "idl/processor/backoff.h"
 #include "idl/processor/pipeline.h"
 #include "idl/processor/redactor.h"
@@ -9,6 +10,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -101,16 +103,18 @@ public:
     std::chrono::milliseconds unassignedFor() const;
     // The raw partitions whose committed offset has stood still behind the partition's end
     // for stallTimeout (watchGroup member only; empty when none or not watching).
-    std::string stalledPartitions() const;
+    kafka::StalledPartitions stalledPartitions() const;
+    // The raw partitions this member holds, and for how long.
+    std::map<std::int32_t, std::chrono::milliseconds> rawPartitionsHeld() const;
 
 private:
     struct Impl;
     std::unique_ptr<Impl> d;
 };
 
-// Readiness of a process's members: the first member's reason, else not ready when none of
-// them has held a partition for stallTimeout while the group leaves raw partitions stalled
-// (their consumer is gone or stuck: the partitions should come to this process).
+// Readiness of a process's members: the first member's reason, else kafka::stallNotReady (a
+// stalled raw partition held here for stallTimeout, or no partition held for stallTimeout
+// while the group leaves raw partitions stalled).
 std::string groupNotReady(const std::vector<Processor *> &members,
                           std::chrono::milliseconds stallTimeout);
 

@@ -2,14 +2,17 @@
 
 #include "idl/core/result.h"
 #include "idl/kafka/common.h"
+#include "idl/kafka/group_watcher.h"
 #include "idl/pg/connection.h"
 #include "idl/writer/sanitize.h"
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace idl::writer {
 
@@ -88,10 +91,27 @@ public:
     // Empty when consuming and storing normally; otherwise why not (for /readyz).
     std::string notReadyReason() const;
     WriterStats stats() const;
+    // The partitions this member holds, and for how long.
+    std::map<std::int32_t, std::chrono::milliseconds> partitionsHeld() const;
+    // How long this member has held no partition (zero while it holds some).
+    std::chrono::milliseconds unassignedFor() const;
 
 private:
     struct Impl;
     std::unique_ptr<Impl> d;
 };
+
+// The watcher of the group's committed offsets on the events topic (one per process):
+// idl_writer_consumer_lag{topic,partition} (also of partitions no member holds) and
+// idl_writer_stalled_partitions; Kafka's committed offsets follow every stored batch
+// (PostgreSQL holds the ones that count).
+kafka::GroupWatcherOptions groupWatcherOptions(const WriterOptions &options,
+                                               std::chrono::milliseconds stallTimeout);
+
+// Readiness of a process's writers: the first member's reason, else kafka::stallNotReady (a
+// stalled partition held here for stallTimeout, or none held for stallTimeout while the
+// group leaves partitions stalled). watcher may be null (not watching).
+std::string groupNotReady(const std::vector<Writer *> &members, const kafka::GroupWatcher *watcher,
+                          std::chrono::milliseconds stallTimeout);
 
 } // namespace idl::writer

@@ -19,6 +19,8 @@ struct WriterSettings
     int consumers = 2;
     RetentionOptions retention;
     std::chrono::milliseconds retentionInterval{600'000}; // 0: retention off in this process
+    // /readyz: see groupNotReady (writer.h).
+    std::chrono::milliseconds stallTimeout{60'000};
     std::string httpAddress = "127.0.0.1";
     int httpPort = 0;
     std::string metricsToken;
