@@ -35,7 +35,7 @@ struct GroupWatcher::Impl
 
     metrics::Registry &reg = metrics::Registry::global();
     metrics::Gauge &stalledGauge =
-        reg.gauge(opt.metricPrefix + "_stalled_partitions",
+        reg.gauge(opt.stalledMetric,
                   "Partitions of the " + opt.topicMeaning +
                       " whose committed offset stood still behind the end for "
                       "kafka.stall-timeout (their consumer is gone, stuck, or cannot commit)");
@@ -77,7 +77,7 @@ struct GroupWatcher::Impl
                     const auto [low, high] = *marks;
                     const std::int64_t from = tp.offset >= 0 ? tp.offset : low;
                     const std::int64_t lag = std::max<std::int64_t>(0, high - from);
-                    reg.gauge(opt.metricPrefix + "_consumer_lag",
+                    reg.gauge(opt.lagMetric,
                               "Records of the " + opt.topicMeaning +
                                   " after the group's committed offset",
                               {{"topic", opt.topic}, {"partition", std::to_string(tp.partition)}})

@@ -756,7 +756,8 @@ Result<void> Processor::start()
                      {"client.id", "idl-processor-" + o.instanceId + "-watch"}};
         wo.topic = o.rawTopic;
         wo.stallTimeout = o.stallTimeout;
-        wo.metricPrefix = "idl_processor";
+        wo.stalledMetric = "idl_processor_stalled_partitions";
+        wo.lagMetric = "idl_processor_consumer_lag";
         wo.topicMeaning = "raw topic";
         d->watcher = std::make_unique<kafka::GroupWatcher>(std::move(wo));
         if (auto r = d->watcher->start(); !r) {

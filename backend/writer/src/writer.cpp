@@ -841,7 +841,8 @@ kafka::GroupWatcherOptions groupWatcherOptions(const WriterOptions &o,
     wo.config["client.id"] = "idl-writer-watch";
     wo.topic = o.topic;
     wo.stallTimeout = stallTimeout;
-    wo.metricPrefix = "idl_writer";
+    wo.stalledMetric = "idl_writer_stalled_partitions";
+    wo.lagMetric = "idl_writer_consumer_lag";
     wo.topicMeaning = "events topic";
     return wo;
 }

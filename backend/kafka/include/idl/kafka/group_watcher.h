@@ -24,7 +24,10 @@ struct GroupWatcherOptions
     Config config; // bootstrap.servers, group.id (read only: the watcher never joins), ...
     std::string topic;
     std::chrono::milliseconds stallTimeout{60'000};
-    std::string metricPrefix; // "idl_processor": idl_processor_consumer_lag, ...
+    // Metric names, written out in full by each service (so they can be found by name):
+    // "idl_processor_stalled_partitions", "idl_processor_consumer_lag".
+    std::string stalledMetric;
+    std::string lagMetric;
     std::string topicMeaning; // in the metrics' help: "raw topic", "events topic"
 };
 
