@@ -48,6 +48,9 @@ void declareSettings(Config &c)
     c.addString(s("topic.events"), s("idl.logs.events"), s("Output topic (canonical v1 events)"));
     c.addString(s("topic.retry"), s("idl.logs.retry"), s("Retry topic (transient failures)"));
     c.addString(s("topic.dlq"), s("idl.logs.dlq"), s("Dead-letter topic"));
+    c.addString(s("kafka.compression"), s("lz4"),
+                s("Producer compression of the events, retry and dead-letter records: none, "
+                  "gzip, lz4, zstd, snappy"));
     c.addInt(s("batch.max-events"), 10000,
              s("Records per transaction at most (a transaction commits as soon as no more "
                "input is ready, or when a bound is hit)"),
@@ -123,6 +126,7 @@ Result<ProcessorOptions> optionsFromConfig(const Config &c)
     o.eventsTopic = c.string(s("topic.events")).toStdString();
     o.retryTopic = c.string(s("topic.retry")).toStdString();
     o.dlqTopic = c.string(s("topic.dlq")).toStdString();
+    o.producerExtra["compression.codec"] = c.string(s("kafka.compression")).toStdString();
     o.batchMaxEvents = static_cast<int>(c.integer(s("batch.max-events")));
     o.batchMaxBytes = static_cast<std::size_t>(c.bytes(s("batch.max-bytes")));
     o.batchMaxWait = c.duration(s("batch.max-wait"));
