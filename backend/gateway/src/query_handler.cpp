@@ -99,9 +99,10 @@ Result<PagePlan> planPage(const protocol::Query &request, const std::vector<std:
 
 namespace {
 
-// A bounded look: first rows of a range in the open partition, then more when those held
-// some matches; the page when it is full there (query::QueryOptions::lookRows).
-constexpr std::int64_t kLookRows = 50'000;
+// Bounded looks at the open partition's part of a range (query::QueryOptions::lookRows): the
+// first reads this many rows at most; a second one up to kLookRowsMax when the matches of the
+// first predict a full page within them. Measured in docs/benchmarks.md ("bounded look").
+constexpr std::int64_t kLookRows = 20'000;
 constexpr std::int64_t kLookRowsMax = 400'000;
 
 } // namespace
@@ -170,10 +171,11 @@ Result<PageResult> readPage(pg::Connection &db, const PagePlan &plan, RequestSta
                     take(*rows);
                     return result;
                 }
-                if (found == 0 || n >= kLookRowsMax)
-                    break; // not found there: the windows below re-read these rows
-                // The matches seen predict how many rows fill the page: look twice as far.
-                n = std::min(kLookRowsMax, std::max(n * 4, 2 * n * lk.limit / found));
+                // The matches seen predict how many rows fill the page; the look stops as soon
+                // as they are found. Otherwise the windows below read these rows again.
+                if (found == 0 || n >= kLookRowsMax || n * lk.limit / found > kLookRowsMax)
+                    break;
+                n = kLookRowsMax;
             }
         }
         query::QueryOptions wo = qo;
