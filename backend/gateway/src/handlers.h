@@ -131,7 +131,7 @@ struct PageResult
 // starting end (15 min or 1/32 of the range, then x4), so a selective filter stops as soon as
 // the page is full instead of scanning the whole range. In the open partition a filter with a
 // message, regex or attribute term (query::hasUnestimatedTerm) is read in two steps: bounded
-// looks at the newest (asc: oldest) rows of the open part of the range (20,000 rows, then at
+// looks at the newest (asc: oldest) rows of the open part of the range (40,000 rows, then at
 // most 400,000 when the first one's matches predict a page within them) return the page when
 // it is full there;
 // otherwise its windows are read with query::QueryOptions::fullSort, a plan that reads the

@@ -102,7 +102,7 @@ namespace {
 // Bounded looks at the open partition's part of a range (query::QueryOptions::lookRows): the
 // first reads this many rows at most; a second one up to kLookRowsMax when the matches of the
 // first predict a full page within them. Measured in docs/benchmarks.md ("bounded look").
-constexpr std::int64_t kLookRows = 20'000;
+constexpr std::int64_t kLookRows = 40'000;
 constexpr std::int64_t kLookRowsMax = 400'000;
 
 } // namespace
