@@ -133,10 +133,9 @@ struct PageResult
 // message, regex or attribute term (query::hasUnestimatedTerm) is read in two steps: bounded
 // looks at the newest (asc: oldest) rows of the open part of the range (40,000 rows, then at
 // most 400,000 when the first one's matches predict a page within them) return the page when
-// it is full there;
-// otherwise its windows are read with query::QueryOptions::fullSort, a plan that reads the
-// window's rows once instead of a walk of the ts b-tree that cannot stop early (measured in
-// docs/benchmarks.md). Windows never straddle the start of the open partition.
+// it is full there; otherwise its windows are read with query::QueryOptions::fullSort, a plan
+// that reads the window's rows once instead of a walk of the ts b-tree that cannot stop early
+// (measured in docs/benchmarks.md). Windows never straddle the start of the open partition.
 // onRows(rows, begin, end) receives the rows in page order; `state` (may be null) cancels the
 // running statement.
 Result<PageResult> readPage(pg::Connection &db, const PagePlan &plan, RequestState *state,
