@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <memory>
 #include <set>
+#include <tuple>
 
 using namespace gwtest;
 using idl::Level;
@@ -1135,6 +1136,117 @@ private Q_SLOTS:
         b1.send({{"type", "tail.start"}, {"id", "t4"}, {"q", "app:none"}});
         QCOMPARE(b1.next("t4")["type"].toString(), QStringLiteral("tail.started"));
         gw.stop();
+    }
+
+    // Text search on today's open partition (readPage: bounded looks at the newest 40,000 and
+    // 400,000 rows, then full reads): the same rows in the same order as one ORDER BY over
+    // every row, past the looks, on rows tied on ts at the edge of the first, across the start
+    // of the day, with cursors, exactly-limit and fewer-than-limit pages, in both orders.
+    void textSearchOnTheOpenPartition()
+    {
+        constexpr std::int64_t kDay = 86'400'000'000'000LL;
+        const std::int64_t open = nowNs() - nowNs() % kDay;
+        for (const std::int64_t t : {open - 1, open})
+            IDL_VERIFY_OK(
+                m_db->query("SELECT idl_ensure_log_partition($1::bigint)", {std::to_string(t)}));
+        // Today: 60,002 rows in the first 15 ms of the day, four per microsecond, ids rising with
+        // g: on a shared ts the last inserted ranks first in the page, while the walk of the ts
+        // b-tree meets the first inserted first.
+        //   alpha:   the newest 99 rows and the four rows g 20000-20003, which share the ts of
+        //            the 40,000th newest row: the first look holds them all (WITH TIES; a plain
+        //            LIMIT holds g 20000 and 20001 only), so its page ends with g 20003.
+        //   beta:    exactly 100 rows, all older than the first look (none in it).
+        //   gamma:   30 rows older than the first look, and 80 yesterday.
+        //   delta:   20 rows in the first look, 200 older ones: the second look has the page.
+        //   epsilon: 2 rows in the first look, 100 older ones: too rare for a second look.
+        IDL_VERIFY_OK(m_db->query(
+            "INSERT INTO logs (id, ts, received, level, app, host, message, attrs) "
+            "SELECT lpad(to_hex(g), 32, '0')::uuid, $1::bigint + (g / 4) * 1000, "
+            "$1::bigint, 2, 'opentext', 'web-1', 'row ' || g || concat("
+            "CASE WHEN g >= 59903 OR g BETWEEN 20000 AND 20003 THEN ' alpha' END, "
+            "CASE WHEN g < 9700 AND g % 97 = 5 THEN ' beta' END, "
+            "CASE WHEN g < 9000 AND g % 300 = 7 THEN ' gamma' END, "
+            "CASE WHEN (g >= 40000 AND g % 1000 = 500) OR (g < 8000 AND g % 40 = 9) "
+            "THEN ' delta' END, "
+            "CASE WHEN g IN (45000, 46000) OR (g < 8000 AND g % 80 = 17) THEN ' epsilon' END), "
+            "'{}'::jsonb FROM generate_series(0, 60001) g",
+            {std::to_string(open)}));
+        IDL_VERIFY_OK(m_db->query(
+            "INSERT INTO logs (id, ts, received, level, app, host, message, attrs) "
+            "SELECT gen_random_uuid(), $1::bigint - k * 1000, $1::bigint, 2, 'opentext', "
+            "'web-1', 'yesterday ' || k || ' gamma', '{}'::jsonb "
+            "FROM generate_series(1, 80) k",
+            {std::to_string(open)}));
+        IDL_VERIFY_OK(m_db->exec("ANALYZE logs"));
+
+        Client c;
+        QVERIFY(c.open(m_gw->wsPort()));
+        QVERIFY(c.authenticate(m_viewer));
+        // Up to the last of these rows: newer rows of other tests stay out of the look.
+        const QString from = QString::number(open - 60 * kMin);
+        const QString to = QString::number(open + 15'000'001);
+        int seq = 0;
+        // Every page of `word` in `order`, `limit` rows each, against the whole ORDER BY.
+        const auto check = [&](const char *word, const char *order, int limit,
+                               const std::vector<int> &sizes) -> QString {
+            const bool asc = std::string_view(order) == "asc";
+            auto all =
+                m_db->query(std::string("SELECT id FROM logs WHERE app = 'opentext' AND "
+                                        "message LIKE '% ") +
+                            word + "%' ORDER BY ts " + (asc ? "ASC, id ASC" : "DESC, id DESC"));
+            if (!all)
+                return QStringLiteral("reference: ") + QString::fromStdString(all.error().message);
+            QStringList expected, got;
+            for (int r = 0; r < all->rowCount(); ++r)
+                expected << QString::fromUtf8(all->value(r, 0).data(), all->value(r, 0).size());
+            std::vector<int> pageSizes;
+            QString cursor;
+            do {
+                QJsonObject req{{"type", "query"},
+                                {"id", QString::number(++seq)},
+                                {"q", QString("app:opentext " + QString::fromLatin1(word))},
+                                {"from", from},
+                                {"to", to},
+                                {"order", order},
+                                {"limit", limit}};
+                if (!cursor.isEmpty())
+                    req["cursor"] = cursor;
+                const auto msgs = c.stream(req, 60000);
+                if (msgs.empty() || msgs.back()["type"].toString() != QLatin1String("done"))
+                    return QStringLiteral("no done for ") + QString::fromLatin1(word);
+                const auto rows = Client::rows(msgs);
+                for (const auto &r : rows)
+                    got << r["id"].toString();
+                pageSizes.push_back(static_cast<int>(rows.size()));
+                cursor = msgs.back()["cursor"].toString();
+            } while (!cursor.isEmpty() && pageSizes.size() < 10);
+            if (got != expected)
+                return QString::fromLatin1(word) + " " + order + ": got " + got.join(',') +
+                       "\nexpected " + expected.join(',');
+            if (pageSizes != sizes) {
+                QStringList s;
+                for (int n : pageSizes)
+                    s << QString::number(n);
+                return QString::fromLatin1(word) + " " + order + ": pages of " + s.join(',');
+            }
+            return QString();
+        };
+        const std::vector<std::tuple<const char *, const char *, int, std::vector<int>>> cases = {
+            {"alpha", "desc", 100, {100, 3}},       {"alpha", "asc", 100, {100, 3}},
+            {"beta", "desc", 100, {100}},           {"beta", "desc", 99, {99, 1}},
+            {"gamma", "desc", 100, {100, 10}},      {"gamma", "asc", 50, {50, 50, 10}},
+            {"delta", "desc", 100, {100, 100, 20}}, {"epsilon", "desc", 100, {100, 2}},
+        };
+        for (const auto &[word, order, limit, sizes] : cases) {
+            const QString failure = check(word, order, limit, sizes);
+            QVERIFY2(failure.isEmpty(), qPrintable(failure));
+        }
+        // The look's page on alpha ends with the first of the four rows tied at its edge.
+        auto last = m_db->query("SELECT message FROM logs WHERE app = 'opentext' AND message LIKE "
+                                "'% alpha%' ORDER BY ts DESC, id DESC OFFSET 99 LIMIT 1");
+        IDL_VERIFY_OK(last);
+        QCOMPARE(std::string(last->value(0, 0)), std::string("row 20003 alpha"));
+        IDL_VERIFY_OK(m_db->query("DELETE FROM logs WHERE app = 'opentext'"));
     }
 
     void cleanupTestCase()

@@ -66,7 +66,13 @@ inline bool sqlUsesOnlyTemplates(std::string_view sql, std::size_t paramCount, s
                                                           "log_rollup_minute",
                                                           "collate",
                                                           "idl_fold",
-                                                          "log_rollup_10s"};
+                                                          "log_rollup_10s",
+                                                          "fetch",
+                                                          "first",
+                                                          "rows",
+                                                          "with",
+                                                          "ties",
+                                                          "look"};
     static const std::set<std::string, std::less<>> quotedIdentifiers{"C"};
     static const std::set<std::string, std::less<>> literals{
         "!", "string", "boolean", "number", "", "trace", "debug", "info", "warn", "error", "fatal"};

@@ -151,6 +151,76 @@ private Q_SLOTS:
         QVERIFY(next->sql.find("(ts, id) > ($3::bigint, $4::uuid)") != std::string::npos);
     }
 
+    // A bounded look: the first lookRows rows of the range (after the cursor, ties on ts
+    // included) in a subquery; the app scope and the filter on them. fullSort: an order no
+    // index provides.
+    void pageQueryBoundedLookAndFullSort()
+    {
+        const auto ast = parse("\"reset\"");
+        QVERIFY(ast.ok());
+        QueryOptions o;
+        o.fromNs = 1000;
+        o.toNs = 2000;
+        o.limit = 101;
+        o.cursor = Cursor{1500, "0190f3a2-7c1e-7d2a-8b3c-4d5e6f708192"};
+        o.allowedApps = {"checkout"};
+        o.lookRows = 50000;
+        const auto q = buildQuery(*ast, o);
+        QVERIFY(q.ok());
+        QCOMPARE(QString::fromStdString(q->sql),
+                 QStringLiteral("SELECT id, ts, received, level, app, host, message, attrs, "
+                                "trace_id, span_id FROM (SELECT id, ts, received, level, app, "
+                                "host, message, attrs, trace_id, span_id FROM logs WHERE ts >= "
+                                "$1::bigint AND ts < $2::bigint AND (ts, id) < ($3::bigint, "
+                                "$4::uuid) ORDER BY ts DESC FETCH FIRST ($5::bigint) ROWS WITH "
+                                "TIES) look WHERE app = ANY($6::text[]) AND message COLLATE \"C\" "
+                                "ILIKE $7 ESCAPE '!' ORDER BY ts DESC, id DESC LIMIT $8::bigint"));
+        QCOMPARE(q->params, (std::vector<std::string>{
+                                "1000", "2000", "1500", "0190f3a2-7c1e-7d2a-8b3c-4d5e6f708192",
+                                "50000", "{\"checkout\"}", "%reset%", "101"}));
+        std::string why;
+        QVERIFY2(testing::sqlUsesOnlyTemplates(q->sql, q->params.size(), &why), why.c_str());
+
+        o.lookRows = 0;
+        o.cursor.reset();
+        o.allowedApps.clear();
+        o.order = SortOrder::Asc;
+        o.fullSort = true;
+        const auto full = buildQuery(*ast, o);
+        QVERIFY(full.ok());
+        QCOMPARE(QString::fromStdString(full->sql),
+                 QStringLiteral("SELECT id, ts, received, level, app, host, message, attrs, "
+                                "trace_id, span_id FROM logs WHERE ts >= $1::bigint AND ts < "
+                                "$2::bigint AND message COLLATE \"C\" ILIKE $3 ESCAPE '!' "
+                                "ORDER BY ts + 0 ASC, id ASC LIMIT $4::bigint"));
+        QVERIFY2(testing::sqlUsesOnlyTemplates(full->sql, full->params.size(), &why), why.c_str());
+        o.lookRows = -1;
+        QCOMPARE(buildQuery(*ast, o).error().code, idl::ErrorCode::BadRequest);
+    }
+
+    void unestimatedTerms_data()
+    {
+        QTest::addColumn<QString>("query");
+        QTest::addColumn<bool>("unestimated");
+        QTest::newRow("empty") << QString() << false;
+        QTest::newRow("app level host") << QStringLiteral("app:a* level:>=warn host:h") << false;
+        QTest::newRow("trace") << QStringLiteral("trace_id:abc") << false;
+        QTest::newRow("text") << QStringLiteral("app:a timeout") << true;
+        QTest::newRow("regex") << QStringLiteral("~\"ti+me\"") << true;
+        QTest::newRow("attribute") << QStringLiteral("@user.id:42") << true;
+        QTest::newRow("in or") << QStringLiteral("level:error OR (app:a AND x)") << true;
+        QTest::newRow("in not") << QStringLiteral("NOT @k:*") << true;
+    }
+
+    void unestimatedTerms()
+    {
+        QFETCH(QString, query);
+        QFETCH(bool, unestimated);
+        const auto ast = parse(query.toStdString());
+        QVERIFY2(ast.ok(), ast ? "" : ast.error().message.c_str());
+        QCOMPARE(hasUnestimatedTerm(*ast), unestimated);
+    }
+
     void pageQueryRejectsBadOptions()
     {
         const auto ast = parse("x");

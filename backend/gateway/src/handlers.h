@@ -9,6 +9,7 @@
 #include <charconv>
 #include <chrono>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -111,6 +112,9 @@ struct PagePlan
     query::Node ast;
     query::QueryOptions options; // range, order, scope, cursor
     std::int64_t limit = 0;      // rows in the page
+    // Start of the open partition (today's UTC day at planning time): rows from here on have
+    // no trigram index, and the ts b-tree is their only ordered path.
+    std::int64_t openFromNs = std::numeric_limits<std::int64_t>::max();
 };
 // Checks a query request for an identity's app scope at time `nowNs` (query syntax, time
 // range, cursor, the SQL it compiles to).
@@ -125,8 +129,15 @@ struct PageResult
 };
 // Reads one page. Over more than an hour the range is read in time windows growing from the
 // starting end (15 min or 1/32 of the range, then x4), so a selective filter stops as soon as
-// the page is full instead of scanning the whole range. onRows(rows, begin, end) receives the
-// rows in page order; `state` (may be null) cancels the running statement.
+// the page is full instead of scanning the whole range. In the open partition a filter with a
+// message, regex or attribute term (query::hasUnestimatedTerm) is read in two steps: bounded
+// looks at the newest (asc: oldest) rows of the open part of the range (40,000 rows, then at
+// most 400,000 when the first one's matches predict a page within them) return the page when
+// it is full there; otherwise its windows are read with query::QueryOptions::fullSort, a plan
+// that reads the window's rows once instead of a walk of the ts b-tree that cannot stop early
+// (measured in docs/benchmarks.md). Windows never straddle the start of the open partition.
+// onRows(rows, begin, end) receives the rows in page order; `state` (may be null) cancels the
+// running statement.
 Result<PageResult> readPage(pg::Connection &db, const PagePlan &plan, RequestState *state,
                             const std::function<void(const pg::Rows &, int, int)> &onRows);
 

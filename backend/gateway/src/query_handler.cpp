@@ -90,10 +90,22 @@ Result<PagePlan> planPage(const protocol::Query &request, const std::vector<std:
         return p;
     p->limit = request.limit;
     p->options.limit = request.limit + 1;
+    constexpr std::int64_t kDayNs = 86'400'000'000'000LL; // daily partitions (docs/storage.md)
+    p->openFromNs = nowNs - nowNs % kDayNs;
     if (auto probe = query::buildQuery(p->ast, p->options); !probe)
         return probe.error();
     return p;
 }
+
+namespace {
+
+// Bounded looks at the open partition's part of a range (query::QueryOptions::lookRows): the
+// first reads this many rows at most; a second one up to kLookRowsMax when the matches of the
+// first predict a full page within them. Measured in docs/benchmarks.md ("bounded look").
+constexpr std::int64_t kLookRows = 40'000;
+constexpr std::int64_t kLookRowsMax = 400'000;
+
+} // namespace
 
 Result<PageResult> readPage(pg::Connection &db, const PagePlan &plan, RequestState *state,
                             const std::function<void(const pg::Rows &, int, int)> &onRows)
@@ -113,9 +125,59 @@ Result<PageResult> readPage(pg::Connection &db, const PagePlan &plan, RequestSta
     constexpr std::int64_t kHour = 3'600'000'000'000LL;
     std::int64_t width =
         hi - lo <= kHour ? hi - lo : std::max<std::int64_t>(kHour / 4, (hi - lo) / 32);
+    // The open partition has no index for these terms: look first, then read it whole.
+    const bool guarded = query::hasUnestimatedTerm(plan.ast);
+    const std::int64_t open = plan.openFromNs;
+    bool looked = false;
     PageResult result;
     std::string lastTs, lastId;
+    // Passes rows [0, n) on; true when they fill the page (then result.cursor is set).
+    auto take = [&](const pg::Rows &rows) {
+        const int n = rows.rowCount();
+        const std::int64_t remaining = plan.limit - result.count;
+        if (n > remaining) {
+            const int k = static_cast<int>(remaining);
+            if (k > 0)
+                onRows(rows, 0, k);
+            result.count += k;
+            result.cursor =
+                k > 0 ? protocol::encodeCursor(toInt(rows.value(k - 1, 1)), rows.value(k - 1, 0))
+                      : protocol::encodeCursor(toInt(lastTs), lastId);
+            return true;
+        }
+        if (n > 0) {
+            onRows(rows, 0, n);
+            lastTs = rows.value(n - 1, 1);
+            lastId = rows.value(n - 1, 0);
+        }
+        result.count += n;
+        return false;
+    };
     while (lo < hi) {
+        const bool inOpen = desc ? hi > open : lo >= open;
+        if (guarded && inOpen && !looked) {
+            looked = true;
+            query::QueryOptions lk = qo;
+            lk.fromNs = desc ? std::max(lo, open) : lo;
+            lk.toNs = hi;
+            lk.limit = plan.limit - result.count + 1;
+            for (std::int64_t n = kLookRows;;) {
+                lk.lookRows = n;
+                auto rows = runStatement(db, plan.ast, lk, state);
+                if (!rows)
+                    return rows.error();
+                const std::int64_t found = rows->rowCount();
+                if (found >= lk.limit) {
+                    take(*rows);
+                    return result;
+                }
+                // The matches seen predict how many rows fill the page; the look stops as soon
+                // as they are found. Otherwise the windows below read these rows again.
+                if (found == 0 || n >= kLookRowsMax || n * lk.limit / found > kLookRowsMax)
+                    break;
+                n = kLookRowsMax;
+            }
+        }
         query::QueryOptions wo = qo;
         if (desc)
             wo.fromNs = hi - lo > width ? hi - width : lo;
@@ -123,28 +185,17 @@ Result<PageResult> readPage(pg::Connection &db, const PagePlan &plan, RequestSta
             wo.toNs = hi - lo > width ? lo + width : hi;
         wo.fromNs = std::max(wo.fromNs, lo);
         wo.toNs = std::min(wo.toNs, hi);
-        const std::int64_t remaining = plan.limit - result.count;
-        wo.limit = remaining + 1;
+        if (desc && hi > open)
+            wo.fromNs = std::max(wo.fromNs, open);
+        if (!desc && lo < open)
+            wo.toNs = std::min(wo.toNs, open);
+        wo.fullSort = guarded && wo.fromNs >= open;
+        wo.limit = plan.limit - result.count + 1;
         auto rows = runStatement(db, plan.ast, wo, state);
         if (!rows)
             return rows.error();
-        const int n = rows->rowCount();
-        if (n > remaining) {
-            const int take = static_cast<int>(remaining);
-            if (take > 0)
-                onRows(*rows, 0, take);
-            result.count += take;
-            result.cursor = take > 0 ? protocol::encodeCursor(toInt(rows->value(take - 1, 1)),
-                                                              rows->value(take - 1, 0))
-                                     : protocol::encodeCursor(toInt(lastTs), lastId);
+        if (take(*rows))
             break;
-        }
-        if (n > 0) {
-            onRows(*rows, 0, n);
-            lastTs = rows->value(n - 1, 1);
-            lastId = rows->value(n - 1, 0);
-        }
-        result.count += n;
         if (desc)
             hi = wo.fromNs;
         else

@@ -4,6 +4,7 @@
 
 #include "regex_check.h"
 
+#include <algorithm>
 #include <string>
 
 namespace idl::query {
@@ -235,6 +236,30 @@ bool rollupTerm(const Node &node, bool withHost = true)
                       node.value);
 }
 
+// True when the filter has a message, regex or attribute term (hasUnestimatedTerm()).
+bool unestimatedTerm(const Node &node)
+{
+    return std::visit(
+        Overloaded{
+            [](const MatchAll &) { return false; },
+            [](const And &n) {
+                return std::any_of(n.children.begin(), n.children.end(), unestimatedTerm);
+            },
+            [](const Or &n) {
+                return std::any_of(n.children.begin(), n.children.end(), unestimatedTerm);
+            },
+            [](const Not &n) {
+                return std::any_of(n.operand.begin(), n.operand.end(), unestimatedTerm);
+            },
+            [](const LevelTerm &) { return false; },
+            [](const FieldTerm &) { return false; },
+            [](const MessageTerm &) { return true; },
+            [](const RegexTerm &) { return true; },
+            [](const AttrTerm &) { return true; },
+        },
+        node.value);
+}
+
 bool isHex(char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -273,6 +298,12 @@ std::optional<Error> checkApps(const std::vector<std::string> &apps)
     return std::nullopt;
 }
 
+// "app = ANY($n::text[])", or empty for every app.
+std::string appScope(SqlBuilder &b, const std::vector<std::string> &apps)
+{
+    return apps.empty() ? std::string() : "app = ANY(" + b.param(textArray(apps)) + "::text[])";
+}
+
 // "ts >= $1::bigint AND ts < $2::bigint [AND app = ANY($3::text[])]" on column timeColumn.
 std::string scope(SqlBuilder &b, std::string_view timeColumn, std::int64_t fromNs,
                   std::int64_t toNs, const std::vector<std::string> &apps)
@@ -283,7 +314,7 @@ std::string scope(SqlBuilder &b, std::string_view timeColumn, std::int64_t fromN
     const std::string to = b.param(std::to_string(toNs));
     std::string out = t + " >= " + from + "::bigint AND " + t + " < " + to + "::bigint";
     if (!apps.empty())
-        out += " AND app = ANY(" + b.param(textArray(apps)) + "::text[])";
+        out += " AND " + appScope(b, apps);
     return out;
 }
 
@@ -313,6 +344,11 @@ bool canUseRollups(const Node &ast)
     return rollupTerm(ast);
 }
 
+bool hasUnestimatedTerm(const Node &ast)
+{
+    return unestimatedTerm(ast);
+}
+
 Result<CompiledQuery> buildQuery(const Node &ast, const QueryOptions &options)
 {
     if (auto err = checkRange(options.fromNs, options.toNs))
@@ -321,21 +357,41 @@ Result<CompiledQuery> buildQuery(const Node &ast, const QueryOptions &options)
         return *err;
     if (options.limit < 1)
         return badRequest("limit must be at least 1");
+    if (options.lookRows < 0)
+        return badRequest("lookRows must not be negative");
     if (options.cursor && !isUuid(options.cursor->id))
         return badRequest("cursor id is not a UUID");
     SqlBuilder b(1);
     const bool desc = options.order == SortOrder::Desc;
-    std::string sql = "SELECT id, ts, received, level, app, host, message, attrs, trace_id, "
-                      "span_id FROM logs WHERE " +
-                      scope(b, "ts", options.fromNs, options.toNs, options.allowedApps);
+    const bool look = options.lookRows > 0;
+    const std::string columns =
+        "SELECT id, ts, received, level, app, host, message, attrs, trace_id, span_id FROM ";
+    // A bounded look filters the first lookRows rows of the range: the app scope goes with the
+    // filter, so that the inner walk stays in ts order (one b-tree, no sort of the scope's rows).
+    std::string sql = columns + "logs WHERE " +
+                      scope(b, "ts", options.fromNs, options.toNs,
+                            look ? std::vector<std::string>{} : options.allowedApps);
     if (options.cursor) {
         const std::string ts = b.param(std::to_string(options.cursor->tsNs));
         const std::string id = b.param(options.cursor->id);
         sql += std::string(" AND (ts, id) ") + (desc ? "<" : ">") + " (" + ts + "::bigint, " + id +
                "::uuid)";
     }
-    sql += " AND " + b.emit(ast);
-    sql += desc ? " ORDER BY ts DESC, id DESC" : " ORDER BY ts ASC, id ASC";
+    if (look) {
+        // WITH TIES: every row on the last row's ts is in, so the look holds every row of the
+        // range from its starting end down to (or up to) that ts, and a page found in it is the
+        // page of the whole range.
+        sql += std::string(" ORDER BY ts ") + (desc ? "DESC" : "ASC") + " FETCH FIRST (" +
+               b.param(std::to_string(options.lookRows)) + "::bigint) ROWS WITH TIES";
+        sql = columns + "(" + sql + ") look WHERE ";
+        if (const std::string apps = appScope(b, options.allowedApps); !apps.empty())
+            sql += apps + " AND ";
+        sql += b.emit(ast);
+    } else {
+        sql += " AND " + b.emit(ast);
+    }
+    const std::string_view ts = options.fullSort ? "ts + 0" : "ts";
+    sql += " ORDER BY " + std::string(ts) + (desc ? " DESC, id DESC" : " ASC, id ASC");
     sql += " LIMIT " + b.param(std::to_string(options.limit)) + "::bigint";
     return CompiledQuery{std::move(sql), b.takeParams(), false};
 }

@@ -43,6 +43,15 @@ struct QueryOptions
     SortOrder order = SortOrder::Desc;
     std::optional<Cursor> cursor;
     std::vector<std::string> allowedApps; // server-side scope; empty = every app
+    // > 0: a bounded look. Only the lookRows first rows of the range in page order (after the
+    // cursor, before the filter and the app scope; rows tied on ts with the last one included)
+    // are filtered, so the statement reads at most that many rows whatever the planner
+    // estimates: SELECT ... FROM (SELECT ... ORDER BY ts FETCH FIRST n ROWS WITH TIES) ...
+    std::int64_t lookRows = 0;
+    // Order by an expression no index provides (ts + 0): the planner cannot choose a plan that
+    // walks the ts b-tree and hopes to stop early; it prices reading every matching row of the
+    // range (a scan and a top-N sort), as it did before the open partition had a ts b-tree.
+    bool fullSort = false;
 };
 
 // A complete statement and its parameters ($1..$n, in order).
@@ -55,12 +64,19 @@ struct CompiledQuery
 
 // One page of rows: SELECT id, ts, received, level, app, host, message, attrs, trace_id,
 // span_id FROM logs ... ORDER BY ts DESC, id DESC (or ASC) LIMIT n, with keyset pagination.
-// Fails with BadRequest on invalid options (empty range, limit < 1, malformed cursor id).
+// Fails with BadRequest on invalid options (empty range, limit < 1, lookRows < 0, malformed
+// cursor id).
 Result<CompiledQuery> buildQuery(const Node &ast, const QueryOptions &options);
 
 // True when the filter only names app, host and level (any combination, including
 // wildcards, comparisons and NOT), so counts can come from log_rollup_minute.
 bool canUseRollups(const Node &ast);
+
+// True when the filter has a term whose selectivity PostgreSQL cannot estimate from column
+// statistics (a message substring or regex, an attribute): it assumes ~0.01 % or more of the
+// rows match, so over a large range without an index for the term (the open partition) it may
+// walk the ts b-tree through every row expecting to stop early.
+bool hasUnestimatedTerm(const Node &ast);
 
 // How counts are split within a bucket.
 enum class AggregateSplit { Level, App };
