@@ -399,8 +399,10 @@ QString dsnWithDatabase(QString dsn, const QString &db)
 }
 
 // Raw COPY of n rows taken from logs (the rows the pipeline wrote) into a fresh database with
-// the same migrations, one transaction. Returns rows/s of the COPY alone.
-double rawCopyRate(const QString &dsn, long long n, long long *copied)
+// the same migrations, one transaction. Returns rows/s of the COPY alone; *pgCpu gets the CPU
+// seconds PostgreSQL's processes spent during it (read while the COPY's backend still lives).
+double rawCopyRate(const QString &dsn, long long n, long long *copied, const QJsonObject &stack,
+                   const QString &dir, double *pgCpu)
 {
     auto src = pg::Connection::connect(dsn.toStdString());
     if (!src)
@@ -438,6 +440,7 @@ double rawCopyRate(const QString &dsn, long long n, long long *copied)
         "SELECT idl_ensure_log_partition(d) FROM generate_series($1::bigint, $2::bigint, "
         "86400000000000) d",
         {std::to_string(wallNs() - 2 * 86'400'000'000'000LL), std::to_string(wallNs())});
+    const auto cpu0 = stackCpu(stack, dir);
     const auto t0 = Clock::now();
     if (auto r = dst->begin(); !r)
         die(r.error().message);
@@ -447,6 +450,7 @@ double rawCopyRate(const QString &dsn, long long n, long long *copied)
     if (auto r = dst->commit(); !r)
         die(r.error().message);
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    *pgCpu = cpuDelta(cpu0, stackCpu(stack, dir))[QStringLiteral("postgres")];
     *copied = *rows;
     return static_cast<double>(*rows) / secs;
 }
@@ -601,11 +605,10 @@ int main(int argc, char **argv)
     probe.stop();
 
     long long copied = 0;
-    const auto copyCpu0 = stackCpu(stackJson, dir);
-    const double copyRate = rawCopyRate(dsn, copyRows, &copied);
     // PostgreSQL's own CPU for the raw COPY (every process of the cluster: the backend, the WAL
     // writer, the checkpointer): the part of the per-event budget no pipeline change can remove.
-    const double copyPgCpu = cpuDelta(copyCpu0, stackCpu(stackJson, dir))[QStringLiteral("postgres")];
+    double copyPgCpu = 0;
+    const double copyRate = rawCopyRate(dsn, copyRows, &copied, stackJson, dir, &copyPgCpu);
 
     // The table.
     std::printf(
