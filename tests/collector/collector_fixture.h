@@ -60,9 +60,11 @@ public:
         return reader;
     }
 
-    // Reads until every message in `want` has arrived and nothing new came for `quietMs`, or
-    // `maxMs` passed. A record that does not decode is an error (its message).
-    std::string drain(const std::set<std::string> &want, int quietMs = 2000, int maxMs = 30'000)
+    // Reads until every message in `want` has arrived `copies` times (once per listener it was
+    // sent to) and nothing new came for `quietMs`, or `maxMs` passed. A record that does not
+    // decode is an error (its message).
+    std::string drain(const std::set<std::string> &want, int quietMs = 2000, int maxMs = 30'000,
+                      int copies = 1)
     {
         QElapsedTimer total, quiet;
         total.start();
@@ -82,7 +84,7 @@ public:
                 quiet.restart();
                 continue;
             }
-            if (quiet.elapsed() >= quietMs && !missing(want))
+            if (quiet.elapsed() >= quietMs && !missing(want, copies))
                 return {};
         }
         return {};
@@ -110,13 +112,13 @@ public:
 private:
     TopicReader() = default;
 
-    bool missing(const std::set<std::string> &want) const
+    bool missing(const std::set<std::string> &want, int copies) const
     {
-        std::set<std::string> seen;
+        std::map<std::string, int> seen;
         for (const auto &r : records)
-            seen.insert(r.event.message);
+            ++seen[r.event.message];
         for (const auto &m : want)
-            if (!seen.count(m))
+            if (seen[m] < copies)
                 return true;
         return false;
     }
