@@ -160,6 +160,12 @@ private Q_SLOTS:
                  1LL);
         QVERIFY(scalar(c, "SELECT count(*) FROM idl_log_partitions() WHERE to_ns > "
                           "extract(epoch FROM now())::bigint * 1000000000") >= 3);
+        // The SQL cuts the partitions that the writer, retention and the gateway's open-partition
+        // plan compute in C++ (schema::kLogPartitionNs): each one spans it, from a multiple of it.
+        const std::string span = std::to_string(schema::kLogPartitionNs);
+        QCOMPARE(scalar(c, "SELECT count(*) FROM idl_log_partitions() WHERE to_ns - from_ns <> " +
+                               span + " OR from_ns % " + span + " <> 0"),
+                 0LL);
 
         // An applied migration whose file changed is refused.
         std::vector<schema::Migration> edited(schema::embeddedMigrations().begin(),

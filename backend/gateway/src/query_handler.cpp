@@ -6,6 +6,7 @@
 #include "idl/pg/connection.h"
 #include "idl/protocol/replies.h"
 #include "idl/query/parser.h"
+#include "idl/schema/migrations.h"
 #include "session.h"
 
 #include <algorithm>
@@ -90,8 +91,7 @@ Result<PagePlan> planPage(const protocol::Query &request, const std::vector<std:
         return p;
     p->limit = request.limit;
     p->options.limit = request.limit + 1;
-    constexpr std::int64_t kDayNs = 86'400'000'000'000LL; // daily partitions (docs/storage.md)
-    p->openFromNs = nowNs - nowNs % kDayNs;
+    p->openFromNs = nowNs - nowNs % schema::kLogPartitionNs;
     if (auto probe = query::buildQuery(p->ast, p->options); !probe)
         return probe.error();
     return p;

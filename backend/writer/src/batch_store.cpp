@@ -1,5 +1,6 @@
 #include "idl/writer/batch_store.h"
 
+#include "idl/schema/migrations.h"
 #include "idl/writer/copy_encoder.h"
 
 #include <algorithm>
@@ -9,7 +10,7 @@ namespace idl::writer {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr std::int64_t kDayNs = 86400LL * 1'000'000'000;
+constexpr std::int64_t kDayNs = schema::kLogPartitionNs;
 constexpr std::size_t kCopyChunkBytes = 256 * 1024;
 
 // Appends one element of a PostgreSQL array literal, always quoted.

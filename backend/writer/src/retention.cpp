@@ -3,6 +3,7 @@
 #include "idl/observability/json_log.h"
 #include "idl/observability/metrics.h"
 #include "idl/pg/connection.h"
+#include "idl/schema/migrations.h"
 #include "idl/writer/batch_store.h"
 
 #include <algorithm>
@@ -16,7 +17,7 @@ namespace idl::writer {
 namespace {
 
 constexpr std::int64_t kSecondNs = 1'000'000'000;
-constexpr std::int64_t kDayNs = 86400 * kSecondNs;
+constexpr std::int64_t kDayNs = schema::kLogPartitionNs;
 
 std::string arrayLiteral(const std::vector<std::string> &items)
 {

@@ -2,6 +2,7 @@
 
 #include "idl/core/result.h"
 
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -36,6 +37,11 @@ Result<int> migrate(pg::Connection &connection);
 
 // Same with an explicit list (tests).
 Result<int> migrate(pg::Connection &connection, std::span<const Migration> migrations);
+
+// The span of one partition of `logs`: a UTC day of event time, [start, start + span) with
+// start a multiple of it. Migration 001's idl_ensure_log_partition() cuts the same days (and
+// TimescaleDB's chunks are one day); test_writer_integration checks that the two agree.
+inline constexpr std::int64_t kLogPartitionNs = 86'400'000'000'000LL;
 
 // The advisory lock key used by migrate().
 inline constexpr long long kMigrationLockKey = 0x69646c5f736368; // "idl_sch"
