@@ -852,6 +852,75 @@ private Q_SLOTS:
             QCOMPARE(std::string(rows->value(i, 0)), std::string(sorted->value(i, 0)));
     }
 
+    // A burst into a partition that autovacuum has not analyzed (or whose rows more than
+    // doubled since) gets its statistics from maintenance: the planner otherwise takes it for
+    // empty and sorts every row of an app for a first page (docs/benchmarks.md, Peer). Open
+    // partitions only, and not for a few rows.
+    void openPartitionStatisticsRenewedWhenStale()
+    {
+        const std::string dsn = migratedDatabase("stale_stats");
+        auto c = connectOrDie(dsn);
+        const std::int64_t now = nowNs();
+        RetentionOptions o; // closed 10 min after the day, at least 10,000 changed rows
+        auto analyze = [&] {
+            auto n = analyzeStalePartitions(c, o, now);
+            return n ? *n : -1;
+        };
+        QCOMPARE(analyze(), 0); // empty partitions: nothing to do
+        const std::string open = std::string(
+            c.query("SELECT idl_ensure_log_partition($1)", {std::to_string(now)})->value(0, 0));
+        const std::string closed = std::string(
+            c.query("SELECT idl_ensure_log_partition($1)", {std::to_string(now - 2 * kDayNs)})
+                ->value(0, 0));
+        for (const std::string &p : {open, closed})
+            IDL_VERIFY_OK(c.exec("ALTER TABLE " + p + " SET (autovacuum_enabled = off)"));
+        // Rows at and before `at`, spaced 1 us, in its partition; visible to other sessions'
+        // pg_stat_user_tables once this session flushes its counters.
+        auto insert = [&](std::int64_t at, int rows) {
+            IDL_VERIFY_OK(
+                c.query("INSERT INTO logs (id, ts, received, level, app, host, message) "
+                        "SELECT gen_random_uuid(), $1::bigint - $1::bigint % 86400000000000 + "
+                        "i::bigint * 1000, 0, 2, 'app' || (i % 10), 'h', 'row ' || i "
+                        "FROM generate_series(1, $2::int) i",
+                        {std::to_string(at), std::to_string(rows)}));
+            IDL_VERIFY_OK(c.query("SELECT pg_stat_force_next_flush()"));
+        };
+        auto changed = [&](const std::string &p) {
+            return scalar(c,
+                          "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relid = "
+                          "$1::regclass",
+                          {p});
+        };
+        auto analyzedRows = [&](const std::string &p) {
+            return scalar(c, "SELECT reltuples::bigint FROM pg_class WHERE oid = $1::regclass",
+                          {p});
+        };
+
+        insert(now - 2 * kDayNs, 30000);
+        insert(now, 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(changed(open), 20000LL, 15'000);
+        QTRY_COMPARE_WITH_TIMEOUT(changed(closed), 30000LL, 15'000);
+        QCOMPARE(analyzedRows(open), -1LL); // never analyzed: the planner guesses
+        QCOMPARE(analyze(), 1);
+        QCOMPARE(analyzedRows(open), 20000LL);
+        QCOMPARE(analyzedRows(closed), -1LL); // a closed day is analyzed when it is indexed
+        QCOMPARE(analyze(), 0);               // fresh now
+
+        insert(now, 9000); // below statisticsMinRows
+        QTRY_COMPARE_WITH_TIMEOUT(changed(open), 9000LL, 15'000);
+        QCOMPARE(analyze(), 0);
+        insert(now, 9000); // 18,000 changed: under the 20,000 the statistics describe
+        QTRY_COMPARE_WITH_TIMEOUT(changed(open), 18000LL, 15'000);
+        QCOMPARE(analyze(), 0);
+        insert(now, 3000); // 21,000 changed: more than the table had at its last ANALYZE
+        QTRY_COMPARE_WITH_TIMEOUT(changed(open), 21000LL, 15'000);
+        auto report = runRetention(c, o, now); // a full run does it too
+        IDL_VERIFY_OK(report);
+        QCOMPARE(report->partitionsAnalyzed, 1);
+        QCOMPARE(analyzedRows(open), 41000LL);
+        QCOMPARE(changed(open), 0LL);
+    }
+
     // A detach interrupted between its two phases (here: its wait for a long reader hit the
     // lock timeout) leaves the partition "detach pending"; the next run finishes and drops it.
     void retentionFinishesAnInterruptedDetach()

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -206,6 +207,31 @@ Result<void> indexPartitions(pg::Connection &c, const RetentionOptions &o, std::
 
 } // namespace
 
+Result<int> analyzeStalePartitions(pg::Connection &c, const RetentionOptions &o, std::int64_t nowNs)
+{
+    auto stale =
+        c.query("SELECT p.name FROM idl_log_partitions() p "
+                "JOIN pg_stat_user_tables s ON s.relid = to_regclass(quote_ident(p.name)) "
+                "JOIN pg_class k ON k.oid = s.relid "
+                "WHERE p.to_ns > $1::bigint AND s.n_mod_since_analyze >= $2::bigint "
+                "AND (k.reltuples < 0 OR (s.last_analyze IS NULL AND s.last_autoanalyze IS NULL) "
+                "     OR s.n_mod_since_analyze > k.reltuples) "
+                "ORDER BY p.from_ns DESC",
+                {std::to_string(nowNs - toNs(o.closedAfter)), std::to_string(o.statisticsMinRows)});
+    if (!stale)
+        return stale.error();
+    int analyzed = 0;
+    for (int r = 0; r < stale->rowCount(); ++r) {
+        const std::string part(stale->value(r, 0));
+        if (auto x = c.exec("ANALYZE \"" + part + "\""); !x)
+            return x.error();
+        ++analyzed;
+        jlog::info("maintenance: stale statistics renewed",
+                   {{"partition", QString::fromStdString(part)}});
+    }
+    return analyzed;
+}
+
 Result<RetentionReport> runRetention(pg::Connection &c, const RetentionOptions &o,
                                      std::int64_t nowNs)
 {
@@ -317,9 +343,14 @@ Result<RetentionReport> runRetention(pg::Connection &c, const RetentionOptions &
             return n.error();
         report.rowsDeleted += *n;
     }
-    if (!hypertable)
+    if (!hypertable) {
         if (auto r = indexPartitions(c, o, nowNs, report); !r)
             return r.error();
+        auto analyzed = analyzeStalePartitions(c, o, nowNs);
+        if (!analyzed)
+            return analyzed.error();
+        report.partitionsAnalyzed = *analyzed;
+    }
 
     // 5. Expired Idempotency-Key rows, in batches of deleteBatchRows (their own transactions).
     const std::string keyCutoff =
@@ -357,21 +388,49 @@ struct RetentionWorker::Impl
                                     "Rows deleted by per-app retention");
         auto &failures =
             reg.counter("idl_writer_retention_failures_total", "Retention runs that failed");
+        auto &analyzed =
+            reg.counter("idl_writer_retention_partitions_analyzed_total",
+                        "Open partitions analyzed because their statistics were stale");
+        using Clock = std::chrono::steady_clock;
+        const auto check = options.statisticsInterval.count() > 0
+                               ? std::min(interval, options.statisticsInterval)
+                               : interval;
         pg::Connection conn;
         std::unique_lock lock(mutex);
+        std::optional<Clock::time_point> lastRun;
         while (!stopping) {
             lock.unlock();
             if (conn.isBroken()) {
-                if (auto c = pg::Connection::connect(dsn, std::chrono::seconds(5)); c)
+                // Both paths below wait for a lock at most lockTimeout (runRetention sets it too).
+                if (auto c = pg::Connection::connect(dsn, std::chrono::seconds(5));
+                    c &&
+                    c->exec("SET lock_timeout = " + std::to_string(options.lockTimeout.count())))
                     conn = std::move(c).value();
             }
             const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                          std::chrono::system_clock::now().time_since_epoch())
                                          .count();
+            if (lastRun && Clock::now() - *lastRun < interval) {
+                // Between runs: only the open partitions' statistics.
+                auto n =
+                    conn.isBroken()
+                        ? Result<int>(makeError(ErrorCode::Unavailable, "postgres unavailable"))
+                        : analyzeStalePartitions(conn, options, now);
+                if (n)
+                    analyzed.inc(static_cast<std::uint64_t>(*n));
+                else
+                    jlog::warn("statistics check failed",
+                               {{"error", QString::fromStdString(n.error().message)}});
+                lock.lock();
+                wake.wait_for(lock, check, [this] { return stopping; });
+                continue;
+            }
+            lastRun = Clock::now();
             auto r = conn.isBroken() ? Result<RetentionReport>(makeError(ErrorCode::Unavailable,
                                                                          "postgres unavailable"))
                                      : runRetention(conn, options, now);
             if (r) {
+                analyzed.inc(static_cast<std::uint64_t>(r->partitionsAnalyzed));
                 dropped.inc(static_cast<std::uint64_t>(r->partitionsDropped));
                 deleted.inc(static_cast<std::uint64_t>(r->rowsDeleted));
                 if (r->partitionsDropped || r->rowsDeleted)
@@ -383,7 +442,7 @@ struct RetentionWorker::Impl
                            {{"error", QString::fromStdString(r.error().message)}});
             }
             lock.lock();
-            wake.wait_for(lock, interval, [this] { return stopping; });
+            wake.wait_for(lock, check, [this] { return stopping; });
         }
     }
 };

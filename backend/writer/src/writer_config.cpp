@@ -84,6 +84,10 @@ void declareSettings(Config &c)
     c.addDuration(QStringLiteral("maintenance.closed-after"), QStringLiteral("10m"),
                   QStringLiteral("A daily partition counts as closed this long after its day "
                                  "ended; retention then builds its search indexes"));
+    c.addDuration(QStringLiteral("maintenance.statistics-interval"), QStringLiteral("30s"),
+                  QStringLiteral("How often the open partitions' planner statistics are checked "
+                                 "between retention runs; one whose rows more than doubled since "
+                                 "its last ANALYZE is analyzed (0: only with each run)"));
     c.addInt(QStringLiteral("maintenance.index-partitions"), 2,
              QStringLiteral("Closed partitions indexed per retention run (0: none)"), 0, 1000);
     c.addInt(QStringLiteral("retention.delete-batch"), 10000,
@@ -159,6 +163,7 @@ Result<WriterSettings> optionsFromConfig(const Config &c)
         return makeError(ErrorCode::BadField, "retention.idempotency-keys must be at least 1s");
     s.retention.closedAfter = std::chrono::duration_cast<std::chrono::seconds>(
         c.duration(QStringLiteral("maintenance.closed-after")));
+    s.retention.statisticsInterval = c.duration(QStringLiteral("maintenance.statistics-interval"));
     s.retention.closedIndexPerRun =
         static_cast<int>(c.integer(QStringLiteral("maintenance.index-partitions")));
     s.httpAddress = c.string(QStringLiteral("http.address")).toStdString();

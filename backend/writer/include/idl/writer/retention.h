@@ -30,6 +30,11 @@ struct RetentionOptions
     // off. The open partition keeps BRIN + (app, ts) + ts (migration 011) so ingest stays cheap.
     std::chrono::seconds closedAfter{600};
     int closedIndexPerRun = 2;
+    // How often the worker checks the planner statistics of the open partitions between runs
+    // (analyzeStalePartitions()); 0: only with each run.
+    std::chrono::milliseconds statisticsInterval{30000};
+    // A partition with fewer rows changed since its last ANALYZE than this is never stale.
+    std::int64_t statisticsMinRows = 10000;
     // Idempotency-Key rows (ingest_idempotency) older than this are deleted: a request resent
     // later than that with the same key is stored again.
     std::chrono::seconds idempotencyKeyTtl{86400};
@@ -42,7 +47,8 @@ struct RetentionReport
     std::int64_t rowsDeleted = 0;
     std::int64_t rollupRowsDeleted = 0;
     int partitionsCreated = 0;
-    int partitionsIndexed = 0; // closed partitions that got their search indexes in this run
+    int partitionsIndexed = 0;  // closed partitions that got their search indexes in this run
+    int partitionsAnalyzed = 0; // open partitions whose stale statistics this run renewed
     std::int64_t idempotencyKeysDeleted = 0; // expired ingest_idempotency rows
     bool complete = true;                    // false when maxDeletedPerRun stopped it early
 };
@@ -58,15 +64,29 @@ struct RetentionReport
 //    then builds the search index of closed partitions (RetentionOptions::closedIndexPerRun);
 //    CREATE INDEX CONCURRENTLY, so late events for that day are never blocked, and a build
 //    interrupted by lock_timeout (its INVALID index) is dropped and built again next run.
+//    Then analyzeStalePartitions().
 // 5. deletes ingest_idempotency rows older than idempotencyKeyTtl (bounded batches).
 // Cut-offs are rounded down to the minute so rollups stay equal to the raw rows.
 // Under TimescaleDB, step 2 is drop_chunks().
 Result<RetentionReport> runRetention(pg::Connection &connection, const RetentionOptions &options,
                                      std::int64_t nowNs);
 
+// ANALYZEs each partition that is not closed yet (RetentionOptions::closedAfter) and holds at
+// least statisticsMinRows rows changed since its last ANALYZE when its statistics are missing
+// (never analyzed) or describe fewer rows than have changed since (the table more than doubled).
+// Autovacuum analyzes at every +10 %, but one worker does a table's VACUUM and then its
+// ANALYZE: a burst into a new day's partition is vacuumed for minutes while the planner still
+// takes it for empty, and `app:X level:error` then sorts every row of app X instead of stopping
+// at the first page (docs/benchmarks.md, Peer). ANALYZE waits for the autovacuum of that table,
+// which PostgreSQL cancels after deadlock_timeout for a waiting client. Returns how many it
+// analyzed. Nothing under TimescaleDB (no partitions listed).
+Result<int> analyzeStalePartitions(pg::Connection &connection, const RetentionOptions &options,
+                                   std::int64_t nowNs);
+
 // Runs runRetention() on its own thread and connection every `interval` (first run at
-// once). Lifecycle: start() → stop() (or the destructor). Failures are logged and retried at
-// the next interval. Metrics: idl_writer_retention_*.
+// once), and analyzeStalePartitions() every statisticsInterval in between. Lifecycle: start()
+// → stop() (or the destructor). Failures are logged and retried at the next interval.
+// Metrics: idl_writer_retention_*.
 class RetentionWorker
 {
 public:
