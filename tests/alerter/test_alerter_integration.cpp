@@ -437,7 +437,9 @@ private Q_SLOTS:
         evaluate(nowNs());
         QCOMPARE(state(rule), std::string("firing"));
         alerter::AlerterOptions o = m_options;
-        o.retryInitial = std::chrono::milliseconds(200);
+        // Long enough that the checks between two steps (a commit, a query) fit in half of it
+        // on a sanitizer build on a busy machine.
+        o.retryInitial = std::chrono::milliseconds(1000);
         o.retryMax = std::chrono::milliseconds(5000);
         auto send = alerter::httpSender(o);
         QCOMPARE(*alerter::deliverOne(m_db, o, send), alerter::Delivery::Retry);
@@ -446,21 +448,21 @@ private Q_SLOTS:
             "SELECT (extract(epoch FROM next_attempt_at - clock_timestamp()) * 1000)::bigint "
             "FROM alert_notifications WHERE rule = $1::uuid",
             {rule});
-        QVERIFY2(wait1 > 100 && wait1 <= 200, std::to_string(wait1).c_str());
+        QVERIFY2(wait1 > 500 && wait1 <= 1000, std::to_string(wait1).c_str());
         // Not due yet: nothing is sent.
         QCOMPARE(*alerter::deliverOne(m_db, o, send), alerter::Delivery::Nothing);
-        QTest::qWait(250);
+        QTest::qWait(1250);
         QCOMPARE(*alerter::deliverOne(m_db, o, send), alerter::Delivery::Retry);
         const long long wait2 = scalar(
             m_db,
             "SELECT (extract(epoch FROM next_attempt_at - clock_timestamp()) * 1000)::bigint "
             "FROM alert_notifications WHERE rule = $1::uuid",
             {rule});
-        QVERIFY2(wait2 > 300 && wait2 <= 400, std::to_string(wait2).c_str()); // doubled
+        QVERIFY2(wait2 > 1500 && wait2 <= 2000, std::to_string(wait2).c_str()); // doubled
         QCOMPARE(
             text(m_db, "SELECT last_error FROM alert_notifications WHERE rule = $1::uuid", {rule}),
             std::string("HTTP 503"));
-        QTest::qWait(450);
+        QTest::qWait(2250);
         QCOMPARE(*alerter::deliverOne(m_db, o, send), alerter::Delivery::Delivered);
         QCOMPARE(rx.requests.load(), 3);
         QCOMPARE(rx.received().size(), std::size_t(1));

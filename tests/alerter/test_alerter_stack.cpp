@@ -85,7 +85,7 @@ private Q_SLOTS:
                           {"q", QString::fromStdString("app:" + app + " level:>=error")},
                           {"window_ms", 60000},
                           {"condition", "above"},
-                          {"threshold", 9},
+                          {"threshold", 19}, // fires once all 20 are stored
                           {"interval_ms", kIntervalMs},
                           {"severity", "critical"},
                           {"targets",

@@ -380,8 +380,10 @@ private Q_SLOTS:
             QTest::qWait(100);
         }
         QCOMPARE(status, 401);
-        // TTL 1 s, plus one lookup and the 100 ms between attempts on a busy machine.
-        QVERIFY2(t.elapsed() < 2000, "revocation took much longer than the cache TTL");
+        // TTL 1 s, plus one lookup (answered from the cache while it takes longer than
+        // auth.refresh-wait) and the 100 ms between attempts, in a sanitizer build on a busy
+        // machine.
+        QVERIFY2(t.elapsed() < 3000, "revocation took much longer than the cache TTL");
     }
 
     void adminKeysCommand()
@@ -431,9 +433,20 @@ private Q_SLOTS:
         QVERIFY(run({QStringLiteral("keys"), QStringLiteral("create")}).first !=
                 0);         // --name needed
         QTest::qWait(1100); // the key cache TTL
-        r = m_client->post("/api/v1/logs", ndjson("clirevoked", 1), auth(key));
-        QCOMPARE(r.status, 401);
-        account(r, "clirevoked", 1);
+        // The first request past the TTL refreshes the entry; a refresh slower than
+        // auth.refresh-wait (a sanitizer build on a busy machine) is answered from the cache.
+        QElapsedTimer t;
+        t.start();
+        int status = 202;
+        for (int n = 0; status == 202 && t.elapsed() < 5000; ++n) {
+            const QByteArray marker = "clirevoked" + QByteArray::number(n);
+            r = m_client->post("/api/v1/logs", ndjson(marker, 1), auth(key));
+            status = r.status;
+            account(r, marker, 1);
+            if (status == 202)
+                QTest::qWait(100);
+        }
+        QCOMPARE(status, 401);
     }
 
     void otlpJson()
@@ -965,8 +978,10 @@ private Q_SLOTS:
               static_cast<long long>(allMs));
         QCOMPARE(cachedStatus, 202);
         QCOMPARE(realStatus, 202);
-        // The wait for the key lookup itself: what the real key took beyond the cached one.
-        QVERIFY2(realMs - cachedMs < 250, "the real key waited behind the fake ones");
+        // The wait for the key lookup itself: what the real key took beyond the cached one. By
+        // design up to auth.refresh-wait (200 ms: then the cached entry answers), plus slack for
+        // a sanitizer build on a busy machine; serial lookups behind 8,000 fakes take seconds.
+        QVERIFY2(realMs - cachedMs < 700, "the real key waited behind the fake ones");
         // And in all (the server's backlog of 8000 requests included; generous for a loaded
         // machine).
         QVERIFY2(realMs < 3000, "the real key was not answered in time");

@@ -58,10 +58,12 @@ class TestCollectorShippers : public QObject
         return {{"Authorization", "ApiKey " + b64("test:" + key)}, {"Content-Type", type}};
     }
 
-    // Reads the topic until every message in `want` arrived and it stayed quiet a while.
-    void drain(const std::set<std::string> &want, int quietMs = 2000, int maxMs = 30'000)
+    // Reads the topic until every message in `want` arrived (`copies` times) and it stayed
+    // quiet a while.
+    void drain(const std::set<std::string> &want, int quietMs = 2000, int maxMs = 30'000,
+               int copies = 1)
     {
-        const std::string error = m_topicReader->drain(want, quietMs, maxMs);
+        const std::string error = m_topicReader->drain(want, quietMs, maxMs, copies);
         QVERIFY2(error.empty(), error.c_str());
     }
 
@@ -342,7 +344,7 @@ private Q_SLOTS:
         // Not snappy, not a PushRequest.
         r = m_client->post("/loki/api/v1/push", "\x01\x02garbage", headers);
         QCOMPARE(r.status, 400);
-        drain({"lokipb-again"});
+        drain({"lokipb-again"}, 2000, 30'000, 2);
         QCOMPARE(m_topicReader->countOf("lokipb-again"), 2);
     }
 

@@ -720,7 +720,8 @@ private Q_SLOTS:
             for (auto &f : fs)
                 QCOMPARE(f.get().error().code, ErrorCode::Unauthenticated);
             QCOMPARE(maxInFlight.load(), 4);
-            QVERIFY2(t.elapsed() < 300, qPrintable(QString::number(t.elapsed())));
+            // Two rounds take 100 ms; one lookup after another would take 400.
+            QVERIFY2(t.elapsed() < 380, qPrintable(QString::number(t.elapsed())));
         }
 
         // Bounded: one lookup in flight, 3 queued, the rest 503 at once; and at most 5
@@ -772,7 +773,8 @@ private Q_SLOTS:
             QElapsedTimer t;
             t.start();
             QVERIFY(start(auth, request(real.key, "10.0.0.3")).get().ok());
-            QVERIFY2(t.elapsed() >= 90 && t.elapsed() < 400,
+            // refreshWait, not the hanging refresh (slack for a sanitizer build).
+            QVERIFY2(t.elapsed() >= 90 && t.elapsed() < 1000,
                      qPrintable(QString::number(t.elapsed())));
             // While the refresh is pending, the next request is answered the same way.
             QVERIFY(start(auth, request(real.key, "10.0.0.3")).get().ok());

@@ -7,6 +7,7 @@
 #include "idl/gateway/gateway.h"
 #include "idl/gateway/tokens.h"
 #include "idl/kafka/producer.h"
+#include "idl/observability/metrics.h"
 #include "idl/pg/connection.h"
 #include "idl_test_servers.h"
 
@@ -181,8 +182,22 @@ class GatewayIntegration : public QObject
         for (int i = 0; i < total; ++i)
             flood.push_back(
                 makeEvent(nowNs(), app.toStdString(), Level::Info, pad + std::to_string(i)));
+        // Every event the gateway reads for this tail is queued or dropped; wait until it has
+        // read the whole flood while the client reads nothing (a fixed wait was too short for
+        // a sanitizer build on a busy machine). Other tails' events only count more.
+        auto &reg = idl::metrics::Registry::global();
+        auto &queued = reg.counter("idl_gateway_tail_events_total",
+                                   "Live-tail events queued for clients (after filtering)");
+        auto &dropped = reg.counter("idl_gateway_tail_dropped_total",
+                                    "Live-tail events dropped because a client was slow");
+        const std::uint64_t offeredBefore = queued.value() + dropped.value();
         produceEvents(flood);
-        QTest::qWait(3000); // the gateway consumes everything meanwhile
+        QVERIFY(waitUntil(
+            [&] {
+                return queued.value() + dropped.value() - offeredBefore >=
+                       static_cast<std::uint64_t>(total);
+            },
+            30000));
 
         sock.setReadBufferSize(0);
         std::int64_t received = 0;
