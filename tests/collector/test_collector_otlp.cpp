@@ -229,6 +229,17 @@ private Q_SLOTS:
         m_collector = std::make_unique<Collector>(o);
         IDL_VERIFY_OK(m_collector->start());
         QVERIFY(m_collector->grpcPort() > 0);
+        // The gRPC port is this collector's alone: a second one on it fails to start (gRPC's
+        // default SO_REUSEPORT let it bind too and take part of the connections).
+        {
+            CollectorOptions twin = options();
+            twin.grpcPort = m_collector->grpcPort();
+            Collector second(twin);
+            auto r = second.start();
+            QVERIFY(!r.ok());
+            QVERIFY2(r.error().message.find("cannot listen for OTLP/gRPC") != std::string::npos,
+                     r.error().message.c_str());
+        }
         m_client = std::make_unique<HttpClient>(m_collector->port());
 
         auto reader = TopicReader::open(m_servers.bootstrap, m_servers.topic, 2);

@@ -193,7 +193,24 @@ private Q_SLOTS:
         if (QFile::exists(binPath(QStringLiteral("idl-collector")))) {
             QTcpSocket probe;
             probe.connectToHost(grpc[0], static_cast<quint16>(grpc[1].toUInt()));
-            QVERIFY2(probe.waitForConnected(5000), "nothing listens on otlp_grpc");
+            if (!probe.waitForConnected(5000)) {
+                // What the collector said about its listeners, and who else holds the port.
+                QFile log(m_tmp.filePath(QStringLiteral("stack/logs/idl-collector.log")));
+                QByteArray said = probe.errorString().toUtf8() + "\n";
+                if (log.open(QIODevice::ReadOnly))
+                    said += "collector log:\n" + log.readAll().right(4000) + "\n";
+                else
+                    said += "no collector log at " + log.fileName().toUtf8() + "\n";
+                QProcess ss;
+                ss.start(QStringLiteral("ss"), {QStringLiteral("-tanp")});
+                ss.waitForFinished(5000);
+                for (const QByteArray &line : ss.readAll().split('\n'))
+                    if (line.contains(QByteArray(":" + grpc[1].toUtf8() + " ")))
+                        said += line + "\n";
+                const QByteArray why =
+                    "nothing listens on otlp_grpc " + grpc.join(u':').toUtf8() + ": " + said;
+                QFAIL(why.constData());
+            }
         }
         QVERIFY(
             s.value(QStringLiteral("postgres_dsn")).toString().contains(QStringLiteral("port=")));

@@ -203,6 +203,10 @@ Result<void> OtlpGrpcServer::start()
     grpc::ServerBuilder builder;
     const std::string host =
         o.address.find(':') != std::string::npos ? "[" + o.address + "]" : o.address;
+    // gRPC sets SO_REUSEPORT by default: a second process (another collector, one still
+    // exiting) could then bind the same port and receive part of the connections. A port in
+    // use is an error here, as for the HTTP and syslog listeners.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     builder.AddListeningPort(host + ":" + std::to_string(std::max(0, o.port)), creds,
                              &d->boundPort);
     builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<std::size_t>(

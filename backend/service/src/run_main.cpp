@@ -8,6 +8,8 @@
 
 #include <cstdio>
 
+#include <openssl/crypto.h>
+
 namespace idl::service {
 
 Runtime::~Runtime()
@@ -64,6 +66,12 @@ std::optional<int> loadCommandLine(Config &config, const QStringList &arguments,
 
 int runMain(int argc, char **argv, const ServiceMain &service)
 {
+    // No OpenSSL clean-up at exit: it frees OpenSSL's global state while detached threads
+    // (QThreadPool workers: waitForDone() returns before their thread-exit handlers ran;
+    // librdkafka's) may still free their per-thread state (random generators, error queues)
+    // through it. That race leaked those objects at exit in the sanitizer build, and could
+    // touch freed memory. The process is ending: the system reclaims the memory.
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
     QCoreApplication app(argc, argv);
     Config config(QString::fromStdString(service.name), service.summary);
     service.declareSettings(config);
