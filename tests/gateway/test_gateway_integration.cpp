@@ -182,9 +182,10 @@ class GatewayIntegration : public QObject
         for (int i = 0; i < total; ++i)
             flood.push_back(
                 makeEvent(nowNs(), app.toStdString(), Level::Info, pad + std::to_string(i)));
-        // Every event the gateway reads for this tail is queued or dropped; wait until it has
-        // read the whole flood while the client reads nothing (a fixed wait was too short for
-        // a sanitizer build on a busy machine). Other tails' events only count more.
+        // The gateway consumes everything meanwhile: 3 s, and under a sanitizer build on a busy
+        // machine longer, until the process's tail counters (every event offered to a tail is
+        // queued or dropped; other tails of this process count too) grew by the flood and
+        // stopped moving.
         auto &reg = idl::metrics::Registry::global();
         auto &queued = reg.counter("idl_gateway_tail_events_total",
                                    "Live-tail events queued for clients (after filtering)");
@@ -192,10 +193,18 @@ class GatewayIntegration : public QObject
                                     "Live-tail events dropped because a client was slow");
         const std::uint64_t offeredBefore = queued.value() + dropped.value();
         produceEvents(flood);
+        QTest::qWait(3000);
+        std::uint64_t offered = 0;
+        QElapsedTimer still;
+        still.start();
         QVERIFY(waitUntil(
             [&] {
-                return queued.value() + dropped.value() - offeredBefore >=
-                       static_cast<std::uint64_t>(total);
+                const std::uint64_t now = queued.value() + dropped.value() - offeredBefore;
+                if (now != offered) {
+                    offered = now;
+                    still.restart();
+                }
+                return offered >= static_cast<std::uint64_t>(total) && still.elapsed() >= 1000;
             },
             30000));
 
