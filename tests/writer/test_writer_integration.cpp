@@ -874,15 +874,15 @@ private Q_SLOTS:
                 ->value(0, 0));
         for (const std::string &p : {open, closed})
             IDL_VERIFY_OK(c.exec("ALTER TABLE " + p + " SET (autovacuum_enabled = off)"));
-        // Rows at and before `at`, spaced 1 us, in its partition; visible to other sessions'
-        // pg_stat_user_tables once this session flushes its counters.
+        // Rows from the start of the partition holding `at`, spaced 1 us; visible to other
+        // sessions' pg_stat_user_tables once this session flushes its counters.
         auto insert = [&](std::int64_t at, int rows) {
             IDL_VERIFY_OK(
                 c.query("INSERT INTO logs (id, ts, received, level, app, host, message) "
-                        "SELECT gen_random_uuid(), $1::bigint - $1::bigint % 86400000000000 + "
-                        "i::bigint * 1000, 0, 2, 'app' || (i % 10), 'h', 'row ' || i "
+                        "SELECT gen_random_uuid(), $1::bigint + i::bigint * 1000, 0, 2, "
+                        "'app' || (i % 10), 'h', 'row ' || i "
                         "FROM generate_series(1, $2::int) i",
-                        {std::to_string(at), std::to_string(rows)}));
+                        {std::to_string(at - at % schema::kLogPartitionNs), std::to_string(rows)}));
             IDL_VERIFY_OK(c.query("SELECT pg_stat_force_next_flush()"));
         };
         auto changed = [&](const std::string &p) {

@@ -387,7 +387,8 @@ struct RetentionWorker::Impl
         auto &deleted = reg.counter("idl_writer_retention_rows_deleted_total",
                                     "Rows deleted by per-app retention");
         auto &failures =
-            reg.counter("idl_writer_retention_failures_total", "Retention runs that failed");
+            reg.counter("idl_writer_retention_failures_total",
+                        "Retention runs and statistics checks between them that failed");
         auto &analyzed =
             reg.counter("idl_writer_retention_partitions_analyzed_total",
                         "Open partitions analyzed because their statistics were stale");
@@ -416,11 +417,13 @@ struct RetentionWorker::Impl
                     conn.isBroken()
                         ? Result<int>(makeError(ErrorCode::Unavailable, "postgres unavailable"))
                         : analyzeStalePartitions(conn, options, now);
-                if (n)
+                if (n) {
                     analyzed.inc(static_cast<std::uint64_t>(*n));
-                else
+                } else {
+                    failures.inc();
                     jlog::warn("statistics check failed",
                                {{"error", QString::fromStdString(n.error().message)}});
+                }
                 lock.lock();
                 wake.wait_for(lock, check, [this] { return stopping; });
                 continue;
